@@ -1,0 +1,114 @@
+/* uos.h: the kernel's shared declarations (boot info, memory, console, panic, time, power). */
+#ifndef UOS_H
+#define UOS_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UOS_VERSION "0.1.0"
+#define PAGE_SIZE 4096u
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NORETURN __attribute__((noreturn))
+
+/* Exit statuses shared with the host runner (packages/x86/src/exit-status.ts mirrors them). */
+enum exit_status {
+  EXIT_OK = 0,
+  EXIT_JS_PANIC = 64,     /* uncaught exception or unhandled rejection in the service */
+  EXIT_OUT_OF_MEMORY = 65,
+  EXIT_KERNEL_PANIC = 67, /* kernel assertion, unimplemented syscall, abort() */
+  EXIT_NO_SERVICE = 69,   /* the image carries no service (the platform booted alone) */
+  EXIT_CPU_EXCEPTION_BASE = 80, /* 80 + vector for CPU exceptions 0..31 */
+};
+
+/* ---- boot information, copied out of the firmware's structures before memory is reused ---- */
+enum boot_protocol { BOOT_MULTIBOOT = 1, BOOT_PVH = 2 };
+enum memory_type { MEM_AVAILABLE = 1, MEM_RESERVED = 2, MEM_ACPI_RECLAIMABLE = 3, MEM_ACPI_NVS = 4, MEM_BAD = 5 };
+struct memory_region { uint64_t base, length; uint32_t type; };
+#define MAX_MEMORY_REGIONS 64
+#define MAX_CMDLINE 2048
+struct boot_info {
+  enum boot_protocol protocol;
+  char cmdline[MAX_CMDLINE];
+  struct memory_region regions[MAX_MEMORY_REGIONS];
+  unsigned region_count;
+  uint64_t rsdp; /* 0 when the loader did not say */
+};
+extern struct boot_info boot_info;
+void boot_info_parse(uint32_t protocol, uint32_t info_addr);
+
+/* ---- linker-provided layout ---- */
+extern char __kernel_start[], __text_end[], __rodata_end[], __data_start[], __kernel_end[];
+extern char __stacks_start[], __stacks_end[];
+extern char __payload_start[];
+
+/* ---- console ---- */
+void serial_init(void);
+void serial_write(const char *s, size_t n);
+void kputs(const char *s);
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- panic ---- */
+struct interrupt_frame;
+NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+NORETURN void panic_with_status(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void panic_banner(void);
+void print_backtrace(uint64_t rbp, uint64_t rip);
+const char *symbol_lookup(uint64_t addr, uint64_t *offset);
+/* Called on a CPU exception; prints the report and ends the VM. */
+NORETURN void exception_report(struct interrupt_frame *f);
+extern volatile int in_panic;
+
+/* ---- memory ---- */
+void memory_init(uint64_t reserved_end);
+uint64_t page_alloc(size_t pages);      /* physical address (identity-mapped) or 0 */
+void page_free(uint64_t addr, size_t pages);
+struct memory_stats { uint64_t total_pages, free_pages, ram_top, kernel_bytes, payload_bytes, peak_used_pages; };
+void memory_stats(struct memory_stats *out);
+void paging_init(uint64_t payload_end);
+void map_mmio(uint64_t phys, uint64_t size);     /* uncached, writable, not executable */
+void map_physical(uint64_t phys, uint64_t size); /* read-only view of firmware tables */
+int is_mapped(uint64_t address);
+int nx_supported(void);
+
+/* ---- cpu tables ---- */
+void gdt_init(void);
+void idt_init(void);
+void syscall_init(void);
+
+/* ---- interrupts and timers ---- */
+#define VECTOR_IRQ_BASE 32   /* ISA IRQ n arrives on 32 + n */
+#define VECTOR_TIMER 48
+#define VECTOR_SPURIOUS 255
+void apic_init(void);
+void apic_eoi(void);
+void timer_arm_ns(uint64_t deadline_ns); /* absolute monotonic deadline; 0 disarms */
+int irq_take_pending(uint8_t out[256]);  /* returns the number of vectors moved to out and clears them */
+extern volatile uint64_t irq_pending_any;
+
+/* ---- time ---- */
+void time_init(void);
+uint64_t monotonic_ns(void);
+uint64_t wall_clock_ns(void);
+uint64_t tsc_hz(void);
+extern uint64_t lapic_timer_hz;
+
+/* ---- power ---- */
+NORETURN void power_exit(int status);
+
+/* ---- payload (the service joined to the image by `uos build`) ---- */
+enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4 };
+struct payload_view { const uint8_t *data; uint32_t length; };
+int payload_present(void);
+uint64_t payload_end(void);
+struct payload_view payload_section(enum payload_kind kind);
+
+/* ---- the JS engine host ---- */
+NORETURN void js_run(void);
+const char *js_map_location(const char *file, int line, int *mapped_line);
+size_t js_map_stack(const char *in, char *out, size_t out_size);
+
+#endif

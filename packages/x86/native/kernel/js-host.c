@@ -1,0 +1,435 @@
+/* js-host.c: the QuickJS host. Creates the runtime, installs the native bindings (globalThis.__uos),
+ * runs the service's bytecode, then drives the event loop: drain promise jobs, let the kernel's JS loop
+ * hook run due timers and deferred interrupt handlers, and halt until the next interrupt or deadline.
+ * Uncaught exceptions and unhandled rejections end the service with a report whose stack is mapped
+ * back to TypeScript file:line through the line map `uos build` embeds. */
+#include <string.h>
+
+#include "cpu.h"
+#include "quickjs.h"
+#include "uos.h"
+
+#define JS_STACK_LIMIT (200 * 1024) /* of the 256 KiB main stack: the rest is for native frames */
+#define MAX_REJECTIONS 16
+
+static JSRuntime *rt;
+static JSContext *ctx;
+static JSValue loop_hook;
+static struct { JSValue promise, reason; } rejections[MAX_REJECTIONS];
+static int rejection_count;
+
+/* ---------- line map (payload section 3) ---------- */
+struct line_map {
+  const uint8_t *base;
+  uint32_t length, source_count, line_count;
+  const char *generated_name;
+  const uint32_t *sources;
+  const uint8_t *lines, *end;
+};
+
+static int line_map_open(struct line_map *m) {
+  struct payload_view v = payload_section(PAYLOAD_LINE_MAP);
+  if (v.length < 24) return 0;
+  const uint32_t *h = (const uint32_t *)v.data;
+  if (h[0] != 1 || h[1] >= v.length || h[4] >= v.length || h[5] > v.length) return 0;
+  m->base = v.data;
+  m->length = v.length;
+  m->generated_name = (const char *)v.data + h[1];
+  m->source_count = h[2];
+  m->line_count = h[3];
+  m->sources = (const uint32_t *)(v.data + h[4]);
+  m->lines = v.data + h[5];
+  m->end = v.data + v.length;
+  return 1;
+}
+
+static int64_t read_varint(const uint8_t **p, const uint8_t *end) {
+  uint64_t v = 0;
+  for (int shift = 0; *p < end && shift < 64; shift += 7) {
+    uint8_t b = *(*p)++;
+    v |= (uint64_t)(b & 0x7F) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); /* zigzag */
+}
+
+/* Maps a line of the bundle to (source file, line). Returns the source name or 0 when unmapped. */
+static const char *line_map_lookup(const struct line_map *m, int line, int *out_line) {
+  if (line < 1 || (uint32_t)line > m->line_count) return 0;
+  const uint8_t *p = m->lines;
+  int64_t source = 0, original = 0;
+  for (int i = 1; i <= line; i++) {
+    source += read_varint(&p, m->end);
+    original += read_varint(&p, m->end);
+  }
+  if (source <= 0 || (uint64_t)source > m->source_count) return 0;
+  uint32_t name = m->sources[source - 1];
+  if (name >= m->length) return 0;
+  *out_line = (int)original;
+  return (const char *)m->base + name;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+size_t js_map_stack(const char *in, char *out, size_t out_size) {
+  struct line_map m = { 0 };
+  size_t n = 0;
+  int have_map = line_map_open(&m);
+  size_t name_length = have_map ? strlen(m.generated_name) : 0;
+  for (const char *p = in; *p;) {
+    int line = 0, mapped = 0;
+    const char *source = 0, *q = p + name_length;
+    if (have_map && name_length && !strncmp(p, m.generated_name, name_length) && *q == ':' && is_digit(q[1])) {
+      q++;
+      while (is_digit(*q)) line = line * 10 + (*q++ - '0');
+      source = line_map_lookup(&m, line, &mapped);
+    }
+    if (source) {
+      n += (size_t)ksnprintf(out + (n < out_size ? n : out_size), n < out_size ? out_size - n : 0, "%s:%d", source, mapped);
+      p = q;
+    } else {
+      if (n + 1 < out_size) out[n] = *p;
+      n++;
+      p++;
+    }
+  }
+  if (out_size) out[n < out_size ? n : out_size - 1] = 0;
+  return n;
+}
+
+/* ---------- reports ---------- */
+static void print_mapped(const char *text) {
+  static char mapped[16384];
+  js_map_stack(text, mapped, sizeof mapped);
+  kputs(mapped);
+}
+
+static void print_value(JSContext *c, JSValueConst v) {
+  const char *s = JS_ToCString(c, v);
+  if (s) { print_mapped(s); JS_FreeCString(c, s); }
+  else { kputs("<value that cannot be converted to a string>"); JS_FreeValue(c, JS_GetException(c)); }
+}
+
+static NORETURN void report_and_exit(JSContext *c, const char *what, JSValueConst error) {
+  static int reporting;
+  if (reporting++) { kputs("\nuos: error while reporting an error\n"); power_exit(EXIT_JS_PANIC); }
+  panic_banner();
+  kprintf("%s\n", what);
+  print_value(c, error);
+  kputs("\n");
+  if (JS_IsObject(error)) {
+    JSValue stack = JS_GetPropertyStr(c, error, "stack");
+    if (JS_IsString(stack)) print_value(c, stack);
+    JS_FreeValue(c, stack);
+  }
+  power_exit(EXIT_JS_PANIC);
+}
+
+static NORETURN void report_pending_exception(JSContext *c, const char *what) {
+  JSValue e = JS_GetException(c);
+  report_and_exit(c, what, e);
+}
+
+static void rejection_tracker(JSContext *c, JSValueConst promise, JSValueConst reason, JS_BOOL handled, void *opaque) {
+  (void)opaque;
+  if (!handled) {
+    if (rejection_count < MAX_REJECTIONS) {
+      rejections[rejection_count].promise = JS_DupValue(c, promise);
+      rejections[rejection_count].reason = JS_DupValue(c, reason);
+      rejection_count++;
+    }
+    return;
+  }
+  for (int i = 0; i < rejection_count; i++) {
+    if (JS_VALUE_GET_PTR(rejections[i].promise) != JS_VALUE_GET_PTR(promise)) continue;
+    JS_FreeValue(c, rejections[i].promise);
+    JS_FreeValue(c, rejections[i].reason);
+    rejections[i] = rejections[--rejection_count];
+    return;
+  }
+}
+
+static void drain_jobs(void) {
+  JSContext *c;
+  for (;;) {
+    int r = JS_ExecutePendingJob(rt, &c);
+    if (r == 0) break;
+    if (r < 0) report_pending_exception(c, "Uncaught exception in a promise job:");
+  }
+  if (rejection_count) report_and_exit(ctx, "Unhandled promise rejection:", rejections[0].reason);
+}
+
+/* ---------- natives ---------- */
+static JSValue js_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  for (int i = 0; i < argc; i++) {
+    size_t n;
+    const char *s = JS_ToCStringLen(c, &n, argv[i]);
+    if (!s) return JS_EXCEPTION;
+    serial_write(s, n);
+    JS_FreeCString(c, s);
+  }
+  return JS_UNDEFINED;
+}
+
+static JSValue js_exit(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  int32_t status = 0;
+  if (argc > 0 && JS_ToInt32(c, &status, argv[0])) return JS_EXCEPTION;
+  power_exit(status);
+}
+
+static int port_argument(JSContext *c, JSValueConst v, uint16_t *port) {
+  uint32_t p;
+  if (JS_ToUint32(c, &p, v)) return -1;
+  if (p > 0xFFFF) { JS_ThrowRangeError(c, "I/O port %u is out of range (0..0xffff)", p); return -1; }
+  *port = (uint16_t)p;
+  return 0;
+}
+
+enum { IO_8, IO_16, IO_32 };
+
+static JSValue js_port_in(JSContext *c, JSValueConst this, int argc, JSValueConst *argv, int width) {
+  (void)this; (void)argc;
+  uint16_t port;
+  if (port_argument(c, argv[0], &port)) return JS_EXCEPTION;
+  switch (width) {
+    case IO_8: return JS_NewUint32(c, inb(port));
+    case IO_16: return JS_NewUint32(c, inw(port));
+    default: return JS_NewUint32(c, inl(port));
+  }
+}
+
+static JSValue js_port_out(JSContext *c, JSValueConst this, int argc, JSValueConst *argv, int width) {
+  (void)this; (void)argc;
+  uint16_t port;
+  uint32_t value;
+  if (port_argument(c, argv[0], &port) || JS_ToUint32(c, &value, argv[1])) return JS_EXCEPTION;
+  switch (width) {
+    case IO_8: outb(port, (uint8_t)value); break;
+    case IO_16: outw(port, (uint16_t)value); break;
+    default: outl(port, value); break;
+  }
+  return JS_UNDEFINED;
+}
+
+static JSValue js_cpuid(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  uint32_t leaf = 0, sub = 0, r[4];
+  if (argc > 0 && JS_ToUint32(c, &leaf, argv[0])) return JS_EXCEPTION;
+  if (argc > 1 && JS_ToUint32(c, &sub, argv[1])) return JS_EXCEPTION;
+  cpuid(leaf, sub, r);
+  JSValue a = JS_NewArray(c);
+  for (uint32_t i = 0; i < 4; i++) JS_SetPropertyUint32(c, a, i, JS_NewUint32(c, r[i]));
+  return a;
+}
+
+static JSValue js_rdtsc(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewBigUint64(c, rdtsc());
+}
+
+static JSValue js_monotonic_ns(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewFloat64(c, (double)monotonic_ns());
+}
+
+static JSValue js_wall_clock_ms(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewFloat64(c, (double)(wall_clock_ns() / 1000000ull));
+}
+
+static JSValue js_tsc_hz(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewFloat64(c, (double)tsc_hz());
+}
+
+static JSValue js_set_event_loop(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  if (argc < 1 || !JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "setEventLoop expects a function");
+  JS_FreeValue(c, loop_hook);
+  loop_hook = JS_DupValue(c, argv[0]);
+  return JS_UNDEFINED;
+}
+
+static JSValue js_run_microtasks(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)c; (void)this; (void)argc; (void)argv;
+  drain_jobs();
+  return JS_UNDEFINED;
+}
+
+static JSValue js_take_interrupts(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  uint8_t vectors[256];
+  int n = irq_take_pending(vectors);
+  JSValue a = JS_NewArray(c);
+  for (int i = 0; i < n; i++) JS_SetPropertyUint32(c, a, (uint32_t)i, JS_NewUint32(c, vectors[i]));
+  return a;
+}
+
+static JSValue js_map_stack_native(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  if (argc < 1) return JS_UNDEFINED;
+  const char *s = JS_ToCString(c, argv[0]);
+  if (!s) return JS_EXCEPTION;
+  size_t need = js_map_stack(s, 0, 0) + 1;
+  char *out = js_malloc(c, need);
+  if (!out) { JS_FreeCString(c, s); return JS_EXCEPTION; }
+  js_map_stack(s, out, need);
+  JS_FreeCString(c, s);
+  JSValue r = JS_NewString(c, out);
+  js_free(c, out);
+  return r;
+}
+
+static JSValue js_panic(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  const char *what = argc > 0 ? JS_ToCString(c, argv[0]) : 0;
+  report_and_exit(c, what ? what : "panic", argc > 1 ? argv[1] : JS_UNDEFINED);
+}
+
+static const char *service_cmdline(void) {
+  const char *s = boot_info.cmdline;
+  if (boot_info.protocol == BOOT_MULTIBOOT) { /* QEMU puts the kernel's path first */
+    while (*s && *s != ' ') s++;
+    while (*s == ' ') s++;
+  }
+  return s;
+}
+
+static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  JSValue o = JS_NewObject(c);
+  JS_SetPropertyStr(c, o, "protocol", JS_NewString(c, boot_info.protocol == BOOT_PVH ? "pvh" : "multiboot"));
+  JS_SetPropertyStr(c, o, "cmdline", JS_NewString(c, service_cmdline()));
+  JS_SetPropertyStr(c, o, "version", JS_NewString(c, UOS_VERSION));
+  JS_SetPropertyStr(c, o, "eval", JS_NewBool(c, UOS_EVAL));
+  struct payload_view info = payload_section(PAYLOAD_INFO);
+  JS_SetPropertyStr(c, o, "build", info.length ? JS_NewStringLen(c, (const char *)info.data, info.length) : JS_NewString(c, "{}"));
+  return o;
+}
+
+static JSValue js_memory_usage(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  struct memory_stats s;
+  memory_stats(&s);
+  JSMemoryUsage u;
+  JS_ComputeMemoryUsage(rt, &u);
+  JSValue o = JS_NewObject(c);
+  JS_SetPropertyStr(c, o, "totalBytes", JS_NewFloat64(c, (double)(s.total_pages * PAGE_SIZE)));
+  JS_SetPropertyStr(c, o, "freeBytes", JS_NewFloat64(c, (double)(s.free_pages * PAGE_SIZE)));
+  JS_SetPropertyStr(c, o, "peakUsedBytes", JS_NewFloat64(c, (double)(s.peak_used_pages * PAGE_SIZE)));
+  JS_SetPropertyStr(c, o, "kernelBytes", JS_NewFloat64(c, (double)s.kernel_bytes));
+  JS_SetPropertyStr(c, o, "payloadBytes", JS_NewFloat64(c, (double)s.payload_bytes));
+  JS_SetPropertyStr(c, o, "jsHeapBytes", JS_NewFloat64(c, (double)u.malloc_size));
+  JS_SetPropertyStr(c, o, "jsObjects", JS_NewFloat64(c, (double)u.obj_count));
+  return o;
+}
+
+static const JSCFunctionListEntry native_functions[] = {
+    JS_CFUNC_DEF("write", 1, js_write),
+    JS_CFUNC_DEF("exit", 1, js_exit),
+    JS_CFUNC_MAGIC_DEF("in8", 1, js_port_in, IO_8),
+    JS_CFUNC_MAGIC_DEF("in16", 1, js_port_in, IO_16),
+    JS_CFUNC_MAGIC_DEF("in32", 1, js_port_in, IO_32),
+    JS_CFUNC_MAGIC_DEF("out8", 2, js_port_out, IO_8),
+    JS_CFUNC_MAGIC_DEF("out16", 2, js_port_out, IO_16),
+    JS_CFUNC_MAGIC_DEF("out32", 2, js_port_out, IO_32),
+    JS_CFUNC_DEF("cpuid", 2, js_cpuid),
+    JS_CFUNC_DEF("rdtsc", 0, js_rdtsc),
+    JS_CFUNC_DEF("monotonicNs", 0, js_monotonic_ns),
+    JS_CFUNC_DEF("wallClockMs", 0, js_wall_clock_ms),
+    JS_CFUNC_DEF("tscHz", 0, js_tsc_hz),
+    JS_CFUNC_DEF("setEventLoop", 1, js_set_event_loop),
+    JS_CFUNC_DEF("runMicrotasks", 0, js_run_microtasks),
+    JS_CFUNC_DEF("takeInterrupts", 0, js_take_interrupts),
+    JS_CFUNC_DEF("mapStack", 1, js_map_stack_native),
+    JS_CFUNC_DEF("panic", 2, js_panic),
+    JS_CFUNC_DEF("bootInfo", 0, js_boot_info),
+    JS_CFUNC_DEF("memoryUsage", 0, js_memory_usage),
+};
+
+/* The compact engine leaves out code generation from strings (eval, new Function): nothing then refers
+ * to the parser, and the linker drops it (~75 KB). `uos build` picks the full engine when the bundle
+ * mentions eval or Function, or when asked to. */
+static JSContext *new_context(JSRuntime *r) {
+#if UOS_EVAL
+  return JS_NewContext(r);
+#else
+  JSContext *c = JS_NewContextRaw(r);
+  if (!c) return 0;
+  JS_AddIntrinsicBaseObjects(c);
+  JS_AddIntrinsicDate(c);
+  JS_AddIntrinsicStringNormalize(c);
+  JS_AddIntrinsicRegExp(c);
+  JS_AddIntrinsicJSON(c);
+  JS_AddIntrinsicProxy(c);
+  JS_AddIntrinsicMapSet(c);
+  JS_AddIntrinsicTypedArrays(c);
+  JS_AddIntrinsicPromise(c);
+  JS_AddIntrinsicBigInt(c);
+  return c;
+#endif
+}
+
+/* ---------- the loop ---------- */
+static NORETURN void no_service(void) {
+  /* Also the KVM probe: prove SSE works in this VM before reporting. */
+  volatile double x = 1.5;
+  x = x * 3.0;
+  kprintf("uos: this image carries no service (SSE check %s); build one with `uos build`\n",
+          x == 4.5 ? "passed" : "FAILED");
+  power_exit(EXIT_NO_SERVICE);
+}
+
+static void wait_for_event(double deadline_ns) {
+  cli();
+  if (!irq_pending_any) {
+    if (deadline_ns >= 0) {
+      if (deadline_ns <= (double)monotonic_ns()) { sti(); return; }
+      timer_arm_ns((uint64_t)deadline_ns);
+    } else {
+      timer_arm_ns(0);
+    }
+    sti_hlt();
+  }
+  sti();
+}
+
+void js_run(void) {
+  struct payload_view bytecode = payload_section(PAYLOAD_BYTECODE);
+  if (!bytecode.length) no_service();
+
+  rt = JS_NewRuntime();
+  if (!rt) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS runtime");
+  JS_SetMaxStackSize(rt, JS_STACK_LIMIT);
+  JS_SetHostPromiseRejectionTracker(rt, rejection_tracker, 0);
+  ctx = new_context(rt);
+  if (!ctx) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS context");
+  loop_hook = JS_UNDEFINED;
+
+  JSValue global = JS_GetGlobalObject(ctx);
+  JSValue native = JS_NewObject(ctx);
+  JS_SetPropertyFunctionList(ctx, native, native_functions, (int)ARRAY_LEN(native_functions));
+  JS_DefinePropertyValueStr(ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
+  JS_FreeValue(ctx, global);
+
+  JSValue program = JS_ReadObject(ctx, bytecode.data, bytecode.length, JS_READ_OBJ_BYTECODE);
+  if (JS_IsException(program)) report_pending_exception(ctx, "The service bytecode cannot be loaded (built for another QuickJS?):");
+  JSValue result = JS_EvalFunction(ctx, program);
+  if (JS_IsException(result)) report_pending_exception(ctx, "Uncaught exception while starting the service:");
+  JS_FreeValue(ctx, result);
+
+  for (;;) {
+    drain_jobs();
+    if (JS_IsUndefined(loop_hook)) power_exit(EXIT_OK); /* a plain script without the kernel's loop */
+    JSValue next = JS_Call(ctx, loop_hook, JS_UNDEFINED, 0, 0);
+    if (JS_IsException(next)) report_pending_exception(ctx, "Uncaught exception in the event loop:");
+    double deadline = -1;
+    JS_ToFloat64(ctx, &deadline, next);
+    JS_FreeValue(ctx, next);
+    drain_jobs();
+    if (JS_IsJobPending(rt)) continue;
+    wait_for_event(deadline);
+  }
+}

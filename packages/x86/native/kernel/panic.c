@@ -1,0 +1,133 @@
+/* panic.c: the crash report. CPU exceptions, kernel assertions and fatal syscalls print a banner, the
+ * reason, the registers and a symbolised native backtrace on the serial console, then end the VM with a
+ * distinct status. A fault inside the report itself ends the VM at once instead of looping. */
+#include "cpu.h"
+#include "interrupts.h"
+#include "stacks.h"
+#include "uos.h"
+
+volatile int in_panic;
+
+static const char *const exception_names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
+    "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor segment overrun",
+    "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
+    "#PF page fault", "reserved (15)", "#MF x87 floating point", "#AC alignment check",
+    "#MC machine check", "#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+    "reserved (22)", "reserved (23)", "reserved (24)", "reserved (25)", "reserved (26)", "reserved (27)",
+    "#HV hypervisor injection", "#VC VMM communication", "#SX security", "reserved (31)" };
+
+/* ---- native symbols (payload section 2): u32 count; { u32 address; u32 name_offset; }[count]; names ---- */
+const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
+  struct payload_view v = payload_section(PAYLOAD_SYMBOLS);
+  if (v.length < 4) return 0;
+  uint32_t count = *(const uint32_t *)v.data;
+  if (4 + (uint64_t)count * 8 > v.length) return 0;
+  const uint32_t *entries = (const uint32_t *)(v.data + 4);
+  const char *names = (const char *)(v.data + 4 + count * 8);
+  /* Last entry whose address <= addr. */
+  uint32_t lo = 0, hi = count;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) / 2;
+    if (entries[mid * 2] <= addr) lo = mid + 1; else hi = mid;
+  }
+  if (!lo || addr >= (uint64_t)__text_end) return 0;
+  *offset = addr - entries[(lo - 1) * 2];
+  return names + entries[(lo - 1) * 2 + 1];
+}
+
+static void print_address(uint64_t addr) {
+  uint64_t offset = 0;
+  const char *name = symbol_lookup(addr, &offset);
+  if (name) kprintf("0x%lx <%s+0x%lx>", addr, name, offset);
+  else kprintf("0x%lx", addr);
+}
+
+static int on_some_stack(uint64_t a) {
+  for (uint64_t i = 0; i < stack_count; i++)
+    if (a >= stack_table[i].bottom && a + 16 <= stack_table[i].top) return 1;
+  return 0;
+}
+
+void print_backtrace(uint64_t rbp, uint64_t rip) {
+  kputs("Backtrace:\n");
+  kputs("  #0  "); print_address(rip); kputs("\n");
+  for (int depth = 1; depth < 32 && rbp && !(rbp & 7) && on_some_stack(rbp); depth++) {
+    uint64_t next = ((uint64_t *)rbp)[0], ret = ((uint64_t *)rbp)[1];
+    if (!ret) break;
+    kprintf("  #%-2d ", depth); print_address(ret); kputs("\n");
+    if (next <= rbp) break;
+    rbp = next;
+  }
+}
+
+void panic_banner(void) { kputs("\n**** PANIC ****\n"); }
+
+static void memory_line(void) {
+  struct memory_stats s;
+  memory_stats(&s);
+  kprintf("Memory: %lu KiB of %lu KiB pages in use (peak %lu KiB), RAM top 0x%lx\n",
+          (s.total_pages - s.free_pages) * 4, s.total_pages * 4, s.peak_used_pages * 4, s.ram_top);
+}
+
+static NORETURN void panic_v(int status, const char *fmt, va_list ap) {
+  cli();
+  if (in_panic++) { kputs("\nuos: panic while panicking; stopping\n"); power_exit(status); }
+  char message[512];
+  kvsnprintf(message, sizeof message, fmt, ap);
+  panic_banner();
+  kprintf("Reason: %s\n", message);
+  memory_line();
+  uint64_t rbp;
+  __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
+  print_backtrace(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1]);
+  power_exit(status);
+}
+
+void panic(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  panic_v(EXIT_KERNEL_PANIC, fmt, ap);
+}
+
+void panic_with_status(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  panic_v(status, fmt, ap);
+}
+
+static void describe_page_fault(uint64_t error, uint64_t address) {
+  const char *access = (error & 16) ? "instruction fetch" : (error & 2) ? "write" : "read";
+  const char *cause = (error & 1) ? ((error & 8) ? "reserved bit set" : "protection violation") : "page not present";
+  kprintf("Page fault: %s at 0x%lx, %s\n", access, address, cause);
+  if (!(error & 1)) {
+    for (uint64_t i = 0; i < stack_count; i++)
+      if (address >= stack_table[i].guard && address < stack_table[i].guard + PAGE_SIZE)
+        kprintf("  the address is the guard page of %s: a stack overflow\n", i == 0 ? "the main stack" : "an interrupt stack");
+    if (address < PAGE_SIZE) kputs("  the address is in page 0: a null pointer dereference\n");
+  } else if ((error & 2) && address >= (uint64_t)__kernel_start && address < (uint64_t)__rodata_end) {
+    kputs("  the address is in read-only kernel text or data (W^X)\n");
+  } else if (error & 16) {
+    kputs("  the address is not executable (W^X)\n");
+  }
+}
+
+void exception_report(struct interrupt_frame *f) {
+  if (in_panic++) { kputs("\nuos: exception while panicking; stopping\n"); power_exit(EXIT_KERNEL_PANIC); }
+  uint64_t cr2 = read_cr2();
+  unsigned v = (unsigned)f->vector;
+  panic_banner();
+  kprintf("CPU exception %u: %s, error code 0x%lx\n", v, exception_names[v & 31], f->error_code);
+  if (v == 14) describe_page_fault(f->error_code, cr2);
+  kputs("RIP "); print_address(f->rip); kputs("\n");
+  kprintf("CR2 0x%016lx  CR3 0x%016lx  RFLAGS 0x%016lx\n", cr2, read_cr3(), f->rflags);
+  kprintf("RAX 0x%016lx  RBX 0x%016lx  RCX 0x%016lx\n", f->rax, f->rbx, f->rcx);
+  kprintf("RDX 0x%016lx  RSI 0x%016lx  RDI 0x%016lx\n", f->rdx, f->rsi, f->rdi);
+  kprintf("RBP 0x%016lx  RSP 0x%016lx  R8  0x%016lx\n", f->rbp, f->rsp, f->r8);
+  kprintf("R9  0x%016lx  R10 0x%016lx  R11 0x%016lx\n", f->r9, f->r10, f->r11);
+  kprintf("R12 0x%016lx  R13 0x%016lx  R14 0x%016lx\n", f->r12, f->r13, f->r14);
+  kprintf("R15 0x%016lx  CS 0x%lx  SS 0x%lx\n", f->r15, f->cs, f->ss);
+  memory_line();
+  print_backtrace(f->rbp, f->rip);
+  power_exit(EXIT_CPU_EXCEPTION_BASE + (int)v);
+}

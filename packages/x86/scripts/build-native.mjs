@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+// Builds @uos/x86's native platform: the kernel images (multiboot ELF32 and PVH ELF64) and the host
+// bytecode compiler (uos-jsc), from the C and assembly in native/, QuickJS from the registry package
+// qjsc@0.3.0 (pinned by integrity, sources only, its install script never runs) and Debian's musl libc.a.
+// Outputs go to platform/. Skips the work when nothing that goes into the outputs has changed.
+import { execFile as execFileCb, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFile = promisify(execFileCb);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nativeDir = join(root, 'native');
+const cacheDir = join(root, '.cache');
+const buildDir = join(root, 'build');
+const outDir = join(root, 'platform');
+
+export const QUICKJS = {
+  package: 'qjsc',
+  version: '0.3.0',
+  integrity: 'sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w==',
+  directory: 'package/deps/quickjs_2021_03_27',
+  release: '2021-03-27',
+  files: ['quickjs.c', 'quickjs.h', 'quickjs-atom.h', 'quickjs-opcode.h', 'libregexp.c', 'libregexp.h',
+    'libregexp-opcode.h', 'libunicode.c', 'libunicode.h', 'libunicode-table.h', 'cutils.c', 'cutils.h',
+    'libbf.c', 'libbf.h', 'list.h', 'VERSION', 'LICENSE'],
+};
+const QUICKJS_SOURCES = ['quickjs.c', 'libregexp.c', 'libunicode.c', 'cutils.c', 'libbf.c'];
+const MUSL_LIB = '/usr/lib/x86_64-linux-musl/libc.a';
+const MUSL_INCLUDE = '/usr/include/x86_64-linux-musl';
+const APT_HINT = 'install them with: sudo apt-get install gcc nasm binutils musl-dev (or run the README quick start)';
+
+const log = (message) => process.stdout.write(`[@uos/x86] ${message}\n`);
+class BuildError extends Error {}
+
+function which(tool) {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
+}
+
+function checkTools() {
+  const missing = ['gcc', 'nasm', 'ld', 'objcopy', 'tar', 'npm'].filter((t) => !which(t));
+  if (!existsSync(MUSL_LIB) || !existsSync(MUSL_INCLUDE)) missing.push('musl-dev (libc.a)');
+  if (missing.length) throw new BuildError(`missing build tools: ${missing.join(', ')}; ${APT_HINT}`);
+}
+
+async function fetchQuickJs() {
+  const dir = join(cacheDir, `quickjs-${QUICKJS.release}`);
+  const stamp = join(dir, '.integrity');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === QUICKJS.integrity) return dir;
+  log(`fetching QuickJS ${QUICKJS.release} from the npm package ${QUICKJS.package}@${QUICKJS.version}`);
+  const work = join(tmpdir(), `uos-quickjs-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const { stdout } = await execFile('npm', ['pack', `${QUICKJS.package}@${QUICKJS.version}`, '--json', '--pack-destination', work], { cwd: work });
+    const [packed] = JSON.parse(stdout);
+    const tarball = join(work, packed.filename);
+    const [algorithm, expected] = QUICKJS.integrity.split('-');
+    const actual = createHash(algorithm).update(readFileSync(tarball)).digest('base64');
+    if (actual !== expected) {
+      throw new BuildError(`integrity mismatch for ${QUICKJS.package}@${QUICKJS.version}: expected ${QUICKJS.integrity}, got ${algorithm}-${actual}`);
+    }
+    await execFile('tar', ['-xzf', tarball, '-C', work, ...QUICKJS.files.map((f) => `${QUICKJS.directory}/${f}`)]);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const f of QUICKJS.files) copyFileSync(join(work, QUICKJS.directory, f), join(dir, f));
+    writeFileSync(stamp, QUICKJS.integrity);
+    return dir;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function listFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]);
+}
+
+async function gccVersion() {
+  const { stdout } = await execFile('gcc', ['--version']);
+  return stdout.split('\n')[0];
+}
+
+async function pool(tasks, width) {
+  const results = [];
+  let next = 0;
+  async function worker() {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, worker));
+  return results;
+}
+
+async function run(command, args, options = {}) {
+  try {
+    return await execFile(command, args, { maxBuffer: 64 * 1024 * 1024, ...options });
+  } catch (error) {
+    throw new BuildError(`${command} ${args.join(' ')}\n${error.stderr || error.message}`);
+  }
+}
+
+async function main() {
+  checkTools();
+  const quickjsDir = await fetchQuickJs();
+  const gccInclude = (await execFile('gcc', ['-print-file-name=include'])).stdout.trim();
+  const libgcc = (await execFile('gcc', ['-print-libgcc-file-name'])).stdout.trim();
+
+  const common = ['-std=gnu11', '-m64', '-march=x86-64', '-fno-pie', '-fno-pic', '-fno-stack-protector',
+    '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fno-omit-frame-pointer', '-ffunction-sections',
+    '-fdata-sections', '-fno-common', '-nostdinc', '-isystem', gccInclude, '-isystem', MUSL_INCLUDE];
+  const quickjsDefines = ['-D_GNU_SOURCE', `-DCONFIG_VERSION="${QUICKJS.release}"`, '-DCONFIG_BIGNUM'];
+  const targetQuickjs = [...common, '-Os', ...quickjsDefines, '-w'];
+  const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
+  const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`];
+
+  const inputs = listFiles(nativeDir).sort();
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ targetQuickjs, kernelFlags, hostFlags, gcc: await gccVersion(), integrity: QUICKJS.integrity }));
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  for (const f of inputs) hash.update(relative(root, f)).update(readFileSync(f));
+  hash.update(statSync(MUSL_LIB).size.toString());
+  const digest = hash.digest('hex');
+  const manifestPath = join(outDir, 'manifest.json');
+  const IMAGES = ['uos-multiboot.elf', 'uos-pvh.elf', 'uos-multiboot-eval.elf', 'uos-pvh-eval.elf'];
+  const outputs = [...IMAGES, 'uos-jsc'].map((f) => join(outDir, f));
+  if (!process.argv.includes('--force') && existsSync(manifestPath) && outputs.every(existsSync) &&
+      JSON.parse(readFileSync(manifestPath, 'utf8')).inputHash === digest) {
+    log('native platform is up to date');
+    return;
+  }
+
+  const started = Date.now();
+  for (const d of ['target', 'host', 'boot', 'kernel']) mkdirSync(join(buildDir, d), { recursive: true });
+  const jobs = [];
+  const targetObjects = [];
+  for (const src of QUICKJS_SOURCES) {
+    const obj = join(buildDir, 'target', src.replace(/\.c$/, '.o'));
+    targetObjects.push(obj);
+    jobs.push(() => run('gcc', [...targetQuickjs, '-c', join(quickjsDir, src), '-o', obj]));
+  }
+  const hostObjects = [];
+  for (const src of QUICKJS_SOURCES) {
+    const obj = join(buildDir, 'host', src.replace(/\.c$/, '.o'));
+    hostObjects.push(obj);
+    jobs.push(() => run('gcc', [...hostFlags, '-c', join(quickjsDir, src), '-o', obj]));
+  }
+  const kernelObjects = [];
+  const hostObjectsByEngine = { full: null, compact: null };
+  for (const file of readdirSync(join(nativeDir, 'kernel')).filter((f) => f.endsWith('.c'))) {
+    const source = join(nativeDir, 'kernel', file);
+    if (file === 'js-host.c') {
+      // The QuickJS host runs in plain thread context and may use floating point. It is built twice:
+      // the full engine (eval, new Function) and the compact one without the parser.
+      for (const engine of Object.keys(hostObjectsByEngine)) {
+        const obj = join(buildDir, 'kernel', `js-host-${engine}.o`);
+        hostObjectsByEngine[engine] = obj;
+        jobs.push(() => run('gcc', [...kernelFlags, `-DUOS_EVAL=${engine === 'full' ? 1 : 0}`, '-c', source, '-o', obj]));
+      }
+      continue;
+    }
+    const obj = join(buildDir, 'kernel', file.replace(/\.c$/, '.o'));
+    kernelObjects.push(obj);
+    // Code that runs in interrupt, exception or syscall context must not touch SSE registers.
+    jobs.push(() => run('gcc', [...kernelFlags, '-mgeneral-regs-only', '-c', source, '-o', obj]));
+  }
+  const asm = {};
+  for (const file of readdirSync(join(nativeDir, 'boot')).filter((f) => f.endsWith('.asm'))) {
+    const obj = join(buildDir, 'boot', file.replace(/\.asm$/, '.o'));
+    asm[file] = obj;
+    jobs.push(() => run('nasm', ['-f', 'elf64', '-w+all', join(nativeDir, 'boot', file), '-o', obj]));
+  }
+  // Biggest first, so the two long QuickJS compiles start at once.
+  jobs.sort((a, b) => (b.toString().includes('quickjs') ? 1 : 0) - (a.toString().includes('quickjs') ? 1 : 0));
+  log(`compiling ${jobs.length} files`);
+  await pool(jobs, Math.max(2, availableParallelism()));
+
+  mkdirSync(outDir, { recursive: true });
+  const shared = [asm['entry.asm'], asm['interrupts.asm'], asm['stacks.asm'], ...kernelObjects, ...targetObjects];
+  const link = (output, extra, entry) => run('ld', ['-nostdlib', '-static', '-z', 'max-page-size=0x1000',
+    '-z', 'noexecstack', '--gc-sections', '--no-warn-rwx-segments', '-e', entry, '-T', join(nativeDir, 'linker.ld'),
+    '-o', output, ...extra, ...shared, '--start-group', MUSL_LIB, libgcc, '--end-group']);
+  const links = [];
+  for (const [engine, suffix] of [['compact', ''], ['full', '-eval']]) {
+    const host = hostObjectsByEngine[engine];
+    // QEMU's multiboot loader refuses ELF64: the multiboot variant ships as ELF32 around the same code.
+    const multiboot64 = join(buildDir, `uos-multiboot${suffix}.elf64`);
+    links.push(link(multiboot64, [asm['multiboot-header.asm'], host], 'multiboot_entry')
+      .then(() => run('objcopy', ['-O', 'elf32-i386', multiboot64, join(buildDir, `uos-multiboot${suffix}.elf`)])));
+    links.push(link(join(buildDir, `uos-pvh${suffix}.elf`), [asm['pvh-note.asm'], host], 'pvh_entry'));
+  }
+  links.push(run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]));
+  await Promise.all(links);
+  for (const f of [...IMAGES, 'uos-jsc']) renameSync(join(buildDir, f), join(outDir, f));
+
+  // The engine in the image and the host compiler must agree: compile a probe to prove the compiler runs.
+  const probe = join(buildDir, 'probe.js');
+  writeFileSync(probe, 'let x = 1n << 70n; globalThis.y = String(x);\n');
+  await run(join(outDir, 'uos-jsc'), [probe, join(buildDir, 'probe.bin')]);
+
+  const size = (f) => statSync(join(outDir, f)).size;
+  const manifest = {
+    inputHash: digest,
+    quickjs: { release: QUICKJS.release, from: `${QUICKJS.package}@${QUICKJS.version}`, integrity: QUICKJS.integrity, bignum: true },
+    images: {
+      compact: { multiboot: 'uos-multiboot.elf', pvh: 'uos-pvh.elf' },
+      full: { multiboot: 'uos-multiboot-eval.elf', pvh: 'uos-pvh-eval.elf' },
+    },
+    compiler: 'uos-jsc',
+    sizes: Object.fromEntries(IMAGES.map((f) => [f, size(f)])),
+  };
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  log(`native platform built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`[@uos/x86] build failed: ${error instanceof BuildError ? error.message : error.stack}\n`);
+  process.exit(1);
+});
