@@ -1,0 +1,93 @@
+import { native } from '@uos/x86';
+import { panic } from './panic.js';
+import { type Clock, TimerQueue } from './timer-queue.js';
+
+/** What the loop needs from the platform; injected in unit tests. */
+export interface EventLoopHost extends Clock {
+  /** Runs queued promise jobs until none is left. */
+  runMicrotasks(): void;
+  /** Interrupt vectors raised since the last call (each at most once). */
+  takeInterrupts(): number[];
+}
+
+export type InterruptHandler = (vector: number) => void;
+
+/**
+ * The kernel's single event loop. Interrupt handlers in native code only mark a vector pending; each
+ * turn runs the subscribers of pending vectors, then due timers, draining promise jobs after every
+ * callback. When no timer, subscription or handle keeps the service alive, `onIdle` runs.
+ */
+export class EventLoop {
+  readonly timers: TimerQueue;
+  private readonly subscribers = new Map<number, Set<InterruptHandler>>();
+  private handles = 0;
+  private referencedSubscriptions = 0;
+  onIdle: () => void = () => {};
+
+  constructor(private readonly host: EventLoopHost) {
+    this.timers = new TimerQueue(host);
+  }
+
+  /** Milliseconds on the monotonic clock. */
+  now(): number {
+    return this.host.now();
+  }
+
+  /** Keeps the service alive until the returned function is called. */
+  hold(): () => void {
+    this.handles++;
+    let released = false;
+    return () => {
+      if (!released) { released = true; this.handles--; }
+    };
+  }
+
+  /** Runs `handler` from the loop whenever `vector` was raised. Returns the unsubscribe function. */
+  subscribe(vector: number, handler: InterruptHandler, options: { keepAlive?: boolean } = {}): () => void {
+    let set = this.subscribers.get(vector);
+    if (!set) this.subscribers.set(vector, (set = new Set()));
+    set.add(handler);
+    const keepAlive = options.keepAlive ?? false;
+    if (keepAlive) this.referencedSubscriptions++;
+    return () => {
+      if (set.delete(handler) && keepAlive) this.referencedSubscriptions--;
+    };
+  }
+
+  /** Whether anything keeps the service alive. */
+  alive(): boolean {
+    return this.timers.referenced > 0 || this.handles > 0 || this.referencedSubscriptions > 0;
+  }
+
+  /** One turn. Returns the next timer deadline in ms, or undefined when only interrupts can wake us. */
+  turn(): number | undefined {
+    for (const vector of this.host.takeInterrupts()) {
+      for (const handler of this.subscribers.get(vector) ?? []) {
+        try {
+          handler(vector);
+        } catch (error) {
+          panic(`Uncaught exception in the handler of interrupt ${vector}:`, error);
+        }
+        this.host.runMicrotasks();
+      }
+    }
+    this.timers.runDue(() => this.host.runMicrotasks(), (error) => panic('Uncaught exception in a timer callback:', error));
+    if (!this.alive()) this.onIdle();
+    return this.timers.nextDeadline();
+  }
+}
+
+let loop: EventLoop | undefined;
+
+/** The loop of this image, created on first use over the native platform. */
+export function eventLoop(): EventLoop {
+  if (!loop) {
+    const bindings = native();
+    loop = new EventLoop({
+      now: () => bindings.monotonicNs() / 1e6,
+      runMicrotasks: () => bindings.runMicrotasks(),
+      takeInterrupts: () => bindings.takeInterrupts(),
+    });
+  }
+  return loop;
+}

@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { UosError } from '@uos/x86';
+import { type BootProtocol, type Engine, loadPlatform } from '@uos/x86/platform';
+import { BUNDLE_NAME, type Bundle, bundleService } from './bundle.js';
+import { readSymbols } from './elf.js';
+import { encodeLineMap, firstMappingPerLine } from './line-map.js';
+import { owningPackage, displayPath } from './packages.js';
+import { PayloadKind, type PayloadSection, encodePayload, joinImage } from './payload.js';
+import { encodeSymbols } from './symbols.js';
+
+const execFileAsync = promisify(execFile);
+
+export type EvalMode = 'auto' | 'on' | 'off';
+
+export interface BuildOptions {
+  /** The service package directory. */
+  serviceDir: string;
+  /** Where to write the image; default `<serviceDir>/build/<name>.elf` (`<name>.pvh.elf` for PVH). */
+  output?: string;
+  /** multiboot (default; boots on pc, q35 and microvm) or pvh (microvm's fast path). */
+  boot?: BootProtocol;
+  /** Whether the engine can compile strings (eval, new Function); `auto` looks for them in the bundle. */
+  eval?: EvalMode;
+  /** Embed native symbols for backtraces (default true). */
+  symbols?: boolean;
+  /** Override the platform directory (tests). */
+  platformDirectory?: string;
+}
+
+export interface BuildResult {
+  image: string;
+  imageBytes: number;
+  boot: BootProtocol;
+  engine: Engine;
+  serviceName: string;
+  entry: string;
+  bundleBytes: number;
+  bytecodeBytes: number;
+  payloadBytes: number;
+  packages: Bundle['packages'];
+  metafile: Bundle['metafile'];
+}
+
+/**
+ * Does the bundle generate code from strings? Conservative: outside quoted strings and comments, any
+ * `eval` identifier or `Function(` call (new Function, Function.prototype.constructor(...) aside).
+ */
+export function needsEval(code: string): boolean {
+  const stripped = code
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/(^|[^:\\])\/\/[^\n]*/g, '$1 ')
+    .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, '""');
+  return /\beval\b|\bFunction\s*\(/.test(stripped);
+}
+
+async function compileBytecode(compiler: string, code: string): Promise<Uint8Array> {
+  const work = mkdtempSync(join(tmpdir(), 'uos-build-'));
+  try {
+    const input = join(work, BUNDLE_NAME);
+    const output = join(work, 'service.bin');
+    writeFileSync(input, code);
+    try {
+      await execFileAsync(compiler, [input, output, '--filename', BUNDLE_NAME], { maxBuffer: 16 << 20 });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr ?? String(error);
+      throw new UosError('bytecode-failed', `QuickJS could not compile the bundle:\n${stderr.trim()}`, { cause: error });
+    }
+    return new Uint8Array(readFileSync(output));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Bundles a service, compiles it to QuickJS bytecode and joins it with the prebuilt platform. */
+export async function buildImage(options: BuildOptions): Promise<BuildResult> {
+  const serviceDir = resolve(options.serviceDir);
+  const platform = loadPlatform(options.platformDirectory);
+  const bundle = await bundleService(serviceDir);
+  const mode = options.eval ?? 'auto';
+  const engine: Engine = mode === 'on' || (mode === 'auto' && needsEval(bundle.code)) ? 'full' : 'compact';
+  const boot = options.boot ?? 'multiboot';
+  const platformPath = platform.image(boot, engine);
+  const platformBytes = new Uint8Array(readFileSync(platformPath));
+
+  const bytecode = await compileBytecode(platform.compiler, bundle.code);
+  const serviceName = owningPackage(join(serviceDir, 'package.json'))?.name ?? basename(serviceDir);
+  const sources = bundle.sourceMap.sources.map((s) => displayPath(s, serviceDir));
+  const lineMap = encodeLineMap(BUNDLE_NAME, sources, firstMappingPerLine(bundle.sourceMap));
+  const info = new TextEncoder().encode(JSON.stringify({
+    service: serviceName, engine, boot, packages: bundle.packages.map((p) => `${p.name}@${p.version}`),
+  }));
+  const sections: PayloadSection[] = [
+    { kind: PayloadKind.bytecode, data: bytecode },
+    { kind: PayloadKind.lineMap, data: lineMap },
+    { kind: PayloadKind.info, data: info },
+  ];
+  if (options.symbols ?? true) {
+    const symbols = readSymbols(platformBytes);
+    const start = symbols.find((s) => s.name === '__kernel_start')?.value;
+    const end = symbols.find((s) => s.name === '__text_end')?.value;
+    if (start !== undefined && end !== undefined) sections.push({ kind: PayloadKind.symbols, data: encodeSymbols(symbols, start, end) });
+  }
+  const payload = encodePayload(sections);
+  const image = joinImage(platformBytes, payload);
+  const fileName = `${serviceName.replace(/^@/, '').replace(/\//g, '-')}${boot === 'pvh' ? '.pvh' : ''}.elf`;
+  const output = resolve(options.output ?? join(serviceDir, 'build', fileName));
+  mkdirSync(dirname(output), { recursive: true });
+  // Write then rename, so a VM starting from the same path never reads half an image.
+  const temporary = `${output}.${process.pid}.tmp`;
+  writeFileSync(temporary, image);
+  renameSync(temporary, output);
+  return {
+    image: output, imageBytes: image.length, boot, engine, serviceName, entry: bundle.entry,
+    bundleBytes: Buffer.byteLength(bundle.code), bytecodeBytes: bytecode.length, payloadBytes: payload.length,
+    packages: bundle.packages, metafile: bundle.metafile,
+  };
+}

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UosError } from '@uos/x86';
+import { type Message, type Metafile, build } from 'esbuild';
+import { type SourceMapV3 } from './line-map.js';
+import { owningPackage } from './packages.js';
+
+export interface Bundle {
+  /** The bundled JavaScript (an IIFE, ES2020). */
+  code: string;
+  sourceMap: SourceMapV3;
+  metafile: Metafile;
+  /** Absolute path of the service's entry module. */
+  entry: string;
+  /** Packages that contribute code, largest first. */
+  packages: { name: string; version: string; bytes: number }[];
+}
+
+/** The name the bundle carries inside the image; stack frames show it before mapping. */
+export const BUNDLE_NAME = 'service.js';
+
+const ENTRY_CANDIDATES = ['service.ts', 'src/service.ts', 'src/index.ts', 'index.ts', 'service.js', 'src/index.js', 'index.js'];
+
+/** Finds a service's entry module: package.json "uos.entry", else the first of ENTRY_CANDIDATES. */
+export function resolveServiceEntry(serviceDir: string): string {
+  if (!existsSync(serviceDir)) throw new UosError('service-not-found', `no service directory at ${serviceDir}`);
+  const manifestPath = join(serviceDir, 'package.json');
+  if (existsSync(manifestPath)) {
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { uos?: { entry?: string } };
+    const entry = manifest.uos?.entry;
+    if (entry) {
+      const path = resolve(serviceDir, entry);
+      if (!existsSync(path)) throw new UosError('service-not-found', `package.json "uos.entry" names ${entry}, which does not exist`);
+      return path;
+    }
+  }
+  for (const candidate of ENTRY_CANDIDATES) {
+    const path = join(serviceDir, candidate);
+    if (existsSync(path)) return path;
+  }
+  throw new UosError('service-not-found',
+    `no service entry in ${serviceDir}: add one of ${ENTRY_CANDIDATES.join(', ')} or set "uos": { "entry": … } in package.json`);
+}
+
+function describeMessages(messages: Message[]): string {
+  return messages.map((m) => {
+    const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : '';
+    const hint = m.id === 'ignored-bare-import'
+      ? '\n  uOS keeps side-effect imports: a driver must list its entry file in "sideEffects" in its package.json,' +
+        ' or this import would silently drop the driver from the image'
+      : /Could not resolve "@uos\/kernel/.test(m.text)
+        ? '\n  a service depends on @uos/kernel: add it to the service\'s package.json dependencies'
+        : '';
+    return `${where}${m.text}${hint}`;
+  }).join('\n');
+}
+
+/**
+ * Bundles a service with esbuild so its import graph decides what the image holds: the kernel's globals
+ * first, then the service module, then the call that starts it. Side-effect imports are kept, and a
+ * side-effect import esbuild would drop (`ignored-bare-import`) fails the build.
+ */
+export async function bundleService(serviceDir: string): Promise<Bundle> {
+  const dir = isAbsolute(serviceDir) ? serviceDir : resolve(serviceDir);
+  const entry = resolveServiceEntry(dir);
+  const contents = [
+    "import '@uos/kernel/globals';",
+    `import * as service from ${JSON.stringify(entry)};`,
+    "import { startService } from '@uos/kernel';",
+    'startService(service);',
+    '',
+  ].join('\n');
+  let result;
+  try {
+    result = await build({
+      stdin: { contents, resolveDir: dir, sourcefile: 'uos-entry.js', loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'neutral',
+      target: 'es2020',
+      conditions: ['uos-source'],
+      mainFields: ['module', 'main'],
+      outfile: join(dir, 'build', BUNDLE_NAME),
+      sourcemap: 'external',
+      metafile: true,
+      minifySyntax: true,
+      legalComments: 'none',
+      charset: 'utf8',
+      logLevel: 'silent',
+      logOverride: { 'ignored-bare-import': 'error' },
+      define: { 'process.env.NODE_ENV': '"production"' },
+    });
+  } catch (error) {
+    const failure = error as { errors?: Message[] };
+    if (failure.errors?.length) {
+      throw new UosError('bundle-failed', `bundling ${dir} failed:\n${describeMessages(failure.errors)}`, { cause: error });
+    }
+    throw error;
+  }
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))?.text;
+  if (code === undefined || map === undefined) throw new UosError('bundle-failed', 'esbuild produced no output');
+  const sourceMap = JSON.parse(map) as SourceMapV3;
+  const sourceMapDir = join(dir, 'build');
+  sourceMap.sources = sourceMap.sources.map((s) => resolve(sourceMapDir, s));
+
+  const bytesByPackage = new Map<string, { name: string; version: string; bytes: number }>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (input === '<stdin>') continue;
+      const owner = owningPackage(resolve(process.cwd(), input));
+      const name = owner?.name ?? '(service)';
+      const entryInfo = bytesByPackage.get(name) ?? { name, version: owner?.version ?? '', bytes: 0 };
+      entryInfo.bytes += bytesInOutput;
+      bytesByPackage.set(name, entryInfo);
+    }
+  }
+  const packages = [...bytesByPackage.values()].filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
+  return { code: code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), sourceMap, metafile: result.metafile, entry, packages };
+}

@@ -1,0 +1,150 @@
+/**
+ * The `uos` command: build images and boot them in QEMU.
+ *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+ *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+ */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExitStatus, UosError } from '@uos/x86';
+import { type BuildResult, type EvalMode, buildImage } from './build.js';
+import { shellQuote } from './qemu.js';
+import { ACCELS, type Accel, MACHINES, type Machine, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
+import { Vm } from './vm.js';
+
+/** CLI exit codes beside the guest's own status (IncludeOS's vmrunner uses the same numbers). */
+export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, bootFailed: 72, configInvalid: 73 } as const;
+
+const USAGE = `usage:
+  uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+  uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
+           [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+`;
+
+function usage(message: string): never {
+  throw new UosError('usage', `${message}\n${USAGE}`);
+}
+
+/** Paths on the command line are relative to where the user ran the command (pnpm scripts change cwd). */
+function userPath(p: string): string {
+  const base = process.env.npm_lifecycle_event === 'uos' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function printBuild(result: BuildResult): void {
+  const out = process.stdout;
+  out.write(`uos: built ${relative(process.cwd(), result.image) || result.image}: ${result.imageBytes} bytes (${kib(result.imageBytes)}), ` +
+    `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}\n`);
+  out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
+  for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
+}
+
+function oneOf<T extends string>(value: string | undefined, choices: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T)) usage(`${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+async function build(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true,
+    options: { output: { type: 'string', short: 'o' }, boot: { type: 'string' }, eval: { type: 'string' }, 'no-symbols': { type: 'boolean' } },
+  });
+  if (positionals.length !== 1) usage('uos build takes one service directory');
+  const result = await buildImage({
+    serviceDir: userPath(positionals[0]!),
+    ...(values.output ? { output: userPath(values.output) } : {}),
+    boot: oneOf(values.boot, ['multiboot', 'pvh'] as const, '--boot') ?? 'multiboot',
+    eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? ('auto' satisfies EvalMode),
+    symbols: !values['no-symbols'],
+  });
+  printBuild(result);
+  return 0;
+}
+
+async function boot(argv: string[]): Promise<number> {
+  const separator = argv.indexOf('--');
+  const own = separator >= 0 ? argv.slice(0, separator) : argv;
+  const serviceArgs = separator >= 0 ? argv.slice(separator + 1) : [];
+  const { values, positionals } = parseArgs({
+    args: own, allowPositionals: true,
+    options: {
+      vm: { type: 'string' }, machine: { type: 'string' }, mem: { type: 'string' }, accel: { type: 'string' },
+      timeout: { type: 'string' }, gdb: { type: 'boolean' }, eval: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (positionals.length !== 1) usage('uos boot takes one service directory or image');
+  const target = userPath(positionals[0]!);
+  if (!existsSync(target)) usage(`no such service directory or image: ${positionals[0]}`);
+  const isDirectory = statSync(target).isDirectory();
+  let config: VmConfig = {};
+  if (values.vm) config = loadVmConfig(userPath(values.vm));
+  else if (isDirectory && existsSync(join(target, 'vm.json'))) config = loadVmConfig(join(target, 'vm.json'));
+  const machine = oneOf(values.machine, MACHINES, '--machine') ?? config.machine ?? 'pc';
+  const accel = oneOf(values.accel, ACCELS, '--accel') as Accel | undefined;
+  if (values.mem !== undefined) validateVmConfig({ mem: values.mem });
+  const timeout = values.timeout !== undefined ? Number(values.timeout) : config.timeout;
+  if (timeout !== undefined && !(timeout > 0)) usage(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+
+  let image = target;
+  if (isDirectory) {
+    const result = await buildImage({
+      serviceDir: target, boot: machine === 'microvm' ? 'pvh' : 'multiboot',
+      eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? 'auto',
+    });
+    printBuild(result);
+    image = result.image;
+  }
+  const vm = await Vm.start({
+    image, config, machine, ...(values.mem ? { mem: values.mem } : {}), ...(accel ? { accel } : {}),
+    args: serviceArgs, gdb: values.gdb ?? false, echo: process.stdout, inheritStdin: process.stdin.isTTY === true,
+  });
+  if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
+  if (values.gdb) process.stderr.write(`uos: waiting for gdb on :1234 (gdb -ex 'target remote :1234' <platform ELF>)\n`);
+  const forward = (signal: NodeJS.Signals) => process.on(signal, () => { void vm.kill(); });
+  forward('SIGINT');
+  forward('SIGTERM');
+  const exit = await vm.waitForExit(timeout !== undefined ? timeout * 1000 : undefined);
+  if (exit.status !== undefined) {
+    if (exit.status !== 0) process.stderr.write(`uos: the service ended: ${exit.reason}\n`);
+    return exit.status;
+  }
+  if (/timed out/.test(exit.reason)) {
+    process.stderr.write(`uos: timeout: the VM ran longer than ${timeout} s and was stopped\n`);
+    return CliExit.timeout;
+  }
+  process.stderr.write(`uos: ${exit.reason}\n`);
+  return CliExit.bootFailed;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'build': return await build(rest);
+      case 'boot': return await boot(rest);
+      case undefined: case 'help': case '--help': case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? CliExit.usage : 0;
+      default: usage(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (UosError.isInstance(error)) {
+      process.stderr.write(`uos: ${error.message}\n`);
+      if (error.code === 'usage') return CliExit.usage;
+      if (error.code === 'vm-config-invalid') return CliExit.configInvalid;
+      if (error.code === 'qemu-missing' || error.code.startsWith('image-')) return CliExit.bootFailed;
+      return CliExit.buildFailed;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`uos: ${error.message}\n${USAGE}`);
+      return CliExit.usage;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * @uos/vmrunner: builds uOS images and runs them in QEMU, for the `uos` CLI and for tests.
+ *
+ * `buildImage` bundles a service with esbuild (its import graph decides what the image holds; a
+ * side-effect import esbuild would drop fails the build), compiles the bundle to QuickJS bytecode with
+ * the host build of the image's engine, and joins bytecode, native symbols and the JS-to-TS line map to
+ * the prebuilt platform ELF as one extra load segment. `Vm` boots an image in QEMU with the serial
+ * console on pipes: wait for a line, type into it, expect an exit status; QEMU is always ended.
+ *
+ * Invariants: no C toolchain is needed here; bad input (vm.json, image, missing QEMU) is a `UosError`
+ * naming what is wrong; every QEMU this package starts is killed by `kill()`, `withVm` or process exit.
+ */
+export { buildImage, needsEval } from './build.js';
+export type { BuildOptions, BuildResult, EvalMode } from './build.js';
+export { bundleService, resolveServiceEntry, BUNDLE_NAME } from './bundle.js';
+export type { Bundle } from './bundle.js';
+export { Vm, withVm, bootService, checkImage } from './vm.js';
+export type { VmOptions, VmExit, BootServiceOptions } from './vm.js';
+export { loadVmConfig, validateVmConfig, parseMemory, MACHINES, ACCELS } from './vm-config.js';
+export type { VmConfig, NetConfig, Machine, Accel } from './vm-config.js';
+export { qemuArgs, findQemu, probeKvm, shellQuote } from './qemu.js';
+export { encodePayload, decodePayload, joinImage, extractPayload, PayloadKind } from './payload.js';
+export { encodeLineMap, firstMappingPerLine, lookupLineMap } from './line-map.js';
+export { encodeSymbols } from './symbols.js';
+export { readElf, readSymbols } from './elf.js';
+export { ExitStatus, UosError, describeExitStatus } from '@uos/x86';

@@ -1,0 +1,260 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ExitStatus, UosError, describeExitStatus } from '@uos/x86';
+import { type BuildOptions, type BuildResult, buildImage } from './build.js';
+import { readElf } from './elf.js';
+import { extractPayload } from './payload.js';
+import { findQemu, probeKvm, qemuArgs } from './qemu.js';
+import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
+
+export interface VmOptions {
+  /** A built image (`uos build`). */
+  image: string;
+  /** vm.json settings; the explicit options below win over them. */
+  config?: VmConfig;
+  machine?: Machine;
+  /** MiB, or a size like "64M". Default 128 MiB. */
+  mem?: number | string;
+  accel?: Accel;
+  /** Words for the service's start(args). */
+  args?: readonly string[];
+  gdb?: boolean;
+  /** Extra QEMU arguments. */
+  qemuArgs?: readonly string[];
+  /** Also copy the serial console to this stream (e.g. process.stdout). */
+  echo?: NodeJS.WritableStream;
+  /** Let the serial console read from this process's stdin (interactive `uos boot`). */
+  inheritStdin?: boolean;
+}
+
+/** How a VM ended. */
+export interface VmExit {
+  /** The guest's exit status, when it reported one (isa-debug-exit). */
+  status: number | undefined;
+  /** A human description of the outcome. */
+  reason: string;
+  qemuCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** QEMU's own error output. */
+  qemuErrors: string;
+  /** The runner killed the VM (timeout or kill()). */
+  killed: boolean;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/** Lines of QEMU's stderr that are errors, not warnings. */
+function qemuErrorLines(stderr: string): string {
+  return stderr.split('\n').filter((l) => /^qemu-system-\w+: /.test(l) && !/: warning: /.test(l)).join('\n');
+}
+
+/** Checks that a file is a uOS image before QEMU sees it. */
+export function checkImage(image: string): void {
+  if (!existsSync(image) || !statSync(image).isFile()) throw new UosError('image-missing', `no image at ${image}`);
+  const bytes = new Uint8Array(readFileSync(image));
+  readElf(bytes, image);
+  if (!extractPayload(bytes)) throw new UosError('image-invalid', `${image} is an ELF file but not a uOS image (no payload segment)`);
+}
+
+/**
+ * A running uOS VM: QEMU with the image, its serial console on pipes. Tests wait for serial lines,
+ * write to the console and expect an exit status; `kill()` (or `withVm`) always ends QEMU.
+ */
+export class Vm {
+  readonly command: readonly string[];
+  private buffer = '';
+  private stderr = '';
+  private readonly exited: Promise<VmExit>;
+  private killedByRunner = false;
+  private listeners = new Set<() => void>();
+
+  private constructor(private readonly child: ChildProcess, command: string[], echo?: NodeJS.WritableStream) {
+    this.command = command;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      this.buffer += text;
+      echo?.write(text);
+      for (const l of [...this.listeners]) l();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
+    this.exited = new Promise((resolveExit) => {
+      child.on('exit', (code, signal) => {
+        live.delete(child);
+        // Let the last output arrive before deciding.
+        setImmediate(() => {
+          const exit = this.interpret(code, signal);
+          for (const l of [...this.listeners]) l();
+          resolveExit(exit);
+        });
+      });
+      child.on('error', (error) => {
+        live.delete(child);
+        resolveExit({ status: undefined, reason: `QEMU could not start: ${error.message}`, qemuCode: null, signal: null, qemuErrors: error.message, killed: false });
+      });
+    });
+  }
+
+  /** Starts QEMU with an image. */
+  static async start(options: VmOptions): Promise<Vm> {
+    const image = resolve(options.image);
+    checkImage(image);
+    const qemu = findQemu();
+    const config = options.config ?? {};
+    const requested = options.accel ?? config.accel ?? (process.env.UOS_ACCEL as Accel | undefined) ?? 'auto';
+    const accel = requested === 'auto' ? await probeKvm(qemu) : requested;
+    const words = [...(config.args ?? []), ...(options.args ?? [])];
+    const args = qemuArgs({
+      image,
+      machine: options.machine ?? config.machine ?? 'pc',
+      memMiB: parseMemory(options.mem ?? config.mem ?? 128),
+      accel,
+      ...(config.smp !== undefined ? { smp: config.smp } : {}),
+      ...(config.cpu ? { cpu: config.cpu } : {}),
+      ...(words.length ? { append: words.map((w) => (/[\s"'\\]/.test(w) ? `"${w.replace(/(["\\])/g, '\\$1')}"` : w)).join(' ') } : {}),
+      ...(config.net ? { net: config.net } : {}),
+      ...(config.devices ? { devices: config.devices } : {}),
+      extra: [...(config.qemu ?? []), ...(options.qemuArgs ?? [])],
+      ...(options.gdb ? { gdb: true } : {}),
+    });
+    installExitHook();
+    const child = spawn(qemu, args, { stdio: [options.inheritStdin ? 'inherit' : 'pipe', 'pipe', 'pipe'] });
+    live.add(child);
+    return new Vm(child, [qemu, ...args], options.echo);
+  }
+
+  /** Everything the serial console printed so far. */
+  get output(): string {
+    return this.buffer.replace(/\r\n/g, '\n');
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Types text into the serial console. */
+  write(text: string): void {
+    this.child.stdin?.write(text);
+  }
+
+  private interpret(code: number | null, signal: NodeJS.Signals | null): VmExit {
+    const qemuErrors = qemuErrorLines(this.stderr);
+    const base = { qemuCode: code, signal, qemuErrors, killed: this.killedByRunner };
+    if (this.killedByRunner || signal) return { ...base, status: undefined, reason: this.killedByRunner ? 'killed by the runner' : `QEMU got ${signal}` };
+    if (qemuErrors) return { ...base, status: undefined, reason: `the image did not boot: ${qemuErrors}` };
+    if (code !== null && code % 2 === 1) {
+      const status = (code - 1) / 2;
+      return { ...base, status, reason: describeExitStatus(status) };
+    }
+    const reported = /uos: exit status (\d+)/.exec(this.output);
+    if (reported) return { ...base, status: Number(reported[1]), reason: describeExitStatus(Number(reported[1])) };
+    return { ...base, status: undefined, reason: 'the VM reset or powered off without reporting a status (a triple fault?)' };
+  }
+
+  private tail(lines = 30): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  /**
+   * Resolves with the first serial line matching `pattern` (searching all output so far), rejects when
+   * the VM ends first or after `timeoutMs`.
+   */
+  waitFor(pattern: RegExp | string, timeoutMs = 30_000): Promise<string> {
+    const matcher = typeof pattern === 'string' ? (line: string) => line.includes(pattern) : (line: string) => pattern.test(line);
+    return new Promise((resolveWait, reject) => {
+      let done = false;
+      const check = (): void => {
+        if (done) return;
+        const found = this.output.split('\n').find(matcher);
+        if (found !== undefined) {
+          finish();
+          resolveWait(found);
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          void this.exited.then((exit) => {
+            if (done) return;
+            const late = this.output.split('\n').find(matcher);
+            finish();
+            if (late !== undefined) resolveWait(late);
+            else reject(new UosError('vm-wait-failed', `the VM ended (${exit.reason}) before printing ${String(pattern)}; its console ended with:\n${this.tail()}`));
+          });
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new UosError('vm-wait-timeout', `no serial line matched ${String(pattern)} within ${timeoutMs} ms; the console ended with:\n${this.tail()}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        done = true;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Waits for the VM to end; kills it after `timeoutMs` (the exit then says so). */
+  async waitForExit(timeoutMs?: number): Promise<VmExit> {
+    if (timeoutMs === undefined) return this.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    const first = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return first;
+    await this.kill();
+    const exit = await this.exited;
+    return { ...exit, status: undefined, reason: `timed out after ${timeoutMs} ms` };
+  }
+
+  /** Waits for the VM to end with `status`; rejects with the console's tail otherwise. */
+  async expectExit(status: number, timeoutMs = 60_000): Promise<VmExit> {
+    const exit = await this.waitForExit(timeoutMs);
+    if (exit.status !== status) {
+      throw new UosError('vm-unexpected-exit',
+        `expected exit status ${status} (${describeExitStatus(status)}), got ${exit.status ?? 'none'} (${exit.reason}); the console ended with:\n${this.tail()}`);
+    }
+    return exit;
+  }
+
+  /** Ends QEMU (SIGKILL) and waits until it is gone. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.killedByRunner = true;
+      this.child.kill('SIGKILL');
+    }
+    await this.exited;
+  }
+}
+
+/** Runs `body` with a started VM and always kills QEMU afterwards. */
+export async function withVm<T>(options: VmOptions, body: (vm: Vm) => Promise<T>): Promise<T> {
+  const vm = await Vm.start(options);
+  try {
+    return await body(vm);
+  } finally {
+    await vm.kill();
+  }
+}
+
+export interface BootServiceOptions extends Omit<VmOptions, 'image'>, Omit<BuildOptions, 'serviceDir'> {}
+
+/** Builds a service directory and starts it (the boot protocol follows the machine). */
+export async function bootService(serviceDir: string, options: BootServiceOptions = {}): Promise<{ vm: Vm; build: BuildResult }> {
+  const machine = options.machine ?? options.config?.machine ?? 'pc';
+  const build = await buildImage({ ...options, serviceDir, boot: options.boot ?? (machine === 'microvm' ? 'pvh' : 'multiboot') });
+  const vm = await Vm.start({ ...options, image: build.image, machine });
+  return { vm, build };
+}
+
+export { ExitStatus };

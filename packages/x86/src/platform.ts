@@ -1,0 +1,48 @@
+/**
+ * @uos/x86/platform: where the built native platform lives, for host tools (`uos build`). Node only.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UosError } from './errors.js';
+
+export type BootProtocol = 'multiboot' | 'pvh';
+export type Engine = 'compact' | 'full';
+
+export interface PlatformManifest {
+  inputHash: string;
+  quickjs: { release: string; from: string; integrity: string; bignum: boolean };
+  images: Record<Engine, Record<BootProtocol, string>>;
+  compiler: string;
+  sizes: Record<string, number>;
+}
+
+export interface Platform {
+  directory: string;
+  manifest: PlatformManifest;
+  /** The platform ELF for a boot protocol and engine (compact: no eval/new Function). */
+  image(boot: BootProtocol, engine: Engine): string;
+  /** The host compiler producing bytecode for this engine build. */
+  compiler: string;
+}
+
+export const platformDirectory: string = fileURLToPath(new URL('../platform/', import.meta.url));
+
+export function loadPlatform(directory: string = platformDirectory): Platform {
+  const manifestPath = `${directory}/manifest.json`;
+  if (!existsSync(manifestPath)) {
+    throw new UosError('platform-missing',
+      `the uOS native platform is not built (no ${manifestPath}); run \`pnpm --filter @uos/x86 build\``);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PlatformManifest;
+  const path = (file: string): string => {
+    const full = `${directory}/${file}`;
+    if (!existsSync(full)) throw new UosError('platform-missing', `the uOS native platform is incomplete: ${full} is missing`);
+    return full;
+  };
+  return {
+    directory,
+    manifest,
+    image: (boot, engine) => path(manifest.images[engine][boot]),
+    compiler: path(manifest.compiler),
+  };
+}

@@ -1,0 +1,16 @@
+// The shared tsup preset: every @uos package builds ESM + declarations from src/ with the same settings.
+import type { Options } from 'tsup';
+
+export function uosPreset(options: Options = {}): Options {
+  return {
+    format: ['esm'],
+    target: 'es2020',
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    splitting: false,
+    treeshake: true,
+    outDir: 'dist',
+    ...options,
+  };
+}
