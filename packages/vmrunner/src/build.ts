@@ -87,7 +87,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const platformBytes = new Uint8Array(readFileSync(platformPath));
 
   const bytecode = await compileBytecode(platform.compiler, bundle.code);
-  const serviceName = owningPackage(join(serviceDir, 'package.json'))?.name ?? basename(serviceDir);
+  const owner = owningPackage(join(serviceDir, 'package.json'));
+  const serviceName = owner?.directory === serviceDir ? owner.name : basename(serviceDir);
   const sources = bundle.sourceMap.sources.map((s) => displayPath(s, serviceDir));
   const lineMap = encodeLineMap(BUNDLE_NAME, sources, firstMappingPerLine(bundle.sourceMap));
   const info = new TextEncoder().encode(JSON.stringify({

@@ -84,7 +84,7 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
       outfile: join(dir, 'build', BUNDLE_NAME),
       sourcemap: 'external',
       metafile: true,
-      minifySyntax: true,
+      // No minification: QuickJS reports lines, not columns, so every statement keeps its own line.
       legalComments: 'none',
       charset: 'utf8',
       logLevel: 'silent',

@@ -106,6 +106,10 @@ async function boot(argv: string[]): Promise<number> {
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
   if (values.gdb) process.stderr.write(`uos: waiting for gdb on :1234 (gdb -ex 'target remote :1234' <platform ELF>)\n`);
+  // A closed stdout (`uos boot … | head`) ends the VM instead of crashing the runner.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') void vm.kill();
+  });
   const forward = (signal: NodeJS.Signals) => process.on(signal, () => { void vm.kill(); });
   forward('SIGINT');
   forward('SIGTERM');

@@ -45,7 +45,8 @@ export function qemuArgs(o: QemuOptions): string[] {
   const model = o.cpu?.model ?? (o.accel === 'kvm' ? 'host' : 'max');
   const cpu = [model, ...(o.cpu?.features ?? [])].join(',');
   const args = [
-    '-M', o.machine === 'microvm' ? 'microvm,auto-kernel-cmdline=off' : o.machine,
+    // microvm: qboot loads the PVH kernel itself (no option ROM), and nothing edits our command line.
+    '-M', o.machine === 'microvm' ? 'microvm,x-option-roms=off,auto-kernel-cmdline=off' : o.machine,
     '-accel', o.accel,
     '-cpu', cpu,
     '-m', memoryArgument(o.memMiB),

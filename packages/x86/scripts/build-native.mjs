@@ -115,7 +115,7 @@ async function main() {
     '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fno-omit-frame-pointer', '-ffunction-sections',
     '-fdata-sections', '-fno-common', '-nostdinc', '-isystem', gccInclude, '-isystem', MUSL_INCLUDE];
   const quickjsDefines = ['-D_GNU_SOURCE', `-DCONFIG_VERSION="${QUICKJS.release}"`, '-DCONFIG_BIGNUM'];
-  const targetQuickjs = [...common, '-Os', ...quickjsDefines, '-w'];
+  const targetQuickjs = [...common, process.env.UOS_QJS_OPT || '-Os', ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
   const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`];
 
@@ -182,7 +182,8 @@ async function main() {
 
   mkdirSync(outDir, { recursive: true });
   const shared = [asm['entry.asm'], asm['interrupts.asm'], asm['stacks.asm'], ...kernelObjects, ...targetObjects];
-  const link = (output, extra, entry) => run('ld', ['-nostdlib', '-static', '-z', 'max-page-size=0x1000',
+  // Load addresses stay 4 KiB aligned (linker.ld), but file offsets need only 16: no padding in the file.
+  const link = (output, extra, entry) => run('ld', ['-nostdlib', '-static', '-z', 'max-page-size=0x10', '-z', 'common-page-size=0x10',
     '-z', 'noexecstack', '--gc-sections', '--no-warn-rwx-segments', '-e', entry, '-T', join(nativeDir, 'linker.ld'),
     '-o', output, ...extra, ...shared, '--start-group', MUSL_LIB, libgcc, '--end-group']);
   const links = [];

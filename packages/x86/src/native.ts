@@ -12,6 +12,8 @@ export interface BootInfo {
   eval: boolean;
   /** JSON written by `uos build`: service name, packages. */
   build: string;
+  /** Boot stages as [name, milliseconds since kernel entry]. */
+  timeline: [string, number][];
 }
 
 export interface NativeMemoryUsage {

@@ -95,6 +95,10 @@ uint64_t monotonic_ns(void);
 uint64_t wall_clock_ns(void);
 uint64_t tsc_hz(void);
 extern uint64_t lapic_timer_hz;
+/* Boot timeline: named TSC stamps from kernel entry on, reported by bootInfo() and `pnpm bench`. */
+#define MAX_BOOT_MARKS 16
+void boot_mark(const char *name);
+unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max);
 
 /* ---- power ---- */
 NORETURN void power_exit(int status);

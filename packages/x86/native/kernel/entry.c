@@ -4,6 +4,7 @@
 #include "cpu.h"
 #include "uos.h"
 
+void time_calibration_begin(void);
 extern int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
                              void (*fini)(void), void (*ldso_fini)(void));
 
@@ -31,6 +32,8 @@ static NORETURN void start_libc(void) {
 }
 
 void kernel_entry(uint32_t protocol, uint32_t info) {
+  boot_mark("kernel entry");
+  time_calibration_begin();
   serial_init();
   boot_info_parse(protocol, info);
   gdt_init();
@@ -40,6 +43,8 @@ void kernel_entry(uint32_t protocol, uint32_t info) {
   paging_init(image_end);
   syscall_init();
   apic_init();
+  boot_mark("platform ready");
   time_init();
+  boot_mark("clocks calibrated");
   start_libc();
 }

@@ -304,6 +304,17 @@ static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueCo
   JS_SetPropertyStr(c, o, "cmdline", JS_NewString(c, service_cmdline()));
   JS_SetPropertyStr(c, o, "version", JS_NewString(c, UOS_VERSION));
   JS_SetPropertyStr(c, o, "eval", JS_NewBool(c, UOS_EVAL));
+  const char *names[MAX_BOOT_MARKS];
+  uint64_t ns[MAX_BOOT_MARKS];
+  unsigned n = boot_marks(names, ns, MAX_BOOT_MARKS);
+  JSValue timeline = JS_NewArray(c);
+  for (unsigned i = 0; i < n; i++) {
+    JSValue entry = JS_NewArray(c);
+    JS_SetPropertyUint32(c, entry, 0, JS_NewString(c, names[i]));
+    JS_SetPropertyUint32(c, entry, 1, JS_NewFloat64(c, (double)ns[i] / 1e6));
+    JS_SetPropertyUint32(c, timeline, i, entry);
+  }
+  JS_SetPropertyStr(c, o, "timeline", timeline);
   struct payload_view info = payload_section(PAYLOAD_INFO);
   JS_SetPropertyStr(c, o, "build", info.length ? JS_NewStringLen(c, (const char *)info.data, info.length) : JS_NewString(c, "{}"));
   return o;
@@ -400,6 +411,7 @@ void js_run(void) {
   struct payload_view bytecode = payload_section(PAYLOAD_BYTECODE);
   if (!bytecode.length) no_service();
 
+  boot_mark("libc ready");
   rt = JS_NewRuntime();
   if (!rt) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS runtime");
   JS_SetMaxStackSize(rt, JS_STACK_LIMIT);
@@ -407,6 +419,7 @@ void js_run(void) {
   ctx = new_context(rt);
   if (!ctx) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS context");
   loop_hook = JS_UNDEFINED;
+  boot_mark("js context");
 
   JSValue global = JS_GetGlobalObject(ctx);
   JSValue native = JS_NewObject(ctx);
@@ -416,6 +429,7 @@ void js_run(void) {
 
   JSValue program = JS_ReadObject(ctx, bytecode.data, bytecode.length, JS_READ_OBJ_BYTECODE);
   if (JS_IsException(program)) report_pending_exception(ctx, "The service bytecode cannot be loaded (built for another QuickJS?):");
+  boot_mark("bytecode loaded");
   JSValue result = JS_EvalFunction(ctx, program);
   if (JS_IsException(result)) report_pending_exception(ctx, "Uncaught exception while starting the service:");
   JS_FreeValue(ctx, result);

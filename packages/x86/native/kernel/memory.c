@@ -15,9 +15,16 @@ static inline void page_set(uint64_t p) { bitmap[p >> 6] |= 1ull << (p & 63); }
 static inline void page_clear(uint64_t p) { bitmap[p >> 6] &= ~(1ull << (p & 63)); }
 
 static void mark(uint64_t start, uint64_t end, int used) {
-  for (uint64_t p = start / PAGE_SIZE; p < end / PAGE_SIZE && p < bitmap_pages; p++) {
-    if (used && !page_used(p)) { page_set(p); free_pages--; }
-    else if (!used && page_used(p)) { page_clear(p); free_pages++; }
+  uint64_t p = start / PAGE_SIZE, last = end / PAGE_SIZE < bitmap_pages ? end / PAGE_SIZE : bitmap_pages;
+  while (p < last) {
+    uint64_t word = p >> 6, bit = p & 63, n = 64 - bit;
+    if (n > last - p) n = last - p;
+    uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << bit;
+    uint64_t changed = used ? mask & ~bitmap[word] : mask & bitmap[word];
+    uint64_t count = (uint64_t)__builtin_popcountll(changed);
+    if (used) { bitmap[word] |= mask; free_pages -= count; }
+    else { bitmap[word] &= ~mask; free_pages += count; }
+    p += n;
   }
 }
 

@@ -14,21 +14,47 @@ uint64_t lapic_calibration_ticks(uint64_t start);
 #define PIT_HZ 1193182u
 #define CALIBRATION_MS 2
 
-/* Runs PIT channel 2 in mode 0 for `ms`; returns 0 when the PIT never fires (no PIT). */
-static int pit_wait(unsigned ms, uint64_t *tsc_ticks, uint64_t *lapic_ticks) {
-  uint32_t count = PIT_HZ * ms / 1000;
-  outb(0x61, (uint8_t)((inb(0x61) & ~0x02) & ~0x01)); /* gate low, speaker off */
-  outb(0x43, 0xB0);                                    /* channel 2, lo/hi byte, mode 0 */
-  outb(0x42, count & 0xFF);
-  outb(0x42, (count >> 8) & 0xFF);
-  uint64_t lapic_start = lapic_calibration_start();
-  outb(0x61, (uint8_t)(inb(0x61) | 0x01)); /* gate high: counting starts */
-  uint64_t t0 = rdtsc();
-  for (uint64_t spins = 0; !(inb(0x61) & 0x20); spins++)
-    if (spins > 50000000ull) return 0;
-  *tsc_ticks = rdtsc() - t0;
-  *lapic_ticks = lapic_calibration_ticks(lapic_start);
-  return 1;
+void time_calibration_begin(void);
+
+/* Calibration runs beside the rest of platform init: time_calibration_begin() starts PIT channel 0 and
+ * takes a TSC stamp at kernel entry; time_init() later waits until at least CALIBRATION_MS of PIT time
+ * have passed and divides. PIT channel 0 is read back with latch commands: it counts on every machine
+ * QEMU models (channel 2 needs the speaker gate at port 0x61, which microvm lacks). */
+static uint16_t pit_read(void) {
+  outb(0x43, 0x00); /* latch channel 0 */
+  uint8_t lo = inb(0x40);
+  uint8_t hi = inb(0x40);
+  return (uint16_t)(lo | (hi << 8));
+}
+
+static uint16_t pit_start;
+static uint64_t tsc_start;
+static int pit_running;
+
+void time_calibration_begin(void) {
+  outb(0x43, 0x30); /* channel 0, lo/hi byte, mode 0 (its IRQ stays masked): 55 ms until it wraps */
+  outb(0x40, 0xFF);
+  outb(0x40, 0xFF);
+  uint16_t first = pit_read();
+  for (int spins = 0; spins < 100000; spins++) { /* start on a PIT edge */
+    uint16_t now = pit_read();
+    if (now != first) { pit_start = now; tsc_start = rdtsc(); pit_running = 1; return; }
+  }
+}
+
+/* Returns 0 when the PIT never moved (no PIT). */
+static int pit_finish(uint64_t *tsc_ticks, uint32_t *pit_ticks) {
+  if (!pit_running) return 0;
+  uint32_t target = PIT_HZ * CALIBRATION_MS / 1000;
+  for (int spins = 0; spins < 2000000; spins++) {
+    uint16_t elapsed = (uint16_t)(pit_start - pit_read());
+    if (elapsed >= target) {
+      *tsc_ticks = rdtsc() - tsc_start;
+      *pit_ticks = elapsed;
+      return 1;
+    }
+  }
+  return 0;
 }
 
 static uint8_t cmos_read(uint8_t reg) {
@@ -64,11 +90,14 @@ static uint64_t rtc_read_epoch_seconds(void) {
 }
 
 void time_init(void) {
-  uint64_t tsc_ticks = 0, lapic_ticks = 0;
-  uint32_t r[4];
-  if (pit_wait(CALIBRATION_MS, &tsc_ticks, &lapic_ticks) && tsc_ticks) {
-    tsc_frequency = tsc_ticks * 1000 / CALIBRATION_MS;
-    lapic_timer_hz = lapic_ticks * 1000 / CALIBRATION_MS;
+  uint64_t tsc_ticks = 0, lapic_tsc_start = rdtsc();
+  uint32_t pit_ticks = 0, r[4];
+  uint64_t lapic_start = lapic_calibration_start();
+  if (pit_finish(&tsc_ticks, &pit_ticks) && tsc_ticks) {
+    tsc_frequency = tsc_ticks * PIT_HZ / pit_ticks;
+    uint64_t lapic_ticks = lapic_calibration_ticks(lapic_start);
+    uint64_t lapic_tsc = rdtsc() - lapic_tsc_start;
+    lapic_timer_hz = lapic_tsc ? (uint64_t)(((unsigned __int128)lapic_ticks * tsc_frequency) / lapic_tsc) : 1000000000ull / 16;
   } else {
     cpuid(0, 0, r);
     uint32_t max_leaf = r[0];
@@ -88,6 +117,23 @@ void time_init(void) {
 }
 
 uint64_t tsc_hz(void) { return tsc_frequency; }
+
+static struct { const char *name; uint64_t tsc; } marks[MAX_BOOT_MARKS];
+static unsigned mark_count;
+
+void boot_mark(const char *name) {
+  if (mark_count < MAX_BOOT_MARKS) { marks[mark_count].name = name; marks[mark_count].tsc = rdtsc(); mark_count++; }
+}
+
+unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max) {
+  unsigned n = mark_count < max ? mark_count : max;
+  for (unsigned i = 0; i < n; i++) {
+    names[i] = marks[i].name;
+    uint64_t ticks = marks[i].tsc - marks[0].tsc;
+    ns_since_entry[i] = tsc_frequency ? (uint64_t)(((unsigned __int128)ticks * 1000000000ull) / tsc_frequency) : 0;
+  }
+  return n;
+}
 
 uint64_t monotonic_ns(void) {
   uint64_t ticks = rdtsc() - tsc_at_boot;
