@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { UosError } from '@uos/x86';
 import { type BootProtocol, type Engine, loadPlatform } from '@uos/x86/platform';
-import { BUNDLE_NAME, type Bundle, bundleService } from './bundle.js';
+import { BUNDLE_NAME, type Bundle, ENTRY_NAME, bundleService } from './bundle.js';
 import { readSymbols } from './elf.js';
 import { encodeLineMap, firstMappingPerLine } from './line-map.js';
 import { owningPackage, displayPath } from './packages.js';
@@ -89,7 +89,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const bytecode = await compileBytecode(platform.compiler, bundle.code);
   const owner = owningPackage(join(serviceDir, 'package.json'));
   const serviceName = owner?.directory === serviceDir ? owner.name : basename(serviceDir);
-  const sources = bundle.sourceMap.sources.map((s) => displayPath(s, serviceDir));
+  const sources = bundle.sourceMap.sources.map((s) => (s === ENTRY_NAME ? s : displayPath(s, serviceDir)));
   const lineMap = encodeLineMap(BUNDLE_NAME, sources, firstMappingPerLine(bundle.sourceMap));
   const info = new TextEncoder().encode(JSON.stringify({
     service: serviceName, engine, boot, packages: bundle.packages.map((p) => `${p.name}@${p.version}`),

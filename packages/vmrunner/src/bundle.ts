@@ -18,6 +18,8 @@ export interface Bundle {
 
 /** The name the bundle carries inside the image; stack frames show it before mapping. */
 export const BUNDLE_NAME = 'service.js';
+/** The generated entry module; the kernel hides its frames (sources named "<…>") from stack traces. */
+export const ENTRY_NAME = '<uos-entry>';
 
 const ENTRY_CANDIDATES = ['service.ts', 'src/service.ts', 'src/index.ts', 'index.ts', 'service.js', 'src/index.js', 'index.js'];
 
@@ -45,13 +47,14 @@ export function resolveServiceEntry(serviceDir: string): string {
 function describeMessages(messages: Message[]): string {
   return messages.map((m) => {
     const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : '';
+    const source = m.location?.lineText.trim();
     const hint = m.id === 'ignored-bare-import'
       ? '\n  uOS keeps side-effect imports: a driver must list its entry file in "sideEffects" in its package.json,' +
         ' or this import would silently drop the driver from the image'
       : /Could not resolve "@uos\/kernel/.test(m.text)
         ? '\n  a service depends on @uos/kernel: add it to the service\'s package.json dependencies'
         : '';
-    return `${where}${m.text}${hint}`;
+    return `${where}${m.text}${source ? `\n  ${source}` : ''}${hint}`;
   }).join('\n');
 }
 
@@ -73,7 +76,7 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
   let result;
   try {
     result = await build({
-      stdin: { contents, resolveDir: dir, sourcefile: 'uos-entry.js', loader: 'js' },
+      stdin: { contents, resolveDir: dir, sourcefile: ENTRY_NAME, loader: 'js' },
       bundle: true,
       write: false,
       format: 'iife',
@@ -103,12 +106,15 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
   if (code === undefined || map === undefined) throw new UosError('bundle-failed', 'esbuild produced no output');
   const sourceMap = JSON.parse(map) as SourceMapV3;
   const sourceMapDir = join(dir, 'build');
-  sourceMap.sources = sourceMap.sources.map((s) => resolve(sourceMapDir, s));
+  sourceMap.sources = sourceMap.sources.map((s) => {
+    const path = decodeURIComponent(s);
+    return path.endsWith(ENTRY_NAME) ? ENTRY_NAME : resolve(sourceMapDir, path);
+  });
 
   const bytesByPackage = new Map<string, { name: string; version: string; bytes: number }>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      if (input === '<stdin>') continue;
+      if (input === '<stdin>' || input.endsWith(ENTRY_NAME)) continue;
       const owner = owningPackage(resolve(process.cwd(), input));
       const name = owner?.name ?? '(service)';
       const entryInfo = bytesByPackage.get(name) ?? { name, version: owner?.version ?? '', bytes: 0 };

@@ -88,7 +88,10 @@ function closest(name: string, candidates: readonly string[]): string | undefine
     }
     return d[b.length]!;
   };
-  const best = candidates.map((c) => [c, distance(name.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+  const lower = name.toLowerCase();
+  const prefix = candidates.find((c) => lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower));
+  if (prefix) return prefix;
+  const best = candidates.map((c) => [c, distance(lower, c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? best[0] : undefined;
 }
 

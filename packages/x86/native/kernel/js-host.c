@@ -71,27 +71,52 @@ static const char *line_map_lookup(const struct line_map *m, int line, int *out_
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* Appends to out (bounded); returns the length the full text would have. */
+static size_t append(char *out, size_t out_size, size_t n, const char *text, size_t length) {
+  for (size_t i = 0; i < length; i++, n++)
+    if (n + 1 < out_size) out[n] = text[i];
+  return n;
+}
+
+/* Rewrites every "<bundle>:<line>" in a stack as "<source.ts>:<line>" using the payload's line map.
+ * Frames of the generated entry (sources named "<…>") and the bundle's top-level frame are dropped:
+ * they are the same in every service and say nothing. */
 size_t js_map_stack(const char *in, char *out, size_t out_size) {
   struct line_map m = { 0 };
-  size_t n = 0;
   int have_map = line_map_open(&m);
   size_t name_length = have_map ? strlen(m.generated_name) : 0;
+  size_t n = 0;
+  char line_buffer[512];
   for (const char *p = in; *p;) {
-    int line = 0, mapped = 0;
-    const char *source = 0, *q = p + name_length;
-    if (have_map && name_length && !strncmp(p, m.generated_name, name_length) && *q == ':' && is_digit(q[1])) {
-      q++;
-      while (is_digit(*q)) line = line * 10 + (*q++ - '0');
-      source = line_map_lookup(&m, line, &mapped);
+    const char *end = strchr(p, '\n');
+    size_t length = end ? (size_t)(end - p) + 1 : strlen(p);
+    size_t ln = 0;
+    int hidden = 0;
+    for (const char *q = p; q < p + length;) {
+      int line = 0, mapped = 0;
+      const char *source = 0, *r = q + name_length;
+      if (have_map && name_length && r <= p + length && !strncmp(q, m.generated_name, name_length) && *r == ':' && is_digit(r[1])) {
+        r++;
+        while (is_digit(*r)) line = line * 10 + (*r++ - '0');
+        source = line_map_lookup(&m, line, &mapped);
+        if (!source && q >= p + 7 && !strncmp(q - 8, "<eval> (", 8)) hidden = 1;
+      }
+      if (source) {
+        if (source[0] == '<') hidden = 1;
+        ln += (size_t)ksnprintf(line_buffer + (ln < sizeof line_buffer ? ln : sizeof line_buffer),
+                                ln < sizeof line_buffer ? sizeof line_buffer - ln : 0, "%s:%d", source, mapped);
+        q = r;
+      } else {
+        if (ln + 1 < sizeof line_buffer) line_buffer[ln] = *q;
+        ln++;
+        q++;
+      }
     }
-    if (source) {
-      n += (size_t)ksnprintf(out + (n < out_size ? n : out_size), n < out_size ? out_size - n : 0, "%s:%d", source, mapped);
-      p = q;
-    } else {
-      if (n + 1 < out_size) out[n] = *p;
-      n++;
-      p++;
+    if (!(hidden && !strncmp(p, "    at ", 7))) {
+      if (ln < sizeof line_buffer) n = append(out, out_size, n, line_buffer, ln);
+      else n = append(out, out_size, n, p, length); /* a very long line: keep it unmapped */
     }
+    p += length;
   }
   if (out_size) out[n < out_size ? n : out_size - 1] = 0;
   return n;

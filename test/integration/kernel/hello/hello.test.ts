@@ -1,0 +1,33 @@
+import { ExitStatus } from '@uos/vmrunner';
+import { describe, expect, it } from 'vitest';
+import { boot, build, here } from '../../harness.js';
+
+const dir = here(import.meta.url);
+
+describe('hello world', () => {
+  for (const machine of ['pc', 'q35', 'microvm'] as const) {
+    it(`prints its line and exits 0 on ${machine}`, async () => {
+      const vm = await boot(dir, { machine });
+      await vm.waitFor('Hello world - OS included!');
+      const exit = await vm.expectExit(ExitStatus.ok);
+      expect(exit.status).toBe(0);
+      // Nothing but the service's own line on a clean run.
+      expect(vm.output.trim()).toBe('Hello world - OS included!');
+    });
+  }
+
+  for (const machine of ['pc', 'microvm'] as const) {
+    it(`runs in 4 MiB of RAM on ${machine}`, async () => {
+      const vm = await boot(dir, { machine, mem: '4M' });
+      await vm.waitFor('Hello world - OS included!');
+      await vm.expectExit(ExitStatus.ok);
+    });
+  }
+
+  it('builds with the compact engine and names the packages it holds', async () => {
+    const result = await build(dir);
+    expect(result.engine).toBe('compact');
+    expect(result.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@uos/kernel', '@uos/x86']));
+    expect(result.packages.map((p) => p.name)).not.toContain('@uos/net');
+  });
+});
