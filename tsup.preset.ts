@@ -9,7 +9,6 @@ export function uosPreset(options: Options = {}): Options {
     sourcemap: true,
     clean: true,
     splitting: false,
-    treeshake: true,
     outDir: 'dist',
     ...options,
   };

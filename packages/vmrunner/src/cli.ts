@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`uos: ${error.message}\n`);
       if (error.code === 'usage') return CliExit.usage;
       if (error.code === 'vm-config-invalid') return CliExit.configInvalid;
-      if (error.code === 'qemu-missing' || error.code === 'elf-invalid' || error.code.startsWith('image-')) return CliExit.bootFailed;
+      if (['qemu-missing', 'elf-invalid', 'mem-too-small'].includes(error.code) || error.code.startsWith('image-')) return CliExit.bootFailed;
       return CliExit.buildFailed;
     }
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

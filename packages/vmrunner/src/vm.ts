@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitStatus, UosError, describeExitStatus } from '@uos/x86';
 import { type BuildOptions, type BuildResult, buildImage } from './build.js';
-import { readElf } from './elf.js';
+import { PT_LOAD, readElf } from './elf.js';
 import { extractPayload } from './payload.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
 import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
@@ -58,12 +58,16 @@ function qemuErrorLines(stderr: string): string {
   return stderr.split('\n').filter((l) => /^qemu-system-\w+: /.test(l) && !/: warning: /.test(l)).join('\n');
 }
 
-/** Checks that a file is a uOS image before QEMU sees it. */
-export function checkImage(image: string): void {
+/**
+ * Checks that a file is a uOS image before QEMU sees it; returns the highest physical address its
+ * segments load to (the RAM it needs before the service allocates anything).
+ */
+export function checkImage(image: string): number {
   if (!existsSync(image) || !statSync(image).isFile()) throw new UosError('image-missing', `no image at ${image}`);
   const bytes = new Uint8Array(readFileSync(image));
-  readElf(bytes, image);
+  const elf = readElf(bytes, image);
   if (!extractPayload(bytes)) throw new UosError('image-invalid', `${image} is an ELF file but not a uOS image (no payload segment)`);
+  return Math.max(...elf.programHeaders.filter((h) => h.type === PT_LOAD).map((h) => h.paddr + h.memsz));
 }
 
 /**
@@ -109,16 +113,22 @@ export class Vm {
   /** Starts QEMU with an image. */
   static async start(options: VmOptions): Promise<Vm> {
     const image = resolve(options.image);
-    checkImage(image);
+    const loadEnd = checkImage(image);
     const qemu = findQemu();
     const config = options.config ?? {};
     const requested = options.accel ?? config.accel ?? (process.env.UOS_ACCEL as Accel | undefined) ?? 'auto';
     const accel = requested === 'auto' ? await probeKvm(qemu) : requested;
+    const memMiB = parseMemory(options.mem ?? config.mem ?? 128);
+    // Below the image's own end the loader cannot place it and QEMU resets without a word.
+    const needKiB = Math.ceil(loadEnd / 1024);
+    if (memMiB * 1024 < needKiB) {
+      throw new UosError('mem-too-small', `${memMiB * 1024} KiB of RAM cannot hold ${image} (it loads up to ${Math.ceil(loadEnd / 1024)} KiB); give at least ${needKiB} KiB`);
+    }
     const words = [...(config.args ?? []), ...(options.args ?? [])];
     const args = qemuArgs({
       image,
       machine: options.machine ?? config.machine ?? 'pc',
-      memMiB: parseMemory(options.mem ?? config.mem ?? 128),
+      memMiB,
       accel,
       ...(config.smp !== undefined ? { smp: config.smp } : {}),
       ...(config.cpu ? { cpu: config.cpu } : {}),

@@ -1,0 +1,4 @@
+import 'fake-driver';
+import { service } from '@uos/kernel';
+
+export default service({ start() {} });
