@@ -46,14 +46,33 @@ export interface BuildResult {
 }
 
 /**
- * Does the bundle generate code from strings? Conservative: outside quoted strings and comments, any
- * `eval` identifier or `Function(` call (new Function, Function.prototype.constructor(...) aside).
+ * Does the bundle generate code from strings? Conservative: an `eval` identifier or a `Function(` call
+ * anywhere outside quoted strings and comments. One pass that knows where strings and comments start;
+ * template literals and regular expressions count as code, which can only err towards the full engine.
  */
 export function needsEval(code: string): boolean {
-  const stripped = code
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/(^|[^:\\])\/\/[^\n]*/g, '$1 ')
-    .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, '""');
+  let stripped = '';
+  let i = 0;
+  while (i < code.length) {
+    const c = code[i]!;
+    const next = code[i + 1];
+    if (c === '/' && next === '*') {
+      const end = code.indexOf('*/', i + 2);
+      i = end < 0 ? code.length : end + 2;
+      stripped += ' ';
+    } else if (c === '/' && next === '/') {
+      const end = code.indexOf('\n', i + 2);
+      i = end < 0 ? code.length : end;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < code.length && code[j] !== c && code[j] !== '\n') j += code[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      stripped += '""';
+    } else {
+      stripped += c;
+      i++;
+    }
+  }
   return /\beval\b|\bFunction\s*\(/.test(stripped);
 }
 

@@ -28,7 +28,12 @@ export function resolveServiceEntry(serviceDir: string): string {
   if (!existsSync(serviceDir)) throw new UosError('service-not-found', `no service directory at ${serviceDir}`);
   const manifestPath = join(serviceDir, 'package.json');
   if (existsSync(manifestPath)) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { uos?: { entry?: string } };
+    let manifest: { uos?: { entry?: string } };
+    try {
+      manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { uos?: { entry?: string } };
+    } catch (error) {
+      throw new UosError('service-not-found', `${manifestPath} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
     const entry = manifest.uos?.entry;
     if (entry) {
       const path = resolve(serviceDir, entry);

@@ -50,6 +50,7 @@ export function decodePayload(bytes: Uint8Array): PayloadSection[] {
     throw new UosError('payload-invalid', 'no uOS payload header');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(8, true) !== 1) throw new UosError('payload-invalid', `payload version ${view.getUint32(8, true)} is not 1`);
   const total = view.getUint32(16, true);
   const count = view.getUint32(20, true);
   if (total > bytes.length || HEADER_SIZE + count * ENTRY_SIZE > total) throw new UosError('payload-invalid', 'payload truncated');

@@ -65,7 +65,7 @@ export function parseMemory(value: number | string, path = 'mem'): number {
     if (!(value > 0)) invalid(path, `must be a positive number of MiB, got ${value}`);
     return value;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGkmg])?i?[Bb]?\s*$/.exec(value);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:([KMGkmg])(?:i?[Bb])?)?\s*$/.exec(value);
   if (!m) invalid(path, `must be a size like "128M" or a number of MiB, got ${JSON.stringify(value)}`);
   const n = Number(m[1]);
   const unit = (m[2] ?? 'M').toUpperCase();
@@ -89,7 +89,9 @@ function closest(name: string, candidates: readonly string[]): string | undefine
     return d[b.length]!;
   };
   const lower = name.toLowerCase();
-  const prefix = candidates.find((c) => lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower));
+  const prefix = lower.length >= 3
+    ? candidates.find((c) => lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower))
+    : undefined;
   if (prefix) return prefix;
   const best = candidates.map((c) => [c, distance(lower, c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? best[0] : undefined;
@@ -97,12 +99,13 @@ function closest(name: string, candidates: readonly string[]): string | undefine
 
 function checkObject(value: unknown, path: string, fields: Record<string, Check>): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!path) throw new UosError('vm-config-invalid', `vm.json must be a JSON object, got ${JSON.stringify(value)}`);
     invalid(path, `must be an object, got ${JSON.stringify(value)}`);
   }
   const object = value as Record<string, unknown>;
   for (const [key, v] of Object.entries(object)) {
     const child = path ? `${path}.${key}` : key;
-    const check = fields[key];
+    const check = Object.hasOwn(fields, key) ? fields[key] : undefined;
     if (!check) {
       const hint = closest(key, Object.keys(fields));
       invalid(child, `is not a known field${hint ? ` (did you mean "${path ? `${path}.` : ''}${hint}"?)` : ''}; known: ${Object.keys(fields).join(', ')}`);

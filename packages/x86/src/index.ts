@@ -14,7 +14,8 @@ import { native } from './native.js';
 export { UosError } from './errors.js';
 export { ExitStatus, describeExitStatus, cpuExceptionNames } from './exit-status.js';
 export { isRunningOnUos, native } from './native.js';
-export type { BootInfo, NativeBindings, NativeMemoryUsage } from './native.js';
+export type { BootInfo, FaultKind, NativeBindings, NativeMemoryUsage } from './native.js';
+import type { FaultKind } from './native.js';
 
 /** x86 I/O ports. Values are unsigned; writes truncate to the access width. */
 export const ports = {
@@ -53,3 +54,15 @@ export function cpuid(leaf: number, subleaf = 0): CpuidResult {
 export function rdtsc(): bigint {
   return native().rdtsc();
 }
+
+/**
+ * Deliberate crashes in native code, for tests that prove crash reports work: a CPU exception of the
+ * given kind (divide error, page faults on null, on kernel text (W^X), on NX data, on a stack guard page,
+ * invalid opcode, general protection, breakpoint) or a kernel panic. Each ends the VM with its report
+ * and exit status; none returns.
+ */
+export const faults = {
+  trigger(kind: FaultKind): never {
+    return native().fault(kind);
+  },
+};

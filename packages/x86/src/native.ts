@@ -48,7 +48,20 @@ export interface NativeBindings {
   panic(reason: string, error?: unknown): never;
   bootInfo(): BootInfo;
   memoryUsage(): NativeMemoryUsage;
+  fault(kind: FaultKind): never;
 }
+
+/** Deliberate crashes, for tests of crash reporting (see `faults`). */
+export type FaultKind =
+  | 'divide-error'
+  | 'null-pointer'
+  | 'invalid-opcode'
+  | 'general-protection'
+  | 'breakpoint'
+  | 'write-text'
+  | 'execute-data'
+  | 'stack-overflow'
+  | 'kernel-panic';
 
 /** True inside a uOS image, false under Node (unit tests). */
 export function isRunningOnUos(): boolean {

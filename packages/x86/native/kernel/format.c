@@ -9,12 +9,18 @@ static void put(struct out *o, char c) {
   o->len++;
 }
 
-static void put_number(struct out *o, uint64_t v, unsigned base, int negative, int width, char pad, int upper) {
+static void put_number(struct out *o, uint64_t v, unsigned base, int negative, int width, char pad, int upper, int left) {
   char tmp[24];
   const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
   int n = 0;
   do { tmp[n++] = digits[v % base]; v /= base; } while (v);
   int total = n + (negative ? 1 : 0);
+  if (left) {
+    if (negative) put(o, '-');
+    while (n) put(o, tmp[--n]);
+    for (; total < width; total++) put(o, ' ');
+    return;
+  }
   if (negative && pad == '0') put(o, '-');
   for (; total < width; total++) put(o, pad);
   if (negative && pad != '0') put(o, '-');
@@ -36,12 +42,12 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
     switch (*p) {
       case 'd': case 'i': {
         int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-        put_number(&o, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, 10, v < 0, width, pad, 0);
+        put_number(&o, v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v, 10, v < 0, width, pad, 0, left);
         break;
       }
-      case 'u': put_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, 0, width, pad, 0); break;
-      case 'x': case 'X': put_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, 0, width, pad, *p == 'X'); break;
-      case 'p': put(&o, '0'); put(&o, 'x'); put_number(&o, (uint64_t)va_arg(ap, void *), 16, 0, 16, '0', 0); break;
+      case 'u': put_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, 0, width, pad, 0, left); break;
+      case 'x': case 'X': put_number(&o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, 0, width, pad, *p == 'X', left); break;
+      case 'p': put(&o, '0'); put(&o, 'x'); put_number(&o, (uint64_t)va_arg(ap, void *), 16, 0, 16, '0', 0, 0); break;
       case 'c': put(&o, (char)va_arg(ap, int)); break;
       case 's': {
         const char *s = va_arg(ap, const char *);

@@ -322,6 +322,18 @@ static const char *service_cmdline(void) {
   return s;
 }
 
+int trigger_fault(const char *kind);
+
+static JSValue js_fault(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  const char *kind = argc > 0 ? JS_ToCString(c, argv[0]) : 0;
+  if (!kind) return JS_EXCEPTION;
+  trigger_fault(kind);
+  JSValue error = JS_ThrowRangeError(c, "unknown fault kind '%s'", kind);
+  JS_FreeCString(c, kind);
+  return error;
+}
+
 static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc; (void)argv;
   JSValue o = JS_NewObject(c);
@@ -383,6 +395,7 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("panic", 2, js_panic),
     JS_CFUNC_DEF("bootInfo", 0, js_boot_info),
     JS_CFUNC_DEF("memoryUsage", 0, js_memory_usage),
+    JS_CFUNC_DEF("fault", 1, js_fault),
 };
 
 /* The compact engine leaves out code generation from strings (eval, new Function): nothing then refers

@@ -24,7 +24,6 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
   uint32_t count = *(const uint32_t *)v.data;
   if (4 + (uint64_t)count * 8 > v.length) return 0;
   const uint32_t *entries = (const uint32_t *)(v.data + 4);
-  const char *names = (const char *)(v.data + 4 + count * 8);
   /* Last entry whose address <= addr. */
   uint32_t lo = 0, hi = count;
   while (lo < hi) {
@@ -32,8 +31,10 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
     if (entries[mid * 2] <= addr) lo = mid + 1; else hi = mid;
   }
   if (!lo || addr >= (uint64_t)__text_end) return 0;
+  uint32_t name = entries[(lo - 1) * 2 + 1];
+  if (name >= v.length) return 0;
   *offset = addr - entries[(lo - 1) * 2];
-  return names + entries[(lo - 1) * 2 + 1];
+  return (const char *)v.data + name; /* name offsets count from the start of the section */
 }
 
 static void print_address(uint64_t addr) {
