@@ -18,7 +18,7 @@ export { Vm, withVm, bootService, checkImage } from './vm.js';
 export type { VmOptions, VmExit, BootServiceOptions } from './vm.js';
 export { loadVmConfig, validateVmConfig, parseMemory, MACHINES, ACCELS } from './vm-config.js';
 export type { VmConfig, NetConfig, Machine, Accel } from './vm-config.js';
-export { qemuArgs, findQemu, probeKvm, shellQuote } from './qemu.js';
+export { qemuArgs, findQemu, probeKvm, shellQuote, DEBUG_EXIT_DEVICE } from './qemu.js';
 export { encodePayload, decodePayload, joinImage, extractPayload, PayloadKind } from './payload.js';
 export { encodeLineMap, firstMappingPerLine, lookupLineMap } from './line-map.js';
 export { encodeSymbols } from './symbols.js';
