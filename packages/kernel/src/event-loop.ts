@@ -19,7 +19,8 @@ export type InterruptHandler = (vector: number) => void;
  */
 export class EventLoop {
   readonly timers: TimerQueue;
-  private readonly subscribers = new Map<number, Set<InterruptHandler>>();
+  /** One entry per subscribe() call, so the same handler may be subscribed twice and unsubscribed apart. */
+  private readonly subscribers = new Map<number, Set<{ handler: InterruptHandler; keepAlive: boolean }>>();
   private handles = 0;
   private referencedSubscriptions = 0;
   onIdle: () => void = () => {};
@@ -46,11 +47,11 @@ export class EventLoop {
   subscribe(vector: number, handler: InterruptHandler, options: { keepAlive?: boolean } = {}): () => void {
     let set = this.subscribers.get(vector);
     if (!set) this.subscribers.set(vector, (set = new Set()));
-    set.add(handler);
-    const keepAlive = options.keepAlive ?? false;
-    if (keepAlive) this.referencedSubscriptions++;
+    const subscription = { handler, keepAlive: options.keepAlive ?? false };
+    set.add(subscription);
+    if (subscription.keepAlive) this.referencedSubscriptions++;
     return () => {
-      if (set.delete(handler) && keepAlive) this.referencedSubscriptions--;
+      if (set.delete(subscription) && subscription.keepAlive) this.referencedSubscriptions--;
     };
   }
 
@@ -62,7 +63,7 @@ export class EventLoop {
   /** One turn. Returns the next timer deadline in ms, or undefined when only interrupts can wake us. */
   turn(): number | undefined {
     for (const vector of this.host.takeInterrupts()) {
-      for (const handler of this.subscribers.get(vector) ?? []) {
+      for (const { handler } of this.subscribers.get(vector) ?? []) {
         try {
           handler(vector);
         } catch (error) {

@@ -62,7 +62,7 @@ function inspectValue(value: unknown, depth: number, seen: Set<object>, nested: 
   if (object instanceof RegExp) return object.toString();
   if (object instanceof Promise) return 'Promise { <pending> }';
   const name = constructorName(object);
-  if (depth < 0) return Array.isArray(object) ? '[Array]' : `[${name ?? 'Object'}]`;
+  if (depth < 0) return Array.isArray(object) ? '[Array]' : name?.startsWith('[') ? name : `[${name ?? 'Object'}]`;
   seen.add(object);
   try {
     const inner = (v: unknown): string => inspectValue(v, depth - 1, seen, true);
@@ -102,15 +102,16 @@ export function format(...args: unknown[]): string {
   let out = '';
   if (typeof first === 'string' && args.length > 1 && first.includes('%')) {
     let index = 1;
+    const toNumber = (value: unknown): number => (typeof value === 'symbol' ? NaN : Number(value));
     out = first.replace(/%([sdifjoOc%])/g, (match, spec: string) => {
       if (spec === '%') return '%';
       if (index >= args.length) return match;
       const arg = args[index++];
       switch (spec) {
         case 's': return typeof arg === 'string' ? arg : inspectValue(arg, 1, new Set(), false);
-        case 'd': return typeof arg === 'bigint' ? `${arg}n` : String(Number(arg));
-        case 'i': return typeof arg === 'bigint' ? `${arg}n` : String(Math.trunc(Number(arg)));
-        case 'f': return String(Number(arg));
+        case 'd': return typeof arg === 'bigint' ? `${arg}n` : String(toNumber(arg));
+        case 'i': return typeof arg === 'bigint' ? `${arg}n` : String(Math.trunc(toNumber(arg)));
+        case 'f': return String(toNumber(arg));
         case 'j': try { return JSON.stringify(arg); } catch { return '[Circular]'; }
         case 'c': return '';
         default: return inspect(arg, { depth: spec === 'O' ? 2 : 4 });
