@@ -24,6 +24,11 @@ export interface NativeMemoryUsage {
   payloadBytes: number;
   jsHeapBytes: number;
   jsObjects: number;
+  /** The engine's heap (kernel/heap.c): bytes in live blocks, the peak, blocks, pages held. */
+  heapUsedBytes: number;
+  heapPeakBytes: number;
+  heapBlocks: number;
+  heapPages: number;
 }
 
 /** What native/kernel/js-host.c installs as `globalThis.__uos`. Internal: use the typed wrappers. */

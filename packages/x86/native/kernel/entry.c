@@ -2,6 +2,7 @@
  * system calls, interrupt controllers and clocks, then starts musl the way its crt1 would, whose main
  * runs the service. */
 #include "cpu.h"
+#include "heap.h"
 #include "uos.h"
 
 void time_calibration_begin(void);
@@ -41,6 +42,9 @@ void kernel_entry(uint32_t protocol, uint32_t info) {
   uint64_t image_end = payload_end();
   memory_init(image_end);
   paging_init(image_end);
+  struct memory_stats memory;
+  memory_stats(&memory);
+  if (heap_init(memory.ram_top, page_alloc, page_free)) panic("no memory for the heap's page map");
   syscall_init();
   apic_init();
   boot_mark("platform ready");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "heap.h"
 #include "quickjs.h"
 #include "uos.h"
 
@@ -371,6 +372,12 @@ static JSValue js_memory_usage(JSContext *c, JSValueConst this, int argc, JSValu
   JS_SetPropertyStr(c, o, "payloadBytes", JS_NewFloat64(c, (double)s.payload_bytes));
   JS_SetPropertyStr(c, o, "jsHeapBytes", JS_NewFloat64(c, (double)u.malloc_size));
   JS_SetPropertyStr(c, o, "jsObjects", JS_NewFloat64(c, (double)u.obj_count));
+  struct heap_stats h;
+  heap_get_stats(&h);
+  JS_SetPropertyStr(c, o, "heapUsedBytes", JS_NewFloat64(c, (double)h.used_bytes));
+  JS_SetPropertyStr(c, o, "heapPeakBytes", JS_NewFloat64(c, (double)h.peak_used_bytes));
+  JS_SetPropertyStr(c, o, "heapBlocks", JS_NewFloat64(c, (double)h.blocks));
+  JS_SetPropertyStr(c, o, "heapPages", JS_NewFloat64(c, (double)(h.slab_pages + h.large_pages)));
   return o;
 }
 
@@ -421,6 +428,38 @@ static JSContext *new_context(JSRuntime *r) {
 #endif
 }
 
+/* ---------- the engine's allocator: kernel/heap.c, with QuickJS's own accounting ---------- */
+#define BLOCK_OVERHEAD 8 /* what QuickJS's memory reports add per block */
+
+static void *engine_malloc(JSMallocState *s, size_t size) {
+  if (s->malloc_size + size > s->malloc_limit) return 0;
+  void *p = heap_malloc(size);
+  if (!p) return 0;
+  s->malloc_count++;
+  s->malloc_size += heap_usable_size(p) + BLOCK_OVERHEAD;
+  return p;
+}
+
+static void engine_free(JSMallocState *s, void *p) {
+  if (!p) return;
+  s->malloc_count--;
+  s->malloc_size -= heap_usable_size(p) + BLOCK_OVERHEAD;
+  heap_free(p);
+}
+
+static void *engine_realloc(JSMallocState *s, void *p, size_t size) {
+  if (!p) return size ? engine_malloc(s, size) : 0;
+  size_t old = heap_usable_size(p);
+  if (!size) { engine_free(s, p); return 0; }
+  if (s->malloc_size + size - old > s->malloc_limit) return 0;
+  void *q = heap_realloc(p, size);
+  if (!q) return 0;
+  s->malloc_size += heap_usable_size(q) - old;
+  return q;
+}
+
+static const JSMallocFunctions engine_allocator = { engine_malloc, engine_free, engine_realloc, heap_usable_size };
+
 /* ---------- the loop ---------- */
 static NORETURN void no_service(void) {
   /* Also the KVM probe: prove SSE works in this VM before reporting. */
@@ -450,7 +489,7 @@ void js_run(void) {
   if (!bytecode.length) no_service();
 
   boot_mark("libc ready");
-  rt = JS_NewRuntime();
+  rt = JS_NewRuntime2(&engine_allocator, 0);
   if (!rt) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS runtime");
   JS_SetMaxStackSize(rt, JS_STACK_LIMIT);
   JS_SetHostPromiseRejectionTracker(rt, rejection_tracker, 0);

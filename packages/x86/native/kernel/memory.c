@@ -38,13 +38,19 @@ void memory_init(uint64_t reserved_end) {
   bitmap_pages = ram_top / PAGE_SIZE;
   uint64_t bitmap_bytes = ALIGN_UP((bitmap_pages + 63) / 64 * 8, PAGE_SIZE);
 
-  /* The bitmap goes into the first available range above the reserved image that can hold it. */
+  /* The bitmap goes into the first available range that can hold it outside page 0 and the image: above
+   * the image when there is room (low memory then stays free for the heap), else anywhere. */
   uint64_t place = 0;
-  for (unsigned i = 0; i < boot_info.region_count && !place; i++) {
-    const struct memory_region *r = &boot_info.regions[i];
-    if (r->type != MEM_AVAILABLE) continue;
-    uint64_t start = ALIGN_UP(r->base > reserved_end ? r->base : reserved_end, PAGE_SIZE);
-    if (start + bitmap_bytes <= r->base + r->length) place = start;
+  for (int pass = 0; pass < 2 && !place; pass++) {
+    for (unsigned i = 0; i < boot_info.region_count && !place; i++) {
+      const struct memory_region *r = &boot_info.regions[i];
+      if (r->type != MEM_AVAILABLE) continue;
+      uint64_t start = ALIGN_UP(r->base > PAGE_SIZE ? r->base : PAGE_SIZE, PAGE_SIZE);
+      if (pass == 0 && start < reserved_end) start = reserved_end;
+      if (start < reserved_end && start + bitmap_bytes > (uint64_t)__kernel_start) start = reserved_end;
+      if (start >= 0xA0000 && start < 0x100000) start = 0x100000 > reserved_end ? 0x100000 : reserved_end;
+      if (start + bitmap_bytes <= r->base + r->length) place = start;
+    }
   }
   if (!place) panic("no room for the page bitmap (%lu bytes)", bitmap_bytes);
   bitmap = (uint64_t *)(uintptr_t)place;

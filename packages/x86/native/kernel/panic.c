@@ -2,6 +2,7 @@
  * reason, the registers and a symbolised native backtrace on the serial console, then end the VM with a
  * distinct status. A fault inside the report itself ends the VM at once instead of looping. */
 #include "cpu.h"
+#include "heap.h"
 #include "interrupts.h"
 #include "stacks.h"
 #include "uos.h"
@@ -37,10 +38,12 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
   return (const char *)v.data + name; /* name offsets count from the start of the section */
 }
 
-static void print_address(uint64_t addr) {
+/* A return address is looked up one byte back: after a call to a noreturn function it points past the
+ * caller's end, into the next function. */
+static void print_address(uint64_t addr, int is_return_address) {
   uint64_t offset = 0;
-  const char *name = symbol_lookup(addr, &offset);
-  if (name) kprintf("0x%lx <%s+0x%lx>", addr, name, offset);
+  const char *name = symbol_lookup(addr - (is_return_address ? 1 : 0), &offset);
+  if (name) kprintf("0x%lx <%s+0x%lx>", addr, name, offset + (is_return_address ? 1 : 0));
   else kprintf("0x%lx", addr);
 }
 
@@ -50,13 +53,13 @@ static int on_some_stack(uint64_t a) {
   return 0;
 }
 
-void print_backtrace(uint64_t rbp, uint64_t rip) {
+void print_backtrace(uint64_t rbp, uint64_t rip, int rip_is_return_address) {
   kputs("Backtrace:\n");
-  kputs("  #0  "); print_address(rip); kputs("\n");
+  kputs("  #0  "); print_address(rip, rip_is_return_address); kputs("\n");
   for (int depth = 1; depth < 32 && rbp && !(rbp & 7) && on_some_stack(rbp); depth++) {
     uint64_t next = ((uint64_t *)rbp)[0], ret = ((uint64_t *)rbp)[1];
     if (!ret) break;
-    kprintf("  #%-2d ", depth); print_address(ret); kputs("\n");
+    kprintf("  #%-2d ", depth); print_address(ret, 1); kputs("\n");
     if (next <= rbp) break;
     rbp = next;
   }
@@ -66,9 +69,16 @@ void panic_banner(void) { kputs("\n**** PANIC ****\n"); }
 
 static void memory_line(void) {
   struct memory_stats s;
+  struct heap_stats h;
   memory_stats(&s);
-  kprintf("Memory: %lu KiB of %lu KiB pages in use (peak %lu KiB), RAM top 0x%lx\n",
-          (s.total_pages - s.free_pages) * 4, s.total_pages * 4, s.peak_used_pages * 4, s.ram_top);
+  heap_get_stats(&h);
+  kprintf("Memory: %lu KiB of %lu KiB pages in use (peak %lu KiB); heap %lu KiB in %lu blocks (peak %lu KiB), "
+          "%lu refused\n", (s.total_pages - s.free_pages) * 4, s.total_pages * 4, s.peak_used_pages * 4,
+          h.used_bytes / 1024, h.blocks, h.peak_used_bytes / 1024, h.failed);
+}
+
+void heap_corrupted(const char *what, const void *p) {
+  panic("heap: %s (%p)", what, p);
 }
 
 static NORETURN void panic_v(int status, const char *fmt, va_list ap) {
@@ -81,7 +91,7 @@ static NORETURN void panic_v(int status, const char *fmt, va_list ap) {
   memory_line();
   uint64_t rbp;
   __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
-  print_backtrace(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1]);
+  print_backtrace(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1], 1);
   power_exit(status);
 }
 
@@ -120,7 +130,7 @@ void exception_report(struct interrupt_frame *f) {
   panic_banner();
   kprintf("CPU exception %u: %s, error code 0x%lx\n", v, exception_names[v & 31], f->error_code);
   if (v == 14) describe_page_fault(f->error_code, cr2);
-  kputs("RIP "); print_address(f->rip); kputs("\n");
+  kputs("RIP "); print_address(f->rip, 0); kputs("\n");
   kprintf("CR2 0x%016lx  CR3 0x%016lx  RFLAGS 0x%016lx\n", cr2, read_cr3(), f->rflags);
   kprintf("RAX 0x%016lx  RBX 0x%016lx  RCX 0x%016lx\n", f->rax, f->rbx, f->rcx);
   kprintf("RDX 0x%016lx  RSI 0x%016lx  RDI 0x%016lx\n", f->rdx, f->rsi, f->rdi);
@@ -129,6 +139,6 @@ void exception_report(struct interrupt_frame *f) {
   kprintf("R12 0x%016lx  R13 0x%016lx  R14 0x%016lx\n", f->r12, f->r13, f->r14);
   kprintf("R15 0x%016lx  CS 0x%lx  SS 0x%lx\n", f->r15, f->cs, f->ss);
   memory_line();
-  print_backtrace(f->rbp, f->rip);
+  print_backtrace(f->rbp, f->rip, 0);
   power_exit(EXIT_CPU_EXCEPTION_BASE + (int)v);
 }
