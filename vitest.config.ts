@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], environment: 'node', sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -21,9 +21,9 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          // QEMU under TCG is CPU-bound: one VM per core.
+          // QEMU under TCG is CPU-bound: one VM per core. Runs after the unit tests.
           maxWorkers: 2,
-          minWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

