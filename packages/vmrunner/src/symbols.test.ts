@@ -3,52 +3,21 @@ import { join } from 'node:path';
 import { platformDirectory } from '@uos/x86/platform';
 import { describe, expect, it } from 'vitest';
 import { type ElfSymbol, STT_FUNC, STT_NOTYPE, readSymbols } from './elf.js';
-import { encodeSymbols } from './symbols.js';
+import { decodeSymbols, encodeSymbols } from './symbols.js';
 
 const STT_OBJECT = 1;
 const STT_SECTION = 3;
 const STT_FILE = 4;
 
-interface Entry {
-  address: number;
-  nameOffset: number;
-  name: string;
-}
-
-/** Decodes the table: u32 count; { u32 address; u32 name_offset }[count]; NUL-terminated names. */
-function decodeSymbols(blob: Uint8Array): Entry[] {
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const count = view.getUint32(0, true);
-  expect(4 + count * 8).toBeLessThanOrEqual(blob.length);
-  return Array.from({ length: count }, (_, i) => {
-    const address = view.getUint32(4 + i * 8, true);
-    const nameOffset = view.getUint32(8 + i * 8, true);
-    const end = blob.indexOf(0, nameOffset);
-    expect(end, `the name of entry ${i} ends with a NUL`).toBeGreaterThanOrEqual(nameOffset);
-    return { address, nameOffset, name: new TextDecoder().decode(blob.subarray(nameOffset, end)) };
-  });
-}
-
 /** symbol_lookup() of native/kernel/panic.c: the last entry whose address <= address, below text end. */
 function lookup(blob: Uint8Array, address: number, textEnd: number): { name: string; offset: number } | undefined {
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (blob.length < 4) return undefined;
-  const count = view.getUint32(0, true);
-  if (4 + count * 8 > blob.length) return undefined;
-  let low = 0;
-  let high = count;
-  while (low < high) {
-    const middle = Math.floor((low + high) / 2);
-    if (view.getUint32(4 + middle * 8, true) <= address) low = middle + 1;
-    else high = middle;
+  if (address >= textEnd) return undefined;
+  let found: { address: number; name: string } | undefined;
+  for (const entry of decodeSymbols(blob)) {
+    if (entry.address > address) break;
+    found = entry;
   }
-  if (!low || address >= textEnd) return undefined;
-  const entry = 4 + (low - 1) * 8;
-  const nameAt = view.getUint32(entry + 4, true);
-  return {
-    name: new TextDecoder().decode(blob.subarray(nameAt, blob.indexOf(0, nameAt))),
-    offset: address - view.getUint32(entry, true),
-  };
+  return found && { name: found.name, offset: address - found.address };
 }
 
 function symbol(name: string, value: number, type = STT_FUNC, size = 16): ElfSymbol {
@@ -86,23 +55,24 @@ describe('encodeSymbols', () => {
     ]);
   });
 
-  it('lays out the count, the table and NUL-terminated names at the recorded offsets', () => {
-    const blob = encodeSymbols(symbols, textStart, textEnd);
-    const entries = decodeSymbols(blob);
-    expect(new DataView(blob.buffer).getUint32(0, true)).toBe(5);
-    let expectedOffset = 4 + entries.length * 8;
-    for (const entry of entries) {
-      expect(entry.nameOffset, entry.name).toBe(expectedOffset);
-      expect(blob[entry.nameOffset + entry.name.length], `NUL after ${entry.name}`).toBe(0);
-      expectedOffset += new TextEncoder().encode(entry.name).length + 1;
-    }
-    expect(blob.length).toBe(expectedOffset);
+  it('lays out the count, then address deltas and front-coded NUL-terminated names', () => {
+    const blob = encodeSymbols([symbol('js_array_push', 0x1000), symbol('js_array_pop', 0x1090), symbol('kernel', 0x1200)], textStart, textEnd);
+    expect(Array.from(blob)).toEqual([
+      3, 0, 0, 0,
+      0x80, 0x20, 0, ...new TextEncoder().encode('js_array_push'), 0, // 0x1000 as a varint, nothing shared
+      0x90, 0x01, 10, ...new TextEncoder().encode('js_array_pop').subarray(10), 0, // +0x90, "js_array_p" shared
+      0xf0, 0x02, 0, ...new TextEncoder().encode('kernel'), 0, // +0x170
+    ]);
+    expect(decodeSymbols(blob)).toEqual([
+      { address: 0x1000, name: 'js_array_push' },
+      { address: 0x1090, name: 'js_array_pop' },
+      { address: 0x1200, name: 'kernel' },
+    ]);
   });
 
-  it('encodes names as UTF-8', () => {
-    const entries = decodeSymbols(encodeSymbols([symbol('función', 0x1000), symbol('b', 0x1010)], textStart, textEnd));
-    expect(entries.map((e) => e.name)).toEqual(['función', 'b']);
-    expect(entries[1]!.nameOffset - entries[0]!.nameOffset).toBe(new TextEncoder().encode('función').length + 1);
+  it('encodes names as UTF-8, sharing whole bytes', () => {
+    const entries = decodeSymbols(encodeSymbols([symbol('función', 0x1000), symbol('funciones', 0x1010), symbol('b', 0x1020)], textStart, textEnd));
+    expect(entries.map((e) => e.name)).toEqual(['función', 'funciones', 'b']);
   });
 
   it('keeps one name per address, preferring a function over a label', () => {

@@ -2,9 +2,10 @@ import { type ElfSymbol, STT_FUNC, STT_NOTYPE } from './elf.js';
 
 /**
  * The native symbol table joined to the image (payload section 2, read by native/kernel/panic.c) so the
- * kernel prints symbolised backtraces itself:
- *   u32 count; { u32 address; u32 name_offset }[count] sorted by address; NUL-terminated names.
- * Names are offsets from the start of the section.
+ * kernel prints symbolised backtraces itself. Sorted by address and front-coded, since it is read only
+ * on a crash and every byte is in the image:
+ *   u32 count; then per symbol: varint (address - previous address), u8 bytes shared with the previous
+ *   name, the rest of the name (UTF-8), NUL.
  */
 export function encodeSymbols(symbols: readonly ElfSymbol[], textStart: number, textEnd: number): Uint8Array {
   const byAddress = new Map<number, string>();
@@ -17,27 +18,55 @@ export function encodeSymbols(symbols: readonly ElfSymbol[], textStart: number, 
   }
   const sorted = [...byAddress].sort((a, b) => a[0] - b[0]);
   const encoder = new TextEncoder();
-  const tableEnd = 4 + sorted.length * 8;
-  const names: Uint8Array[] = [];
-  let offset = tableEnd;
   const out: number[] = [];
-  for (const [, name] of sorted) {
+  const count = sorted.length;
+  out.push(count & 0xff, (count >>> 8) & 0xff, (count >>> 16) & 0xff, (count >>> 24) & 0xff);
+  let previousAddress = 0;
+  let previousName = new Uint8Array(0);
+  for (const [address, name] of sorted) {
+    let delta = address - previousAddress;
+    while (delta >= 0x80) {
+      out.push((delta % 0x80) | 0x80);
+      delta = Math.floor(delta / 0x80);
+    }
+    out.push(delta);
     const bytes = encoder.encode(name);
-    names.push(bytes);
-    out.push(offset);
-    offset += bytes.length + 1;
+    let shared = 0;
+    while (shared < 255 && shared < bytes.length && shared < previousName.length && bytes[shared] === previousName[shared]) shared++;
+    out.push(shared, ...bytes.subarray(shared), 0);
+    previousAddress = address;
+    previousName = bytes;
   }
-  const blob = new Uint8Array(offset);
-  const view = new DataView(blob.buffer);
-  view.setUint32(0, sorted.length, true);
-  sorted.forEach(([address], i) => {
-    view.setUint32(4 + i * 8, address, true);
-    view.setUint32(8 + i * 8, out[i]!, true);
-  });
-  let at = tableEnd;
-  for (const bytes of names) {
-    blob.set(bytes, at);
-    at += bytes.length + 1;
+  return Uint8Array.from(out);
+}
+
+/** Decodes the table (what panic.c does on a crash); for tests and host-side tools. */
+export function decodeSymbols(blob: Uint8Array): { address: number; name: string }[] {
+  if (blob.length < 4) return [];
+  const count = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0, true);
+  const decoder = new TextDecoder();
+  const entries: { address: number; name: string }[] = [];
+  let p = 4;
+  let address = 0;
+  let name = new Uint8Array(0);
+  for (let i = 0; i < count && p < blob.length; i++) {
+    let delta = 0;
+    let scale = 1;
+    for (;;) {
+      const b = blob[p++]!;
+      delta += (b & 0x7f) * scale;
+      scale *= 0x80;
+      if (!(b & 0x80)) break;
+    }
+    address += delta;
+    const shared = blob[p++]!;
+    const end = blob.indexOf(0, p);
+    const next = new Uint8Array(shared + (end - p));
+    next.set(name.subarray(0, shared));
+    next.set(blob.subarray(p, end), shared);
+    name = next;
+    p = end + 1;
+    entries.push({ address, name: decoder.decode(name) });
   }
-  return blob;
+  return entries;
 }

@@ -18,24 +18,43 @@ static const char *const exception_names[32] = {
     "reserved (22)", "reserved (23)", "reserved (24)", "reserved (25)", "reserved (26)", "reserved (27)",
     "#HV hypervisor injection", "#VC VMM communication", "#SX security", "reserved (31)" };
 
-/* ---- native symbols (payload section 2): u32 count; { u32 address; u32 name_offset; }[count]; names ---- */
+/* ---- native symbols (payload section 2), sorted by address and front-coded: u32 count; then per symbol
+ * varint address delta, u8 bytes shared with the previous name, the rest of the name, NUL. Read linearly:
+ * only crashes look things up. Returns a static buffer. ---- */
 const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
+  static char best[256];
+  char current[256];
   struct payload_view v = payload_section(PAYLOAD_SYMBOLS);
-  if (v.length < 4) return 0;
+  if (v.length < 4 || addr >= (uint64_t)__text_end) return 0;
   uint32_t count = *(const uint32_t *)v.data;
-  if (4 + (uint64_t)count * 8 > v.length) return 0;
-  const uint32_t *entries = (const uint32_t *)(v.data + 4);
-  /* Last entry whose address <= addr. */
-  uint32_t lo = 0, hi = count;
-  while (lo < hi) {
-    uint32_t mid = (lo + hi) / 2;
-    if (entries[mid * 2] <= addr) lo = mid + 1; else hi = mid;
+  const uint8_t *p = v.data + 4, *end = v.data + v.length;
+  uint64_t address = 0, best_address = 0;
+  size_t length = 0;
+  int found = 0;
+  for (uint32_t i = 0; i < count && p < end; i++) {
+    uint64_t delta = 0;
+    for (int shift = 0; p < end && shift < 64; shift += 7) {
+      uint8_t b = *p++;
+      delta |= (uint64_t)(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+    address += delta;
+    if (address > addr || p >= end) break;
+    size_t shared = *p++;
+    length = shared < length ? shared : length;
+    while (p < end && *p) {
+      if (length + 1 < sizeof current) current[length++] = (char)*p;
+      p++;
+    }
+    p++;
+    current[length] = 0;
+    best_address = address;
+    for (size_t k = 0; k <= length; k++) best[k] = current[k];
+    found = 1;
   }
-  if (!lo || addr >= (uint64_t)__text_end) return 0;
-  uint32_t name = entries[(lo - 1) * 2 + 1];
-  if (name >= v.length) return 0;
-  *offset = addr - entries[(lo - 1) * 2];
-  return (const char *)v.data + name; /* name offsets count from the start of the section */
+  if (!found) return 0;
+  *offset = addr - best_address;
+  return best;
 }
 
 /* A return address is looked up one byte back: after a call to a noreturn function it points past the
