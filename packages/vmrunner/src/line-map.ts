@@ -21,6 +21,8 @@ export interface LineMapping {
   line: number;
 }
 
+import { pushVarint, readVarint } from './varint.js';
+
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const BASE64_VALUE = new Map([...BASE64].map((c, i) => [c, i]));
 
@@ -65,13 +67,8 @@ export function firstMappingPerLine(map: SourceMapV3): (LineMapping | undefined)
   return lines;
 }
 
-function pushVarint(out: number[], value: number): void {
-  let v = value < 0 ? -value * 2 - 1 : value * 2; // zigzag
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
+function pushSigned(out: number[], value: number): void {
+  pushVarint(out, value < 0 ? -value * 2 - 1 : value * 2); // zigzag
 }
 
 export function encodeLineMap(generatedName: string, sources: readonly string[], lines: readonly (LineMapping | undefined)[]): Uint8Array {
@@ -90,8 +87,8 @@ export function encodeLineMap(generatedName: string, sources: readonly string[],
   for (const mapping of lines) {
     const source = mapping ? mapping.source + 1 : 0;
     const line = mapping ? mapping.line : previousLine;
-    pushVarint(stream, source - previousSource);
-    pushVarint(stream, line - previousLine);
+    pushSigned(stream, source - previousSource);
+    pushSigned(stream, line - previousLine);
     previousSource = source;
     previousLine = line;
   }
@@ -126,15 +123,9 @@ export function lookupLineMap(map: Uint8Array, line: number): { source: string; 
   };
   let p = view.getUint32(20, true);
   const next = (): number => {
-    let v = 0;
-    let scale = 1;
-    for (;;) {
-      const b = map[p++]!;
-      v += (b & 0x7f) * scale;
-      scale *= 0x80;
-      if (!(b & 0x80)) break;
-    }
-    return v % 2 ? -(v + 1) / 2 : v / 2;
+    const { value, next: after } = readVarint(map, p);
+    p = after;
+    return value % 2 ? -(value + 1) / 2 : value / 2;
   };
   let source = 0;
   let original = 0;

@@ -1,4 +1,5 @@
 import { type ElfSymbol, STT_FUNC, STT_NOTYPE } from './elf.js';
+import { pushVarint, readVarint } from './varint.js';
 
 /**
  * The native symbol table joined to the image (payload section 2, read by native/kernel/panic.c) so the
@@ -24,12 +25,7 @@ export function encodeSymbols(symbols: readonly ElfSymbol[], textStart: number, 
   let previousAddress = 0;
   let previousName = new Uint8Array(0);
   for (const [address, name] of sorted) {
-    let delta = address - previousAddress;
-    while (delta >= 0x80) {
-      out.push((delta % 0x80) | 0x80);
-      delta = Math.floor(delta / 0x80);
-    }
-    out.push(delta);
+    pushVarint(out, address - previousAddress);
     const bytes = encoder.encode(name);
     let shared = 0;
     while (shared < 255 && shared < bytes.length && shared < previousName.length && bytes[shared] === previousName[shared]) shared++;
@@ -50,15 +46,9 @@ export function decodeSymbols(blob: Uint8Array): { address: number; name: string
   let address = 0;
   let name = new Uint8Array(0);
   for (let i = 0; i < count && p < blob.length; i++) {
-    let delta = 0;
-    let scale = 1;
-    for (;;) {
-      const b = blob[p++]!;
-      delta += (b & 0x7f) * scale;
-      scale *= 0x80;
-      if (!(b & 0x80)) break;
-    }
-    address += delta;
+    const delta = readVarint(blob, p);
+    address += delta.value;
+    p = delta.next;
     const shared = blob[p++]!;
     const end = blob.indexOf(0, p);
     const next = new Uint8Array(shared + (end - p));
