@@ -11,7 +11,8 @@ import { ExitStatus, UosError } from '@uos/x86';
 import { type BuildResult, type EvalMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type Machine, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
-import { Vm } from './vm.js';
+import { Vm, imageInfo } from './vm.js';
+import { loadPlatform } from '@uos/x86/platform';
 
 /** CLI exit codes beside the guest's own status (IncludeOS's vmrunner uses the same numbers). */
 export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, bootFailed: 72, configInvalid: 73 } as const;
@@ -105,7 +106,11 @@ async function boot(argv: string[]): Promise<number> {
     args: serviceArgs, gdb: values.gdb ?? false, echo: process.stdout, inheritStdin: process.stdin.isTTY === true,
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
-  if (values.gdb) process.stderr.write(`uos: waiting for gdb on :1234 (gdb -ex 'target remote :1234' <platform ELF>)\n`);
+  if (values.gdb) {
+    const info = imageInfo(image);
+    const symbols = info ? loadPlatform().debugImage(info.boot, info.engine) : '<the platform ELF64>';
+    process.stderr.write(`uos: waiting for gdb on :1234; run: gdb -ex 'target remote :1234' ${symbols}\n`);
+  }
   // A closed stdout (`uos boot … | head`) ends the VM instead of crashing the runner.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') void vm.kill();

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ExitStatus, UosError, describeExitStatus } from '@uos/x86';
 import { type BuildOptions, type BuildResult, buildImage } from './build.js';
 import { PT_LOAD, readElf } from './elf.js';
-import { extractPayload } from './payload.js';
+import { PayloadKind, extractPayload } from './payload.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
 import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
 
@@ -56,6 +56,20 @@ function installExitHook(): void {
 /** Lines of QEMU's stderr that are errors, not warnings. */
 function qemuErrorLines(stderr: string): string {
   return stderr.split('\n').filter((l) => /^qemu-system-\w+: /.test(l) && !/: warning: /.test(l)).join('\n');
+}
+
+/** What `uos build` recorded in an image (payload section 4). */
+export interface ImageInfo {
+  service: string;
+  engine: 'compact' | 'full';
+  boot: 'multiboot' | 'pvh';
+  packages: string[];
+}
+
+export function imageInfo(image: string): ImageInfo | undefined {
+  const payload = extractPayload(new Uint8Array(readFileSync(image)));
+  const info = payload?.find((s) => s.kind === PayloadKind.info);
+  return info ? (JSON.parse(new TextDecoder().decode(info.data)) as ImageInfo) : undefined;
 }
 
 /**

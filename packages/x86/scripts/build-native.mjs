@@ -128,7 +128,7 @@ async function main() {
   const digest = hash.digest('hex');
   const manifestPath = join(outDir, 'manifest.json');
   const IMAGES = ['uos-multiboot.elf', 'uos-pvh.elf', 'uos-multiboot-eval.elf', 'uos-pvh-eval.elf'];
-  const outputs = [...IMAGES, 'uos-jsc'].map((f) => join(outDir, f));
+  const outputs = [...IMAGES, 'uos-multiboot.elf64', 'uos-multiboot-eval.elf64', 'uos-jsc'].map((f) => join(outDir, f));
   if (!process.argv.includes('--force') && existsSync(manifestPath) && outputs.every(existsSync) &&
       JSON.parse(readFileSync(manifestPath, 'utf8')).inputHash === digest) {
     log('native platform is up to date');
@@ -197,7 +197,9 @@ async function main() {
   }
   links.push(run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]));
   await Promise.all(links);
-  for (const f of [...IMAGES, 'uos-jsc']) renameSync(join(buildDir, f), join(outDir, f));
+  // gdb needs ELF64: the multiboot images' 64-bit twins are their debug files.
+  const DEBUG = ['uos-multiboot.elf64', 'uos-multiboot-eval.elf64'];
+  for (const f of [...IMAGES, ...DEBUG, 'uos-jsc']) renameSync(join(buildDir, f), join(outDir, f));
 
   // The engine in the image and the host compiler must agree: compile a probe to prove the compiler runs.
   const probe = join(buildDir, 'probe.js');
@@ -211,6 +213,10 @@ async function main() {
     images: {
       compact: { multiboot: 'uos-multiboot.elf', pvh: 'uos-pvh.elf' },
       full: { multiboot: 'uos-multiboot-eval.elf', pvh: 'uos-pvh-eval.elf' },
+    },
+    debug: {
+      compact: { multiboot: 'uos-multiboot.elf64', pvh: 'uos-pvh.elf' },
+      full: { multiboot: 'uos-multiboot-eval.elf64', pvh: 'uos-pvh-eval.elf' },
     },
     compiler: 'uos-jsc',
     sizes: Object.fromEntries(IMAGES.map((f) => [f, size(f)])),

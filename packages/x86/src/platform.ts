@@ -2,6 +2,7 @@
  * @uos/x86/platform: where the built native platform lives, for host tools (`uos build`). Node only.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UosError } from './errors.js';
 
@@ -12,6 +13,8 @@ export interface PlatformManifest {
   inputHash: string;
   quickjs: { release: string; from: string; integrity: string; bignum: boolean };
   images: Record<Engine, Record<BootProtocol, string>>;
+  /** ELF64 files with full symbols for gdb (the multiboot images themselves are ELF32). */
+  debug: Record<Engine, Record<BootProtocol, string>>;
   compiler: string;
   sizes: Record<string, number>;
 }
@@ -21,6 +24,8 @@ export interface Platform {
   manifest: PlatformManifest;
   /** The platform ELF for a boot protocol and engine (compact: no eval/new Function). */
   image(boot: BootProtocol, engine: Engine): string;
+  /** The file to give gdb for an image built on this platform. */
+  debugImage(boot: BootProtocol, engine: Engine): string;
   /** The host compiler producing bytecode for this engine build. */
   compiler: string;
 }
@@ -28,14 +33,14 @@ export interface Platform {
 export const platformDirectory: string = fileURLToPath(new URL('../platform/', import.meta.url));
 
 export function loadPlatform(directory: string = platformDirectory): Platform {
-  const manifestPath = `${directory}/manifest.json`;
+  const manifestPath = join(directory, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new UosError('platform-missing',
       `the uOS native platform is not built (no ${manifestPath}); run \`pnpm --filter @uos/x86 build\``);
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PlatformManifest;
   const path = (file: string): string => {
-    const full = `${directory}/${file}`;
+    const full = join(directory, file);
     if (!existsSync(full)) throw new UosError('platform-missing', `the uOS native platform is incomplete: ${full} is missing`);
     return full;
   };
@@ -43,6 +48,7 @@ export function loadPlatform(directory: string = platformDirectory): Platform {
     directory,
     manifest,
     image: (boot, engine) => path(manifest.images[engine][boot]),
+    debugImage: (boot, engine) => path(manifest.debug[engine][boot]),
     compiler: path(manifest.compiler),
   };
 }
