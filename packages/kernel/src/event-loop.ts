@@ -8,6 +8,8 @@ export interface EventLoopHost extends Clock {
   runMicrotasks(): void;
   /** Interrupt vectors raised since the last call (each at most once). */
   takeInterrupts(): number[];
+  /** After a vector's subscribers ran (unmasks a level-triggered line). Optional. */
+  interruptDone?(vector: number): void;
 }
 
 export type InterruptHandler = (vector: number) => void;
@@ -71,6 +73,7 @@ export class EventLoop {
         }
         this.host.runMicrotasks();
       }
+      this.host.interruptDone?.(vector);
     }
     this.timers.runDue(() => this.host.runMicrotasks(), (error) => panic('Uncaught exception in a timer callback:', error));
     if (!this.alive()) this.onIdle();
@@ -88,6 +91,7 @@ export function eventLoop(): EventLoop {
       now: () => bindings.monotonicNs() / 1e6,
       runMicrotasks: () => bindings.runMicrotasks(),
       takeInterrupts: () => bindings.takeInterrupts(),
+      interruptDone: (vector) => bindings.irqDone(vector),
     });
   }
   return loop;

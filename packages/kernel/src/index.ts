@@ -2,18 +2,31 @@
  * @uos/kernel: the service lifecycle and the event loop of a uOS image.
  *
  * A service module does `export default service({ start(args) { … }, stop() { … } })`. At boot the kernel
- * installs the globals services expect (console, setTimeout/setInterval, queueMicrotask, performance),
- * calls start with the kernel command line, then runs one event loop: deferred interrupt handlers, due
- * timers, promise jobs after every callback, and `hlt` until the next interrupt or deadline (no periodic
- * tick). console output goes to stdout, stdout to the serial console.
+ * installs the globals services expect (console, setTimeout/setInterval, queueMicrotask, performance,
+ * TextEncoder/TextDecoder, crypto.getRandomValues), calls start with the kernel command line, then runs
+ * one event loop: deferred interrupt handlers (`irq.subscribe`), due timers, promise jobs after every
+ * callback, and `hlt` until the next interrupt or deadline (no periodic tick). console output goes to
+ * stdout; stdout goes to the serial console and to an in-memory ring (`os.log`).
  *
- * Invariants: nothing here runs at import time except `@uos/kernel/globals`; an uncaught exception or
- * unhandled rejection ends the service with a panic report (TypeScript file:line) and a non-zero exit
- * status; when nothing keeps the service alive, its stop hook runs and the VM powers off with status 0.
+ * Invariants: nothing here runs at import time except `@uos/kernel/globals`; an interrupt handler in
+ * native code only marks its vector pending, and one raised while its subscribers run is seen on the next
+ * turn; an uncaught exception or unhandled rejection ends the service with a panic report (TypeScript
+ * file:line), the panic hooks and the panic action; when nothing keeps the service alive, its stop hook
+ * runs and the VM powers off with status 0.
  */
 export { service, isService, parseArgs, startService } from './service.js';
 export type { Service, ServiceDefinition } from './service.js';
 export { os } from './os.js';
+export type { HeapUsage, PanicAction, PanicHook, PanicInfo } from './os.js';
+export { irq } from './irq.js';
+export { rng, crypto } from './random.js';
+export type { IntegerTypedArray } from './random.js';
+export { stdin } from './console-input.js';
+export type { InputListener } from './console-input.js';
+export { LogRing } from './log-ring.js';
+/** The portable UTF-8 codec (the image's globals use the native one); for code that also runs in Node. */
+export { TextEncoder, TextDecoder } from './text-codec.js';
+export type { TextDecodeOptions, TextDecoderOptions, TextEncoderEncodeIntoResult } from './text-codec.js';
 export { timers } from './timers.js';
 export type { TimerId } from './timers.js';
 export { EventLoop, eventLoop } from './event-loop.js';
@@ -51,4 +64,11 @@ declare global {
     now(): number;
   }
   var performance: Performance;
+  interface Crypto {
+    getRandomValues<T extends ArrayBufferView | null>(array: T): T;
+    randomUUID(): string;
+  }
+  var crypto: Crypto;
+  var TextEncoder: typeof import('./text-codec.js').TextEncoder;
+  var TextDecoder: typeof import('./text-codec.js').TextDecoder;
 }

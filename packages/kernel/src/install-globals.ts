@@ -2,7 +2,9 @@ import { isRunningOnUos, native } from '@uos/x86';
 import { eventLoop } from './event-loop.js';
 import { format, setStackMapper } from './inspect.js';
 import { panic } from './panic.js';
+import { crypto } from './random.js';
 import { writeStdout } from './stdout.js';
+import { TextDecoder, TextEncoder } from './native-text-codec.js';
 
 type TimerHandler = (...args: unknown[]) => void;
 
@@ -64,5 +66,8 @@ export function installGlobals(target: typeof globalThis): void {
       });
     },
     performance,
+    crypto,
+    TextEncoder,
+    TextDecoder,
   });
 }

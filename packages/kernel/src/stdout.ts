@@ -1,10 +1,14 @@
 import { native } from '@uos/x86';
+import { LogRing } from './log-ring.js';
 
 /** Receives everything written to stdout (console output included). */
 export type StdoutWriter = (text: string) => void;
 
+/** The last 16 KiB of stdout, kept from boot on (os.log). */
+export const stdoutLog = new LogRing(16 * 1024);
+
 const serialWriter: StdoutWriter = (text) => native().write(text);
-const writers: StdoutWriter[] = [serialWriter];
+const writers: StdoutWriter[] = [serialWriter, (text) => stdoutLog.write(text)];
 
 /** Writes to every stdout writer; the serial console is the first. */
 export function writeStdout(text: string): void {

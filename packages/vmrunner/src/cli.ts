@@ -106,6 +106,8 @@ async function boot(argv: string[]): Promise<number> {
     args: serviceArgs, gdb: values.gdb ?? false, echo: process.stdout, inheritStdin: process.stdin.isTTY === true,
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
+  // Not a terminal: what arrives on stdin is typed into the serial console.
+  if (process.stdin.isTTY !== true) process.stdin.on('data', (chunk: Buffer) => vm.write(chunk.toString('utf8')));
   if (values.gdb) {
     const info = imageInfo(image);
     const symbols = info ? loadPlatform().debugImage(info.boot, info.engine) : '<the platform ELF64>';

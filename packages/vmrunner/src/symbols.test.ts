@@ -55,12 +55,13 @@ describe('encodeSymbols', () => {
     ]);
   });
 
-  it('lays out the count, then address deltas and front-coded NUL-terminated names', () => {
+  it('lays out the count, the token table, then address deltas and front-coded NUL-terminated names', () => {
     const blob = encodeSymbols([symbol('js_array_push', 0x1000), symbol('js_array_pop', 0x1090), symbol('kernel', 0x1200)], textStart, textEnd);
     expect(Array.from(blob)).toEqual([
       3, 0, 0, 0,
+      0, // no pair occurs three times: no tokens
       0x80, 0x20, 0, ...new TextEncoder().encode('js_array_push'), 0, // 0x1000 as a varint, nothing shared
-      0x90, 0x01, 10, ...new TextEncoder().encode('js_array_pop').subarray(10), 0, // +0x90, "js_array_p" shared
+      0x90, 0x01, 10, ...new TextEncoder().encode('op'), 0, // +0x90, "js_array_p" shared
       0xf0, 0x02, 0, ...new TextEncoder().encode('kernel'), 0, // +0x170
     ]);
     expect(decodeSymbols(blob)).toEqual([
@@ -70,9 +71,23 @@ describe('encodeSymbols', () => {
     ]);
   });
 
-  it('encodes names as UTF-8, sharing whole bytes', () => {
-    const entries = decodeSymbols(encodeSymbols([symbol('función', 0x1000), symbol('funciones', 0x1010), symbol('b', 0x1020)], textStart, textEnd));
-    expect(entries.map((e) => e.name)).toEqual(['función', 'funciones', 'b']);
+  it('byte-pair encodes frequent pairs into tokens, and decodes them back', () => {
+    const names = ['js_map_get', 'js_map_set', 'lre_exec', 'js_map_delete', 'js_string_get', 'lre_compile', 'js_string_set', 'zz_map_x'];
+    const blob = encodeSymbols(names.map((name, i) => symbol(name, 0x1000 + i * 0x10)), textStart, textEnd);
+    const tokenCount = blob[4]!;
+    expect(tokenCount).toBeGreaterThan(0);
+    for (let i = 0; i < tokenCount; i++) {
+      // A token refers only to bytes or to earlier tokens, so expansion always ends.
+      expect(blob[5 + i * 2]!).toBeLessThan(0x80 + i);
+      expect(blob[6 + i * 2]!).toBeLessThan(0x80 + i);
+    }
+    expect(decodeSymbols(blob).map((e) => e.name)).toEqual(names);
+    const plain = names.reduce((n, name) => n + name.length + 1, 0);
+    expect(blob.length).toBeLessThan(4 + 1 + plain + names.length * 2);
+  });
+
+  it('refuses names that are not ASCII (token bytes are 0x80 and up)', () => {
+    expect(() => encodeSymbols([symbol('función', 0x1000)], textStart, textEnd)).toThrow(/not ASCII/);
   });
 
   it('keeps one name per address, preferring a function over a label', () => {
@@ -96,7 +111,7 @@ describe('encodeSymbols', () => {
 
   it('encodes an empty table when no symbol qualifies', () => {
     const blob = encodeSymbols([symbol('outside', 0x10)], textStart, textEnd);
-    expect(Array.from(blob)).toEqual([0, 0, 0, 0]);
+    expect(Array.from(blob)).toEqual([0, 0, 0, 0, 0]);
     expect(lookup(blob, 0x1000, textEnd)).toBeUndefined();
   });
 

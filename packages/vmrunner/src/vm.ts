@@ -190,9 +190,17 @@ export class Vm {
     return this.output.split('\n').slice(-lines).join('\n');
   }
 
+  /** Complete lines so far (and the unterminated last one once the VM has ended). */
+  private lines(): string[] {
+    const lines = this.output.split('\n');
+    const ended = this.child.exitCode !== null || this.child.signalCode !== null;
+    if (!ended) lines.pop(); // still arriving
+    return lines;
+  }
+
   /**
-   * Resolves with the first serial line matching `pattern` (searching all output so far), rejects when
-   * the VM ends first or after `timeoutMs`.
+   * Resolves with the first complete serial line matching `pattern` (searching all output so far),
+   * rejects when the VM ends first or after `timeoutMs`.
    */
   waitFor(pattern: RegExp | string, timeoutMs = 30_000): Promise<string> {
     const matcher = typeof pattern === 'string' ? (line: string) => line.includes(pattern) : (line: string) => pattern.test(line);
@@ -200,14 +208,14 @@ export class Vm {
       let done = false;
       const check = (): void => {
         if (done) return;
-        const found = this.output.split('\n').find(matcher);
+        const found = this.lines().find(matcher);
         if (found !== undefined) {
           finish();
           resolveWait(found);
         } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
           void this.exited.then((exit) => {
             if (done) return;
-            const late = this.output.split('\n').find(matcher);
+            const late = this.lines().find(matcher);
             finish();
             if (late !== undefined) resolveWait(late);
             else reject(new UosError('vm-wait-failed', `the VM ended (${exit.reason}) before printing ${String(pattern)}; its console ended with:\n${this.tail()}`));

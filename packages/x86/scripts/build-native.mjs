@@ -166,8 +166,10 @@ async function main() {
     }
     const obj = join(buildDir, 'kernel', file.replace(/\.c$/, '.o'));
     kernelObjects.push(obj);
-    // Code that runs in interrupt, exception or syscall context must not touch SSE registers.
-    jobs.push(() => run('gcc', [...kernelFlags, '-mgeneral-regs-only', '-c', source, '-o', obj]));
+    // Code that runs in interrupt, exception or syscall context must not touch SSE registers; the other
+    // JS natives (js-*.c) run in plain thread context like the host.
+    const sse = file.startsWith('js-') ? [] : ['-mgeneral-regs-only'];
+    jobs.push(() => run('gcc', [...kernelFlags, ...sse, '-c', source, '-o', obj]));
   }
   const asm = {};
   for (const file of readdirSync(join(nativeDir, 'boot')).filter((f) => f.endsWith('.asm'))) {

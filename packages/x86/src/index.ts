@@ -14,7 +14,10 @@ import { native } from './native.js';
 export { UosError } from './errors.js';
 export { ExitStatus, describeExitStatus, cpuExceptionNames } from './exit-status.js';
 export { isRunningOnUos, native } from './native.js';
-export type { BootInfo, FaultKind, NativeBindings, NativeMemoryUsage } from './native.js';
+export type {
+  BootInfo, FaultKind, NativeBindings, NativeCpuStats, NativeMemoryMap, NativeMemoryRegion, NativeMemoryUsage,
+  NativePanicInfo,
+} from './native.js';
 import type { FaultKind } from './native.js';
 
 /** x86 I/O ports. Values are unsigned; writes truncate to the access width. */

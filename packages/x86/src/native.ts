@@ -54,6 +54,63 @@ export interface NativeBindings {
   bootInfo(): BootInfo;
   memoryUsage(): NativeMemoryUsage;
   fault(kind: FaultKind): never;
+  /** Routes ISA IRQ `irq` through the I/O APIC (MADT overrides applied); returns its vector or -1. */
+  irqRouteIsa(irq: number): number;
+  /** Routes a global system interrupt (PCI INTx) to a fresh vector; -1 when that fails. */
+  irqRouteGsi(gsi: number, level: boolean, activeLow: boolean): number;
+  /** An aligned block of `count` free vectors (64..239) for MSI/MSI-X, or -1. */
+  irqAllocate(count: number): number;
+  irqFree(first: number, count: number): void;
+  /** Called after a vector's subscribers ran: unmasks a level-triggered line. */
+  irqDone(vector: number): void;
+  /** Interrupts taken per vector since boot (256 entries). */
+  irqCounts(): number[];
+  cpuStats(): NativeCpuStats;
+  /** Fills an integer typed array with random bytes (ChaCha20 seeded from RDSEED/RDRAND/jitter). */
+  randomFill<T extends ArrayBufferView>(array: T): T;
+  randomSource(): 'rdseed' | 'rdrand' | 'jitter';
+  setPanicAction(action: 'exit' | 'halt' | 'reboot'): void;
+  setPanicHook(hook: (info: NativePanicInfo) => void): void;
+  memoryMap(): NativeMemoryMap;
+  /** UTF-8 of a string, lone surrogates as U+FFFD. */
+  utf8Encode(text: string): ArrayBuffer;
+  /** Writes as much UTF-8 as fits without splitting a code point: [UTF-16 units read, bytes written]. */
+  utf8EncodeInto(text: string, destination: Uint8Array): [number, number];
+  /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */
+  utf8Decode(bytes: Uint8Array, fatal: boolean, stream: boolean): [string, number];
+}
+
+export interface NativeCpuStats {
+  haltedCycles: number;
+  totalCycles: number;
+  wakeups: number;
+  tscHz: number;
+  timer: 'tsc-deadline' | 'lapic-oneshot';
+  lapicId: number;
+}
+
+export interface NativePanicInfo {
+  kind: 'exception' | 'cpu-exception' | 'kernel' | 'out-of-memory';
+  reason: string;
+  status: number;
+}
+
+export interface NativeMemoryRegion {
+  name: string;
+  kind: string;
+  start: number;
+  end: number;
+  /** rwx letters, "---" for unmapped. */
+  access: string;
+}
+
+export interface NativeMemoryMap {
+  regions: NativeMemoryRegion[];
+  ramTop: number;
+  freePages: number;
+  totalPages: number;
+  /** Whether the CPU enforces no-execute (W^X on data). */
+  nx: boolean;
 }
 
 /** Deliberate crashes, for tests of crash reporting (see `faults`). */

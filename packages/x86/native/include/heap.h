@@ -20,6 +20,8 @@ void heap_free(void *p);
 void *heap_realloc(void *p, size_t size);
 size_t heap_usable_size(const void *p);
 void heap_get_stats(struct heap_stats *out);
+void heap_keep_reserve(void);
+void heap_release_reserve(void);
 /* Provided by the environment: a free of a foreign pointer. Never returns. */
 __attribute__((noreturn)) void heap_corrupted(const char *what, const void *p);
 #endif

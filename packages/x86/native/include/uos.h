@@ -86,22 +86,46 @@ void syscall_init(void);
 void apic_init(void);
 void apic_eoi(void);
 void timer_arm_ns(uint64_t deadline_ns); /* absolute monotonic deadline; 0 disarms */
+int timer_uses_tsc_deadline(void);
 int irq_take_pending(uint8_t out[256]);  /* returns the number of vectors moved to out and clears them */
 extern volatile uint64_t irq_pending_any;
+uint64_t irq_count(unsigned vector);
+uint32_t lapic_id(void);
+int irq_route_isa(unsigned irq);                          /* vector, or -1 */
+int irq_route_gsi(uint32_t gsi, int level, int active_low); /* vector, or -1 */
+int irq_allocate_vectors(unsigned count);                 /* first of an aligned block, or -1 */
+void irq_free_vectors(unsigned first, unsigned count);
+void irq_mask_if_level(unsigned vector);
+void irq_done(unsigned vector);
 
 /* ---- time ---- */
 void time_init(void);
 uint64_t monotonic_ns(void);
 uint64_t wall_clock_ns(void);
 uint64_t tsc_hz(void);
+uint64_t tsc_for_monotonic_ns(uint64_t ns);
 extern uint64_t lapic_timer_hz;
 /* Boot timeline: named TSC stamps from kernel entry on, reported by bootInfo() and `pnpm bench`. */
 #define MAX_BOOT_MARKS 16
 void boot_mark(const char *name);
 unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max);
 
+/* ---- random numbers ---- */
+void rng_init(void);
+void rng_fill(void *buffer, size_t length);
+const char *rng_source(void);
+
+/* ---- panic policy ---- */
+enum panic_action { PANIC_EXIT = 0, PANIC_HALT = 1, PANIC_REBOOT = 2 };
+void panic_set_action(enum panic_action action);
+/* Set by the JS host: prints the JS stack (when JS was running) and runs the service's panic hooks. */
+extern void (*panic_js_hook)(const char *kind, const char *reason, int status);
+NORETURN void panic_finish(int status);
+NORETURN void panic_out_of_memory(uint64_t size);
+
 /* ---- power ---- */
 NORETURN void power_exit(int status);
+NORETURN void power_reboot(void);
 
 /* ---- payload (the service joined to the image by `uos build`) ---- */
 enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4 };

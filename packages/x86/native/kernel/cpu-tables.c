@@ -95,8 +95,11 @@ void interrupt_dispatch(struct interrupt_frame *f) {
   if (v < 32) exception_report(f);
   irq_counts[v]++;
   if (v == VECTOR_SPURIOUS) return; /* spurious interrupts take no EOI */
-  pending[v >> 6] |= 1ull << (v & 63);
-  irq_pending_any = 1;
+  if (v != VECTOR_TIMER) { /* the timer only wakes the loop, which then looks at the clock */
+    irq_mask_if_level(v);
+    pending[v >> 6] |= 1ull << (v & 63);
+    irq_pending_any = 1;
+  }
   apic_eoi();
 }
 

@@ -47,6 +47,7 @@ void kernel_entry(uint32_t protocol, uint32_t info) {
   if (heap_init(memory.ram_top, page_alloc, page_free)) panic("no memory for the heap's page map");
   syscall_init();
   apic_init();
+  rng_init();
   boot_mark("platform ready");
   time_init();
   boot_mark("clocks calibrated");

@@ -206,3 +206,9 @@ void *heap_realloc(void *p, size_t size) {
 }
 
 void heap_get_stats(struct heap_stats *out) { *out = stats; }
+
+/* 64 KiB kept back from boot on, given back when memory runs out so the panic report and the service's
+ * panic hooks can still allocate. */
+static void *reserve;
+void heap_keep_reserve(void) { if (!reserve) reserve = heap_malloc(64 * 1024); }
+void heap_release_reserve(void) { if (reserve) { heap_free(reserve); reserve = 0; } }

@@ -16,6 +16,17 @@
 static JSRuntime *rt;
 static JSContext *ctx;
 static JSValue loop_hook;
+static JSValue panic_hook;          /* the kernel's dispatcher for os.onPanic hooks */
+static volatile int js_depth;       /* > 0 while JS frames are on the stack */
+static uint64_t halted_cycles, wakeups;
+
+/* Calls into JS keep count, so a CPU exception knows whether a JS stack is worth printing. */
+static JSValue call_js(JSValueConst f, int argc, JSValueConst *argv) {
+  js_depth++;
+  JSValue r = JS_Call(ctx, f, JS_UNDEFINED, argc, argv);
+  js_depth--;
+  return r;
+}
 static struct { JSValue promise, reason; } rejections[MAX_REJECTIONS];
 static int rejection_count;
 
@@ -113,6 +124,10 @@ size_t js_map_stack(const char *in, char *out, size_t out_size) {
         q++;
       }
     }
+    /* A frame in the bundle without a line (generated wrapper code) is hidden too. */
+    if (have_map && name_length && length > name_length + 2 && p[length - 1] == '\n' && p[length - 2] == ')' &&
+        !strncmp(p + length - 2 - name_length, m.generated_name, name_length) && p[length - 3 - name_length] == '(')
+      hidden = 1;
     if (!(hidden && !strncmp(p, "    at ", 7))) {
       if (ln < sizeof line_buffer) n = append(out, out_size, n, line_buffer, ln);
       else n = append(out, out_size, n, p, length); /* a very long line: keep it unmapped */
@@ -136,9 +151,53 @@ static void print_value(JSContext *c, JSValueConst v) {
   else { kputs("<value that cannot be converted to a string>"); JS_FreeValue(c, JS_GetException(c)); }
 }
 
+static int is_out_of_memory(JSContext *c, JSValueConst error) {
+  if (!JS_IsObject(error)) return 0;
+  JSValue message = JS_GetPropertyStr(c, error, "message");
+  const char *text = JS_ToCString(c, message);
+  int oom = text && !strcmp(text, "out of memory");
+  if (text) JS_FreeCString(c, text);
+  JS_FreeValue(c, message);
+  return oom;
+}
+
+static void run_panic_hook(const char *kind, const char *reason, int status) {
+  if (!ctx || JS_IsUndefined(panic_hook)) return;
+  JSValue info = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, info, "kind", JS_NewString(ctx, kind));
+  JS_SetPropertyStr(ctx, info, "reason", JS_NewString(ctx, reason));
+  JS_SetPropertyStr(ctx, info, "status", JS_NewInt32(ctx, status));
+  JSValue r = call_js(panic_hook, 1, &info);
+  if (JS_IsException(r)) JS_FreeValue(ctx, JS_GetException(ctx)); /* a failing hook does not stop the others' report */
+  JS_FreeValue(ctx, r);
+  JS_FreeValue(ctx, info);
+}
+
+/* panic_js_hook: after a native report (CPU exception, kernel panic, out of memory). */
+static void native_panic_hook(const char *kind, const char *reason, int status) {
+  if (js_depth > 0 && ctx) {
+    /* The Error constructor records the stack of the JS that was running (JS_NewError would not). */
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue constructor = JS_GetPropertyStr(ctx, global, "Error");
+    JSValue e = JS_CallConstructor(ctx, constructor, 0, 0);
+    JS_FreeValue(ctx, constructor);
+    JS_FreeValue(ctx, global);
+    JSValue stack = JS_GetPropertyStr(ctx, e, "stack");
+    if (JS_IsString(stack)) {
+      kputs("JS stack (innermost first):\n");
+      print_value(ctx, stack);
+    }
+    JS_FreeValue(ctx, stack);
+    JS_FreeValue(ctx, e);
+  }
+  run_panic_hook(kind, reason, status);
+}
+
 static NORETURN void report_and_exit(JSContext *c, const char *what, JSValueConst error) {
   static int reporting;
-  if (reporting++) { kputs("\nuos: error while reporting an error\n"); power_exit(EXIT_JS_PANIC); }
+  if (reporting++ || in_panic) { kputs("\nuos: error while reporting an error\n"); power_exit(EXIT_JS_PANIC); }
+  int oom = is_out_of_memory(c, error);
+  if (oom) heap_release_reserve();
   panic_banner();
   kprintf("%s\n", what);
   print_value(c, error);
@@ -148,7 +207,16 @@ static NORETURN void report_and_exit(JSContext *c, const char *what, JSValueCons
     if (JS_IsString(stack)) print_value(c, stack);
     JS_FreeValue(c, stack);
   }
-  power_exit(EXIT_JS_PANIC);
+  int status = oom ? EXIT_OUT_OF_MEMORY : EXIT_JS_PANIC;
+  if (oom) {
+    struct heap_stats h;
+    heap_get_stats(&h);
+    kprintf("Heap: %lu KiB in %lu live blocks (peak %lu KiB), %lu KiB in slabs, %lu KiB in large blocks, %lu refused\n",
+            h.used_bytes / 1024, h.blocks, h.peak_used_bytes / 1024, h.slab_pages * 4, h.large_pages * 4, h.failed);
+  }
+  in_panic = 1;
+  run_panic_hook(oom ? "out-of-memory" : "exception", what, status);
+  panic_finish(status);
 }
 
 static NORETURN void report_pending_exception(JSContext *c, const char *what) {
@@ -178,7 +246,9 @@ static void rejection_tracker(JSContext *c, JSValueConst promise, JSValueConst r
 static void drain_jobs(void) {
   JSContext *c;
   for (;;) {
+    js_depth++;
     int r = JS_ExecutePendingJob(rt, &c);
+    js_depth--;
     if (r == 0) break;
     if (r < 0) report_pending_exception(c, "Uncaught exception in a promise job:");
   }
@@ -324,6 +394,8 @@ static const char *service_cmdline(void) {
 }
 
 int trigger_fault(const char *kind);
+extern const JSCFunctionListEntry utf8_functions[];
+extern const int utf8_function_count;
 
 static JSValue js_fault(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this;
@@ -381,6 +453,143 @@ static JSValue js_memory_usage(JSContext *c, JSValueConst this, int argc, JSValu
   return o;
 }
 
+static JSValue js_irq_route_isa(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  uint32_t irq;
+  if (JS_ToUint32(c, &irq, argv[0])) return JS_EXCEPTION;
+  return JS_NewInt32(c, irq_route_isa(irq));
+}
+
+static JSValue js_irq_route_gsi(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  uint32_t gsi;
+  if (JS_ToUint32(c, &gsi, argv[0])) return JS_EXCEPTION;
+  return JS_NewInt32(c, irq_route_gsi(gsi, JS_ToBool(c, argv[1]), JS_ToBool(c, argv[2])));
+}
+
+static JSValue js_irq_allocate(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  uint32_t count;
+  if (JS_ToUint32(c, &count, argv[0])) return JS_EXCEPTION;
+  if (count < 1 || count > 32) return JS_ThrowRangeError(c, "can allocate 1..32 vectors at a time, not %u", count);
+  return JS_NewInt32(c, irq_allocate_vectors(count));
+}
+
+static JSValue js_irq_free(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  uint32_t first, count;
+  if (JS_ToUint32(c, &first, argv[0]) || JS_ToUint32(c, &count, argv[1])) return JS_EXCEPTION;
+  irq_free_vectors(first, count);
+  return JS_UNDEFINED;
+}
+
+static JSValue js_irq_done(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  uint32_t vector;
+  if (JS_ToUint32(c, &vector, argv[0])) return JS_EXCEPTION;
+  irq_done(vector);
+  return JS_UNDEFINED;
+}
+
+static JSValue js_irq_counts(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  JSValue a = JS_NewArray(c);
+  for (uint32_t v = 0; v < 256; v++) JS_SetPropertyUint32(c, a, v, JS_NewFloat64(c, (double)irq_count(v)));
+  return a;
+}
+
+static JSValue js_cpu_stats(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  JSValue o = JS_NewObject(c);
+  JS_SetPropertyStr(c, o, "haltedCycles", JS_NewFloat64(c, (double)halted_cycles));
+  JS_SetPropertyStr(c, o, "totalCycles", JS_NewFloat64(c, (double)(monotonic_ns() * (tsc_hz() / 1e9))));
+  JS_SetPropertyStr(c, o, "wakeups", JS_NewFloat64(c, (double)wakeups));
+  JS_SetPropertyStr(c, o, "tscHz", JS_NewFloat64(c, (double)tsc_hz()));
+  JS_SetPropertyStr(c, o, "timer", JS_NewString(c, timer_uses_tsc_deadline() ? "tsc-deadline" : "lapic-oneshot"));
+  JS_SetPropertyStr(c, o, "lapicId", JS_NewUint32(c, lapic_id()));
+  return o;
+}
+
+static JSValue js_random_fill(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  size_t offset, length, element;
+  JSValue buffer = JS_GetTypedArrayBuffer(c, argv[0], &offset, &length, &element);
+  if (JS_IsException(buffer)) return JS_EXCEPTION;
+  size_t size;
+  uint8_t *bytes = JS_GetArrayBuffer(c, &size, buffer);
+  JS_FreeValue(c, buffer);
+  if (!bytes) return JS_EXCEPTION;
+  rng_fill(bytes + offset, length);
+  return JS_DupValue(c, argv[0]);
+}
+
+static JSValue js_random_source(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewString(c, rng_source());
+}
+
+static JSValue js_set_panic_action(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  const char *a = JS_ToCString(c, argv[0]);
+  if (!a) return JS_EXCEPTION;
+  int known = 1;
+  if (!strcmp(a, "exit")) panic_set_action(PANIC_EXIT);
+  else if (!strcmp(a, "halt")) panic_set_action(PANIC_HALT);
+  else if (!strcmp(a, "reboot")) panic_set_action(PANIC_REBOOT);
+  else known = 0;
+  JSValue r = known ? JS_UNDEFINED : JS_ThrowRangeError(c, "unknown panic action '%s' (exit, halt or reboot)", a);
+  JS_FreeCString(c, a);
+  return r;
+}
+
+static JSValue js_set_panic_hook(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this;
+  if (argc < 1 || !JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "setPanicHook expects a function");
+  JS_FreeValue(c, panic_hook);
+  panic_hook = JS_DupValue(c, argv[0]);
+  return JS_UNDEFINED;
+}
+
+static void add_region(JSContext *c, JSValue list, uint32_t *n, const char *name, const char *kind, uint64_t start, uint64_t end, const char *access) {
+  if (end <= start) return;
+  JSValue o = JS_NewObject(c);
+  JS_SetPropertyStr(c, o, "name", JS_NewString(c, name));
+  JS_SetPropertyStr(c, o, "kind", JS_NewString(c, kind));
+  JS_SetPropertyStr(c, o, "start", JS_NewFloat64(c, (double)start));
+  JS_SetPropertyStr(c, o, "end", JS_NewFloat64(c, (double)end));
+  JS_SetPropertyStr(c, o, "access", JS_NewString(c, access));
+  JS_SetPropertyUint32(c, list, (*n)++, o);
+}
+
+static JSValue js_memory_map(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  JSValue list = JS_NewArray(c);
+  uint32_t n = 0;
+  static const char *const types[] = { "", "available", "reserved", "acpi reclaimable", "acpi nvs", "bad" };
+  for (unsigned i = 0; i < boot_info.region_count; i++) {
+    const struct memory_region *r = &boot_info.regions[i];
+    add_region(c, list, &n, types[r->type <= 5 ? r->type : 2], r->type == MEM_AVAILABLE ? "ram" : "firmware",
+               r->base, r->base + r->length, r->type == MEM_AVAILABLE ? "rw-" : "---");
+  }
+  add_region(c, list, &n, "page 0 (null guard)", "guard", 0, PAGE_SIZE, "---");
+  add_region(c, list, &n, "kernel text", "text", (uint64_t)__kernel_start, (uint64_t)__text_end, "r-x");
+  add_region(c, list, &n, "kernel rodata", "rodata", (uint64_t)__text_end, (uint64_t)__rodata_end, "r--");
+  add_region(c, list, &n, "kernel data and bss", "data", (uint64_t)__data_start, (uint64_t)__stacks_start, "rw-");
+  add_region(c, list, &n, "kernel stacks (guard pages unmapped)", "stacks", (uint64_t)__stacks_start, (uint64_t)__stacks_end, "rw-");
+  add_region(c, list, &n, "service payload", "payload", (uint64_t)__payload_start, payload_end(), "r--");
+  struct memory_stats s;
+  memory_stats(&s);
+  struct heap_stats h;
+  heap_get_stats(&h);
+  JSValue result = JS_NewObject(c);
+  JS_SetPropertyStr(c, result, "regions", list);
+  JS_SetPropertyStr(c, result, "ramTop", JS_NewFloat64(c, (double)s.ram_top));
+  JS_SetPropertyStr(c, result, "freePages", JS_NewFloat64(c, (double)s.free_pages));
+  JS_SetPropertyStr(c, result, "totalPages", JS_NewFloat64(c, (double)s.total_pages));
+  JS_SetPropertyStr(c, result, "nx", JS_NewBool(c, nx_supported()));
+  return result;
+}
+
 static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("write", 1, js_write),
     JS_CFUNC_DEF("exit", 1, js_exit),
@@ -403,6 +612,18 @@ static const JSCFunctionListEntry native_functions[] = {
     JS_CFUNC_DEF("bootInfo", 0, js_boot_info),
     JS_CFUNC_DEF("memoryUsage", 0, js_memory_usage),
     JS_CFUNC_DEF("fault", 1, js_fault),
+    JS_CFUNC_DEF("irqRouteIsa", 1, js_irq_route_isa),
+    JS_CFUNC_DEF("irqRouteGsi", 3, js_irq_route_gsi),
+    JS_CFUNC_DEF("irqAllocate", 1, js_irq_allocate),
+    JS_CFUNC_DEF("irqFree", 2, js_irq_free),
+    JS_CFUNC_DEF("irqDone", 1, js_irq_done),
+    JS_CFUNC_DEF("irqCounts", 0, js_irq_counts),
+    JS_CFUNC_DEF("cpuStats", 0, js_cpu_stats),
+    JS_CFUNC_DEF("randomFill", 1, js_random_fill),
+    JS_CFUNC_DEF("randomSource", 0, js_random_source),
+    JS_CFUNC_DEF("setPanicAction", 1, js_set_panic_action),
+    JS_CFUNC_DEF("setPanicHook", 1, js_set_panic_hook),
+    JS_CFUNC_DEF("memoryMap", 0, js_memory_map),
 };
 
 /* The compact engine leaves out code generation from strings (eval, new Function): nothing then refers
@@ -431,9 +652,15 @@ static JSContext *new_context(JSRuntime *r) {
 /* ---------- the engine's allocator: kernel/heap.c, with QuickJS's own accounting ---------- */
 #define BLOCK_OVERHEAD 8 /* what QuickJS's memory reports add per block */
 
+/* Out of memory: a small request that fails means the machine is full, which no service recovers from,
+ * so it panics with the heap's statistics. A large one (an ArrayBuffer, a big string) fails as a
+ * catchable "out of memory" error. */
+#define SMALL_REQUEST (64 * 1024)
+
 static void *engine_malloc(JSMallocState *s, size_t size) {
   if (s->malloc_size + size > s->malloc_limit) return 0;
   void *p = heap_malloc(size);
+  if (!p && size < SMALL_REQUEST) panic_out_of_memory(size);
   if (!p) return 0;
   s->malloc_count++;
   s->malloc_size += heap_usable_size(p) + BLOCK_OVERHEAD;
@@ -453,6 +680,7 @@ static void *engine_realloc(JSMallocState *s, void *p, size_t size) {
   if (!size) { engine_free(s, p); return 0; }
   if (s->malloc_size + size - old > s->malloc_limit) return 0;
   void *q = heap_realloc(p, size);
+  if (!q && size < SMALL_REQUEST) panic_out_of_memory(size);
   if (!q) return 0;
   s->malloc_size += heap_usable_size(q) - old;
   return q;
@@ -479,7 +707,10 @@ static void wait_for_event(double deadline_ns) {
     } else {
       timer_arm_ns(0);
     }
+    uint64_t t0 = rdtsc();
     sti_hlt();
+    halted_cycles += rdtsc() - t0;
+    wakeups++;
   }
   sti();
 }
@@ -496,25 +727,31 @@ void js_run(void) {
   ctx = new_context(rt);
   if (!ctx) panic_with_status(EXIT_OUT_OF_MEMORY, "cannot create the JS context");
   loop_hook = JS_UNDEFINED;
+  panic_hook = JS_UNDEFINED;
+  panic_js_hook = native_panic_hook;
+  heap_keep_reserve();
   boot_mark("js context");
 
   JSValue global = JS_GetGlobalObject(ctx);
   JSValue native = JS_NewObject(ctx);
   JS_SetPropertyFunctionList(ctx, native, native_functions, (int)ARRAY_LEN(native_functions));
+  JS_SetPropertyFunctionList(ctx, native, utf8_functions, utf8_function_count);
   JS_DefinePropertyValueStr(ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
   JS_FreeValue(ctx, global);
 
   JSValue program = JS_ReadObject(ctx, bytecode.data, bytecode.length, JS_READ_OBJ_BYTECODE);
   if (JS_IsException(program)) report_pending_exception(ctx, "The service bytecode cannot be loaded (built for another QuickJS?):");
   boot_mark("bytecode loaded");
+  js_depth++;
   JSValue result = JS_EvalFunction(ctx, program);
+  js_depth--;
   if (JS_IsException(result)) report_pending_exception(ctx, "Uncaught exception while starting the service:");
   JS_FreeValue(ctx, result);
 
   for (;;) {
     drain_jobs();
     if (JS_IsUndefined(loop_hook)) power_exit(EXIT_OK); /* a plain script without the kernel's loop */
-    JSValue next = JS_Call(ctx, loop_hook, JS_UNDEFINED, 0, 0);
+    JSValue next = call_js(loop_hook, 0, 0);
     if (JS_IsException(next)) report_pending_exception(ctx, "Uncaught exception in the event loop:");
     double deadline = -1;
     JS_ToFloat64(ctx, &deadline, next);

@@ -7,7 +7,36 @@
 #include "stacks.h"
 #include "uos.h"
 
+#define MAX_SYMBOL_EXPANSION 160 /* tokens nest at most 128 deep */
+
 volatile int in_panic;
+static enum panic_action action = PANIC_EXIT;
+void (*panic_js_hook)(const char *kind, const char *reason, int status);
+
+void panic_set_action(enum panic_action a) { action = a; }
+
+/* Runs the JS side of a panic (JS stack, the service's hooks) once, then the configured action. */
+static NORETURN void finish(const char *kind, const char *reason, int status) {
+  if (panic_js_hook && in_panic == 1) {
+    in_panic = 2; /* a fault in the hooks stops at once */
+    panic_js_hook(kind, reason, status);
+  }
+  panic_finish(status);
+}
+
+void panic_finish(int status) {
+  cli();
+  switch (action) {
+    case PANIC_HALT:
+      kprintf("uos: halted after a panic (exit status would be %d)\n", status);
+      for (;;) __asm__ volatile("cli; hlt");
+    case PANIC_REBOOT:
+      kputs("uos: rebooting after a panic\n");
+      power_reboot();
+    default:
+      power_exit(status);
+  }
+}
 
 static const char *const exception_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
@@ -18,16 +47,36 @@ static const char *const exception_names[32] = {
     "reserved (22)", "reserved (23)", "reserved (24)", "reserved (25)", "reserved (26)", "reserved (27)",
     "#HV hypervisor injection", "#VC VMM communication", "#SX security", "reserved (31)" };
 
-/* ---- native symbols (payload section 2), sorted by address and front-coded: u32 count; then per symbol
- * varint address delta, u8 bytes shared with the previous name, the rest of the name, NUL. Read linearly:
- * only crashes look things up. Returns a static buffer. ---- */
+/* ---- native symbols (payload section 2), written by packages/vmrunner/src/symbols.ts:
+ *   u32 count; u8 tokens; tokens x { u8 left; u8 right }   (byte 0x80 + i expands to left, right)
+ *   per symbol: varint address delta, u8 bytes shared with the previous name, the rest (ASCII and
+ *   tokens), NUL.
+ * Read linearly: only crashes look things up. Returns a static buffer. ---- */
+static size_t expand_token(const uint8_t *tokens, unsigned token_count, uint8_t byte, char *name, size_t length, size_t size) {
+  uint8_t stack[MAX_SYMBOL_EXPANSION];
+  unsigned depth = 0;
+  stack[depth++] = byte;
+  while (depth) {
+    uint8_t b = stack[--depth];
+    if (b < 0x80) {
+      if (length + 1 < size) name[length++] = (char)b;
+    } else if ((unsigned)(b - 0x80) < token_count && depth + 2 <= MAX_SYMBOL_EXPANSION) {
+      stack[depth++] = tokens[(b - 0x80) * 2 + 1]; /* right after left */
+      stack[depth++] = tokens[(b - 0x80) * 2];
+    }
+  }
+  return length;
+}
+
 const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
   static char best[256];
   char current[256];
   struct payload_view v = payload_section(PAYLOAD_SYMBOLS);
-  if (v.length < 4 || addr >= (uint64_t)__text_end) return 0;
+  if (v.length < 5 || addr >= (uint64_t)__text_end) return 0;
   uint32_t count = *(const uint32_t *)v.data;
-  const uint8_t *p = v.data + 4, *end = v.data + v.length;
+  unsigned token_count = v.data[4];
+  const uint8_t *tokens = v.data + 5;
+  const uint8_t *p = tokens + token_count * 2, *end = v.data + v.length;
   uint64_t address = 0, best_address = 0;
   size_t length = 0;
   int found = 0;
@@ -42,10 +91,7 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
     if (address > addr || p >= end) break;
     size_t shared = *p++;
     length = shared < length ? shared : length;
-    while (p < end && *p) {
-      if (length + 1 < sizeof current) current[length++] = (char)*p;
-      p++;
-    }
+    while (p < end && *p) length = expand_token(tokens, token_count, *p++, current, length, sizeof current);
     p++;
     current[length] = 0;
     best_address = address;
@@ -102,7 +148,7 @@ void heap_corrupted(const char *what, const void *p) {
 
 static NORETURN void panic_v(int status, const char *fmt, va_list ap) {
   cli();
-  if (in_panic++) { kputs("\nuos: panic while panicking; stopping\n"); power_exit(status); }
+  if (in_panic++) { kprintf("\nuos: panic while panicking; stopping\n"); power_exit(status); }
   char message[512];
   kvsnprintf(message, sizeof message, fmt, ap);
   panic_banner();
@@ -111,7 +157,21 @@ static NORETURN void panic_v(int status, const char *fmt, va_list ap) {
   uint64_t rbp;
   __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
   print_backtrace(((uint64_t *)rbp)[0], ((uint64_t *)rbp)[1], 1);
-  power_exit(status);
+  finish("kernel", message, status);
+}
+
+void panic_out_of_memory(uint64_t size) {
+  cli();
+  if (in_panic++) { kputs("\nuos: out of memory while panicking; stopping\n"); power_exit(EXIT_OUT_OF_MEMORY); }
+  heap_release_reserve(); /* room for the report's hooks */
+  struct heap_stats h;
+  heap_get_stats(&h);
+  panic_banner();
+  kprintf("Out of memory: the heap could not give %lu bytes\n", size);
+  kprintf("Heap: %lu KiB in %lu live blocks (peak %lu KiB), %lu KiB in slabs, %lu KiB in large blocks, %lu refused\n",
+          h.used_bytes / 1024, h.blocks, h.peak_used_bytes / 1024, h.slab_pages * 4, h.large_pages * 4, h.failed);
+  memory_line();
+  finish("out-of-memory", "out of memory", EXIT_OUT_OF_MEMORY);
 }
 
 void panic(const char *fmt, ...) {
@@ -159,5 +219,5 @@ void exception_report(struct interrupt_frame *f) {
   kprintf("R15 0x%016lx  CS 0x%lx  SS 0x%lx\n", f->r15, f->cs, f->ss);
   memory_line();
   print_backtrace(f->rbp, f->rip, 0);
-  power_exit(EXIT_CPU_EXCEPTION_BASE + (int)v);
+  finish("cpu-exception", exception_names[v & 31], EXIT_CPU_EXCEPTION_BASE + (int)v);
 }

@@ -137,7 +137,7 @@ int64_t syscall_dispatch(struct syscall_frame *f) {
       panic_with_status(EXIT_KERNEL_PANIC, "the service raised %s (signal %lu) from native code", signal_name(sig), sig);
     }
     case SYS_exit: case SYS_exit_group: power_exit((int)a1);
-    case SYS_getrandom: return -E_NOSYS;
+    case SYS_getrandom: rng_fill((void *)a1, a2); return (int64_t)a2;
     case SYS_uname: return -E_NOSYS;
     default:
       (void)a4;

@@ -141,3 +141,7 @@ uint64_t monotonic_ns(void) {
 }
 
 uint64_t wall_clock_ns(void) { return wall_at_boot_ns + monotonic_ns(); }
+
+uint64_t tsc_for_monotonic_ns(uint64_t ns) {
+  return tsc_at_boot + (uint64_t)(((unsigned __int128)ns * tsc_frequency) / 1000000000ull);
+}
