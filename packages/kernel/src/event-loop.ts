@@ -1,6 +1,8 @@
 import { native } from '@uos/x86';
+import { type StatHandle, statman } from '@uos/statman';
 import { panic } from './panic.js';
-import { type Clock, TimerQueue } from './timer-queue.js';
+import { KernelStat } from './stat-names.js';
+import { type Clock, type TimerCounters, TimerQueue } from './timer-queue.js';
 
 /** What the loop needs from the platform; injected in unit tests. */
 export interface EventLoopHost extends Clock {
@@ -27,9 +29,12 @@ export class EventLoop {
   private referencedSubscriptions = 0;
   onIdle: () => void = () => {};
 
-  constructor(private readonly host: EventLoopHost) {
-    this.timers = new TimerQueue(host);
+  constructor(private readonly host: EventLoopHost, counters: TimerCounters & { turns?: { increment(): void } } = {}) {
+    this.timers = new TimerQueue(host, counters);
+    this.turns = counters.turns;
   }
+
+  private readonly turns: { increment(): void } | undefined;
 
   /** Milliseconds on the monotonic clock. */
   now(): number {
@@ -64,6 +69,7 @@ export class EventLoop {
 
   /** One turn. Returns the next timer deadline in ms, or undefined when only interrupts can wake us. */
   turn(): number | undefined {
+    this.turns?.increment();
     for (const vector of this.host.takeInterrupts()) {
       for (const { handler } of this.subscribers.get(vector) ?? []) {
         try {
@@ -83,16 +89,42 @@ export class EventLoop {
 
 let loop: EventLoop | undefined;
 
+/** Counts kept natively (interrupts, halted cycles, the heap), copied into statman when it is read. */
+function collectNativeStats(): void {
+  const bindings = native();
+  const gauge = (name: string): StatHandle => statman.getOrCreate(name, { type: 'u64', kind: 'gauge' });
+  const counter = (name: string): StatHandle => statman.getOrCreate(name, { type: 'u64' });
+  bindings.irqCounts().forEach((count, vector) => {
+    if (count) counter(KernelStat.irqVector(vector)).value = count;
+  });
+  const cpu = bindings.cpuStats();
+  counter(KernelStat.cpuHaltedCycles).value = cpu.haltedCycles;
+  counter(KernelStat.cpuTotalCycles).value = cpu.totalCycles;
+  counter(KernelStat.cpuWakeups).value = cpu.wakeups;
+  const memory = bindings.memoryUsage();
+  gauge(KernelStat.heapUsedBytes).value = memory.heapUsedBytes;
+  gauge(KernelStat.heapPeakBytes).value = memory.heapPeakBytes;
+  gauge(KernelStat.heapBlocks).value = memory.heapBlocks;
+  gauge(KernelStat.memoryFreeBytes).value = memory.freeBytes;
+}
+
 /** The loop of this image, created on first use over the native platform. */
 export function eventLoop(): EventLoop {
   if (!loop) {
     const bindings = native();
+    const counter = (name: string): StatHandle => statman.getOrCreate(name, { type: 'u64' });
     loop = new EventLoop({
       now: () => bindings.monotonicNs() / 1e6,
       runMicrotasks: () => bindings.runMicrotasks(),
       takeInterrupts: () => bindings.takeInterrupts(),
       interruptDone: (vector) => bindings.irqDone(vector),
+    }, {
+      started: counter(KernelStat.timersStarted),
+      fired: counter(KernelStat.timersFired),
+      cancelled: counter(KernelStat.timersCancelled),
+      turns: counter(KernelStat.loopTurns),
     });
+    statman.addCollector(collectNativeStats);
   }
   return loop;
 }

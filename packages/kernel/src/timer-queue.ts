@@ -5,6 +5,13 @@ export interface Clock {
 
 export type TimerCallback = () => void;
 
+/** Where a queue counts what it does (statman handles in the kernel; optional). */
+export interface TimerCounters {
+  started?: { increment(): void };
+  fired?: { increment(): void };
+  cancelled?: { increment(): void };
+}
+
 interface TimerEntry {
   id: number;
   deadline: number;
@@ -28,7 +35,7 @@ export class TimerQueue {
   private nextSeq = 0;
   private referencedCount = 0;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock, private readonly counters: TimerCounters = {}) {}
 
   /** Schedules `callback` after `delayMs` (and every `periodMs` after that when given). Returns its id. */
   add(delayMs: number, callback: TimerCallback, periodMs = 0): number {
@@ -41,6 +48,7 @@ export class TimerQueue {
     this.byId.set(entry.id, entry);
     this.referencedCount++;
     this.push(entry);
+    this.counters.started?.increment();
     return entry.id;
   }
 
@@ -49,6 +57,7 @@ export class TimerQueue {
     const entry = this.byId.get(id);
     if (!entry) return;
     this.retire(entry);
+    this.counters.cancelled?.increment();
   }
 
   /** A timer that is not referenced does not keep the service alive. */
@@ -102,6 +111,7 @@ export class TimerQueue {
         this.retire(top);
       }
       ran++;
+      this.counters.fired?.increment();
       try {
         top.callback();
       } catch (error) {

@@ -702,3 +702,26 @@ describe('a seeded random model', () => {
     });
   }
 });
+
+describe('collectors', () => {
+  it('run before snapshots and iteration, so stats counted elsewhere are current', () => {
+    const registry = new Statman({ capacity: 8 });
+    const gauge = registry.create('kernel.cpu.halted_cycles', { type: 'u64', kind: 'gauge' });
+    let source = 5;
+    const remove = registry.addCollector(() => { gauge.value = source; });
+    expect(registry.snapshot()).toEqual({ 'kernel.cpu.halted_cycles': 5 });
+    source = 2 ** 40;
+    expect([...registry].map((e) => e.value)).toEqual([2 ** 40]);
+    remove();
+    source = 7;
+    expect(registry.snapshot()['kernel.cpu.halted_cycles']).toBe(2 ** 40);
+  });
+
+  it('skip a collector that throws and still run the others', () => {
+    const registry = new Statman({ capacity: 8 });
+    const gauge = registry.create('kernel.loop.turns', { kind: 'gauge' });
+    registry.addCollector(() => { throw new Error('device gone'); });
+    registry.addCollector(() => { gauge.value = 3; });
+    expect(registry.snapshot()).toEqual({ 'kernel.loop.turns': 3 });
+  });
+});

@@ -292,6 +292,8 @@ export class Statman {
   private readonly freeSlots: number[] = [];
   /** The lowest slot never handed out. */
   private nextSlot = 0;
+  /** Run before iteration and snapshots, for producers whose counters live elsewhere. */
+  private readonly collectors = new Set<() => void>();
 
   constructor(options: StatmanOptions = {}) {
     const capacity = options.capacity ?? defaultCapacity;
@@ -374,8 +376,31 @@ export class Statman {
     return this.slots;
   }
 
+  /**
+   * Registers a collector: a function run before every iteration and snapshot that brings stats whose
+   * source counts elsewhere (a native counter, a device register) up to date. Collectors that throw are
+   * skipped for that round. Returns the remover.
+   */
+  addCollector(collect: () => void): () => void {
+    this.collectors.add(collect);
+    return () => {
+      this.collectors.delete(collect);
+    };
+  }
+
+  private collect(): void {
+    for (const collect of [...this.collectors]) {
+      try {
+        collect();
+      } catch {
+        // A broken collector must not take the whole registry's report with it.
+      }
+    }
+  }
+
   /** Every stat as `{ name, type, kind, persistent, value }`, in creation order. */
   *[Symbol.iterator](): IterableIterator<StatEntry> {
+    this.collect();
     for (const stat of this.byName.values()) {
       yield { name: stat.name, type: stat.type, kind: stat.kind, persistent: stat.persistent, value: stat.value };
     }
@@ -383,6 +408,7 @@ export class Statman {
 
   /** Every stat's value by name, in creation order: a fresh plain object, ready for JSON. */
   snapshot(): Record<string, number> {
+    this.collect();
     const values: Record<string, number> = {};
     for (const stat of this.byName.values()) values[stat.name] = stat.value;
     return values;

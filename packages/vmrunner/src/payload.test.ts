@@ -454,7 +454,7 @@ describe.each(platforms)('readSymbols on the platform $file', ({ file }) => {
     expect(kernelStart.type).toBe(STT_NOTYPE);
     expect(textEnd.type).toBe(STT_NOTYPE);
     expect(textEnd.value % 4096).toBe(0);
-    for (const name of ['kernel_entry', 'js_run', 'JS_NewRuntime2']) {
+    for (const name of ['kernel_entry', 'js_run', 'JS_CallInternal']) {
       const symbol = find(name);
       expect(symbol.type, name).toBe(STT_FUNC);
       expect(symbol.size, name).toBeGreaterThan(0);

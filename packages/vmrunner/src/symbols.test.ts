@@ -161,7 +161,7 @@ describe.each(['uos-multiboot.elf', 'uos-pvh.elf'])('encodeSymbols on the platfo
     });
   });
 
-  it.each(['js_run', 'kernel_entry', 'JS_NewRuntime2'])('maps addresses inside %s to it', (name) => {
+  it.each(['js_run', 'kernel_entry', 'JS_CallInternal'])('maps addresses inside %s to it', (name) => {
     const { symbols, start, end } = platformSymbols();
     const blob = encodeSymbols(symbols, start, end);
     const target = find(symbols, name);

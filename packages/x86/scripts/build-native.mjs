@@ -111,13 +111,14 @@ async function main() {
   const gccInclude = (await execFile('gcc', ['-print-file-name=include'])).stdout.trim();
   const libgcc = (await execFile('gcc', ['-print-libgcc-file-name'])).stdout.trim();
 
-  const common = ['-std=gnu11', '-m64', '-march=x86-64', '-fno-pie', '-fno-pic', '-fno-stack-protector',
+  // -flto: link-time optimisation across QuickJS and the kernel (about 8 KB smaller at -Os).
+  const common = ['-std=gnu11', '-m64', '-march=x86-64', '-flto', '-fno-pie', '-fno-pic', '-fno-stack-protector',
     '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fno-omit-frame-pointer', '-ffunction-sections',
     '-fdata-sections', '-fno-common', '-nostdinc', '-isystem', gccInclude, '-isystem', MUSL_INCLUDE];
   const quickjsDefines = ['-D_GNU_SOURCE', `-DCONFIG_VERSION="${QUICKJS.release}"`, '-DCONFIG_BIGNUM'];
   const targetQuickjs = [...common, process.env.UOS_QJS_OPT || '-Os', ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
-  const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`];
+  const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`]; // the host compiler: no LTO needed
 
   const inputs = listFiles(nativeDir).sort();
   const hash = createHash('sha256');
@@ -185,9 +186,11 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const shared = [asm['entry.asm'], asm['interrupts.asm'], asm['stacks.asm'], ...kernelObjects, ...targetObjects];
   // Load addresses stay 4 KiB aligned (linker.ld), but file offsets need only 16: no padding in the file.
-  const link = (output, extra, entry) => run('ld', ['-nostdlib', '-static', '-z', 'max-page-size=0x10', '-z', 'common-page-size=0x10',
-    '-z', 'noexecstack', '--gc-sections', '--no-warn-rwx-segments', '-e', entry, '-T', join(nativeDir, 'linker.ld'),
-    '-o', output, ...extra, ...shared, '--start-group', MUSL_LIB, libgcc, '--end-group']);
+  // Linked through gcc so the LTO plugin runs; -Os again for the link-time code generation.
+  const link = (output, extra, entry) => run('gcc', ['-flto=2', '-Os', '-nostdlib', '-static', '-Wl,-z,max-page-size=0x10',
+    '-Wl,-z,common-page-size=0x10', '-Wl,-z,noexecstack', '-Wl,--gc-sections', '-Wl,--no-warn-rwx-segments',
+    '-Wl,--build-id=none', `-Wl,-e,${entry}`, `-Wl,-T,${join(nativeDir, 'linker.ld')}`, '-o', output, ...extra, ...shared,
+    '-Wl,--start-group', MUSL_LIB, libgcc, '-Wl,--end-group']);
   const links = [];
   for (const [engine, suffix] of [['compact', ''], ['full', '-eval']]) {
     const host = hostObjectsByEngine[engine];

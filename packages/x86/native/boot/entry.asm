@@ -129,3 +129,5 @@ boot_info_address: resd 1
 alignb 16
 boot_stack: resb 4096
 boot_stack_top:
+
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -113,3 +113,5 @@ isr_stub_table:
     dq isr_ %+ v
 %assign v v + 1
 %endrep
+
+section .note.GNU-stack noalloc noexec nowrite progbits

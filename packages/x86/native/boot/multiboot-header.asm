@@ -6,3 +6,5 @@ section .multiboot progbits alloc noexec nowrite align=4
     dd MB_MAGIC
     dd MB_FLAGS
     dd -(MB_MAGIC + MB_FLAGS)
+
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -8,3 +8,5 @@ section .note.pvh note alloc noexec nowrite align=4
     dd 18                           ; XEN_ELFNOTE_PHYS32_ENTRY
     db "Xen", 0
     dq pvh_entry
+
+section .note.GNU-stack noalloc noexec nowrite progbits

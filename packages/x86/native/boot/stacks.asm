@@ -4,6 +4,8 @@
 ;   check. IST5: interrupts. IST6: page faults (so a main-stack overflow can still be reported).
 MAIN_STACK_SIZE equ 256 * 1024
 section .stacks nobits alloc write noexec align=4096
+section .note.GNU-stack noalloc noexec nowrite progbits
+section .stacks
 
 %macro STACK 2
 global %1_guard

@@ -15,7 +15,7 @@ __attribute__((noinline)) static uint64_t recurse(uint64_t depth) {
 }
 
 /* Returns only for an unknown kind. */
-int trigger_fault(const char *kind) {
+__attribute__((noipa)) int trigger_fault(const char *kind) {
   if (!__builtin_strcmp(kind, "divide-error")) {
     /* In asm: the compiler rewrites 1 / x as a comparison and never divides. */
     uint32_t divisor = (uint32_t)zero, high = 0, low = 1;
