@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `pnpm bench`: boots examples/hello_world on pc and microvm under TCG several times and prints, last,
 // one JSON line: per machine type image_bytes, boot_to_service_ms_median (QEMU start to the service's
-// first line), boot_to_exit_ms_median, and min_mem_kib (smallest -m that still runs hello, by bisection).
-// Benchmarks, not tests: nothing here passes or fails on a number.
+// first line), boot_to_exit_ms_median, min_mem_kib (smallest -m that still runs hello, by bisection), and
+// idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
+// ahead), with that idle VM's statman snapshot. Benchmarks, not tests: nothing passes or fails on a number.
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage, findQemu, qemuArgs } from '@uos/vmrunner';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Vm, buildImage, findQemu, qemuArgs } from '@uos/vmrunner';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -53,6 +56,41 @@ async function minimumMemory(image, machine) {
   return good;
 }
 
+/** CPU seconds all threads of a process have run, in nanoseconds' precision (/proc/<pid>/task/<tid>/schedstat). */
+function cpuSeconds(pid) {
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    nanoseconds += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+  }
+  return nanoseconds / 1e9;
+}
+
+async function idleCpu(machine) {
+  const build = await buildImage({ serviceDir: join(root, 'bench', 'idle'), boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
+  const vm = await Vm.start({ image: build.image, machine, mem: 32, accel: 'tcg' });
+  try {
+    await vm.waitFor('idle: ready', 30_000);
+    await sleep(1000); // let QEMU settle after boot
+    const seconds = Number(process.env.UOS_BENCH_IDLE_SECONDS ?? 10);
+    const before = cpuSeconds(vm.pid);
+    const started = performance.now();
+    await sleep(seconds * 1000);
+    const used = cpuSeconds(vm.pid) - before;
+    const elapsed = (performance.now() - started) / 1000;
+    vm.write('stats\n');
+    const line = await vm.waitFor(/^idle: stats /, 10_000);
+    const stats = JSON.parse(line.slice('idle: stats '.length));
+    vm.write('quit\n');
+    await vm.waitForExit(10_000);
+    return {
+      idle_cpu_pct: Number(((used / elapsed) * 100).toFixed(5)), idle_cpu_ns: Math.round(used * 1e9),
+      idle_seconds: Math.round(elapsed * 10) / 10, stats,
+    };
+  } finally {
+    await vm.kill();
+  }
+}
+
 const results = {};
 for (const machine of ['pc', 'microvm']) {
   const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
@@ -68,6 +106,10 @@ for (const machine of ['pc', 'microvm']) {
     min_mem_kib: await minimumMemory(build.image, machine),
     runs: good.length,
   };
+  const idle = await idleCpu(machine);
+  entry.idle_cpu_pct = idle.idle_cpu_pct;
+  entry.idle_cpu_ns = idle.idle_cpu_ns;
+  process.stdout.write(`${machine}: idle ${idle.idle_seconds} s, statman ${JSON.stringify(idle.stats)}\n`);
   process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
   results[machine] = entry;
 }
