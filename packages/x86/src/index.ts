@@ -61,7 +61,8 @@ export function rdtsc(): bigint {
 /**
  * Deliberate crashes in native code, for tests that prove crash reports work: a CPU exception of the
  * given kind (divide error, page faults on null, on kernel text (W^X), on NX data, on a stack guard page,
- * invalid opcode, general protection, breakpoint) or a kernel panic. Each ends the VM with its report
+ * invalid opcode, general protection, breakpoint), a double fault (a page fault whose handler stack is
+ * broken) or a kernel panic. Each ends the VM with its report
  * and exit status; none returns.
  */
 export const faults = {

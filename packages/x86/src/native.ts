@@ -123,6 +123,7 @@ export type FaultKind =
   | 'write-text'
   | 'execute-data'
   | 'stack-overflow'
+  | 'double-fault'
   | 'kernel-panic';
 
 /** True inside a uOS image, false under Node (unit tests). */

@@ -53,6 +53,12 @@ void gdt_init(void) {
       : "rax", "memory");
 }
 
+/* For the double-fault test: the page-fault handler's stack becomes its own (unmapped) guard page, so
+ * delivering the next page fault faults again and the CPU raises a double fault on its own IST stack. */
+void break_page_fault_stack(void) {
+  tss.ist[STACK_IST_PAGE_FAULT - 1] = stack_table[STACK_IST_PAGE_FAULT].guard + 64;
+}
+
 struct idt_entry {
   uint16_t offset_low, selector;
   uint8_t ist, type_attr;

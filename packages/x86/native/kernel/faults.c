@@ -4,6 +4,8 @@
 
 #include "uos.h"
 
+void break_page_fault_stack(void);
+
 static volatile int zero;
 static volatile uint8_t data_page_code[16] __attribute__((aligned(16))) = { 0xC3 }; /* ret, in NX data */
 
@@ -34,6 +36,9 @@ __attribute__((noipa)) int trigger_fault(const char *kind) {
     ((void (*)(void))(uintptr_t)data_page_code)();
   } else if (!__builtin_strcmp(kind, "stack-overflow")) {
     recurse(0);
+  } else if (!__builtin_strcmp(kind, "double-fault")) {
+    break_page_fault_stack();
+    *(volatile int *)(uintptr_t)zero = 1;
   } else if (!__builtin_strcmp(kind, "kernel-panic")) {
     panic("a panic requested by the service");
   } else {

@@ -209,6 +209,7 @@ void exception_report(struct interrupt_frame *f) {
   panic_banner();
   kprintf("CPU exception %u: %s, error code 0x%lx\n", v, exception_names[v & 31], f->error_code);
   if (v == 14) describe_page_fault(f->error_code, cr2);
+  if (v == 8) kputs("The CPU could not deliver an exception (a broken handler stack or table); CR2 may show where\n");
   kputs("RIP "); print_address(f->rip, 0); kputs("\n");
   kprintf("CR2 0x%016lx  CR3 0x%016lx  RFLAGS 0x%016lx\n", cr2, read_cr3(), f->rflags);
   kprintf("RAX 0x%016lx  RBX 0x%016lx  RCX 0x%016lx\n", f->rax, f->rbx, f->rcx);

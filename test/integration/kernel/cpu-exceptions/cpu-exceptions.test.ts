@@ -13,6 +13,7 @@ const cases = [
   { kind: 'write-text', vector: 14, report: /Page fault: write at 0x[0-9a-f]+, protection violation\n {2}the address is in read-only kernel text or data \(W\^X\)/ },
   { kind: 'execute-data', vector: 14, report: /Page fault: instruction fetch at 0x[0-9a-f]+, protection violation\n {2}the address is not executable \(W\^X\)/ },
   { kind: 'stack-overflow', vector: 14, report: /the address is the guard page of the main stack: a stack overflow/ },
+  { kind: 'double-fault', vector: 8, report: /CPU exception 8: #DF double fault, error code 0x0\nThe CPU could not deliver an exception/ },
 ] as const;
 
 describe('CPU exceptions', () => {

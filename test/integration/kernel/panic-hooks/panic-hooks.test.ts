@@ -21,6 +21,15 @@ describe('panic hooks and actions', () => {
     expect(vm.output).toContain('panic-hooks: third hook: #PF page fault');
   });
 
+  it('resets the machine under the reboot action (QEMU runs with -no-reboot, so it ends)', async () => {
+    const vm = await boot(dir, { args: ['reboot', 'js'] });
+    await vm.waitFor('uos: rebooting after a panic');
+    const exit = await vm.waitForExit(30_000);
+    expect(exit.status).toBeUndefined();
+    expect(exit.reason).toMatch(/reset or powered off without reporting a status/);
+    expect(vm.output).toContain('panic-hooks: third hook');
+  });
+
   it('halts instead of exiting under the halt action', async () => {
     const vm = await boot(dir, { args: ['halt', 'js'] });
     await vm.waitFor('uos: halted after a panic (exit status would be 64)');
