@@ -3,10 +3,28 @@
  * registers it with @uos/hw, the JS form of IncludeOS's global-constructor trick; a service that does not
  * import it carries none of its code.
  *
- * This driver will speak the virtio 1.x modern PCI transport (legacy I/O-port transport as fallback),
- * negotiate VERSION_1, MAC, STATUS and MRG_RXBUF, keep its RX ring full, reclaim TX completions, and take
- * MSI-X interrupts with INTx as fallback.
+ * It speaks the virtio 1.x modern PCI transport (common, notify, ISR and device-configuration capabilities
+ * over MMIO) and falls back to the legacy I/O-port transport; negotiates VERSION_1, MAC, STATUS and
+ * MRG_RXBUF (checksum offload and event indices stay off); keeps its receive ring full; reclaims transmit
+ * slots from the transmit interrupt; takes MSI-X interrupts with INTx as fallback. No polling.
  *
- * Status: not built yet (the PCI/virtio-net issue). Importing it registers nothing until then.
+ * Invariants: every receive buffer is either posted to the device or being handed to listeners in this
+ * turn; a full transmit ring answers `busy` (then `onWritable`), it never queues or drops silently; a
+ * used-ring length larger than the buffer is counted and dropped, never read past.
  */
-export {};
+import { registerNic } from '@uos/hw';
+import { VirtioNet } from './virtio-net.js';
+
+export { VirtioNet, VirtioNetFeature } from './virtio-net.js';
+export type { VirtioNetOptions } from './virtio-net.js';
+
+/** Red Hat's virtio vendor ID, and the network device IDs: transitional (legacy + modern) and modern-only. */
+export const VIRTIO_VENDOR = 0x1af4;
+export const VIRTIO_NET_DEVICES = [0x1000, 0x1041] as const;
+
+registerNic({
+  name: 'virtio-net',
+  vendor: VIRTIO_VENDOR,
+  device: VIRTIO_NET_DEVICES,
+  create: (device, { ifname }) => new VirtioNet(device, ifname),
+});

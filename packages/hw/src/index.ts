@@ -1,16 +1,27 @@
 /**
- * @uos/hw: hardware access for uOS services and drivers.
+ * @uos/hw: hardware access for uOS drivers and services.
  *
- * This layer will enumerate the PCI bus (bridges included), size BARs, walk capability lists (MSI, MSI-X,
- * virtio vendor capabilities), map MSI-X tables onto the kernel's interrupt vectors, hand out physically
- * contiguous DMA buffers, and keep the driver registry (`registerNic({ vendor, device | predicate, name,
- * create })`) that the kernel probes at boot. It also defines the `Nic` interface every network driver
- * implements.
+ * PCI functions (found by the platform at boot) with typed configuration-space access, BARs sized by
+ * probing, the capability list and the command register; MSI-X tables routed to vectors from the
+ * kernel's interrupt layer, with legacy INTx through the I/O APIC as fallback; DMA memory (physically
+ * contiguous, identity-mapped) and bounded buffer pools; uncached register windows over MMIO or I/O
+ * ports; the driver registry (`registerNic`) and the `Nic` interface network stacks use.
  *
- * Invariants (to hold when the layer lands): the registry is shared across duplicated package copies
- * through a `Symbol.for` key; a PCI device without a driver is reported by name, never ignored silently.
- *
- * Status: not built yet (the PCI/virtio-net issue). The package exists so the monorepo layout, builds and
- * dependency graph are final; it exports nothing until then.
+ * Invariants: nothing touches hardware at import time; a driver registers from its entry module only, and
+ * the registry lives on a `Symbol.for` key so duplicated package copies share it; every device the kernel
+ * finds appears in the boot device table with its driver or "no driver"; pools are bounded and full rings
+ * answer `busy` rather than queue without limit.
  */
-export {};
+export { PciDevice, PciConfig, PciCommand, PciCapability } from './pci.js';
+export type { PciBar, PciCapabilityEntry, PciLocation } from './pci.js';
+export { MsixTable, routeIntx } from './msix.js';
+export { allocateDma, DmaPool } from './dma.js';
+export type { DmaBuffer } from './dma.js';
+export { mmioWindow, ioWindow } from './registers.js';
+export type { RegisterWindow } from './registers.js';
+export { registerNic, nics, nic } from './registry.js';
+export type { NicDriver } from './registry.js';
+export { NicBase, NicStats, NicStat, formatMac } from './nic.js';
+export type { Nic, TransmitResult } from './nic.js';
+export { hwPlatform, setHwPlatform } from './platform.js';
+export type { HwPlatform } from './platform.js';

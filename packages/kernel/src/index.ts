@@ -34,6 +34,8 @@ export type { EventLoopHost, InterruptHandler } from './event-loop.js';
 export { TimerQueue } from './timer-queue.js';
 export type { Clock, TimerCallback, TimerCounters } from './timer-queue.js';
 export { KernelStat } from './stat-names.js';
+export { setDeviceBinder, pciAddress, pciClassName } from './devices.js';
+export type { DeviceBinder, PciFunctionInfo } from './devices.js';
 export { format, inspect } from './inspect.js';
 export type { InspectOptions } from './inspect.js';
 export { panic } from './panic.js';

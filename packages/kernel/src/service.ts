@@ -1,4 +1,5 @@
 import { type NativeBindings, UosError, native } from '@uos/x86';
+import { probeDevices } from './devices.js';
 import { eventLoop } from './event-loop.js';
 import { panic } from './panic.js';
 
@@ -105,6 +106,11 @@ export function startService(module: { default?: unknown }): void {
     const deadline = loop.turn();
     return deadline === undefined ? -1 : deadline * 1e6;
   });
+  try {
+    probeDevices();
+  } catch (error) {
+    panic('A driver failed while binding its device:', error);
+  }
   let result: unknown;
   try {
     result = candidate.start(parseArgs(bindings.bootInfo().cmdline));

@@ -5,7 +5,8 @@
  * side-effect import esbuild would drop fails the build), compiles the bundle to QuickJS bytecode with
  * the host build of the image's engine, and joins bytecode, native symbols and the JS-to-TS line map to
  * the prebuilt platform ELF as one extra load segment. `Vm` boots an image in QEMU with the serial
- * console on pipes: wait for a line, type into it, expect an exit status; QEMU is always ended.
+ * console on pipes: wait for a line, type into it, expect an exit status, and query or steer QEMU itself
+ * through its QMP socket (`vm.qmp`, `vm.monitor`); QEMU is always ended.
  *
  * Invariants: no C toolchain is needed here; bad input (vm.json, image, missing QEMU) is a `UosError`
  * naming what is wrong; every QEMU this package starts is killed by `kill()`, `withVm` or process exit.
@@ -18,6 +19,8 @@ export { Vm, withVm, bootService, checkImage, imageInfo } from './vm.js';
 export type { VmOptions, VmExit, BootServiceOptions, ImageInfo } from './vm.js';
 export { loadVmConfig, validateVmConfig, parseMemory, MACHINES, ACCELS } from './vm-config.js';
 export type { VmConfig, NetConfig, Machine, Accel } from './vm-config.js';
+export { QmpClient, QmpError, QMP_EVENTS_KEPT } from './qmp.js';
+export type { QmpGreeting, QmpEvent, QmpConnectOptions } from './qmp.js';
 export { qemuArgs, findQemu, probeKvm, shellQuote, DEBUG_EXIT_DEVICE } from './qemu.js';
 export { encodePayload, decodePayload, joinImage, extractPayload, PayloadKind } from './payload.js';
 export { encodeLineMap, firstMappingPerLine, lookupLineMap } from './line-map.js';

@@ -34,6 +34,8 @@ export interface QemuOptions {
   extra?: string[];
   /** Wait for a debugger on tcp::1234 before the first instruction. */
   gdb?: boolean;
+  /** A unix socket path for QEMU's machine protocol (QMP); QEMU creates it and does not wait for a client. */
+  qmp?: string;
 }
 
 function memoryArgument(mib: number): string {
@@ -69,6 +71,8 @@ export function qemuArgs(o: QemuOptions): string[] {
   });
   for (const d of o.devices ?? []) args.push('-device', d);
   if (o.gdb) args.push('-gdb', 'tcp::1234', '-S');
+  // QEMU's option syntax escapes a comma in a value by doubling it.
+  if (o.qmp) args.push('-qmp', `unix:${o.qmp.replace(/,/g, ',,')},server=on,wait=off`);
   args.push(...(o.extra ?? []));
   return args;
 }

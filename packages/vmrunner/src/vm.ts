@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ExitStatus, UosError, describeExitStatus } from '@uos/x86';
 import { type BuildOptions, type BuildResult, buildImage } from './build.js';
 import { PT_LOAD, readElf } from './elf.js';
 import { PayloadKind, extractPayload } from './payload.js';
+import { QmpClient, type QmpEvent } from './qmp.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
 import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
 
@@ -26,6 +28,16 @@ export interface VmOptions {
   echo?: NodeJS.WritableStream;
   /** Let the serial console read from this process's stdin (interactive `uos boot`). */
   inheritStdin?: boolean;
+  /**
+   * Give QEMU a QMP socket (in a temporary directory removed when the VM ends) for `Vm.qmp` and
+   * `Vm.monitor`. Default true.
+   */
+  qmp?: boolean;
+  /**
+   * A command that runs QEMU: the VM's command becomes wrapper + [qemu, ...args]. It must exec QEMU
+   * (not fork it) so that `kill()` reaches QEMU, as `['ip', 'netns', 'exec', 'uos-x-123']` does.
+   */
+  wrapper?: readonly string[];
 }
 
 /** How a VM ended. */
@@ -43,6 +55,8 @@ export interface VmExit {
 }
 
 const live = new Set<ChildProcess>();
+/** QMP socket directories of VMs not yet ended. */
+const liveDirectories = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -50,7 +64,17 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
+    for (const directory of liveDirectories) removeDirectory(directory);
   });
+}
+
+function removeDirectory(directory: string): void {
+  liveDirectories.delete(directory);
+  try {
+    rmSync(directory, { recursive: true, force: true });
+  } catch {
+    // best effort: a leftover socket directory in tmp is harmless
+  }
 }
 
 /** Lines of QEMU's stderr that are errors, not warnings. */
@@ -95,9 +119,23 @@ export class Vm {
   private readonly exited: Promise<VmExit>;
   private killedByRunner = false;
   private listeners = new Set<() => void>();
+  private qmpConnection: Promise<QmpClient> | undefined;
+  private qmpClient: QmpClient | undefined;
 
-  private constructor(private readonly child: ChildProcess, command: string[], echo?: NodeJS.WritableStream) {
+  private constructor(
+    private readonly child: ChildProcess,
+    command: string[],
+    echo: NodeJS.WritableStream | undefined,
+    /** QEMU's QMP socket, when the VM has one. */
+    readonly qmpSocket: string | undefined,
+  ) {
     this.command = command;
+    const qmpDirectory = qmpSocket === undefined ? undefined : dirname(qmpSocket);
+    const ended = (): void => {
+      live.delete(child);
+      if (qmpDirectory) removeDirectory(qmpDirectory);
+      this.closeQmp();
+    };
     child.stdout!.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       this.buffer += text;
@@ -109,7 +147,7 @@ export class Vm {
     });
     this.exited = new Promise((resolveExit) => {
       child.on('exit', (code, signal) => {
-        live.delete(child);
+        ended();
         // Let the last output arrive before deciding.
         setImmediate(() => {
           const exit = this.interpret(code, signal);
@@ -118,7 +156,7 @@ export class Vm {
         });
       });
       child.on('error', (error) => {
-        live.delete(child);
+        ended();
         resolveExit({ status: undefined, reason: `QEMU could not start: ${error.message}`, qemuCode: null, signal: null, qemuErrors: error.message, killed: false });
       });
     });
@@ -139,6 +177,13 @@ export class Vm {
       throw new UosError('mem-too-small', `${memMiB * 1024} KiB of RAM cannot hold ${image} (it loads up to ${Math.ceil(loadEnd / 1024)} KiB); give at least ${needKiB} KiB`);
     }
     const words = [...(config.args ?? []), ...(options.args ?? [])];
+    installExitHook();
+    let qmpSocket: string | undefined;
+    if (options.qmp ?? true) {
+      const directory = mkdtempSync(join(tmpdir(), 'uos-qmp-'));
+      liveDirectories.add(directory);
+      qmpSocket = join(directory, 'qmp.sock');
+    }
     const args = qemuArgs({
       image,
       machine: options.machine ?? config.machine ?? 'pc',
@@ -151,11 +196,12 @@ export class Vm {
       ...(config.devices ? { devices: config.devices } : {}),
       extra: [...(config.qemu ?? []), ...(options.qemuArgs ?? [])],
       ...(options.gdb ? { gdb: true } : {}),
+      ...(qmpSocket ? { qmp: qmpSocket } : {}),
     });
-    installExitHook();
-    const child = spawn(qemu, args, { stdio: [options.inheritStdin ? 'inherit' : 'pipe', 'pipe', 'pipe'] });
+    const command = [...(options.wrapper ?? []), qemu, ...args];
+    const child = spawn(command[0]!, command.slice(1), { stdio: [options.inheritStdin ? 'inherit' : 'pipe', 'pipe', 'pipe'] });
     live.add(child);
-    return new Vm(child, [qemu, ...args], options.echo);
+    return new Vm(child, command, options.echo, qmpSocket);
   }
 
   /** Everything the serial console printed so far. */
@@ -259,8 +305,62 @@ export class Vm {
     return exit;
   }
 
-  /** Ends QEMU (SIGKILL) and waits until it is gone. */
+  private get ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null || !live.has(this.child);
+  }
+
+  /**
+   * Runs a QMP command (connecting on first use) and resolves with its `return` value; a command QEMU
+   * refuses rejects with a `QmpError` (code `qmp-error`) carrying QEMU's error description.
+   */
+  async qmp<T = unknown>(command: string, args?: object): Promise<T> {
+    if (this.qmpSocket === undefined) throw new UosError('qmp-disabled', 'this VM was started with qmp: false, so it has no QMP socket');
+    if (this.ended) throw new UosError('vm-ended', `cannot run QMP command ${command}: the VM has ended`);
+    const socket = this.qmpSocket;
+    this.qmpConnection ??= (async () => {
+      let vmEnded: (() => void) | undefined;
+      const endedFirst = new Promise<never>((_, reject) => {
+        vmEnded = () => reject(new UosError('vm-ended', `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`));
+        void this.exited.then(vmEnded);
+      });
+      endedFirst.catch(() => {});
+      const client = await Promise.race([QmpClient.connect(socket), endedFirst]);
+      this.qmpClient = client;
+      return client;
+    })();
+    let client: QmpClient;
+    try {
+      client = await this.qmpConnection;
+    } catch (error) {
+      this.qmpConnection = undefined;
+      throw error;
+    }
+    return client.execute<T>(command, args);
+  }
+
+  /**
+   * Runs a human monitor (HMP) command line such as "info pci" through QMP; resolves with its output
+   * (lines end in \n). HMP reports its own errors ("unknown command: …", "Error: …") as output.
+   */
+  async monitor(commandLine: string): Promise<string> {
+    const output = await this.qmp<string>('human-monitor-command', { 'command-line': commandLine });
+    return output.replace(/\r\n/g, '\n');
+  }
+
+  /** The asynchronous QMP events received since `qmp()` connected (the last 100), oldest first. */
+  get qmpEvents(): readonly QmpEvent[] {
+    return this.qmpClient?.events ?? [];
+  }
+
+  private closeQmp(): void {
+    const connection = this.qmpConnection;
+    this.qmpConnection = undefined;
+    connection?.then((client) => client.close(), () => {});
+  }
+
+  /** Ends QEMU (SIGKILL), closes the QMP connection and waits until QEMU is gone. */
   async kill(): Promise<void> {
+    this.closeQmp();
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.killedByRunner = true;
       this.child.kill('SIGKILL');

@@ -16,7 +16,7 @@ export { ExitStatus, describeExitStatus, cpuExceptionNames } from './exit-status
 export { isRunningOnUos, native } from './native.js';
 export type {
   BootInfo, FaultKind, NativeBindings, NativeCpuStats, NativeMemoryMap, NativeMemoryRegion, NativeMemoryUsage,
-  NativePanicInfo,
+  NativePanicInfo, NativePciFunction,
 } from './native.js';
 import type { FaultKind } from './native.js';
 

@@ -72,12 +72,44 @@ export interface NativeBindings {
   setPanicAction(action: 'exit' | 'halt' | 'reboot'): void;
   setPanicHook(hook: (info: NativePanicInfo) => void): void;
   memoryMap(): NativeMemoryMap;
+  /** The PCI functions found at boot. */
+  pciFunctions(): NativePciFunction[];
+  pciConfigRead(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4): number;
+  pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
+  /** Zeroed, physically contiguous, page-aligned memory; its pages return when the buffer is collected. */
+  dmaAllocate(size: number): ArrayBuffer;
+  /** The physical address of a DMA buffer's (or a view's) first byte. */
+  dmaAddress(buffer: ArrayBuffer | ArrayBufferView): number;
+  /** Maps device registers uncached (identity). */
+  mmioMap(address: number, size: number): void;
+  mmioRead8(address: number): number;
+  mmioRead16(address: number): number;
+  mmioRead32(address: number): number;
+  mmioWrite8(address: number, value: number): void;
+  mmioWrite16(address: number, value: number): void;
+  mmioWrite32(address: number, value: number): void;
+  lapicId(): number;
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
   /** Writes as much UTF-8 as fits without splitting a code point: [UTF-16 units read, bytes written]. */
   utf8EncodeInto(text: string, destination: Uint8Array): [number, number];
   /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */
   utf8Decode(bytes: Uint8Array, fatal: boolean, stream: boolean): [string, number];
+}
+
+export interface NativePciFunction {
+  bus: number;
+  device: number;
+  function: number;
+  vendorId: number;
+  deviceId: number;
+  classCode: number;
+  subclass: number;
+  progIf: number;
+  revision: number;
+  headerType: number;
+  interruptLine: number;
+  interruptPin: number;
 }
 
 export interface NativeCpuStats {

@@ -110,6 +110,19 @@ extern uint64_t lapic_timer_hz;
 void boot_mark(const char *name);
 unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max);
 
+/* ---- PCI ---- */
+#define MAX_PCI_FUNCTIONS 128
+struct pci_function {
+  uint8_t bus, device, function;
+  uint16_t vendor_id, device_id;
+  uint8_t class_code, subclass, prog_if, revision, header_type, interrupt_line, interrupt_pin;
+};
+extern struct pci_function pci_functions[MAX_PCI_FUNCTIONS];
+extern unsigned pci_function_count;
+void pci_scan(void);
+uint32_t pci_config_read(unsigned bus, unsigned device, unsigned function, unsigned offset, unsigned width);
+void pci_config_write(unsigned bus, unsigned device, unsigned function, unsigned offset, unsigned width, uint32_t value);
+
 /* ---- random numbers ---- */
 void rng_init(void);
 void rng_fill(void *buffer, size_t length);

@@ -48,6 +48,7 @@ void kernel_entry(uint32_t protocol, uint32_t info) {
   syscall_init();
   apic_init();
   rng_init();
+  pci_scan();
   boot_mark("platform ready");
   time_init();
   boot_mark("clocks calibrated");

@@ -396,6 +396,8 @@ static const char *service_cmdline(void) {
 int trigger_fault(const char *kind);
 extern const JSCFunctionListEntry utf8_functions[];
 extern const int utf8_function_count;
+extern const JSCFunctionListEntry hw_functions[];
+extern const int hw_function_count;
 
 static JSValue js_fault(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this;
@@ -736,6 +738,7 @@ void js_run(void) {
   JSValue native = JS_NewObject(ctx);
   JS_SetPropertyFunctionList(ctx, native, native_functions, (int)ARRAY_LEN(native_functions));
   JS_SetPropertyFunctionList(ctx, native, utf8_functions, utf8_function_count);
+  JS_SetPropertyFunctionList(ctx, native, hw_functions, hw_function_count);
   JS_DefinePropertyValueStr(ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
   JS_FreeValue(ctx, global);
 
