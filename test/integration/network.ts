@@ -77,16 +77,31 @@ function run(command: string, args: readonly string[], timeoutMs = 30_000): Prom
 const liveNamespaces = new Map<string, Set<ChildProcess>>();
 let exitHookInstalled = false;
 
+function deleteEverything(): void {
+  for (const [namespace, children] of liveNamespaces) {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'delete', namespace], { stdio: 'ignore' });
+  }
+  liveNamespaces.clear();
+}
+
+/**
+ * Deletes this process's namespaces when it exits, and also when a signal ends it (vitest ends its
+ * workers with SIGTERM, which skips 'exit' handlers); the signal is then raised again when no other
+ * handler remains, so it ends the process as it would have.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [namespace, children] of liveNamespaces) {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      spawnSync('ip', ['netns', 'delete', namespace], { stdio: 'ignore' });
-    }
-    liveNamespaces.clear();
-  });
+  process.on('exit', deleteEverything);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      deleteEverything();
+      process.off(signal, handler);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
 }
 
 /** Registers cleanup for the current test; outside a test (e.g. at a file's top level) there is none to register with. */

@@ -9,7 +9,8 @@
  * through its QMP socket (`vm.qmp`, `vm.monitor`); QEMU is always ended.
  *
  * Invariants: no C toolchain is needed here; bad input (vm.json, image, missing QEMU) is a `UosError`
- * naming what is wrong; every QEMU this package starts is killed by `kill()`, `withVm` or process exit.
+ * naming what is wrong; every QEMU this package starts is killed by `kill()`, `withVm`, process exit or a
+ * terminating signal (SIGTERM, SIGINT, SIGHUP).
  */
 export { buildImage, needsEval } from './build.js';
 export type { BuildOptions, BuildResult, EvalMode } from './build.js';

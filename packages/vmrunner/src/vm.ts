@@ -59,13 +59,29 @@ const live = new Set<ChildProcess>();
 const liveDirectories = new Set<string>();
 let exitHookInstalled = false;
 
+function endEverything(): void {
+  for (const child of live) child.kill('SIGKILL');
+  for (const directory of liveDirectories) removeDirectory(directory);
+}
+
+/**
+ * Kills every QEMU still running (and removes its QMP directory) when this process exits, and also when
+ * a signal ends it: a test runner ends its workers with SIGTERM, which skips 'exit' handlers. After
+ * cleaning up, the signal is raised again when no other handler remains, so it ends the process as
+ * it would have.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
-    for (const directory of liveDirectories) removeDirectory(directory);
-  });
+  process.on('exit', endEverything);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      endEverything();
+      process.off(signal, handler);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
 }
 
 function removeDirectory(directory: string): void {
@@ -305,7 +321,7 @@ export class Vm {
     return exit;
   }
 
-  private get ended(): boolean {
+  private get hasEnded(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null || !live.has(this.child);
   }
 
@@ -315,15 +331,13 @@ export class Vm {
    */
   async qmp<T = unknown>(command: string, args?: object): Promise<T> {
     if (this.qmpSocket === undefined) throw new UosError('qmp-disabled', 'this VM was started with qmp: false, so it has no QMP socket');
-    if (this.ended) throw new UosError('vm-ended', `cannot run QMP command ${command}: the VM has ended`);
+    if (this.hasEnded) throw new UosError('vm-ended', `cannot run QMP command ${command}: the VM has ended`);
     const socket = this.qmpSocket;
     this.qmpConnection ??= (async () => {
-      let vmEnded: (() => void) | undefined;
-      const endedFirst = new Promise<never>((_, reject) => {
-        vmEnded = () => reject(new UosError('vm-ended', `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`));
-        void this.exited.then(vmEnded);
+      const endedFirst = this.exited.then((): never => {
+        throw new UosError('vm-ended', `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`);
       });
-      endedFirst.catch(() => {});
+      endedFirst.catch(() => {}); // only matters while connecting
       const client = await Promise.race([QmpClient.connect(socket), endedFirst]);
       this.qmpClient = client;
       return client;
