@@ -5,7 +5,7 @@ import { os, service } from '@uos/kernel';
 
 // Raw Ethernet frames under the test's control, typed on the serial console:
 //   send <count> <ethertype-hex> <destination-mac>   frames with a big-endian sequence number after the header
-//   expect <count> <ethertype-hex>                    counts arriving frames by sequence number (progress every 250)
+//   expect <count> <ethertype-hex>                    counts arriving frames by sequence number (progress every 50)
 //   stats | quit
 const MIN_FRAME = 60;
 
@@ -52,7 +52,7 @@ function expect(eth0: Nic, count: number, etherType: number): void {
     if (seen[sequence]) { duplicates++; return; }
     seen[sequence] = 1;
     // Progress lets the sender keep a bounded number of frames in flight (the host side drops on overflow).
-    if (++received % 250 === 0 && received < count) console.log(`virtio: progress ${received}`);
+    if (++received % 50 === 0 && received < count) console.log(`virtio: progress ${received}`);
     if (received === count) {
       stop();
       console.log(`virtio: received ${count} in ${Math.round(os.uptime() - started)} ms, missing 0, duplicates ${duplicates}`);
