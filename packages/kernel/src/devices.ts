@@ -42,7 +42,8 @@ export function pciClassName(classCode: number, subclass: number): string {
 
 /**
  * At boot: lets the registered drivers bind, then prints the device table (bus:device.function,
- * vendor:device, class, and the bound driver or "no driver"). A device nobody drives is always named.
+ * vendor:device, class code and name, and the bound driver or "no driver"). A device nobody drives is
+ * always named.
  */
 export function probeDevices(): void {
   if (!isRunningOnUos()) return;
@@ -51,8 +52,9 @@ export function probeDevices(): void {
   const binder = (globalThis as Holder)[binderKey];
   const bound = binder ? binder(functions) : new Map<PciFunctionInfo, string>();
   const lines = functions.map((f) => {
-    const name = pciClassName(f.classCode, f.subclass).padEnd(24);
-    return `  ${pciAddress(f)}  ${hex(f.vendorId, 4)}:${hex(f.deviceId, 4)}  ${name} ${bound.get(f) ?? 'no driver'}\n`;
+    const name = pciClassName(f.classCode, f.subclass).padEnd(22);
+    const classCode = `${hex(f.classCode, 2)}${hex(f.subclass, 2)}`;
+    return `  ${pciAddress(f)}  ${hex(f.vendorId, 4)}:${hex(f.deviceId, 4)}  ${classCode}  ${name}  ${bound.get(f) ?? 'no driver'}\n`;
   });
   writeStdout(`uos: PCI devices:\n${lines.join('')}`);
 }

@@ -11,8 +11,15 @@ describe('hello world', () => {
       await vm.waitFor('Hello world - OS included!');
       const exit = await vm.expectExit(ExitStatus.ok);
       expect(exit.status).toBe(0);
-      // Nothing but the service's own line on a clean run.
-      expect(vm.output.trim()).toBe('Hello world - OS included!');
+      // Nothing but the boot device table (machines with PCI) and the service's own line.
+      const lines = vm.output.trim().split('\n');
+      expect(lines.at(-1)).toBe('Hello world - OS included!');
+      const bootLog = lines.slice(0, -1);
+      if (machine === 'microvm') expect(bootLog).toEqual([]);
+      else {
+        expect(bootLog[0]).toBe('uos: PCI devices:');
+        for (const row of bootLog.slice(1)) expect(row).toMatch(/^ {2}[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] {2}[0-9a-f]{4}:[0-9a-f]{4} {2}[0-9a-f]{4} {2}.+ {2}no driver$/);
+      }
     });
   }
 
