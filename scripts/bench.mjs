@@ -3,8 +3,12 @@
 // one JSON line: per machine type image_bytes, boot_to_service_ms_median (QEMU start to the service's
 // first line), boot_to_exit_ms_median, min_mem_kib (smallest -m that still runs hello, by bisection), and
 // idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
-// ahead), with that idle VM's statman snapshot. Benchmarks, not tests: nothing passes or fails on a number.
+// ahead), with that idle VM's statman snapshot; and virtio_frames_per_s: raw 60-byte frames through the
+// virtio-net driver each way, modern and legacy transports, over QEMU's dgram netdev on loopback
+// (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure).
+// Benchmarks, not tests: nothing passes or fails on a number.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -91,6 +95,67 @@ async function idleCpu(machine) {
   }
 }
 
+async function virtioFramesPerSecond(properties) {
+  const frames = Number(process.env.UOS_BENCH_FRAMES ?? 20000);
+  const socket = dgram.createSocket('udp4');
+  await new Promise((r) => socket.bind(0, '127.0.0.1', r));
+  socket.setRecvBufferSize(16 << 20);
+  const probe = dgram.createSocket('udp4');
+  await new Promise((r) => probe.bind(0, '127.0.0.1', r));
+  const qemuPort = probe.address().port;
+  probe.close();
+  const netdev = `local.type=inet,local.host=127.0.0.1,local.port=${qemuPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${socket.address().port}`;
+  const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', 'virtio-net') });
+  const vm = await Vm.start({
+    image: build.image, machine: 'pc', mem: 64, accel: 'tcg',
+    config: { net: [{ device: 'virtio-net-pci', backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
+  });
+  try {
+    const ready = await vm.waitFor(/virtio: ready /, 30_000);
+    const mac = / ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) /.exec(ready)[1];
+    let received = 0;
+    let done;
+    const allArrived = new Promise((r) => { done = r; });
+    socket.on('message', (m) => { if (m.readUInt16BE(12) === 0x88b5 && ++received === frames) done(); });
+    const sendStarted = performance.now();
+    vm.write(`send ${frames} 88b5 ff:ff:ff:ff:ff:ff\n`);
+    await Promise.race([allArrived, sleep(120_000)]);
+    const guestToHost = received / ((performance.now() - sendStarted) / 1000);
+
+    vm.write(`expect ${frames} 88b6\n`);
+    await vm.waitFor(`virtio: expecting ${frames}`, 10_000);
+    const frame = Buffer.alloc(60);
+    mac.split(':').forEach((h, i) => { frame[i] = parseInt(h, 16); });
+    frame.writeUInt16BE(0x88b6, 12);
+    let taken = 0;
+    let partial = '';
+    const stopFollowing = vm.onOutput((text) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        const m = /virtio: progress (\d+)/.exec(line);
+        if (m) taken = Number(m[1]);
+      }
+    });
+    const progress = () => taken;
+    const receiveStarted = performance.now();
+    for (let sequence = 0; sequence < frames; sequence++) {
+      while (sequence - progress() >= 200) await sleep(0);
+      const f = Buffer.from(frame);
+      f.writeUInt32BE(sequence, 14);
+      socket.send(f, qemuPort, '127.0.0.1');
+    }
+    await vm.waitFor(new RegExp(`virtio: received ${frames} in`), 120_000);
+    const hostToGuest = frames / ((performance.now() - receiveStarted) / 1000);
+    stopFollowing();
+    vm.write('quit\n');
+    return { guest_to_host: Math.round(guestToHost), host_to_guest: Math.round(hostToGuest) };
+  } finally {
+    await vm.kill();
+    socket.close();
+  }
+}
+
 const results = {};
 for (const machine of ['pc', 'microvm']) {
   const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
@@ -113,4 +178,9 @@ for (const machine of ['pc', 'microvm']) {
   process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
   results[machine] = entry;
 }
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results })}\n`);
+const virtio = {};
+for (const [name, properties] of [['modern', undefined], ['legacy', 'disable-modern=on']]) {
+  virtio[name] = await virtioFramesPerSecond(properties);
+  process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
+}
+process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio })}\n`);

@@ -14,6 +14,13 @@ const bit = (n: bigint): bigint => 1n << n;
 const WANTED = bit(VirtioNetFeature.mac) | bit(VirtioNetFeature.status) | bit(VirtioNetFeature.mergeableRxBuffers) |
   bit(VirtioNetFeature.version1);
 
+/** transmit() answers with shared objects: no allocation per frame. */
+const SENT: TransmitResult = Object.freeze({ ok: true });
+const BUSY: TransmitResult = Object.freeze({ ok: false, error: 'busy' });
+const LINK_DOWN: TransmitResult = Object.freeze({ ok: false, error: 'link-down' });
+const TOO_SMALL: TransmitResult = Object.freeze({ ok: false, error: 'too-small' });
+const TOO_LARGE: TransmitResult = Object.freeze({ ok: false, error: 'too-large' });
+
 const RECEIVE_QUEUE = 0;
 const TRANSMIT_QUEUE = 1;
 const MAX_QUEUE_SIZE = 256;
@@ -90,6 +97,9 @@ export class VirtioNet extends NicBase {
     this.transmitQueue = new Virtqueue(TRANSMIT_QUEUE, size(TRANSMIT_QUEUE));
     this.receiveBuffers = new DmaPool(BUFFER_SIZE, this.receiveQueue.size);
     this.transmitBuffers = new DmaPool(BUFFER_SIZE, this.transmitQueue.size);
+    for (let id = 0; id < this.transmitQueue.size; id++) {
+      this.transmitQueue.setDescriptor(id, this.transmitBuffers.buffer(id).address, 0, 0);
+    }
 
     this.interruptMode = this.setUpInterrupts(device, transport);
 
@@ -216,9 +226,9 @@ export class VirtioNet extends NicBase {
   }
 
   transmit(frame: Uint8Array): TransmitResult {
-    if (!this.linkState) return { ok: false, error: 'link-down' };
-    if (frame.length < ETHERNET_HEADER) return { ok: false, error: 'too-small' };
-    if (frame.length > ETHERNET_HEADER + this.mtu || frame.length + this.headerSize > BUFFER_SIZE) return { ok: false, error: 'too-large' };
+    if (!this.linkState) return LINK_DOWN;
+    if (frame.length < ETHERNET_HEADER) return TOO_SMALL;
+    if (frame.length > ETHERNET_HEADER + this.mtu || frame.length + this.headerSize > BUFFER_SIZE) return TOO_LARGE;
     const queue = this.transmitQueue;
     let id = queue.takeDescriptor();
     if (id === undefined) {
@@ -227,13 +237,14 @@ export class VirtioNet extends NicBase {
       if (id === undefined) {
         this.stats.txBusy.increment();
         this.waitingForRoom = true;
-        return { ok: false, error: 'busy' };
+        return BUSY;
       }
     }
     const buffer = this.transmitBuffers.buffer(id);
     buffer.bytes.fill(0, 0, this.headerSize);
     buffer.bytes.set(frame, this.headerSize);
-    queue.setDescriptor(id, buffer.address, this.headerSize + frame.length, 0);
+    // Transmit descriptor i always points at buffer i: only the length changes.
+    queue.setDescriptorLength(id, this.headerSize + frame.length);
     queue.offer(id);
     this.stats.txPackets.increment();
     this.stats.txBytes.increment(frame.length);
@@ -245,6 +256,6 @@ export class VirtioNet extends NicBase {
         if (queue.publish()) this.io.notify(TRANSMIT_QUEUE);
       });
     }
-    return { ok: true };
+    return SENT;
   }
 }

@@ -21,7 +21,12 @@ export class Virtqueue {
   readonly usedAddress: number;
   private readonly availableOffset: number;
   private readonly usedOffset: number;
-  private readonly view: DataView;
+  /** Typed views of the ring memory (x86 is little-endian, as virtio's rings are). */
+  private readonly descriptors32: Uint32Array;
+  private readonly descriptors16: Uint16Array;
+  private readonly available: Uint16Array;
+  private readonly used16: Uint16Array;
+  private readonly used32: Uint32Array;
   private availableIndex = 0;
   private lastUsed = 0;
   private readonly freeDescriptors: number[] = [];
@@ -35,7 +40,13 @@ export class Virtqueue {
     this.usedOffset = Math.ceil(availableEnd / 4096) * 4096;
     const total = this.usedOffset + Math.ceil((6 + 8 * size) / 4096) * 4096;
     this.memory = allocateDma(total);
-    this.view = this.memory.view;
+    const buffer = this.memory.bytes.buffer;
+    const base = this.memory.bytes.byteOffset;
+    this.descriptors32 = new Uint32Array(buffer, base, size * 4);
+    this.descriptors16 = new Uint16Array(buffer, base, size * 8);
+    this.available = new Uint16Array(buffer, base + this.availableOffset, 3 + size);
+    this.used16 = new Uint16Array(buffer, base + this.usedOffset, 2);
+    this.used32 = new Uint32Array(buffer, base + this.usedOffset + 4, 2 * size);
     this.descriptorAddress = this.memory.address;
     this.availableAddress = this.memory.address + this.availableOffset;
     this.usedAddress = this.memory.address + this.usedOffset;
@@ -62,17 +73,22 @@ export class Virtqueue {
 
   /** Fills descriptor `id` with one buffer. */
   setDescriptor(id: number, address: number, length: number, flags: number, next = 0): void {
-    const at = id * DESCRIPTOR;
-    this.view.setUint32(at, address % 2 ** 32, true);
-    this.view.setUint32(at + 4, Math.floor(address / 2 ** 32), true);
-    this.view.setUint32(at + 8, length, true);
-    this.view.setUint16(at + 12, flags, true);
-    this.view.setUint16(at + 14, next, true);
+    const at = id * 4;
+    this.descriptors32[at] = address % 4294967296;
+    this.descriptors32[at + 1] = address > 4294967295 ? Math.floor(address / 4294967296) : 0;
+    this.descriptors32[at + 2] = length;
+    this.descriptors16[at * 2 + 6] = flags;
+    this.descriptors16[at * 2 + 7] = next;
+  }
+
+  /** Changes only the length of descriptor `id` (its buffer and flags stay). */
+  setDescriptorLength(id: number, length: number): void {
+    this.descriptors32[id * 4 + 2] = length;
   }
 
   /** Offers descriptor chain `head` to the device (visible at the next `publish`). */
   offer(head: number): void {
-    this.view.setUint16(this.availableOffset + 4 + 2 * (this.availableIndex % this.size), head, true);
+    this.available[2 + (this.availableIndex & (this.size - 1))] = head;
     this.availableIndex = (this.availableIndex + 1) & 0xffff;
     this.pending++;
   }
@@ -81,21 +97,22 @@ export class Virtqueue {
   publish(): boolean {
     if (!this.pending) return false;
     // x86 keeps stores in order, so the ring entries land before the index the device reads.
-    this.view.setUint16(this.availableOffset + 2, this.availableIndex, true);
+    this.available[1] = this.availableIndex;
     this.pending = 0;
-    return !(this.view.getUint16(this.usedOffset, true) & USED_NO_NOTIFY);
+    return !(this.used16[0]! & USED_NO_NOTIFY);
   }
 
   /** Calls `each(id, length)` for every chain the device returned since the last call; returns how many. */
   drainUsed(each: (id: number, length: number) => void): number {
     let count = 0;
+    const mask = this.size - 1;
     for (;;) {
-      const deviceIndex = this.view.getUint16(this.usedOffset + 2, true);
+      const deviceIndex = this.used16[1]!;
       if (deviceIndex === this.lastUsed) return count;
       while (this.lastUsed !== deviceIndex) {
-        const at = this.usedOffset + 4 + 8 * (this.lastUsed % this.size);
-        const id = this.view.getUint32(at, true);
-        const length = this.view.getUint32(at + 4, true);
+        const at = (this.lastUsed & mask) * 2;
+        const id = this.used32[at]!;
+        const length = this.used32[at + 1]!;
         this.lastUsed = (this.lastUsed + 1) & 0xffff;
         count++;
         each(id, length);
@@ -105,11 +122,11 @@ export class Virtqueue {
 
   /** Whether the device has returned chains not drained yet. */
   get hasUsed(): boolean {
-    return this.view.getUint16(this.usedOffset + 2, true) !== this.lastUsed;
+    return this.used16[1] !== this.lastUsed;
   }
 
   /** Asks the device not to interrupt for this queue (or to interrupt again). */
   setInterrupts(enabled: boolean): void {
-    this.view.setUint16(this.availableOffset, enabled ? 0 : AVAIL_NO_INTERRUPT, true);
+    this.available[0] = enabled ? 0 : AVAIL_NO_INTERRUPT;
   }
 }

@@ -71,6 +71,8 @@ export abstract class NicBase implements Nic {
   abstract transmit(frame: Uint8Array): TransmitResult;
   readonly stats: NicStats;
   private readonly receivers = new Set<(frame: Uint8Array) => void>();
+  /** The receivers as an array, rebuilt on change: iterating a Set allocates, and this runs per frame. */
+  private receiverList: ((frame: Uint8Array) => void)[] = [];
   private readonly writable = new Set<() => void>();
   private readonly link = new Set<(up: boolean) => void>();
   /** Held while anyone listens for frames: a service waiting for traffic keeps running. */
@@ -82,9 +84,11 @@ export abstract class NicBase implements Nic {
 
   onReceive(listener: (frame: Uint8Array) => void): () => void {
     this.receivers.add(listener);
+    this.receiverList = [...this.receivers];
     this.release ??= eventLoop().hold();
     return () => {
       this.receivers.delete(listener);
+      this.receiverList = [...this.receivers];
       if (!this.receivers.size && this.release) {
         this.release();
         this.release = undefined;
@@ -106,11 +110,12 @@ export abstract class NicBase implements Nic {
   protected emitReceive(frame: Uint8Array): void {
     this.stats.rxPackets.increment();
     this.stats.rxBytes.increment(frame.length);
-    if (!this.receivers.size) {
+    const list = this.receiverList;
+    if (!list.length) {
       this.stats.rxDropped.increment();
       return;
     }
-    for (const listener of this.receivers) listener(frame);
+    for (let i = 0; i < list.length; i++) list[i]!(frame);
   }
 
   protected emitWritable(): void {

@@ -135,6 +135,7 @@ export class Vm {
   private readonly exited: Promise<VmExit>;
   private killedByRunner = false;
   private listeners = new Set<() => void>();
+  private outputListeners = new Set<(text: string) => void>();
   private qmpConnection: Promise<QmpClient> | undefined;
   private qmpClient: QmpClient | undefined;
 
@@ -156,6 +157,7 @@ export class Vm {
       const text = chunk.toString('utf8');
       this.buffer += text;
       echo?.write(text);
+      for (const l of [...this.outputListeners]) l(text);
       for (const l of [...this.listeners]) l();
     });
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -227,6 +229,12 @@ export class Vm {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Calls `listener` with every new piece of serial output (as it arrives); returns the remover. */
+  onOutput(listener: (text: string) => void): () => void {
+    this.outputListeners.add(listener);
+    return () => this.outputListeners.delete(listener);
   }
 
   /** Types text into the serial console. */

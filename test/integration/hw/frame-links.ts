@@ -35,10 +35,19 @@ function frame(etherType: number, destination: string, sequence: number): Uint8A
   return bytes;
 }
 
-/** How many frames the guest has reported taking so far (its "virtio: progress N" lines). */
-function guestProgress(vm: Vm): number {
-  const matches = [...vm.output.matchAll(/virtio: progress (\d+)/g)];
-  return matches.length ? Number(matches[matches.length - 1]![1]) : 0;
+/** Follows the guest's "virtio: progress N" lines as they arrive (never rescanning the whole output). */
+function followProgress(vm: Vm): { readonly taken: number; stop(): void } {
+  let taken = 0;
+  let partial = '';
+  const stop = vm.onOutput((text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /virtio: progress (\d+)/.exec(line);
+      if (m) taken = Number(m[1]);
+    }
+  });
+  return { get taken() { return taken; }, stop };
 }
 
 export async function openFrameLink(name: string): Promise<FrameLink> {
@@ -104,12 +113,17 @@ export async function openFrameLink(name: string): Promise<FrameLink> {
     },
     async sendToGuest(vm, count, etherType, destination, window = 200) {
       // UDP has no backpressure: keep the frames in flight under what QEMU's socket buffer holds.
-      for (let sequence = 0; sequence < count; sequence++) {
-        for (let waited = 0; sequence - guestProgress(vm) >= window; waited++) {
-          if (waited > 30_000) throw new Error(`the guest stopped taking frames at ${guestProgress(vm)}`);
-          await new Promise((r) => setTimeout(r, 1));
+      const progress = followProgress(vm);
+      try {
+        for (let sequence = 0; sequence < count; sequence++) {
+          for (let waited = 0; sequence - progress.taken >= window; waited++) {
+            if (waited > 30_000) throw new Error(`the guest stopped taking frames at ${progress.taken}`);
+            await new Promise((r) => setTimeout(r, 1));
+          }
+          dgram.send(frame(etherType, destination, sequence));
         }
-        dgram.send(frame(etherType, destination, sequence));
+      } finally {
+        progress.stop();
       }
     },
     close: () => dgram.close(),

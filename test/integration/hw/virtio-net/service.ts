@@ -46,7 +46,7 @@ function expect(eth0: Nic, count: number, etherType: number): void {
   let started = 0;
   const stop = eth0.onReceive((frame) => {
     if (frame.length < 18 || ((frame[12]! << 8) | frame[13]!) !== etherType) return;
-    const sequence = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(14);
+    const sequence = ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
     if (!received) started = os.uptime();
     if (sequence >= count) return;
     if (seen[sequence]) { duplicates++; return; }
