@@ -27,7 +27,9 @@ export class DmaPool {
   private readonly inUse: Uint8Array;
 
   constructor(readonly bufferSize: number, readonly count: number) {
-    if (!(bufferSize > 0) || !(count > 0)) throw new UosError('dma-pool-invalid', `a DMA pool needs buffers and a size, not ${count} x ${bufferSize}`);
+    if (!Number.isInteger(bufferSize) || bufferSize < 1 || bufferSize > 1 << 20 || !Number.isInteger(count) || count < 1 || count > 1 << 16) {
+      throw new UosError('dma-pool-invalid', `a DMA pool holds 1..65536 buffers of 1 byte..1 MiB, not ${count} x ${bufferSize}`);
+    }
     const stride = Math.ceil(bufferSize / 64) * 64;
     const perChunk = Math.max(1, Math.floor((256 * 1024) / stride));
     for (let made = 0; made < count;) {
@@ -56,6 +58,9 @@ export class DmaPool {
   }
 
   release(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new UosError('dma-pool-index', `no DMA buffer ${index} in a pool of ${this.count}`);
+    }
     if (!this.inUse[index]) throw new UosError('dma-pool-double-release', `DMA buffer ${index} released twice`);
     this.inUse[index] = 0;
     this.free.push(index);

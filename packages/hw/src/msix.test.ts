@@ -90,9 +90,9 @@ describe('MsixTable.open', () => {
     expectUosError(() => MsixTable.open(device), 'msix-table-invalid');
   });
 
-  it('throws pci-bar-missing for a BIR naming no BAR', () => {
+  it('throws msix-table-invalid for a BIR naming no BAR', () => {
     const { device } = msixDevice({ tableBar: 2 });
-    expectUosError(() => MsixTable.open(device), 'pci-bar-missing');
+    expectUosError(() => MsixTable.open(device), 'msix-table-invalid');
   });
 });
 
@@ -147,7 +147,7 @@ describe('MsixTable entries', () => {
   // Bug: route() checks the index, mask() and unmask() do not, so mask(8) of an 8-entry table writes the
   // word after the table (here inside the BAR, e.g. the pending-bit array or another register) and
   // mask(-1) writes the word before it.
-  it.fails('refuses to mask or unmask an entry outside the table', () => {
+  it('refuses to mask or unmask an entry outside the table', () => {
     const { device } = msixDevice();
     const table = open(device);
     expectUosError(() => table.mask(8), 'msix-entry-invalid');

@@ -32,6 +32,7 @@ export class MsixTable {
     const size = (control & 0x7ff) + 1;
     const bar = placement & 7;
     const offset = (placement & ~7) >>> 0;
+    if (!device.bars[bar]) throw new UosError('msix-table-invalid', `${device}: the MSI-X table is in BAR ${bar}, which the device does not have`);
     const window = device.barWindow(bar);
     if (window.kind !== 'mmio' || offset + size * ENTRY > window.size) {
       throw new UosError('msix-table-invalid', `${device}: the MSI-X table (BAR ${bar} + 0x${offset.toString(16)}, ${size} entries) lies outside its BAR`);
@@ -39,9 +40,15 @@ export class MsixTable {
     return new MsixTable(device, capability.offset, window, offset, size);
   }
 
+  private check(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) {
+      throw new UosError('msix-entry-invalid', `MSI-X entry ${index} is not one of the ${this.size} in ${this.device}'s table`);
+    }
+  }
+
   /** Points entry `index` at `vector` (unmasked) on this CPU's local APIC. */
   route(index: number, vector: number): void {
-    if (index < 0 || index >= this.size) throw new UosError('msix-entry-invalid', `MSI-X entry ${index} of ${this.size}`);
+    this.check(index);
     const at = this.tableOffset + index * ENTRY;
     this.table.write32(at + 12, VECTOR_MASKED);
     this.table.write32(at, (0xfee00000 | (hwPlatform().lapicId() << 12)) >>> 0);
@@ -51,10 +58,12 @@ export class MsixTable {
   }
 
   mask(index: number): void {
+    this.check(index);
     this.table.write32(this.tableOffset + index * ENTRY + 12, VECTOR_MASKED);
   }
 
   unmask(index: number): void {
+    this.check(index);
     this.table.write32(this.tableOffset + index * ENTRY + 12, 0);
   }
 
@@ -70,7 +79,7 @@ export class MsixTable {
 
   /** Allocates `count` vectors, routes entries 0..count-1 to them and enables MSI-X; returns the vectors. */
   enableVectors(count: number): number[] {
-    if (count > this.size) throw new UosError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > this.size) throw new UosError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
     const first = irq.allocate(count);
     const vectors = Array.from({ length: count }, (_, i) => first + i);
     vectors.forEach((vector, i) => this.route(i, vector));

@@ -78,14 +78,18 @@ export abstract class NicBase implements Nic {
   /** Held while anyone listens for frames: a service waiting for traffic keeps running. */
   private release: (() => void) | undefined;
 
-  constructor(readonly name: string) {
+  /**
+   * `keepAlive` holds the service open while anyone listens for frames (the kernel's event loop by
+   * default; tests pass their own).
+   */
+  constructor(readonly name: string, private readonly keepAlive: () => () => void = () => eventLoop().hold()) {
     this.stats = new NicStats(name);
   }
 
   onReceive(listener: (frame: Uint8Array) => void): () => void {
+    this.release ??= this.keepAlive(); // first: if it throws, nothing is left registered
     this.receivers.add(listener);
     this.receiverList = [...this.receivers];
-    this.release ??= eventLoop().hold();
     return () => {
       this.receivers.delete(listener);
       this.receiverList = [...this.receivers];

@@ -44,7 +44,13 @@ function bind(functions: readonly PciFunctionInfo[]): Map<PciFunctionInfo, strin
     const candidates = r.nicDrivers.filter((d) => d.vendor === f.vendorId);
     if (!candidates.length) continue;
     const device = new PciDevice(f.bus, f.device, f.function);
-    const driver = candidates.find((d) => matches(d, device));
+    let driver: NicDriver | undefined;
+    try {
+      driver = candidates.find((d) => matches(d, device));
+    } catch (error) {
+      bound.set(f, `driver predicate failed: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
     if (!driver) continue;
     const ifname = `eth${r.nics.length}`;
     try {
@@ -66,7 +72,8 @@ export function registerNic(driver: NicDriver): void {
   if (!driver || typeof driver.create !== 'function' || typeof driver.name !== 'string' || typeof driver.vendor !== 'number') {
     throw new UosError('driver-invalid', 'registerNic needs { name, vendor, device | predicate, create }');
   }
-  if (driver.device === undefined && !driver.predicate) {
+  const ids = typeof driver.device === 'number' ? [driver.device] : driver.device;
+  if ((ids === undefined || ids.length === 0) && !driver.predicate) {
     throw new UosError('driver-invalid', `driver ${driver.name} names neither device IDs nor a predicate`);
   }
   registry().nicDrivers.push(driver);
