@@ -36,7 +36,7 @@ export default service({
     for (let i = 0; i < cases; i++) {
       const bytes = randomBytes();
       const fatal = i % 5 === 0;
-      const run = (make: () => { decode(b: Uint8Array, o?: { stream?: boolean }): string }): string => {
+      const run = (make: () => { decode(b?: Uint8Array, o?: { stream?: boolean }): string }): string => {
         try {
           const decoder = make();
           if (i % 2) return decoder.decode(bytes);
