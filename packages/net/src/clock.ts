@@ -1,0 +1,128 @@
+/**
+ * Time and chance for the stack, injected so tests drive them: the network code never calls setTimeout,
+ * Date or Math.random itself. In an image the defaults use the kernel's timers and crypto.getRandomValues;
+ * netsim tests use a VirtualClock and a seeded random source.
+ */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface NetClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Runs `callback` once after `ms`. */
+  setTimer(ms: number, callback: () => void): TimerHandle;
+}
+
+export interface RandomSource {
+  /** A uniformly random unsigned 32-bit integer. */
+  uint32(): number;
+}
+
+/** The globals every uOS image (and Node) provides; ES2020's library does not declare them. */
+interface HostGlobals {
+  performance: { now(): number };
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T };
+}
+const host = globalThis as unknown as HostGlobals;
+
+/** The real clock: the kernel's timers in an image, Node's in tests. */
+export const systemClock: NetClock = {
+  now: () => host.performance.now(),
+  setTimer(ms, callback) {
+    const handle = host.setTimeout(callback, Math.max(0, ms));
+    return { cancel: () => host.clearTimeout(handle) };
+  },
+};
+
+/** Cryptographic randomness from the platform (crypto.getRandomValues). */
+export const systemRandom: RandomSource = {
+  uint32() {
+    const words = new Uint32Array(1);
+    host.crypto.getRandomValues(words);
+    return words[0]!;
+  },
+};
+
+/** A seeded generator (xorshift128+ reduced to 32 bits): reproducible tests, never cryptographic. */
+export function seededRandom(seed: number): RandomSource {
+  let a = seed >>> 0 || 0x9e3779b9;
+  let b = Math.imul(a ^ 0x85ebca6b, 0xc2b2ae35) >>> 0 || 1;
+  return {
+    uint32() {
+      let s1 = a;
+      const s0 = b;
+      a = s0;
+      s1 ^= s1 << 11;
+      s1 ^= s1 >>> 8;
+      b = (s1 ^ s0 ^ (s0 >>> 19)) >>> 0;
+      return (a + b) >>> 0;
+    },
+  };
+}
+
+interface VirtualTimer {
+  at: number;
+  sequence: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * Simulated time for tests: timers fire only when the test advances the clock, in deadline order, so a
+ * transfer that takes minutes of protocol time runs in milliseconds and the same way every time.
+ */
+export class VirtualClock implements NetClock {
+  private time = 0;
+  private sequence = 0;
+  private timers: VirtualTimer[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimer(ms: number, callback: () => void): TimerHandle {
+    const timer: VirtualTimer = { at: this.time + Math.max(0, ms), sequence: this.sequence++, callback, cancelled: false };
+    this.timers.push(timer);
+    return { cancel: () => { timer.cancelled = true; } };
+  }
+
+  /** The deadline of the next live timer, or undefined. */
+  nextDeadline(): number | undefined {
+    this.timers = this.timers.filter((t) => !t.cancelled);
+    let next: number | undefined;
+    for (const t of this.timers) if (next === undefined || t.at < next) next = t.at;
+    return next;
+  }
+
+  /** Moves time forward by `ms`, firing every timer due on the way, in order. */
+  advance(ms: number): void {
+    const until = this.time + ms;
+    for (;;) {
+      let due: VirtualTimer | undefined;
+      for (const t of this.timers) {
+        if (t.cancelled || t.at > until) continue;
+        if (!due || t.at < due.at || (t.at === due.at && t.sequence < due.sequence)) due = t;
+      }
+      if (!due) break;
+      this.time = Math.max(this.time, due.at);
+      due.cancelled = true;
+      due.callback();
+    }
+    this.timers = this.timers.filter((t) => !t.cancelled);
+    this.time = until;
+  }
+
+  /** Runs timers until none is left or `limit` ms have passed; returns the time spent. */
+  runUntilIdle(limit = 3_600_000): number {
+    const start = this.time;
+    for (;;) {
+      const next = this.nextDeadline();
+      if (next === undefined || next - start > limit) break;
+      this.advance(next - this.time);
+    }
+    return this.time - start;
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock, seededRandom } from './clock.js';
+import { Inet } from './inet.js';
+import { echo } from './tcp/echo.js';
+import { ipv4Address } from './address.js';
+import { type FaultOptions, FaultInjector, linkPair } from './test/index.js';
+
+let network = 0;
+
+/** Two stacks on one simulated link, 1 ms apart, in virtual time. */
+function twoStacks(faults: FaultOptions & { seed?: number } = {}) {
+  const clock = new VirtualClock();
+  const n = network++;
+  const [a, b] = linkPair({ clock, latencyMs: 1, names: [`sim${n}a`, `sim${n}b`] });
+  const injector = new FaultInjector(clock, { seed: faults.seed ?? 1, ...faults });
+  const alice = new Inet(injector.wrap(a), { clock, random: seededRandom(11 + n), configuration: { address: '10.0.0.1', prefixLength: 24 } });
+  const bob = new Inet(injector.wrap(b), { clock, random: seededRandom(29 + n), configuration: { address: '10.0.0.2', prefixLength: 24 } });
+  return { clock, alice, bob, injector };
+}
+
+/** Advances virtual time until `done()` or `limitMs` passed. */
+function run(clock: VirtualClock, done: () => boolean, limitMs = 600_000): void {
+  const start = clock.now();
+  while (!done() && clock.now() - start < limitMs) clock.advance(1);
+}
+
+describe('Inet over a simulated link', () => {
+  it('resolves with ARP and answers pings', async () => {
+    const { clock, alice } = twoStacks();
+    const reply = alice.ping('10.0.0.2', { size: 100 });
+    clock.advance(50);
+    expect(await reply).toMatchObject({ ok: true, bytes: 100, ttl: 64 });
+    expect(alice.arp.lookup(ipv4Address('10.0.0.2'))).toBe(0x020000000002);
+  });
+
+  it('carries UDP datagrams, fragmented and reassembled when larger than the MTU', () => {
+    const { clock, alice, bob } = twoStacks();
+    const server = bob.udp.bind(5000);
+    const client = alice.udp.bind();
+    if (!server.ok || !client.ok) throw new Error('bind failed');
+    const got: Uint8Array[] = [];
+    server.socket.onMessage((m) => got.push(m.data.slice()));
+    const big = Uint8Array.from({ length: 4000 }, (_, i) => i * 7);
+    expect(client.socket.send(ipv4Address('10.0.0.2'), 5000, big)).toEqual({ ok: true });
+    run(clock, () => got.length === 1);
+    expect(got[0]).toEqual(big);
+    expect(bob.ip.stats.reassembled.value).toBeGreaterThan(0);
+  });
+
+  it('moves data over TCP both ways and closes', () => {
+    const { clock, alice, bob } = twoStacks();
+    const received: number[] = [];
+    let serverEnded = false;
+    bob.tcp.listen(7, (connection) => {
+      connection.onEnd(() => { serverEnded = true; });
+      echo(connection);
+      connection.onData((d) => { received.push(d.length); });
+    });
+    const start = alice.tcp.connect(ipv4Address('10.0.0.2'), 7);
+    if (!start.ok) throw new Error(start.error);
+    const c = start.connection;
+    const echoed: Uint8Array[] = [];
+    let closed = '';
+    c.onData((d) => echoed.push(d));
+    c.onClose((r) => { closed = r; });
+    const message = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+    void c.writeAll(message).then(() => c.end());
+    run(clock, () => closed !== '');
+    const total = new Uint8Array(echoed.reduce((n, e) => n + e.length, 0));
+    let at = 0;
+    for (const e of echoed) { total.set(e, at); at += e.length; }
+    expect(total).toEqual(message);
+    expect(serverEnded).toBe(true);
+    expect(closed).toBe('normal');
+  });
+});
