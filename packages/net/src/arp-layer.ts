@@ -44,7 +44,7 @@ export class ArpLayer {
   address: Ipv4Address = IPV4_ANY;
 
   constructor(private readonly link: LinkLayer, private readonly clock: NetClock, options: ArpOptions = {}) {
-    this.stats = layerStats(link.device.name, 'arp');
+    this.stats = layerStats(link.scope, 'arp');
     this.lifetime = options.entryLifetimeMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 512;
     this.maxPerAddress = options.maxQueuedPerAddress ?? 16;

@@ -3,7 +3,7 @@ import type { NetClock, RandomSource, TimerHandle } from './clock.js';
 import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from './icmpv4.js';
 import { type IpDatagram, type IpSendResult, type Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from './ipv4.js';
-import { type LayerStats, layerStats } from './stat-names.js';
+import { type LayerStats, type StatScope, layerStats } from './stat-names.js';
 
 export type PingResult =
   | { ok: true; rttMs: number; ttl: number; bytes: number }
@@ -33,8 +33,8 @@ export class IcmpLayer {
   private tokens = ERROR_BURST;
   private refilledAt: number;
 
-  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, random: RandomSource, ifname: string) {
-    this.stats = layerStats(ifname, 'icmp');
+  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, random: RandomSource, scope: StatScope) {
+    this.stats = layerStats(scope, 'icmp');
     this.identifier = random.uint32() & 0xffff;
     this.refilledAt = clock.now();
     // IP4 -> ICMP

@@ -8,6 +8,8 @@ import { LinkLayer } from './link-layer.js';
 import type { ReassemblyLimits } from './reassembly.js';
 import { TcpLayer } from './tcp-layer.js';
 import { UdpLayer } from './udp-layer.js';
+import { freeStats, statScope } from './stat-names.js';
+import type { Statman } from '@uos/statman';
 
 export interface InetConfiguration {
   address: Ipv4Address | string;
@@ -23,6 +25,8 @@ export interface InetOptions {
   random?: RandomSource;
   arp?: ArpOptions;
   reassembly?: ReassemblyLimits;
+  /** Where the statistics go (`<ifname>.<layer>.<counter>`); the global `statman` unless given. */
+  statman?: Statman;
 }
 
 const address = (a: Ipv4Address | string): Ipv4Address => (typeof a === 'string' ? ipv4Address(a) : a);
@@ -46,19 +50,19 @@ export class Inet {
   constructor(readonly device: LinkDevice, options: InetOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
-    const name = device.name;
+    const scope = statScope(device.name, options.statman);
     // Ethernet
-    this.link = new LinkLayer(device);
+    this.link = new LinkLayer(device, scope);
     // Ethernet -> ARP
     this.arp = new ArpLayer(this.link, this.clock, options.arp);
     // Ethernet -> IP4 (sending through ARP)
     this.ip = new Ipv4Layer(this.link, this.arp, this.clock, this.random, options.reassembly);
     // IP4 -> ICMP
-    this.icmp = new IcmpLayer(this.ip, this.clock, this.random, name);
+    this.icmp = new IcmpLayer(this.ip, this.clock, this.random, scope);
     // IP4 -> UDP
-    this.udp = new UdpLayer(this.ip, this.icmp, this.random, name);
+    this.udp = new UdpLayer(this.ip, this.icmp, this.random, scope);
     // IP4 -> TCP
-    this.tcp = new TcpLayer(this.ip, this.clock, this.random, name);
+    this.tcp = new TcpLayer(this.ip, this.clock, this.random, scope);
     if (options.configuration) this.configure(options.configuration);
   }
 
@@ -99,11 +103,13 @@ export class Inet {
     return `${this.name} ${formatIpv4Address(this.ip.address)}/${this.ip.prefixLength}`;
   }
 
+  /** Resets every connection, stops every timer, detaches from the device and frees the statistics. */
   close(): void {
     this.tcp.close();
     this.icmp.close();
     this.ip.close();
     this.arp.flush();
     this.link.close();
+    freeStats(this.link.scope);
   }
 }

@@ -57,7 +57,7 @@ export class Ipv4Layer {
 
   constructor(private readonly link: LinkLayer, private readonly arp: ArpLayer, clock: NetClock, random: RandomSource,
     limits: ReassemblyLimits = {}) {
-    this.stats = layerStats(link.device.name, 'ip');
+    this.stats = layerStats(link.scope, 'ip');
     this.identification = random.uint32() & 0xffff;
     this.reassembler = new Reassembler(clock, limits, () => this.stats.reassembly_timeouts.increment());
     link.on(EtherTypeValue.ipv4, (_source, payload) => this.receive(payload));

@@ -1,7 +1,7 @@
 import { type MacAddress, macFromBytes } from './address.js';
 import { ETHERNET_HEADER_LENGTH, EthernetPacket, emitEthernet, etherTypeOf } from './ethernet.js';
 import type { LinkDevice } from './link-device.js';
-import { type LayerStats, layerStats } from './stat-names.js';
+import { type LayerStats, type StatScope, layerStats, statScope } from './stat-names.js';
 
 export type FrameHandler = (source: MacAddress, payload: Uint8Array) => void;
 
@@ -20,9 +20,9 @@ export class LinkLayer {
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(readonly device: LinkDevice) {
+  constructor(readonly device: LinkDevice, readonly scope: StatScope = statScope(device.name)) {
     this.mac = macFromBytes(device.mac);
-    this.stats = layerStats(device.name, 'ethernet');
+    this.stats = layerStats(scope, 'ethernet');
     this.unsubscribe.push(device.onReceive((frame) => this.receive(frame)));
     this.unsubscribe.push(device.onWritable(() => this.flush()));
   }

@@ -1,4 +1,4 @@
-import { type StatHandle, statman } from '@uos/statman';
+import { type StatHandle, type Statman, statman } from '@uos/statman';
 
 /**
  * Every statistic the stack reports, `<ifname>.<layer>.<counter>` in statman, in one table. The stack
@@ -19,12 +19,29 @@ export const NetStat = {
 export type NetLayer = keyof typeof NetStat;
 export type LayerStats<L extends NetLayer> = Record<(typeof NetStat)[L][number], StatHandle>;
 
+/** Where one interface's statistics live: its name, and the registry (the global `statman` unless given). */
+export interface StatScope {
+  readonly ifname: string;
+  readonly registry: Statman;
+}
+
+export function statScope(ifname: string, registry: Statman = statman): StatScope {
+  return { ifname, registry };
+}
+
 /** The handles of one layer of one interface (gauges where the name says entries or active). */
-export function layerStats<L extends NetLayer>(ifname: string, layer: L): LayerStats<L> {
+export function layerStats<L extends NetLayer>(scope: StatScope, layer: L): LayerStats<L> {
   const handles = {} as Record<string, StatHandle>;
   for (const counter of NetStat[layer]) {
     const gauge = counter.endsWith('entries') || counter.endsWith('active') || counter === 'sockets';
-    handles[counter] = statman.getOrCreate(`${ifname}.${layer}.${counter}`, { type: 'u64', kind: gauge ? 'gauge' : 'counter' });
+    handles[counter] = scope.registry.getOrCreate(`${scope.ifname}.${layer}.${counter}`, { type: 'u64', kind: gauge ? 'gauge' : 'counter' });
   }
   return handles as LayerStats<L>;
+}
+
+/** Frees every statistic of the interface (when its stack is closed for good). */
+export function freeStats(scope: StatScope): void {
+  for (const [layer, counters] of Object.entries(NetStat)) {
+    for (const counter of counters) scope.registry.free(`${scope.ifname}.${layer}.${counter}`);
+  }
 }

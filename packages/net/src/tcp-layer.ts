@@ -2,7 +2,7 @@ import type { Ipv4Address } from './address.js';
 import type { NetClock, RandomSource } from './clock.js';
 import type { IpDatagram, Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from './ipv4.js';
-import { type LayerStats, layerStats } from './stat-names.js';
+import { type LayerStats, type StatScope, layerStats } from './stat-names.js';
 import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from './tcp.js';
 import { type ConnectionHost, type IncomingSegment, TcpConnection, type TcpOptions } from './tcp/connection.js';
 import { InitialSequence } from './tcp/initial-sequence.js';
@@ -13,8 +13,14 @@ export interface ListenOptions extends TcpOptions {
   backlog?: number;
 }
 
+export interface ConnectOptions extends TcpOptions {
+  /** The local port; a random free ephemeral port (49152-65535) when absent. */
+  localPort?: number;
+}
+
 export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
-export type ConnectStart = { ok: true; connection: TcpConnection } | { ok: false; error: 'no-route' | 'no-free-port' | 'unconfigured' | 'invalid-port' };
+export type ConnectStart = { ok: true; connection: TcpConnection } |
+  { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
 
 export interface TcpListener {
   readonly port: number;
@@ -50,8 +56,8 @@ export class TcpLayer {
   private challengeRefilled: number;
   private readonly host: ConnectionHost;
 
-  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, private readonly random: RandomSource, ifname: string) {
-    this.stats = layerStats(ifname, 'tcp');
+  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, private readonly random: RandomSource, scope: StatScope) {
+    this.stats = layerStats(scope, 'tcp');
     this.initialSequence = new InitialSequence(random, () => clock.now());
     this.challengeRefilled = clock.now();
     const layer = this;
@@ -89,17 +95,23 @@ export class TcpLayer {
   }
 
   /** Opens a connection; `connection.opened()` says whether the handshake succeeded. */
-  connect(address: Ipv4Address, port: number, options: TcpOptions = {}): ConnectStart {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
+  connect(address: Ipv4Address, port: number, options: ConnectOptions = {}): ConnectStart {
+    const validPort = (p: number): boolean => Number.isInteger(p) && p >= 1 && p <= 65535;
+    if (!validPort(port) || (options.localPort !== undefined && !validPort(options.localPort))) return { ok: false, error: 'invalid-port' };
     if (this.ip.address === 0) return { ok: false, error: 'unconfigured' };
     if (this.ip.nextHop(address) === undefined) return { ok: false, error: 'no-route' };
-    const start = this.random.uint32() % EPHEMERAL_COUNT;
     let localPort = 0;
-    for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
-      const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-      if (!this.listeners.has(candidate) && !this.connections.has(this.key(address, port, candidate))) localPort = candidate;
+    if (options.localPort !== undefined) {
+      if (this.connections.has(this.key(address, port, options.localPort))) return { ok: false, error: 'port-in-use' };
+      localPort = options.localPort;
+    } else {
+      const start = this.random.uint32() % EPHEMERAL_COUNT;
+      for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
+        const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
+        if (!this.listeners.has(candidate) && !this.connections.has(this.key(address, port, candidate))) localPort = candidate;
+      }
+      if (!localPort) return { ok: false, error: 'no-free-port' };
     }
-    if (!localPort) return { ok: false, error: 'no-free-port' };
     const local = { address: this.ip.address, port: localPort };
     const connection = new TcpConnection(this.host, local, { address, port },
       this.initialSequence.next(local.address, localPort, address, port), options, 'syn-sent');

@@ -4,7 +4,7 @@ import type { IcmpLayer } from './icmp-layer.js';
 import { UnreachableCode } from './icmpv4.js';
 import type { IpDatagram, IpSendResult, Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from './ipv4.js';
-import { type LayerStats, layerStats } from './stat-names.js';
+import { type LayerStats, type StatScope, layerStats } from './stat-names.js';
 import { UDP_HEADER_LENGTH, UdpPacket, emitUdp, parseUdp } from './udp.js';
 
 export interface UdpMessage {
@@ -61,8 +61,8 @@ export class UdpLayer {
   readonly stats: LayerStats<'udp'>;
   private readonly sockets = new Map<number, UdpSocket>();
 
-  constructor(private readonly ip: Ipv4Layer, private readonly icmp: IcmpLayer, private readonly random: RandomSource, ifname: string) {
-    this.stats = layerStats(ifname, 'udp');
+  constructor(private readonly ip: Ipv4Layer, private readonly icmp: IcmpLayer, private readonly random: RandomSource, scope: StatScope) {
+    this.stats = layerStats(scope, 'udp');
     // IP4 -> UDP
     ip.on(IpProtocolValue.udp, (datagram) => this.receive(datagram));
   }

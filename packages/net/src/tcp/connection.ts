@@ -227,7 +227,10 @@ export class TcpConnection {
 
   // ---------------------------------------------------------------- the application's side
 
-  /** Receives the data, in order, as it arrives (chunks are the connection's to give: keep them). */
+  /**
+   * Sets the one data receiver: bytes in order, as they arrive (the chunks are yours to keep). A later
+   * call replaces the receiver; bytes that arrive with no receiver are held and close the window.
+   */
   onData(listener: (data: Uint8Array) => void): void {
     this.dataListener = listener;
     if (this.held.length && !this.paused) {
@@ -319,8 +322,13 @@ export class TcpConnection {
       offset += result.accepted;
       if (offset < data.length) {
         const outcome = await new Promise<'drain' | 'closed'>((resolve) => {
-          this.drainListeners.push(() => resolve('drain'));
-          this.closeListeners.push(() => resolve('closed'));
+          const onClosed = (): void => resolve('closed');
+          this.closeListeners.push(onClosed);
+          this.drainListeners.push(() => {
+            const at = this.closeListeners.indexOf(onClosed);
+            if (at >= 0) this.closeListeners.splice(at, 1);
+            resolve('drain');
+          });
         });
         if (outcome === 'closed') return { ok: false, error: 'closed' };
       }
@@ -328,15 +336,14 @@ export class TcpConnection {
     return { ok: true, accepted: data.length };
   }
 
-  /** Half-closes: a FIN follows the data already written. Reading goes on until the peer ends. */
+  /**
+   * Half-closes: a FIN follows the data already written (once the handshake is done, if it is still
+   * going on). Reading goes on until the peer ends.
+   */
   end(): void {
     if (this.finRequested || this.state === 'closed' || this.state === 'time-wait') return;
     this.finRequested = true;
-    if (this.state === 'syn-sent') {
-      this.terminate('normal');
-      return;
-    }
-    if (this.state !== 'syn-received') this.output();
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.output();
   }
 
   /** Ends both directions gracefully (end(), and data arriving later is discarded). */
