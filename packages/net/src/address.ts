@@ -2,6 +2,8 @@
  * Addresses as plain numbers, so they compare with ===, key Maps and cost no allocation on the data path:
  * an IPv4 address is an unsigned 32-bit integer, a MAC address a 48-bit integer (exact in a double).
  */
+import { NetError } from './errors.js';
+
 export type Ipv4Address = number;
 export type MacAddress = number;
 
@@ -18,10 +20,10 @@ export function parseIpv4Address(text: string): Ipv4Address | undefined {
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
-/** Like parseIpv4Address, but throws a RangeError naming the text. */
+/** Like parseIpv4Address, but throws a NetError naming the text. */
 export function ipv4Address(text: string): Ipv4Address {
   const address = parseIpv4Address(text);
-  if (address === undefined) throw new RangeError(`"${text}" is not an IPv4 address`);
+  if (address === undefined) throw new NetError('invalid-address', `"${text}" is not an IPv4 address`);
   return address;
 }
 

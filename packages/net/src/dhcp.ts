@@ -6,6 +6,7 @@
  */
 import { type Ipv4Address, type MacAddress, readIpv4, readMac, writeIpv4, writeMac } from './address.js';
 import { type WireResult, wireError, wireOk } from './wire.js';
+import { NetError } from './errors.js';
 
 /** Field offsets of a BOOTP message; options follow the magic cookie. */
 const Field = {
@@ -271,12 +272,12 @@ export function parseDhcp(packet: DhcpPacket): WireResult<DhcpRepr> {
   return wireOk(repr);
 }
 
-/** The bytes of the text, one per character; our own data, so a character past 0xff throws a RangeError. */
+/** The bytes of the text, one per character; our own data, so a character past 0xff throws a NetError. */
 function bytesOfText(text: string): Uint8Array {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0xff) throw new RangeError(`DHCP text "${text}" has a character past Latin-1`);
+    if (code > 0xff) throw new NetError('invalid-text', `DHCP text "${text}" has a character past Latin-1`);
     bytes[i] = code;
   }
   return bytes;
@@ -336,7 +337,7 @@ export function dhcpLength(repr: DhcpRepr): number {
 
 /**
  * Writes the message into buffer[0..dhcpLength(repr)] (sname and file zeroed, pad bytes zero); returns
- * its length. Throws a RangeError for text that is not Latin-1.
+ * its length. Throws a NetError for text that is not Latin-1.
  */
 export function emitDhcp(repr: DhcpRepr, buffer: Uint8Array): number {
   const options = optionsOf(repr);

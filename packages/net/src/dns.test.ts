@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { DnsPacket, type DnsRecord, type DnsRecordData, type DnsRepr, DnsTypeValue, dnsLength, emitDns, parseDns } from './dns.js';
+import { NetError } from './errors.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, checksum
@@ -372,12 +373,12 @@ describe('DNS', () => {
     ['a dangling backslash', 'a\\'],
     ['an escape past 255', '\\256'],
     ['a character past Latin-1', 'ü\u0100'],
-  ])('throws a RangeError for %s (our own data)', (_name, name) => {
+  ])('throws a NetError for %s (our own data)', (_name, name) => {
     const repr = { ...REPR, questions: [{ name, type: 1, class: IN }] };
-    expect(() => dnsLength(repr)).toThrow(RangeError);
-    expect(() => emitDns(repr, new Uint8Array(600))).toThrow(RangeError);
+    expect(() => dnsLength(repr)).toThrow(NetError);
+    expect(() => emitDns(repr, new Uint8Array(600))).toThrow(NetError);
     const record = { ...REPR, answers: [{ name: 'ok', type: 5, class: IN, ttl: 0, data: { kind: 'cname' as const, name } }] };
-    expect(() => dnsLength(record)).toThrow(RangeError);
+    expect(() => dnsLength(record)).toThrow(NetError);
   });
 
   describe('properties', () => {

@@ -6,6 +6,7 @@
  */
 import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
 import { type WireResult, wireError, wireOk } from './wire.js';
+import { NetError } from './errors.js';
 
 /** Field offsets of a DNS header. */
 const Field = { id: 0, flags: 2, questionCount: 4, answerCount: 6, authorityCount: 8, additionalCount: 10 } as const;
@@ -275,7 +276,7 @@ export function parseDns(packet: DnsPacket): WireResult<DnsRepr> {
   return wireOk(repr);
 }
 
-/** The labels of a name as bytes; throws a RangeError for an empty label, a bad escape or a label or name over the limits. */
+/** The labels of a name as bytes; throws a NetError for an empty label, a bad escape or a label or name over the limits. */
 function labelsOf(name: string): number[][] {
   if (name === '' || name === '.') return [];
   const labels: number[][] = [];
@@ -286,7 +287,7 @@ function labelsOf(name: string): number[][] {
     const code = name.charCodeAt(i);
     endsWithDot = false;
     if (code === DOT) {
-      if (label.length === 0) throw new RangeError(`DNS name "${name}" has an empty label`);
+      if (label.length === 0) throw new NetError('invalid-name', `DNS name "${name}" has an empty label`);
       labels.push(label);
       label = [];
       endsWithDot = true;
@@ -297,26 +298,26 @@ function labelsOf(name: string): number[][] {
       const digits = /^[0-9]{3}/.exec(name.slice(i + 1, i + 4));
       if (digits) {
         const value = Number(digits[0]);
-        if (value > 0xff) throw new RangeError(`DNS name "${name}" has the escape \\${digits[0]}`);
+        if (value > 0xff) throw new NetError('invalid-name', `DNS name "${name}" has the escape \\${digits[0]}`);
         label.push(value);
         i += 4;
       } else {
-        if (i + 1 >= name.length) throw new RangeError(`DNS name "${name}" ends in a backslash`);
+        if (i + 1 >= name.length) throw new NetError('invalid-name', `DNS name "${name}" ends in a backslash`);
         const escaped = name.charCodeAt(i + 1);
-        if (escaped > 0xff) throw new RangeError(`DNS name "${name}" has a character past Latin-1`);
+        if (escaped > 0xff) throw new NetError('invalid-name', `DNS name "${name}" has a character past Latin-1`);
         label.push(escaped);
         i += 2;
       }
     } else {
-      if (code > 0xff) throw new RangeError(`DNS name "${name}" has a character past Latin-1`);
+      if (code > 0xff) throw new NetError('invalid-name', `DNS name "${name}" has a character past Latin-1`);
       label.push(code);
       i += 1;
     }
-    if (label.length > MAX_LABEL_LENGTH) throw new RangeError(`DNS name "${name}" has a label over ${MAX_LABEL_LENGTH} bytes`);
+    if (label.length > MAX_LABEL_LENGTH) throw new NetError('invalid-name', `DNS name "${name}" has a label over ${MAX_LABEL_LENGTH} bytes`);
   }
   if (!endsWithDot) labels.push(label);
   const length = labels.reduce((n, l) => n + 1 + l.length, 1);
-  if (length > MAX_NAME_LENGTH) throw new RangeError(`DNS name "${name}" is ${length} bytes, over ${MAX_NAME_LENGTH}`);
+  if (length > MAX_NAME_LENGTH) throw new NetError('invalid-name', `DNS name "${name}" is ${length} bytes, over ${MAX_NAME_LENGTH}`);
   return labels;
 }
 
@@ -414,7 +415,7 @@ function writeMessage(repr: DnsRepr, writer: Writer): number {
   return writer.at;
 }
 
-/** The length `emitDns` writes, compression included. Throws a RangeError as `emitDns` does. */
+/** The length `emitDns` writes, compression included. Throws a NetError as `emitDns` does. */
 export function dnsLength(repr: DnsRepr): number {
   return writeMessage(repr, new Writer(undefined));
 }
@@ -423,7 +424,7 @@ export function dnsLength(repr: DnsRepr): number {
  * Writes the message into buffer[0..dnsLength(repr)] and returns its length. Question, owner and CNAME
  * names are compressed (pointers to earlier occurrences of their longest written suffix); the rdata of
  * other types is written as given. Names over the limits (a label over 63 bytes, a name over 255, an
- * empty label) throw a RangeError: emit is given our own data, not the network's.
+ * empty label) throw a NetError: emit is given our own data, not the network's.
  */
 export function emitDns(repr: DnsRepr, buffer: Uint8Array): number {
   return writeMessage(repr, new Writer(buffer));

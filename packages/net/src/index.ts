@@ -44,5 +44,7 @@ export type { ConnectOptions, ConnectStart, ListenOptions, ListenResult, TcpList
 export { TcpConnection } from './tcp/connection.js';
 export { echo } from './tcp/echo.js';
 export type { CloseReason, ConnectResult, KeepAliveOptions, TcpOptions, TcpState, WriteResult } from './tcp/connection.js';
+export { NetError } from './errors.js';
+export type { NetErrorCode } from './errors.js';
 export { NetStat, freeStats, layerStats, statScope } from './stat-names.js';
 export type { LayerStats, NetLayer, StatScope } from './stat-names.js';

@@ -10,6 +10,7 @@ import { TcpLayer } from './tcp-layer.js';
 import { UdpLayer } from './udp-layer.js';
 import { freeStats, statScope } from './stat-names.js';
 import type { Statman } from '@uos/statman';
+import { NetError } from './errors.js';
 
 export interface InetConfiguration {
   address: Ipv4Address | string;
@@ -81,7 +82,10 @@ export class Inet {
   /** Sets address, prefix, gateway and DNS servers, and announces the address (gratuitous ARP). */
   configure(configuration: InetConfiguration): void {
     const own = address(configuration.address);
-    if (own !== this.ip.address) this.arp.flush();
+    if (!Number.isInteger(configuration.prefixLength) || configuration.prefixLength < 0 || configuration.prefixLength > 32) {
+      throw new NetError('invalid-configuration', `prefix length must be an integer 0..32, not ${configuration.prefixLength}`);
+    }
+    if (own !== this.ip.address) this.giveUpAddress();
     this.ip.configure(own, configuration.prefixLength, configuration.gateway === undefined ? undefined : address(configuration.gateway));
     this.arp.address = own;
     this.dnsServers = (configuration.dnsServers ?? []).map(address);
@@ -89,7 +93,22 @@ export class Inet {
     for (const listener of [...this.configuredListeners]) listener(this);
   }
 
-  /** Called whenever the interface is (re)configured. */
+  /** Drops the address (a lease ended): no routes, and connections bound to the address are reset. */
+  unconfigure(): void {
+    if (!this.configured) return;
+    this.giveUpAddress();
+    this.ip.unconfigure();
+    this.arp.address = IPV4_ANY;
+    this.dnsServers = [];
+    for (const listener of [...this.configuredListeners]) listener(this);
+  }
+
+  private giveUpAddress(): void {
+    if (this.ip.address !== IPV4_ANY) this.tcp.abortBoundTo(this.ip.address);
+    this.arp.flush();
+  }
+
+  /** Called whenever the interface is (re)configured or unconfigured. */
   onConfigured(listener: (inet: Inet) => void): () => void {
     this.configuredListeners.add(listener);
     return () => this.configuredListeners.delete(listener);

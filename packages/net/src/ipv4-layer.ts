@@ -77,6 +77,13 @@ export class Ipv4Layer {
     this.sortRoutes();
   }
 
+  /** Back to no address and no routes. */
+  unconfigure(): void {
+    this.address = IPV4_ANY;
+    this.prefixLength = 0;
+    this.routes = [];
+  }
+
   addRoute(route: Route): void {
     this.routes.push(route);
     this.sortRoutes();

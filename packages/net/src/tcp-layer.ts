@@ -234,6 +234,11 @@ export class TcpLayer {
     this.stats.resets_tx.increment();
   }
 
+  /** Resets the connections bound to `address` (it was given up: they cannot go on). */
+  abortBoundTo(address: Ipv4Address): void {
+    for (const connection of [...this.connections.values()]) if (connection.localAddress === address) connection.abort();
+  }
+
   /** Resets every connection and forgets every listener. */
   close(): void {
     for (const connection of [...this.connections.values()]) connection.abort();

@@ -4,6 +4,7 @@ import { VirtualClock, seededRandom } from '../clock.js';
 import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
 import { FaultInjector, type FaultInjectorOptions, type FaultStats } from './fault-injector.js';
 import { linkPair } from './loopback-device.js';
+import { NetError } from '../errors.js';
 
 /** A device that records what reaches it, with the time; `answer` decides each transmit's result. */
 class SinkDevice implements LinkDevice {
@@ -521,10 +522,10 @@ describe('robustness', () => {
       { drop: 1.5 }, { duplicate: -0.1 }, { reorder: Number.NaN }, { corrupt: 2 }, { delayMs: -1 }, { jitterMs: Infinity },
       { rateBytesPerSecond: 0 }, { rateQueueBytes: -1 }, { maxFrameBytes: 1.5 }, { reorderDistance: 0 }, { reorderLimit: -1 },
     ]) {
-      expect(() => new FaultInjector(clock, bad), JSON.stringify(bad)).toThrow(RangeError);
+      expect(() => new FaultInjector(clock, bad), JSON.stringify(bad)).toThrow(NetError);
     }
     const injector = new FaultInjector(clock, { drop: 0.5 });
-    expect(() => injector.configure({ drop: 7 })).toThrow(RangeError);
+    expect(() => injector.configure({ drop: 7 })).toThrow(NetError);
     expect(injector.faults.drop).toBe(0.5);
   });
 });

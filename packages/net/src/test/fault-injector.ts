@@ -6,6 +6,7 @@
 import { type NetClock, type RandomSource, seededRandom } from '../clock.js';
 import { ETHERNET_HEADER_LENGTH } from '../ethernet.js';
 import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import { NetError } from '../errors.js';
 
 /** What the injector does to frames; every field is optional, and `configure` may change them later. */
 export interface FaultOptions {
@@ -86,13 +87,13 @@ const OK: LinkTransmitResult = { ok: true };
 const TWO_TO_32 = 4294967296;
 
 function checkProbability(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1)) throw new RangeError(`${name} must be a probability 0..1, not ${value}`);
+  if (value !== undefined && !(value >= 0 && value <= 1)) throw new NetError('invalid-option', `${name} must be a probability 0..1, not ${value}`);
 }
 
 function checkAtLeast(name: string, value: number | undefined, minimum: number, integer: boolean): void {
   if (value === undefined) return;
   if (!Number.isFinite(value) || value < minimum || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a finite number'} >= ${minimum}, not ${value}`);
+    throw new NetError('invalid-option', `${name} must be ${integer ? 'an integer' : 'a finite number'} >= ${minimum}, not ${value}`);
   }
 }
 
@@ -109,7 +110,7 @@ function validate(options: FaultOptions): void {
   checkAtLeast('rateQueueBytes', options.rateQueueBytes, 0, true);
   checkAtLeast('maxFrameBytes', options.maxFrameBytes, 0, true);
   const rate = options.rateBytesPerSecond;
-  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new RangeError(`rateBytesPerSecond must be > 0, not ${rate}`);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new NetError('invalid-option', `rateBytesPerSecond must be > 0, not ${rate}`);
 }
 
 /** What a lane needs from its injector. */
@@ -154,7 +155,7 @@ class Queue<T> {
  * `transmit` answers ok and the frame follows through the clock. Dropping is silent, like a wire.
  *
  * Every frame draws the same nine random numbers whatever the options, so the decisions for frame n
- * depend only on the seed and n. Options are checked (RangeError) when given; after that the data path
+ * depend only on the seed and n. Options are checked (NetError) when given; after that the data path
  * does not throw on any frame.
  */
 export class FaultInjector {

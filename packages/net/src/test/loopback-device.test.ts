@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../clock.js';
 import { LoopbackDevice, linkPair } from './loopback-device.js';
+import { NetError } from '../errors.js';
 
 /** A frame of `length` bytes whose bytes all equal `marker`. */
 function frame(marker: number, length = 60): Uint8Array {
@@ -162,9 +163,9 @@ describe('linkPair', () => {
 
   it('rejects bad options', () => {
     const clock = new VirtualClock();
-    expect(() => linkPair({ clock, macA: new Uint8Array(5) })).toThrow(RangeError);
-    expect(() => linkPair({ clock, latencyMs: -1 })).toThrow(RangeError);
-    expect(() => linkPair({ clock, mtu: 1.5 })).toThrow(RangeError);
+    expect(() => linkPair({ clock, macA: new Uint8Array(5) })).toThrow(NetError);
+    expect(() => linkPair({ clock, latencyMs: -1 })).toThrow(NetError);
+    expect(() => linkPair({ clock, mtu: 1.5 })).toThrow(NetError);
   });
 
   it('stops calling a listener once it unsubscribes, and calls every listener', () => {

@@ -7,6 +7,7 @@
 import type { NetClock } from '../clock.js';
 import { ETHERNET_HEADER_LENGTH } from '../ethernet.js';
 import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import { NetError } from '../errors.js';
 
 export interface LoopbackDeviceOptions {
   clock: NetClock;
@@ -43,12 +44,12 @@ function defaultMac(last: number): Uint8Array {
 }
 
 function checkedMac(mac: Uint8Array): Uint8Array {
-  if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, not ${mac.length}`);
+  if (mac.length !== 6) throw new NetError('invalid-option', `a MAC address has 6 bytes, not ${mac.length}`);
   return mac.slice();
 }
 
 function checkedNonNegative(what: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${what} must be a finite number >= 0, not ${value}`);
+  if (!Number.isFinite(value) || value < 0) throw new NetError('invalid-option', `${what} must be a finite number >= 0, not ${value}`);
   return value;
 }
 
@@ -69,7 +70,7 @@ export class LoopbackDevice implements LinkDevice {
     this.clock = options.clock;
     this.latencyMs = checkedNonNegative('latencyMs', options.latencyMs ?? 0);
     const mtu = options.mtu ?? 1500;
-    if (!Number.isInteger(mtu) || mtu < 0) throw new RangeError(`mtu must be an integer >= 0, not ${mtu}`);
+    if (!Number.isInteger(mtu) || mtu < 0) throw new NetError('invalid-option', `mtu must be an integer >= 0, not ${mtu}`);
     this.mtu = mtu;
     this.mac = checkedMac(options.mac ?? defaultMac(1));
     this.name = options.name ?? 'lo';

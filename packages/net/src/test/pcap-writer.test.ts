@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../clock.js';
 import { linkPair } from './loopback-device.js';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, PcapWriter } from './pcap-writer.js';
+import { NetError } from '../errors.js';
 
 function hex(text: string): Uint8Array {
   const digits = text.replace(/\s+/g, '');
@@ -107,8 +108,8 @@ describe('PcapWriter', () => {
     expect(writer.frameCount).toBe(2);
     expect(writer.skippedCount).toBe(1);
     expect(writer.byteLength).toBe(76);
-    expect(() => new PcapWriter({ limitBytes: 10 })).toThrow(RangeError);
-    expect(() => new PcapWriter({ snapLength: 0 })).toThrow(RangeError);
+    expect(() => new PcapWriter({ limitBytes: 10 })).toThrow(NetError);
+    expect(() => new PcapWriter({ snapLength: 0 })).toThrow(NetError);
   });
 
   it('hands out copies: neither the caller nor later records change bytes() already taken', () => {

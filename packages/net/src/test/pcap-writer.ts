@@ -5,6 +5,7 @@
  */
 import type { NetClock } from '../clock.js';
 import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import { NetError } from '../errors.js';
 
 /** The classic pcap magic number for microsecond timestamps. */
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
@@ -32,11 +33,11 @@ export class PcapWriter {
   constructor(options: PcapWriterOptions = {}) {
     const snapLength = options.snapLength ?? 65535;
     if (!Number.isInteger(snapLength) || snapLength < 1 || snapLength > 0x7fffffff) {
-      throw new RangeError(`snapLength must be an integer 1..2^31-1, not ${snapLength}`);
+      throw new NetError('invalid-option', `snapLength must be an integer 1..2^31-1, not ${snapLength}`);
     }
     const limitBytes = options.limitBytes ?? 64 * 1024 * 1024;
     if (!Number.isInteger(limitBytes) || limitBytes < PCAP_FILE_HEADER_LENGTH) {
-      throw new RangeError(`limitBytes must be an integer >= ${PCAP_FILE_HEADER_LENGTH}, not ${limitBytes}`);
+      throw new NetError('invalid-option', `limitBytes must be an integer >= ${PCAP_FILE_HEADER_LENGTH}, not ${limitBytes}`);
     }
     this.snapLength = snapLength;
     this.limitBytes = limitBytes;
