@@ -66,6 +66,11 @@ export class ArpLayer {
     return entry.mac;
   }
 
+  /** Whether frames wait for `address` to be resolved. */
+  resolving(address: Ipv4Address): boolean {
+    return this.pending.has(address);
+  }
+
   /** Sends `frame` (its payload filled in, header not yet) to `nextHop`, resolving the MAC first if needed. */
   send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number): boolean {
     const mac = this.lookup(nextHop);
