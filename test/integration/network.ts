@@ -6,7 +6,8 @@
  *   (`VmOptions.wrapper`). Needs root; when it cannot be made the answer says why, and the caller says
  *   so plainly and falls back (to `createDgramLink`) or skips.
  * - `createDgramLink`: two UDP sockets on 127.0.0.1 for QEMU's dgram netdev; works everywhere.
- * - `buildRawFrames`: the raw Ethernet frame tool (test/tools/raw-frames.c) for the tap side.
+ * - `buildTool`: the C tools of test/tools: raw-frames (raw Ethernet frames on the tap side) and
+ *   fault-relay (loss, reordering and duplication between a tap and QEMU, where tc netem is missing).
  *
  * Every namespace, process and socket made here is removed when the test ends (when made inside a
  * test), on `close()`, and on process exit; nothing else is ever touched: namespaces are deleted by
@@ -270,18 +271,20 @@ export async function createDgramLink(): Promise<DgramLink> {
   };
 }
 
-let rawFramesBuild: Promise<string> | undefined;
+const toolBuilds = new Map<string, Promise<string>>();
 
 /**
- * Compiles test/tools/raw-frames.c (once per test run: cached by the source's hash under the temp
+ * Compiles test/tools/<name>.c (once per test run: cached by the source's hash under the temp
  * directory) and resolves with the binary's path.
  */
-export function buildRawFrames(): Promise<string> {
-  rawFramesBuild ??= (async () => {
-    const source = join(repositoryRoot, 'test', 'tools', 'raw-frames.c');
+export function buildTool(name: 'raw-frames' | 'fault-relay'): Promise<string> {
+  let pending = toolBuilds.get(name);
+  if (pending) return pending;
+  pending = (async () => {
+    const source = join(repositoryRoot, 'test', 'tools', `${name}.c`);
     const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
-    const directory = join(tmpdir(), `uos-${userInfo().uid}`, 'raw-frames');
-    const binary = join(directory, `raw-frames-${hash}`);
+    const directory = join(tmpdir(), `uos-${userInfo().uid}`, 'tools');
+    const binary = join(directory, `${name}-${hash}`);
     if (existsSync(binary)) return binary;
     mkdirSync(directory, { recursive: true });
     const partial = `${binary}.${process.pid}.partial`;
@@ -293,9 +296,13 @@ export function buildRawFrames(): Promise<string> {
     renameSync(partial, binary); // atomic: parallel workers never run a half-written binary
     return binary;
   })();
-  rawFramesBuild.catch(() => { rawFramesBuild = undefined; });
-  return rawFramesBuild;
+  toolBuilds.set(name, pending);
+  pending.catch(() => toolBuilds.delete(name));
+  return pending;
 }
+
+/** The raw Ethernet frame tool (test/tools/raw-frames.c). */
+export const buildRawFrames = (): Promise<string> => buildTool('raw-frames');
 
 /** The result line of `raw-frames receive`, parsed. */
 export interface ReceiveReport {

@@ -63,7 +63,7 @@ export function qemuArgs(o: QemuOptions): string[] {
   if (o.append) args.push('-append', o.append);
   (o.net ?? []).forEach((n, i) => {
     const id = `net${i}`;
-    const netdev = n.backend === 'user' ? `user,id=${id}`
+    const netdev = n.backend === 'user' ? `user,id=${id}${n.name ? `,${n.name}` : ''}`
       : n.backend === 'tap' ? `tap,id=${id},ifname=${n.name},script=no,downscript=no`
       : `${n.backend},id=${id},${n.name}`;
     args.push('-netdev', netdev);

@@ -11,7 +11,10 @@ export interface NetConfig {
   /** A QEMU NIC model: virtio-net-pci, vmxnet3, e1000, … */
   device: string;
   backend: (typeof NET_BACKENDS)[number];
-  /** tap: the host interface name; socket/dgram: QEMU's netdev options (e.g. "udp=…,localaddr=…"). */
+  /**
+   * tap: the host interface name; socket/dgram: QEMU's netdev options (e.g. "udp=…,localaddr=…");
+   * user (optional): more netdev options, e.g. "hostfwd=tcp:127.0.0.1:8080-:80".
+   */
   name?: string;
   mac?: string;
   /** Extra `-device` properties, e.g. "disable-modern=on". */

@@ -290,7 +290,7 @@ export class TcpConnection {
     if (this.closedWith) listener(this.closedWith);
   }
 
-  /** After a write took less than it was given: there is room again. */
+  /** Calls `listener` once, the next time the send buffer has room after a write took less than it was given. */
   onDrain(listener: () => void): void {
     this.drainListeners.push(listener);
   }

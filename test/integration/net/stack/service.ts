@@ -1,0 +1,138 @@
+/**
+ * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ *
+ * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
+ * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
+ * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
+ * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
+ * `quit`.
+ * Every answer is one line starting with `net: `.
+ */
+import '@uos/driver-virtionet';
+import { nic } from '@uos/hw';
+import { os, service } from '@uos/kernel';
+import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
+import { statman } from '@uos/statman';
+
+/** Reads until the client ends, then answers how many bytes came. */
+function discard(connection: TcpConnection): void {
+  let bytes = 0;
+  connection.onData((data) => { bytes += data.length; });
+  connection.onEnd(() => {
+    connection.write(new TextEncoder().encode(`${bytes}\n`));
+    connection.end();
+  });
+}
+
+/** Reads one line holding a byte count, sends that many bytes (a repeating 0..250 pattern), ends. */
+function source(connection: TcpConnection): void {
+  let line = '';
+  let started = false;
+  connection.onData((data) => {
+    if (started) return;
+    line += new TextDecoder().decode(data);
+    if (!line.includes('\n')) return;
+    started = true;
+    const total = Number(line.trim());
+    const chunk = Uint8Array.from({ length: 65_536 }, (_, i) => i % 251);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        const offset = sent % 251;
+        const piece = chunk.subarray(offset, offset + Math.min(65_536 - 251, total - sent));
+        const result = connection.write(piece);
+        if (!result.ok) return;
+        sent += result.accepted;
+        if (result.accepted < piece.length) {
+          connection.onDrain(pump); // once, when the send buffer has room again
+          return;
+        }
+      }
+      connection.end();
+    };
+    pump();
+  });
+}
+
+function http(connection: TcpConnection): void {
+  let request = '';
+  connection.onData((data) => {
+    request += new TextDecoder().decode(data);
+    if (!request.includes('\r\n\r\n')) return;
+    const path = /^GET (\S+)/.exec(request)?.[1] ?? '/';
+    const body = `hello from uOS: ${path}\n`;
+    connection.write(new TextEncoder().encode(
+      `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+    connection.end();
+  });
+}
+
+export default service({
+  async start(args) {
+    const device = nic('eth0');
+    if (!device) {
+      console.log('net: no eth0');
+      os.exit(2);
+      return;
+    }
+    const inet = new Inet(device);
+    const [mode, address, gateway] = args;
+    if (mode === 'static' && address) {
+      const [ip, prefix] = address.split('/');
+      inet.configure({ address: ip!, prefixLength: Number(prefix), ...(gateway ? { gateway } : {}) });
+    } else {
+      const dhcp = new DhcpClient(inet, { hostname: 'uos-guest' });
+      const lease = await dhcp.start();
+      if (!lease.ok) {
+        console.log(`net: dhcp failed: ${lease.error}`);
+        os.exit(3);
+        return;
+      }
+      console.log(`net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? 0)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`);
+    }
+    const resolver = new DnsResolver(inet);
+    inet.tcp.listen(7, echo);
+    inet.tcp.listen(9, discard);
+    inet.tcp.listen(19, source);
+    inet.tcp.listen(80, http);
+
+    const commands: Record<string, (words: string[]) => Promise<void> | void> = {
+      async resolve([name]) {
+        const answer = await resolver.resolve(name ?? '');
+        console.log(answer.ok ? `net: resolved ${name} ${answer.addresses.map(formatIpv4Address).join(',')}` : `net: resolve ${name} failed: ${answer.error}`);
+      },
+      async ping([destination, count]) {
+        const times: string[] = [];
+        for (let i = 0; i < Number(count ?? 1); i++) {
+          const r = await inet.ping(destination ?? '');
+          times.push(r.ok ? r.rttMs.toFixed(3) : r.error);
+        }
+        console.log(`net: ping ${destination} ${times.join(' ')}`);
+      },
+      stats([tag = '-']) {
+        const prefix = `${inet.name}.`;
+        const mine = Object.fromEntries(Object.entries(statman.snapshot()).filter(([name]) => name.startsWith(prefix)));
+        console.log(`net: stats ${tag} ${JSON.stringify({ ...mine, connections: inet.tcp.connectionCount })}`);
+      },
+      quit() {
+        os.exit(0);
+      },
+    };
+
+    let line = '';
+    let queue = Promise.resolve();
+    os.stdin.onData((text) => {
+      line += text;
+      let end: number;
+      while ((end = line.search(/[\r\n]/)) >= 0) {
+        const [command = '', ...words] = line.slice(0, end).trim().split(/\s+/);
+        line = line.slice(end + 1);
+        if (!command) continue;
+        const run = commands[command];
+        // One command at a time, in order.
+        queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
+      }
+    });
+    console.log(`net: ready ${inet}`);
+  },
+});
