@@ -5,9 +5,12 @@
 // idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
 // ahead), with that idle VM's statman snapshot; and virtio_frames_per_s: raw 60-byte frames through the
 // virtio-net driver each way, modern and legacy transports, over QEMU's dgram netdev on loopback
-// (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure).
+// (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure);
+// and, over a tap device in a network namespace of its own (needs root; null with the reason otherwise),
+// tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest,
+// test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux pings the guest).
 // Benchmarks, not tests: nothing passes or fails on a number.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +47,7 @@ const median = (values) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const round = (n) => Math.round(n * 10) / 10;
+const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 async function minimumMemory(image, machine) {
   // Smallest working size in 64 KiB steps: known good at 8 MiB, known bad at 1 MiB.
@@ -157,6 +160,55 @@ async function virtioFramesPerSecond(properties) {
 }
 
 const results = {};
+/** TCP throughput both ways and ping RTT between Linux and @uos/net over a tap, in a namespace made here. */
+async function tcpOverTap() {
+  const unavailable = (reason) => ({ tcp_guest_to_host_mbyte_s: null, tcp_host_to_guest_mbyte_s: null, ping_rtt_ms_median: null, tcp_unavailable: reason });
+  if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
+  const namespace = `uos-bench-${process.pid}`;
+  const inNamespace = ['ip', 'netns', 'exec', namespace];
+  const sh = (args) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 300_000 });
+  const made = sh(['ip', 'netns', 'add', namespace]);
+  if (made.status !== 0) return unavailable(`ip netns add failed: ${made.stderr.trim()}`);
+  let vm;
+  try {
+    for (const step of [['ip', 'link', 'set', 'lo', 'up'], ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
+      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'], ['ip', 'link', 'set', 'tap0', 'up']]) {
+      const result = sh([...inNamespace, ...step]);
+      if (result.status !== 0) return unavailable(`${step.join(' ')} failed: ${result.stderr.trim()}`);
+    }
+    const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'net', 'stack') });
+    vm = await Vm.start({
+      image: build.image, machine: 'pc', accel: 'tcg', mem: '128M', args: ['static', '10.0.2.15/24', '10.0.2.1'], wrapper: inNamespace,
+      config: { net: [{ device: 'virtio-net-pci', backend: 'tap', name: 'tap0' }] },
+    });
+    await vm.waitFor('net: ready', 30_000);
+    const client = (mode, bytes) => {
+      const result = sh([...inNamespace, process.execPath, join(root, 'test', 'tools', 'tcp-client.mjs'), mode, '10.0.2.15', mode === 'discard' ? '9' : '19', String(bytes)]);
+      if (result.status !== 0) throw new Error(`tcp-client ${mode}: ${result.stderr}`);
+      return JSON.parse(result.stdout.trim());
+    };
+    const BYTES = 16 * 1024 * 1024;
+    client('discard', 1024 * 1024); // warm up
+    const toGuest = client('discard', BYTES);
+    if (toGuest.peerCount !== BYTES) throw new Error(`the guest counted ${toGuest.peerCount} of ${BYTES} bytes`);
+    const fromGuest = client('source', BYTES);
+    if (fromGuest.received !== BYTES || !fromGuest.patternOk) throw new Error(`received ${fromGuest.received} of ${BYTES} bytes, pattern ${fromGuest.patternOk}`);
+    const ping = sh([...inNamespace, 'ping', '-c', '20', '-i', '0.05', '10.0.2.15']);
+    const rtts = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    return {
+      tcp_guest_to_host_mbyte_s: round(BYTES / 1e6 / (fromGuest.ms / 1000), 2),
+      tcp_host_to_guest_mbyte_s: round(BYTES / 1e6 / (toGuest.ms / 1000), 2),
+      ping_rtt_ms_median: rtts.length ? round(median(rtts), 3) : null,
+    };
+  } catch (error) {
+    return unavailable(`failed: ${error.message}`);
+  } finally {
+    vm?.kill();
+    await vm?.waitForExit();
+    sh(['ip', 'netns', 'delete', namespace]);
+  }
+}
+
 for (const machine of ['pc', 'microvm']) {
   const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
   await bootOnce(build.image, machine, 32 * 1024); // warm the page cache
@@ -183,4 +235,6 @@ for (const [name, properties] of [['modern', undefined], ['legacy', 'disable-mod
   virtio[name] = await virtioFramesPerSecond(properties);
   process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
 }
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio })}\n`);
+const tcp = await tcpOverTap();
+process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
+process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp })}\n`);

@@ -21,14 +21,21 @@ export function build(serviceDir: string, machine: Machine = 'pc'): Promise<Buil
   return pending;
 }
 
-/** Builds and boots the service in `serviceDir` with its vm.json; the VM is killed at the end of the test. */
+/**
+ * Builds and boots the service in `serviceDir` with its vm.json; the VM is killed at the end of the test
+ * (booted in a beforeAll hook, at the suite's afterAll, which the caller writes).
+ */
 export async function boot(serviceDir: string, options: Omit<VmOptions, 'image'> = {}): Promise<Vm> {
   const vmJson = join(serviceDir, 'vm.json');
   const config = existsSync(vmJson) ? loadVmConfig(vmJson) : {};
   const machine = options.machine ?? config.machine ?? 'pc';
   const { image } = await build(serviceDir, machine);
   const vm = await Vm.start({ ...options, config: { ...config, ...options.config }, image, machine });
-  onTestFinished(() => vm.kill());
+  try {
+    onTestFinished(() => vm.kill());
+  } catch {
+    // Booted from a beforeAll hook: the suite's afterAll kills it (and the runner kills it on process exit).
+  }
   return vm;
 }
 

@@ -1,4 +1,4 @@
-import type { Ipv4Address } from './address.js';
+import { type Ipv4Address, ipv4Address } from './address.js';
 import type { NetClock, RandomSource } from './clock.js';
 import type { IpDatagram, Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from './ipv4.js';
@@ -94,8 +94,12 @@ export class TcpLayer {
     };
   }
 
-  /** Opens a connection; `connection.opened()` says whether the handshake succeeded. */
-  connect(address: Ipv4Address, port: number, options: ConnectOptions = {}): ConnectStart {
+  /**
+   * Opens a connection; `connection.opened()` says whether the handshake succeeded. A destination given
+   * as text must be a dotted-quad address (else a NetError: resolve names with DnsResolver first).
+   */
+  connect(destination: Ipv4Address | string, port: number, options: ConnectOptions = {}): ConnectStart {
+    const address = typeof destination === 'string' ? ipv4Address(destination) : destination;
     const validPort = (p: number): boolean => Number.isInteger(p) && p >= 1 && p <= 65535;
     if (!validPort(port) || (options.localPort !== undefined && !validPort(options.localPort))) return { ok: false, error: 'invalid-port' };
     if (this.ip.address === 0) return { ok: false, error: 'unconfigured' };
@@ -118,6 +122,11 @@ export class TcpLayer {
     this.add(connection);
     connection.connect();
     return { ok: true, connection };
+  }
+
+  /** The connections this layer knows (any state but closed), for inspection. */
+  openConnections(): TcpConnection[] {
+    return [...this.connections.values()];
   }
 
   /** Connections this layer knows (any state but closed). */

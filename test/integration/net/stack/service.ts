@@ -5,7 +5,7 @@
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
  * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
- * `quit`.
+ * `connections`, `quit`.
  * Every answer is one line starting with `net: `.
  */
 import '@uos/driver-virtionet';
@@ -113,6 +113,10 @@ export default service({
         const prefix = `${inet.name}.`;
         const mine = Object.fromEntries(Object.entries(statman.snapshot()).filter(([name]) => name.startsWith(prefix)));
         console.log(`net: stats ${tag} ${JSON.stringify({ ...mine, connections: inet.tcp.connectionCount })}`);
+      },
+      connections() {
+        const list = inet.tcp.openConnections().map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
+        console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
       quit() {
         os.exit(0);
