@@ -1,8 +1,18 @@
+import { isRunningOnUos, native } from '@uos/x86';
+
 /**
  * The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words.
- * `sum` accumulates (it may be called over several ranges and a pseudo-header), `fold` finishes.
+ * `sum` accumulates (it may be called over several ranges and a pseudo-header), `fold` finishes. In a
+ * uOS image the platform's native sum does the work (the same result, folded to 16 bits).
  */
 export function checksumSum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
+  return nativeSum ? nativeSum(bytes, start, end, initial) : checksumSumInJs(bytes, start, end, initial);
+}
+
+const nativeSum = isRunningOnUos() ? native().checksumSum : undefined;
+
+/** The portable sum (Node, and the reference the native one is held to). */
+export function checksumSumInJs(bytes: Uint8Array, start: number, end: number, initial = 0): number {
   let sum = initial;
   let i = start;
   // Unrolled over 8-byte blocks: this runs over every byte of every packet.

@@ -76,6 +76,11 @@ export interface NativeBindings {
   pciFunctions(): NativePciFunction[];
   pciConfigRead(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4): number;
   pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
+  /**
+   * The RFC 1071 sum of `bytes[start..end)` as big-endian 16-bit words plus `initial`, folded to 16 bits,
+   * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere).
+   */
+  checksumSum(bytes: Uint8Array, start: number, end: number, initial: number): number;
   /** Zeroed, physically contiguous, page-aligned memory; its pages return when the buffer is collected. */
   dmaAllocate(size: number): ArrayBuffer;
   /** The physical address of a DMA buffer's (or a view's) first byte. */

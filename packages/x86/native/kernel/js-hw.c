@@ -135,7 +135,39 @@ static JSValue js_lapic_id(JSContext *c, JSValueConst this, int argc, JSValueCon
   return JS_NewUint32(c, lapic_id());
 }
 
+/* checksumSum(bytes: Uint8Array, start, end, initial) -> the RFC 1071 sum of bytes[start..end) as
+ * big-endian 16-bit words (a lone last byte is the high half of a word) plus `initial`, folded to 16 bits
+ * but not complemented: @uos/net's checksumSum, in C, because it runs over every byte of every packet. */
+static JSValue js_checksum_sum(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc;
+  size_t offset, length, element;
+  JSValue buffer = JS_GetTypedArrayBuffer(c, argv[0], &offset, &length, &element);
+  if (JS_IsException(buffer)) return JS_EXCEPTION;
+  size_t size;
+  const uint8_t *bytes = JS_GetArrayBuffer(c, &size, buffer);
+  JS_FreeValue(c, buffer);
+  if (!bytes) return JS_EXCEPTION;
+  uint32_t start, end;
+  double initial;
+  if (JS_ToUint32(c, &start, argv[1]) || JS_ToUint32(c, &end, argv[2]) || JS_ToFloat64(c, &initial, argv[3])) return JS_EXCEPTION;
+  if (start > end || end > length) return JS_ThrowRangeError(c, "checksum range %u..%u is outside 0..%u", start, end, (unsigned)length);
+  if (!(initial >= 0 && initial < 9007199254740992.0)) return JS_ThrowRangeError(c, "checksum initial sum must be a non-negative integer");
+  const uint8_t *p = bytes + offset + start;
+  size_t n = end - start;
+  uint64_t sum = (uint64_t)initial;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    sum += ((uint32_t)p[i] << 8 | p[i + 1]) + ((uint32_t)p[i + 2] << 8 | p[i + 3]) +
+           ((uint32_t)p[i + 4] << 8 | p[i + 5]) + ((uint32_t)p[i + 6] << 8 | p[i + 7]);
+  }
+  for (; i + 2 <= n; i += 2) sum += (uint32_t)p[i] << 8 | p[i + 1];
+  if (i < n) sum += (uint32_t)p[i] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return JS_NewUint32(c, (uint32_t)sum);
+}
+
 const JSCFunctionListEntry hw_functions[] = {
+    JS_CFUNC_DEF("checksumSum", 4, js_checksum_sum),
     JS_CFUNC_DEF("pciFunctions", 0, js_pci_functions),
     JS_CFUNC_DEF("pciConfigRead", 5, js_pci_config_read),
     JS_CFUNC_DEF("pciConfigWrite", 6, js_pci_config_write),
