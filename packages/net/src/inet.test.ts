@@ -3,9 +3,12 @@ import { VirtualClock, seededRandom } from './clock.js';
 import { Inet } from './inet.js';
 import { echo } from './tcp/echo.js';
 import { ipv4Address } from './address.js';
+import { Statman } from '@uos/statman';
 import { type FaultOptions, FaultInjector, linkPair } from './test/index.js';
 
 let network = 0;
+
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
 /** Two stacks on one simulated link, 1 ms apart, in virtual time. */
 function twoStacks(faults: FaultOptions & { seed?: number } = {}) {
@@ -73,5 +76,38 @@ describe('Inet over a simulated link', () => {
     expect(total).toEqual(message);
     expect(serverEnded).toBe(true);
     expect(closed).toBe('normal');
+  });
+
+  it('runs more than one interface in one service, each with its own addresses, routes and statistics', async () => {
+    const clock = new VirtualClock();
+    const statman = new Statman();
+    const [eth0, peer0] = linkPair({ clock, latencyMs: 1, names: ['eth0', 'peer0'], macA: new Uint8Array([2, 0, 0, 0, 0, 0x10]), macB: new Uint8Array([2, 0, 0, 0, 0, 0x11]) });
+    const [eth1, peer1] = linkPair({ clock, latencyMs: 1, names: ['eth1', 'peer1'], macA: new Uint8Array([2, 0, 0, 0, 0, 0x20]), macB: new Uint8Array([2, 0, 0, 0, 0, 0x21]) });
+    const random = seededRandom(5);
+    const first = new Inet(eth0, { clock, random, statman, configuration: { address: '10.0.0.1', prefixLength: 24 } });
+    const second = new Inet(eth1, { clock, random, statman, configuration: { address: '192.168.7.1', prefixLength: 24 } });
+    const left = new Inet(peer0, { clock, random, statman, configuration: { address: '10.0.0.2', prefixLength: 24 } });
+    const right = new Inet(peer1, { clock, random, statman, configuration: { address: '192.168.7.2', prefixLength: 24 } });
+    // The same port on both interfaces: each listener belongs to its own Inet.
+    first.tcp.listen(7, echo);
+    second.tcp.listen(7, (connection) => connection.onData(() => { connection.write(ascii('second')); connection.end(); }));
+    const answers: string[] = [];
+    for (const [client, server] of [[left, '10.0.0.1'], [right, '192.168.7.1']] as const) {
+      const start = client.tcp.connect(server, 7);
+      if (!start.ok) throw new Error(start.error);
+      start.connection.onData((d) => answers.push(`${server} ${String.fromCharCode(...d)}`));
+      start.connection.write(ascii('first'));
+    }
+    await run(clock, () => answers.length === 2, 5_000);
+    expect(answers.sort()).toEqual(['10.0.0.1 first', '192.168.7.1 second']);
+    // No route from one interface's stack into the other's subnet.
+    expect(first.tcp.connect('192.168.7.2', 7)).toEqual({ ok: false, error: 'no-route' });
+    expect(statman.get('eth0.tcp.connections_opened')!.value).toBe(1);
+    expect(statman.get('eth1.tcp.connections_opened')!.value).toBe(1);
+    expect(statman.get('eth0.ip.rx_packets')!.value).toBeGreaterThan(0);
+    expect(statman.get('eth1.ip.rx_packets')!.value).toBeGreaterThan(0);
+    first.close();
+    expect(statman.has('eth0.tcp.connections_opened')).toBe(false);
+    expect(statman.has('eth1.tcp.connections_opened')).toBe(true);
   });
 });
