@@ -134,6 +134,8 @@ export class TcpConnection {
   private heldBytes = 0;
   private outOfOrder: OutOfOrder[] = [];
   private outOfOrderBytes = 0;
+  /** RCV.NXT plus the largest window we advertised (in sequence space); the offered window never ends before it. */
+  private advertisedEdge = 0;
   /** The most recent out-of-order arrival, reported first in SACK (RFC 2018). */
   private lastOutOfOrder: number | undefined;
 
@@ -398,6 +400,7 @@ export class TcpConnection {
   acceptSyn(segment: IncomingSegment): void {
     this.irs = segment.sequence;
     this.receiveNext = seqAdd(segment.sequence, 1);
+    this.advertisedEdge = this.receiveNext;
     this.negotiate(segment);
     this.sendWindow = segment.window; // unscaled in a SYN
     this.maxSendWindow = this.sendWindow;
@@ -423,6 +426,12 @@ export class TcpConnection {
   /** Payload bytes per segment, after the timestamp option. */
   private get effectiveMss(): number {
     return this.mss - (this.timestampsEnabled ? 12 : 0);
+  }
+
+  /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
+  private get segmentLimit(): number {
+    const blocks = this.sackEnabled && this.outOfOrder.length ? this.sackBlocks().length : 0;
+    return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
   }
 
   private sendSyn(withAck: boolean): void {
@@ -472,8 +481,8 @@ export class TcpConnection {
       return;
     }
 
-    // Acceptability (RFC 9293 §3.10.7.4, first check).
-    const window = this.receiveWindow;
+    // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
+    const window = this.offeredWindow;
     const acceptable = length === 0
       ? (window === 0 ? segment.sequence === this.receiveNext : seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)))
       : window > 0 && (seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)) ||
@@ -561,6 +570,7 @@ export class TcpConnection {
     if (!(flags & TcpFlag.syn)) return;
     this.irs = segment.sequence;
     this.receiveNext = seqAdd(segment.sequence, 1);
+    this.advertisedEdge = this.receiveNext;
     this.negotiate(segment);
     if (this.timestampsEnabled) this.tsRecent = segment.timestamps!.value;
     if (flags & TcpFlag.ack) {
@@ -696,22 +706,29 @@ export class TcpConnection {
     let start = seqMax(this.retransmitNext, this.sendUnacknowledged);
     for (const [s, e] of this.scoreboard) if (seqLe(s, start) && seqLt(start, e)) start = e;
     if (seqGe(start, this.sendMax)) return;
+    // Above SND.UNA, a range counts as lost only with three segments' worth SACKed beyond it (RFC 6675
+    // IsLost); short of that it may still be on its way, and new data goes out instead.
+    if (start !== this.sendUnacknowledged) {
+      let sackedAbove = 0;
+      for (const [s, e] of this.scoreboard) if (seqGt(s, start)) sackedAbove += seqDiff(e, s);
+      if (sackedAbove < 3 * this.effectiveMss) return;
+    }
     if (seqGe(start, dataEnd)) {
       // Only the FIN is left to resend.
       if (this.finSent) {
         this.sendData(dataEnd, 0, true, true);
         this.retransmitNext = seqAdd(dataEnd, 1);
-        this.host.stats.retransmits.increment();
       }
       return;
     }
-    let end = seqAdd(start, this.effectiveMss);
+    let end = seqAdd(start, this.segmentLimit);
     if (seqGt(end, dataEnd)) end = dataEnd;
+    // A retransmission resends; bytes never sent go out through output(), which moves SND.MAX.
+    if (seqGt(end, this.sendMax)) end = this.sendMax;
     for (const [s] of this.scoreboard) if (seqGt(s, start) && seqLt(s, end)) end = s;
     const fin = this.finSent && end === dataEnd;
     this.sendData(start, seqDiff(end, start), fin, true);
     this.retransmitNext = seqAdd(end, fin ? 1 : 0);
-    this.host.stats.retransmits.increment();
   }
 
   private updateScoreboard(blocks: [number, number][], ack: number): void {
@@ -747,9 +764,20 @@ export class TcpConnection {
     return this.state === 'established' || this.state === 'fin-wait-1' || this.state === 'fin-wait-2';
   }
 
-  /** The window we can offer: the receive buffer minus what waits in it. */
+  /**
+   * The window we can offer from RCV.NXT: the receive buffer minus the in-order bytes waiting in it.
+   * Out-of-order bytes lie inside that window already (they are kept only there), so they do not shrink it.
+   */
   private get receiveWindow(): number {
-    return Math.max(0, this.receiveCapacity - this.heldBytes - this.outOfOrderBytes);
+    return Math.max(0, this.receiveCapacity - this.heldBytes);
+  }
+
+  /**
+   * The window as the peer knows it: never less than what we advertised, so the right edge never moves
+   * left (RFC 9293 §3.8.6.2.2), not even by the rounding of a scaled window.
+   */
+  private get offeredWindow(): number {
+    return Math.max(this.receiveWindow, seqDiff(this.advertisedEdge, this.receiveNext));
   }
 
   private processData(segment: IncomingSegment): void {
@@ -761,7 +789,7 @@ export class TcpConnection {
       data = data.subarray(skip);
       sequence = this.receiveNext;
     }
-    const room = this.receiveWindow;
+    const room = Math.max(0, this.offeredWindow - seqDiff(sequence, this.receiveNext));
     if (data.length > room) data = data.subarray(0, room);
     if (!data.length) {
       this.sendAck();
@@ -874,12 +902,23 @@ export class TcpConnection {
   /**
    * Sends what the windows allow from SND.NXT on: data (Nagle permitting), and the FIN with or after the
    * last byte once end() was called. After a timeout SND.NXT went back to SND.UNA, so the same loop
-   * resends what was lost (go-back-N in slow start).
+   * resends what was lost (go-back-N in slow start, skipping what the peer SACKed).
    */
   private output(): void {
     if (this.state === 'closed' || this.state === 'syn-sent' || this.state === 'syn-received' || this.state === 'time-wait') return;
-    const mss = this.effectiveMss;
+    const mss = this.segmentLimit;
     for (;;) {
+      // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
+      let sackedAhead = Infinity;
+      if (this.scoreboard.length && seqLt(this.sendNext, this.sendMax)) {
+        for (const [start, end] of this.scoreboard) {
+          if (seqLe(start, this.sendNext) && seqLt(this.sendNext, end)) this.sendNext = end;
+          else if (seqGt(start, this.sendNext)) {
+            sackedAhead = seqDiff(start, this.sendNext);
+            break;
+          }
+        }
+      }
       const dataEnd = this.sendBuffer.length;
       const nextOffset = seqDiff(this.sendNext, this.sendUnacknowledged);
       if (nextOffset > dataEnd) break; // the FIN is out too
@@ -890,7 +929,7 @@ export class TcpConnection {
         const pipe = nextOffset - (this.sackEnabled ? this.sackedBytes() : 0);
         const byCongestion = this.congestionWindow - pipe;
         const byPeer = this.sendWindow - nextOffset;
-        length = Math.min(unsent, mss, byCongestion, byPeer);
+        length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
         if (length <= 0) {
           if (byPeer <= 0 && nextOffset === 0) this.armPersist(); // a zero window with nothing in flight
           break;
@@ -916,7 +955,8 @@ export class TcpConnection {
   }
 
   /** One segment of [sequence, sequence + length) from the send buffer (plus FIN). */
-  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean): void {
+  /** A `probe` (zero-window) is timed like a retransmission but not counted as one. */
+  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false): void {
     const offset = seqDiff(sequence, this.sendUnacknowledged);
     const bufferEnd = this.sendBuffer.length;
     const count = Math.max(0, Math.min(length, bufferEnd - offset));
@@ -927,6 +967,7 @@ export class TcpConnection {
     if (!retransmission && !this.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.host.clock.now()];
     }
+    if (retransmission && !probe) this.host.stats.retransmits.increment();
     if (retransmission && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined; // Karn
     this.armRetransmit();
   }
@@ -934,8 +975,10 @@ export class TcpConnection {
   private segmentRepr(sequence: number, flags: number): TcpRepr {
     const repr: TcpRepr = {
       sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: this.receiveNext, flags,
-      window: Math.min(0xffff, this.receiveWindow >> this.receiveShift),
+      window: Math.min(0xffff, Math.ceil(this.offeredWindow / 2 ** this.receiveShift)),
     };
+    const edge = seqAdd(this.receiveNext, repr.window * 2 ** this.receiveShift);
+    if (seqGt(edge, this.advertisedEdge)) this.advertisedEdge = edge;
     if (this.timestampsEnabled) repr.timestamps = { value: this.timestampNow(), echo: this.tsRecent };
     const blocks = this.sackBlocks();
     if (blocks.length) repr.sackBlocks = blocks;
@@ -944,7 +987,9 @@ export class TcpConnection {
 
   private sendAck(): void {
     if (this.state === 'closed' || this.state === 'syn-sent') return;
-    this.host.send(this, this.segmentRepr(this.sendNext, TcpFlag.ack), 0);
+    // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
+    // finds an older sequence number outside its window and would drop the ACK unread.
+    this.host.send(this, this.segmentRepr(this.sendMax, TcpFlag.ack), 0);
     this.host.stats.segments_tx.increment();
     this.afterAckSent();
   }
@@ -1011,17 +1056,17 @@ export class TcpConnection {
       this.host.stats.retransmits.increment();
       return;
     }
-    // RFC 5681 §3.1 (and RFC 2018 §8: forget SACK information): slow start again from SND.UNA.
+    // RFC 5681 §3.1: slow start again from SND.UNA. What the peer SACKed is not sent again (as Linux
+    // does); in case the peer reneged on it (RFC 2018 §8), a second timeout in a row forgets it.
     const mss = this.effectiveMss;
     this.slowStartThreshold = Math.max(Math.floor(this.flightSize / 2), 2 * mss);
     this.congestionWindow = mss;
     this.inRecovery = false;
     this.duplicateAcks = 0;
     this.recover = this.sendMax;
-    this.scoreboard = [];
+    if (this.retransmitCount > 1) this.scoreboard = [];
     this.sendNext = this.sendUnacknowledged;
     if (this.sendBuffer.length > 0 || this.finSent) {
-      this.host.stats.retransmits.increment();
       this.output();
     } else if (this.sendWindow === 0) {
       this.armPersist();
@@ -1043,7 +1088,7 @@ export class TcpConnection {
       const offset = seqDiff(this.sendNext, this.sendUnacknowledged);
       if (offset < this.sendBuffer.length) {
         this.host.stats.zero_window_probes.increment();
-        this.sendData(this.sendNext, 1, false, true);
+        this.sendData(this.sendNext, 1, false, true, true);
       } else {
         this.sendAck();
       }
