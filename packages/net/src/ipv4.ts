@@ -123,18 +123,21 @@ export function parseIpv4(packet: Ipv4Packet, options?: { verifyChecksum?: boole
   if (options?.verifyChecksum !== false && !packet.verifyChecksum()) {
     return wireError('checksum', `IPv4 header checksum 0x${packet.checksum.toString(16)} does not verify`);
   }
+  // Straight from the bytes (no getters): this runs for every packet.
+  const b = packet.bytes;
+  const flagsAndOffset = (b[6]! << 8) | b[7]!;
   return wireOk({
-    source: packet.source,
-    destination: packet.destination,
-    protocol: ipProtocolOf(packet.protocol),
-    ttl: packet.ttl,
-    payloadLength: packet.totalLength - packet.headerLength,
-    identification: packet.identification,
-    dontFragment: packet.dontFragment,
-    moreFragments: packet.moreFragments,
-    fragmentOffset: packet.fragmentOffset,
-    dscp: packet.dscp,
-    ecn: packet.ecn,
+    source: ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0,
+    destination: ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0,
+    protocol: ipProtocolOf(b[9]!),
+    ttl: b[8]!,
+    payloadLength: ((b[2]! << 8) | b[3]!) - (b[0]! & 0x0f) * 4,
+    identification: (b[4]! << 8) | b[5]!,
+    dontFragment: (flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0,
+    moreFragments: (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0,
+    fragmentOffset: (flagsAndOffset & OFFSET_MASK) * 8,
+    dscp: b[1]! >> 2,
+    ecn: b[1]! & 3,
   });
 }
 

@@ -124,21 +124,32 @@ function walkOptions(bytes: Uint8Array, visit: (kind: number, at: number, length
       at += 1;
       continue;
     }
-    if (at + 1 >= bytes.length) return `TCP option ${kind} has no length byte`;
+    const problem = optionProblem(bytes, at, kind);
+    if (problem !== undefined) return problem;
     const length = bytes[at + 1]!;
-    if (length < 2) return `TCP option ${kind} has length ${length}`;
-    if (at + length > bytes.length) return `TCP option ${kind} of length ${length} runs past the header`;
-    const expected = kind === OptionKind.mss ? OptionLength.mss
-      : kind === OptionKind.windowScale ? OptionLength.windowScale
-        : kind === OptionKind.sackPermitted ? OptionLength.sackPermitted
-          : kind === OptionKind.timestamps ? OptionLength.timestamps
-            : undefined;
-    if (expected !== undefined && length !== expected) return `TCP option ${kind} has length ${length}, not ${expected}`;
-    if (kind === OptionKind.sack && (length < OptionLength.sackBase + OptionLength.sackBlock || (length - OptionLength.sackBase) % OptionLength.sackBlock !== 0)) {
-      return `TCP SACK option has length ${length}`;
-    }
     visit(kind, at, length);
     at += length;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with the option of `kind` (not EOL or NOP) at `at` in an options area ending at `end`,
+ * or undefined when it is well formed.
+ */
+function optionProblem(bytes: Uint8Array, at: number, kind: number, end = bytes.length): string | undefined {
+  if (at + 1 >= end) return `TCP option ${kind} has no length byte`;
+  const length = bytes[at + 1]!;
+  if (length < 2) return `TCP option ${kind} has length ${length}`;
+  if (at + length > end) return `TCP option ${kind} of length ${length} runs past the header`;
+  const expected = kind === OptionKind.mss ? OptionLength.mss
+    : kind === OptionKind.windowScale ? OptionLength.windowScale
+      : kind === OptionKind.sackPermitted ? OptionLength.sackPermitted
+        : kind === OptionKind.timestamps ? OptionLength.timestamps
+          : undefined;
+  if (expected !== undefined && length !== expected) return `TCP option ${kind} has length ${length}, not ${expected}`;
+  if (kind === OptionKind.sack && (length < OptionLength.sackBase + OptionLength.sackBlock || (length - OptionLength.sackBase) % OptionLength.sackBlock !== 0)) {
+    return `TCP SACK option has length ${length}`;
   }
   return undefined;
 }
@@ -198,29 +209,41 @@ export function parseTcp(
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
     return wireError('checksum', `TCP checksum 0x${packet.checksum.toString(16)} does not verify`);
   }
-  const flags = packet.flags;
+  // Read straight from the bytes (no getters, no callbacks): this runs for every segment, and in the
+  // image's interpreter each call costs microseconds.
+  const b = packet.bytes;
+  const flags = b[13]!;
+  const headerLength = (b[12]! >> 4) * 4;
   const repr: TcpRepr & { payload: Uint8Array } = {
-    sourcePort: packet.sourcePort,
-    destinationPort: packet.destinationPort,
-    sequence: packet.sequence,
-    acknowledgment: packet.acknowledgment,
+    sourcePort: (b[0]! << 8) | b[1]!,
+    destinationPort: (b[2]! << 8) | b[3]!,
+    sequence: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
+    acknowledgment: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
     flags,
-    window: packet.window,
-    payload: packet.payload,
+    window: (b[14]! << 8) | b[15]!,
+    payload: b.subarray(headerLength),
   };
-  if (flags & TcpFlag.urg) repr.urgentPointer = packet.urgentPointer;
-  const bytes = packet.optionBytes;
-  const problem = walkOptions(bytes, (kind, at, length) => {
-    switch (kind) {
-      case OptionKind.mss: repr.mss = readU16(bytes, at + 2); break;
-      case OptionKind.windowScale: repr.windowScale = bytes[at + 2]!; break;
-      case OptionKind.sackPermitted: repr.sackPermitted = true; break;
-      case OptionKind.sack: repr.sackBlocks = sackBlocksAt(bytes, at, length); break;
-      case OptionKind.timestamps: repr.timestamps = { value: readU32(bytes, at + 2), echo: readU32(bytes, at + 6) }; break;
-      default: // EOL, NOP and unknown options
+  if (flags & TcpFlag.urg) repr.urgentPointer = (b[18]! << 8) | b[19]!;
+  const end = headerLength;
+  let at = TCP_HEADER_LENGTH;
+  while (at < end) {
+    const kind = b[at]!;
+    if (kind === OptionKind.end) break;
+    if (kind === OptionKind.nop) {
+      at++;
+      continue;
     }
-  });
-  return problem === undefined ? wireOk(repr) : wireError('malformed', problem);
+    const problem = optionProblem(b, at, kind, end);
+    if (problem !== undefined) return wireError('malformed', problem);
+    const length = b[at + 1]!;
+    if (kind === OptionKind.timestamps) repr.timestamps = { value: readU32(b, at + 2), echo: readU32(b, at + 6) };
+    else if (kind === OptionKind.sack) repr.sackBlocks = sackBlocksAt(b, at, length);
+    else if (kind === OptionKind.mss) repr.mss = (b[at + 2]! << 8) | b[at + 3]!;
+    else if (kind === OptionKind.windowScale) repr.windowScale = b[at + 2]!;
+    else if (kind === OptionKind.sackPermitted) repr.sackPermitted = true;
+    at += length;
+  }
+  return wireOk(repr);
 }
 
 /** Bytes of the options other than SACK blocks, in Linux's layout (each a multiple of 4). */
