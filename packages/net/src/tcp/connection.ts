@@ -163,8 +163,13 @@ export class TcpConnection {
   // Timers.
   private readonly rtt: RttEstimator;
   private retransmitTimer: TimerHandle | undefined;
+  /** When the retransmission timeout is due, and when the timer set for it fires (never later than due). */
+  private retransmitDeadline = 0;
+  private retransmitTimerAt = 0;
   private retransmitCount = 0;
   private delayedAckTimer: TimerHandle | undefined;
+  /** Data arrived that no ACK has covered yet (the delayed-ACK timer sends one). */
+  private delayedAckOwed = false;
   private unackedSegments = 0;
   private persistTimer: TimerHandle | undefined;
   private persistBackoff = 0;
@@ -997,17 +1002,16 @@ export class TcpConnection {
   private afterAckSent(): void {
     this.lastAckSent = this.receiveNext;
     this.unackedSegments = 0;
-    if (this.delayedAckTimer) {
-      this.delayedAckTimer.cancel();
-      this.delayedAckTimer = undefined;
-    }
+    // The delayed-ACK timer stays set (cheaper than cancelling it every other segment); it finds nothing owed.
+    this.delayedAckOwed = false;
   }
 
   private scheduleDelayedAck(): void {
-    if (this.delayedAckTimer) return;
+    this.delayedAckOwed = true;
+    if (this.delayedAckTimer) return; // set earlier: it fires sooner, which only acknowledges sooner
     this.delayedAckTimer = this.host.clock.setTimer(this.delayedAckMs, () => {
       this.delayedAckTimer = undefined;
-      this.sendAck();
+      if (this.delayedAckOwed) this.sendAck();
     });
   }
 
@@ -1028,10 +1032,28 @@ export class TcpConnection {
 
   // ---------------------------------------------------------------- timers
 
+  /**
+   * (Re)starts the retransmission timer. Every ACK restarts it, so only the deadline moves: a timer
+   * already set to fire no later stays, and on firing early it sets itself again for what is left
+   * (a timer set and cancelled per ACK costs more than the ACK's other work in the image).
+   */
   private armRetransmit(restart = false): void {
     if (this.retransmitTimer && !restart) return;
+    const now = this.host.clock.now();
+    this.retransmitDeadline = now + this.rtt.timeoutMs;
+    if (this.retransmitTimer && this.retransmitTimerAt <= this.retransmitDeadline) return;
     this.retransmitTimer?.cancel();
-    this.retransmitTimer = this.host.clock.setTimer(this.rtt.timeoutMs, () => this.onRetransmitTimeout());
+    this.setRetransmitTimer(this.rtt.timeoutMs);
+  }
+
+  private setRetransmitTimer(delayMs: number): void {
+    this.retransmitTimerAt = this.host.clock.now() + delayMs;
+    this.retransmitTimer = this.host.clock.setTimer(delayMs, () => {
+      this.retransmitTimer = undefined;
+      const left = this.retransmitDeadline - this.host.clock.now();
+      if (left > 0) this.setRetransmitTimer(left);
+      else this.onRetransmitTimeout();
+    });
   }
 
   private cancelRetransmit(): void {
