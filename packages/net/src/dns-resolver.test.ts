@@ -436,6 +436,18 @@ describe('DnsResolver retries', () => {
     expect(net.a.udp.stats.sockets.value).toBe(0);
   });
 
+  it("answers 'unreachable' at once when nothing listens on the server's port 53 (ICMP port unreachable)", async () => {
+    const net = setup();
+    // No DNS server on b: b answers each query with a port-unreachable quoting it.
+    const resolver = resolverFor(net, { attempts: 3, timeoutMs: 2000 });
+    const start = net.clock.now();
+    expect(await resolve(net, resolver, 'www.example.test')).toEqual({ ok: false, error: 'unreachable' });
+    expect(net.clock.now() - start).toBeLessThan(100);
+    expect(net.b.icmp.stats.unreachable_tx.value).toBe(3);
+    expect(net.a.icmp.stats.unreachable_rx.value).toBe(3);
+    expect(net.a.udp.stats.sockets.value).toBe(0);
+  });
+
   it("answers 'timeout' after `attempts` queries that all went unanswered", async () => {
     const net = setup();
     const server = dnsServer(net.b, () => undefined);

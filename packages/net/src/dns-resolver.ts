@@ -2,6 +2,7 @@ import { type Ipv4Address, ipv4Address, parseIpv4Address } from './address.js';
 import type { TimerHandle } from './clock.js';
 import { DNS_PORT, DnsPacket, type DnsRecord, type DnsRepr, DnsTypeValue, emitDns, parseDns } from './dns.js';
 import { NetError } from './errors.js';
+import { UnreachableCode } from './icmpv4.js';
 import type { Inet } from './inet.js';
 import type { TcpConnection } from './tcp/connection.js';
 
@@ -19,7 +20,7 @@ export interface DnsResolverOptions {
 }
 
 export type DnsResolveError =
-  | 'not-found' | 'no-data' | 'timeout' | 'server-failure' | 'refused' | 'invalid-name' | 'no-servers' | 'unconfigured'
+  | 'not-found' | 'no-data' | 'timeout' | 'server-failure' | 'refused' | 'unreachable' | 'invalid-name' | 'no-servers' | 'unconfigured'
   | 'cname-loop' | 'invalid-response';
 
 export type DnsResolveResult =
@@ -47,7 +48,7 @@ type Lookup =
 /** How one exchange with one server ended. */
 type Exchange =
   | { kind: 'reply'; reply: DnsRepr }
-  | { kind: 'failed'; reason: 'timeout' | 'invalid-response' | 'server-failure' | 'unconfigured' }
+  | { kind: 'failed'; reason: 'timeout' | 'invalid-response' | 'server-failure' | 'unreachable' | 'unconfigured' }
   | { kind: 'closed' };
 
 type CacheEntry =
@@ -300,6 +301,7 @@ export class DnsResolver {
     let answered = 0;
     let refused = 0;
     let invalid = false;
+    let unreachable = 0;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       const server = servers[attempt % servers.length]!;
       const id = this.inet.random.uint32() & 0xffff;
@@ -312,6 +314,7 @@ export class DnsResolver {
         if (exchange.reason === 'unconfigured') return { ok: false, error: 'unconfigured' };
         if (exchange.reason === 'invalid-response') invalid = true;
         if (exchange.reason === 'server-failure') answered++;
+        if (exchange.reason === 'unreachable') unreachable++;
         continue;
       }
       const code = exchange.reply.responseCode;
@@ -321,6 +324,7 @@ export class DnsResolver {
       if (code === RCODE_REFUSED) refused++;
     }
     if (answered > 0) return { ok: false, error: refused === answered ? 'refused' : 'server-failure' };
+    if (unreachable === this.attempts) return { ok: false, error: 'unreachable' };
     return { ok: false, error: invalid ? 'invalid-response' : 'timeout' };
   }
 
@@ -357,6 +361,12 @@ export class DnsResolver {
           return;
         }
         pending.finish({ kind: 'reply', reply: verdict });
+      });
+      // ICMP -> DNS: nothing listens on the server's port 53; no use waiting out the timeout.
+      socket.onError((error) => {
+        if (error.destination === server && error.port === DNS_PORT && error.code === UnreachableCode.port) {
+          pending.finish({ kind: 'failed', reason: 'unreachable' });
+        }
       });
       timer = this.inet.clock.setTimer(this.timeoutMs, () => pending.finish({ kind: 'failed', reason: sawInvalid ? 'invalid-response' : 'timeout' }));
       const sent = socket.send(server, DNS_PORT, query);

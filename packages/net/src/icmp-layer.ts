@@ -10,6 +10,19 @@ export type PingResult =
   | { ok: false; error: 'timeout' | 'unreachable' | IpSendResultError };
 type IpSendResultError = Extract<IpSendResult, { ok: false }>['error'];
 
+/** What a destination-unreachable message says about a datagram we sent (from the quote it carries). */
+export interface UnreachableReport {
+  /** UnreachableCode: 3 port, 2 protocol, 0/1 network/host, 4 fragmentation needed, … */
+  code: number;
+  protocol: number;
+  /** Our address and the destination of the datagram that did not arrive. */
+  source: Ipv4Address;
+  destination: Ipv4Address;
+  /** For UDP and TCP: the ports from the quoted header. */
+  sourcePort: number;
+  destinationPort: number;
+}
+
 export interface PingOptions {
   /** Default 1000 ms. */
   timeoutMs?: number;
@@ -31,6 +44,7 @@ export class IcmpLayer {
   private readonly identifier: number;
   private sequence = 0;
   private tokens = ERROR_BURST;
+  private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
   private refilledAt: number;
 
   constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, random: RandomSource, scope: StatScope) {
@@ -68,12 +82,22 @@ export class IcmpLayer {
         waiting.resolve({ ok: true, rttMs: this.clock.now() - waiting.sentAt, ttl: datagram.ttl, bytes: message.data.length });
         return;
       }
-      case 'destination-unreachable':
+      case 'destination-unreachable': {
         this.stats.unreachable_rx.increment();
+        const report = quotedReport(message.code, message.original);
+        // Only about datagrams from us: the quote names our address as their source.
+        if (report && report.source === this.ip.address) for (const listener of [...this.unreachableListeners]) listener(report);
         return;
+      }
       default:
         return;
     }
+  }
+
+  /** Called for each destination-unreachable message about a datagram we sent (UDP uses it for port unreachable). */
+  onUnreachable(listener: (report: UnreachableReport) => void): () => void {
+    this.unreachableListeners.add(listener);
+    return () => this.unreachableListeners.delete(listener);
   }
 
   private send(destination: Ipv4Address, message: Icmpv4Message): IpSendResult {
@@ -125,4 +149,20 @@ export class IcmpLayer {
       this.waiting.delete(sequence);
     }
   }
+}
+
+/**
+ * The quoted IPv4 header and first 8 bytes of the datagram an ICMP error is about, read leniently (the
+ * quote is cut short by design); undefined when too little is there to name protocol and ports.
+ */
+function quotedReport(code: number, quote: Uint8Array): UnreachableReport | undefined {
+  if (quote.length < 20 || quote[0]! >> 4 !== 4) return undefined;
+  const headerLength = (quote[0]! & 0x0f) * 4;
+  if (headerLength < 20 || quote.length < headerLength + 4) return undefined;
+  const read32 = (at: number): number => ((quote[at]! << 24) | (quote[at + 1]! << 16) | (quote[at + 2]! << 8) | quote[at + 3]!) >>> 0;
+  return {
+    code, protocol: quote[9]!, source: read32(12), destination: read32(16),
+    sourcePort: (quote[headerLength]! << 8) | quote[headerLength + 1]!,
+    destinationPort: (quote[headerLength + 2]! << 8) | quote[headerLength + 3]!,
+  };
 }

@@ -38,9 +38,9 @@ export type { IpDatagram, IpSendResult, IpSendOptions, Route, PayloadWriter } fr
 export { Reassembler } from './reassembly.js';
 export type { ReassemblyLimits, ReassemblyOutcome } from './reassembly.js';
 export { IcmpLayer } from './icmp-layer.js';
-export type { PingOptions, PingResult } from './icmp-layer.js';
+export type { PingOptions, PingResult, UnreachableReport } from './icmp-layer.js';
 export { UdpLayer, UdpSocket } from './udp-layer.js';
-export type { UdpBindResult, UdpMessage, UdpSendResult } from './udp-layer.js';
+export type { UdpBindResult, UdpMessage, UdpSendResult, UdpSocketError } from './udp-layer.js';
 export { TcpLayer } from './tcp-layer.js';
 export type { ConnectOptions, ConnectStart, ListenOptions, ListenResult, TcpListener } from './tcp-layer.js';
 export { TcpConnection } from './tcp/connection.js';

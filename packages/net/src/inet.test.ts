@@ -110,4 +110,20 @@ describe('Inet over a simulated link', () => {
     expect(statman.has('eth0.tcp.connections_opened')).toBe(false);
     expect(statman.has('eth1.tcp.connections_opened')).toBe(true);
   });
+
+  it('tells a UDP socket when its datagram met a closed port (ICMP port unreachable), and only that socket', async () => {
+    const { clock, alice, bob } = twoStacks();
+    const sender = alice.udp.bind();
+    const bystander = alice.udp.bind();
+    if (!sender.ok || !bystander.ok) throw new Error('bind failed');
+    const errors: unknown[] = [];
+    const bystanderErrors: unknown[] = [];
+    sender.socket.onError((error) => errors.push(error));
+    bystander.socket.onError((error) => bystanderErrors.push(error));
+    expect(sender.socket.send(ipv4Address('10.0.0.2'), 9999, ascii('anyone?'))).toEqual({ ok: true });
+    await run(clock, () => errors.length > 0, 100);
+    expect(errors).toEqual([{ kind: 'unreachable', code: 3, destination: ipv4Address('10.0.0.2'), port: 9999 }]);
+    expect(bystanderErrors).toEqual([]);
+    expect(bob.udp.stats.no_port.value).toBe(1);
+  });
 });

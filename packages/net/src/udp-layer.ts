@@ -15,6 +15,14 @@ export interface UdpMessage {
   data: Uint8Array;
 }
 
+export interface UdpSocketError {
+  kind: 'unreachable';
+  /** UnreachableCode (3: port unreachable). */
+  code: number;
+  destination: Ipv4Address;
+  port: number;
+}
+
 export type UdpSendResult = IpSendResult | { ok: false; error: 'closed' | 'message-too-large' };
 export type UdpBindResult = { ok: true; socket: UdpSocket } | { ok: false; error: 'port-in-use' | 'no-free-port' | 'invalid-port' };
 
@@ -24,6 +32,7 @@ const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 /** A bound UDP port. */
 export class UdpSocket {
   private listener: ((message: UdpMessage) => void) | undefined;
+  private errorListener: ((error: UdpSocketError) => void) | undefined;
   private open = true;
 
   constructor(private readonly layer: UdpLayer, readonly port: number) {}
@@ -31,6 +40,19 @@ export class UdpSocket {
   /** Receives datagrams sent to this port. */
   onMessage(listener: (message: UdpMessage) => void): void {
     this.listener = listener;
+  }
+
+  /**
+   * Hears of datagrams from this port that did not arrive: an ICMP destination-unreachable (port
+   * unreachable: nothing listens there) came back quoting one. Advisory, and spoofable like any ICMP.
+   */
+  onError(listener: (error: UdpSocketError) => void): void {
+    this.errorListener = listener;
+  }
+
+  /** @internal */
+  deliverError(error: UdpSocketError): void {
+    this.errorListener?.(error);
   }
 
   /** @internal */
@@ -65,6 +87,13 @@ export class UdpLayer {
     this.stats = layerStats(scope, 'udp');
     // IP4 -> UDP
     ip.on(IpProtocolValue.udp, (datagram) => this.receive(datagram));
+    // ICMP -> UDP: errors about datagrams our sockets sent
+    icmp.onUnreachable((report) => {
+      if (report.protocol !== IpProtocolValue.udp) return;
+      this.sockets.get(report.sourcePort)?.deliverError({
+        kind: 'unreachable', code: report.code, destination: report.destination, port: report.destinationPort,
+      });
+    });
   }
 
   /** Binds `port`, or a random free ephemeral port with 0. */
