@@ -1,5 +1,5 @@
 import { IPV4_ANY, type Ipv4Address, MAC_BROADCAST, type MacAddress } from './address.js';
-import { ARP_LENGTH, ArpPacket, emitArp, parseArp } from './arp.js';
+import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from './arp.js';
 import type { NetClock, TimerHandle } from './clock.js';
 import { EtherTypeValue } from './ethernet.js';
 import type { LinkLayer } from './link-layer.js';
@@ -34,6 +34,8 @@ export class ArpLayer {
   private readonly cache = new Map<Ipv4Address, { mac: MacAddress; expires: number }>();
   private readonly pending = new Map<Ipv4Address, Pending>();
   private queued = 0;
+  /** Address probes in progress, shown every ARP packet. */
+  private readonly watchers = new Set<(arp: ArpRepr) => void>();
   private readonly lifetime: number;
   private readonly maxEntries: number;
   private readonly maxPerAddress: number;
@@ -103,16 +105,48 @@ export class ArpLayer {
     pending.timer = this.clock.setTimer(this.retryMs, () => this.request(target, pending));
   }
 
-  /** An ARP request (1) or reply (2) from us. */
-  private transmit(operation: 1 | 2, targetProtocol: Ipv4Address, targetHardware: MacAddress): void {
+  /** An ARP request (1) or reply (2) from us (from `senderProtocol`: 0.0.0.0 for a probe). */
+  private transmit(operation: 1 | 2, targetProtocol: Ipv4Address, targetHardware: MacAddress, senderProtocol = this.address): void {
     const frame = this.link.allocate(ARP_LENGTH);
     emitArp({
       operation: operation === 1 ? { kind: 'request' } : { kind: 'reply' },
-      senderHardware: this.link.mac, senderProtocol: this.address, targetHardware, targetProtocol,
+      senderHardware: this.link.mac, senderProtocol, targetHardware, targetProtocol,
     }, frame.subarray(14));
     this.link.send(frame, operation === 1 ? MAC_BROADCAST : targetHardware, EtherTypeValue.arp);
     if (operation === 1) this.stats.requests_tx.increment();
     else this.stats.replies_tx.increment();
+  }
+
+  /**
+   * Address conflict detection (RFC 5227): sends `probes` ARP probes for `address` (sender address
+   * 0.0.0.0), `intervalMs` apart, and resolves true when another host shows it holds the address (any
+   * ARP packet with it as sender) or probes for it at the same time; false after the last interval.
+   */
+  probe(address: Ipv4Address, options: { probes?: number; intervalMs?: number } = {}): Promise<boolean> {
+    const probes = Math.max(1, options.probes ?? 3);
+    const intervalMs = options.intervalMs ?? 1000;
+    return new Promise((resolve) => {
+      let sent = 0;
+      let timer: TimerHandle | undefined;
+      const finish = (conflict: boolean): void => {
+        this.watchers.delete(watch);
+        timer?.cancel();
+        resolve(conflict);
+      };
+      const watch = (arp: ArpRepr): void => {
+        if (arp.senderHardware === this.link.mac) return;
+        if (arp.senderProtocol === address ||
+          (arp.operation.kind === 'request' && arp.senderProtocol === IPV4_ANY && arp.targetProtocol === address)) finish(true);
+      };
+      const next = (): void => {
+        if (sent === probes) return finish(false);
+        sent++;
+        this.transmit(1, address, 0, IPV4_ANY);
+        timer = this.clock.setTimer(intervalMs, next);
+      };
+      this.watchers.add(watch);
+      next();
+    });
   }
 
   /** Announces our address (a gratuitous ARP request: sender and target are both us). */
@@ -146,6 +180,7 @@ export class ArpLayer {
       return;
     }
     const arp = parseArp(checked.value);
+    for (const watch of [...this.watchers]) watch(arp);
     const forUs = this.address !== IPV4_ANY && arp.targetProtocol === this.address;
     // RFC 826: refresh what we know; learn the sender when the packet is for us.
     if (forUs || this.cache.has(arp.senderProtocol) || this.pending.has(arp.senderProtocol)) {

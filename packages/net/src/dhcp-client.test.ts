@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IPV4_ANY, IPV4_BROADCAST, type Ipv4Address, formatIpv4Address, ipv4Address } from './address.js';
 import type { VirtualClock } from './clock.js';
-import { DhcpClient, type DhcpLease } from './dhcp-client.js';
+import { DhcpClient, type DhcpClientOptions, type DhcpLease } from './dhcp-client.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, parseDhcp } from './dhcp.js';
 import type { Inet } from './inet.js';
 import { createTestNetwork } from './test/index.js';
@@ -74,11 +74,11 @@ async function run(clock: VirtualClock, done: () => boolean, limitMs: number): P
   }
 }
 
-function setup(options: ServerOptions = {}, seed = 1) {
+function setup(options: ServerOptions = {}, seed = 1, clientOptions: DhcpClientOptions = {}) {
   const network = createTestNetwork({ seed });
   network.a.unconfigure();
   const server = dhcpServer(network.b, network.clock, options);
-  const client = new DhcpClient(network.a, { hostname: 'uos-test' });
+  const client = new DhcpClient(network.a, { hostname: 'uos-test', ...clientOptions });
   return { ...network, server, client };
 }
 
@@ -301,5 +301,39 @@ describe('DhcpClient', () => {
     const squatter = a.udp.bind(DHCP_CLIENT_PORT);
     expect(squatter.ok).toBe(true);
     expect(await client.start()).toEqual({ ok: false, error: 'port-in-use' });
+  });
+
+  it('probes a new address by ARP before using it, when asked (RFC 5227)', async () => {
+    const { clock, a, b, server, client } = setup({}, 1, { probeAddress: { probes: 2, intervalMs: 500 } });
+    const probesBefore = b.arp.stats.requests_rx.value;
+    void client.start();
+    await run(clock, () => client.state === 'probing', 10_000);
+    const ackAt = clock.now();
+    expect(a.configured).toBe(false);
+    await run(clock, () => client.state === 'bound', 10_000);
+    expect(clock.now() - ackAt).toBeGreaterThanOrEqual(990);
+    expect(b.arp.stats.requests_rx.value - probesBefore).toBeGreaterThanOrEqual(2);
+    expect(formatIpv4Address(a.address)).toBe('10.0.0.50');
+    expect(server.kinds()).toEqual(['discover', 'request']);
+    expect(client.declined).toEqual([]);
+  });
+
+  it('declines an address another host answers for, and starts over 10 s later', async () => {
+    // The server offers its own address: its ARP layer answers the probe.
+    const { clock, a, server, client } = setup({ offered: '10.0.0.2' }, 1, { probeAddress: { probes: 3, intervalMs: 1000 } });
+    void client.start();
+    await run(clock, () => server.kinds().includes('decline'), 20_000);
+    const decline = server.received.find((r) => r.repr.messageType.kind === 'decline')!;
+    expect(decline.repr.requestedAddress).toBe(ipv4Address('10.0.0.2'));
+    expect(decline.repr.serverIdentifier).toBe(ipv4Address('10.0.0.2'));
+    expect(decline.destination).toBe(IPV4_BROADCAST);
+    expect(client.declined).toEqual([ipv4Address('10.0.0.2')]);
+    expect(client.state).toBe('init');
+    expect(a.configured).toBe(false);
+    const declinedAt = decline.at;
+    await run(clock, () => server.received.filter((r) => r.repr.messageType.kind === 'discover').length === 2, 20_000);
+    const rediscover = server.received.filter((r) => r.repr.messageType.kind === 'discover')[1]!;
+    expect(rediscover.at - declinedAt).toBeGreaterThanOrEqual(10_000);
+    client.stop();
   });
 });

@@ -13,6 +13,13 @@ export interface DhcpClientOptions {
   initialRetransmitMs?: number;
   /** `start()` answers 'timeout' when no lease came within this long (default 30 s); the client keeps trying. */
   timeoutMs?: number;
+  /**
+   * Before using a new address, ask by ARP whether another host holds it (RFC 5227 probes; on a conflict
+   * the client declines the address and starts over after 10 s). Off by default: the three probes a
+   * second apart that RFC 5227 asks for would triple a unikernel's boot time. `true` means those
+   * defaults; or give the count and interval.
+   */
+  probeAddress?: boolean | { probes?: number; intervalMs?: number };
 }
 
 export interface DhcpLease {
@@ -30,7 +37,7 @@ export interface DhcpLease {
   grantedAt: number;
 }
 
-export type DhcpState = 'init' | 'selecting' | 'requesting' | 'bound' | 'renewing' | 'rebinding' | 'stopped';
+export type DhcpState = 'init' | 'selecting' | 'requesting' | 'probing' | 'bound' | 'renewing' | 'rebinding' | 'stopped';
 export type DhcpStartResult = { ok: true; lease: DhcpLease } | { ok: false; error: 'timeout' | 'port-in-use' | 'stopped' };
 
 const PARAMETERS = [1, 3, 6, 15, 51, 54, 58, 59];
@@ -40,6 +47,8 @@ const MINIMUM_RENEW_RETRY_MS = 60_000;
 const MAXIMUM_RETRANSMIT_MS = 64_000;
 /** After a NAK, the pause before discovery starts over. */
 const NAK_PAUSE_MS = 2_000;
+/** After declining an address in use, the wait before discovery starts over (RFC 2131 §3.1, step 5). */
+const DECLINE_PAUSE_MS = 10_000;
 
 /** The prefix length of a contiguous netmask, or undefined. */
 function prefixOf(mask: Ipv4Address): number | undefined {
@@ -70,6 +79,8 @@ export class DhcpClient {
   private retransmitTimer: TimerHandle | undefined;
   private leaseTimers: TimerHandle[] = [];
   private offer: DhcpRepr | undefined;
+  /** Addresses declined because another host held them (RFC 5227), the last 16, most recent last. */
+  readonly declined: Ipv4Address[] = [];
   private readonly leaseListeners = new Set<(lease: DhcpLease) => void>();
   private readonly lostListeners = new Set<() => void>();
   private readonly mac: number;
@@ -157,14 +168,14 @@ export class DhcpClient {
 
   // ---------------------------------------------------------------- messages
 
-  private base(kind: 'discover' | 'request' | 'release', clientAddress: Ipv4Address = IPV4_ANY): DhcpRepr {
+  private base(kind: 'discover' | 'request' | 'release' | 'decline', clientAddress: Ipv4Address = IPV4_ANY): DhcpRepr {
     const seconds = Math.min(0xffff, Math.floor((this.inet.clock.now() - this.startedAt) / 1000));
     const repr: DhcpRepr = {
       operation: 'request', transactionId: this.transactionId, seconds, broadcast: clientAddress === IPV4_ANY,
       clientAddress, yourAddress: IPV4_ANY, serverAddress: IPV4_ANY, relayAddress: IPV4_ANY, clientHardware: this.mac,
       messageType: { kind }, clientIdentifier: Uint8Array.of(1, ...this.inet.device.mac),
     };
-    if (kind !== 'release') {
+    if (kind === 'discover' || kind === 'request') {
       repr.parameterRequestList = PARAMETERS;
       repr.maxMessageSize = 576;
       if (this.options.hostname) repr.hostname = this.options.hostname;
@@ -234,7 +245,8 @@ export class DhcpClient {
     } else if (kind === 'ack' && (this.state === 'requesting' || this.state === 'renewing' || this.state === 'rebinding')) {
       if (reply.yourAddress === IPV4_ANY) return;
       if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier) return;
-      this.bind(reply);
+      if (this.state === 'requesting' && this.options.probeAddress) this.probe(reply);
+      else this.bind(reply);
     } else if (kind === 'nak' && (this.state === 'requesting' || this.state === 'renewing' || this.state === 'rebinding')) {
       if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier) return;
       this.lose();
@@ -246,6 +258,29 @@ export class DhcpClient {
   }
 
   // ---------------------------------------------------------------- the lease
+
+  /** RFC 5227: the new address is used only when no other host answers for it. */
+  private probe(ack: DhcpRepr): void {
+    this.cancelRetransmit();
+    this.state = 'probing';
+    const transaction = this.transactionId;
+    const settings = typeof this.options.probeAddress === 'object' ? this.options.probeAddress : {};
+    void this.inet.arp.probe(ack.yourAddress, settings).then((conflict) => {
+      if (this.state !== 'probing' || this.transactionId !== transaction) return; // stopped meanwhile
+      if (!conflict) {
+        this.bind(ack);
+        return;
+      }
+      const server = ack.serverIdentifier ?? this.offer?.serverIdentifier;
+      if (server !== undefined) {
+        this.send(IPV4_BROADCAST, { ...this.base('decline'), requestedAddress: ack.yourAddress, serverIdentifier: server });
+      }
+      this.declined.push(ack.yourAddress);
+      if (this.declined.length > 16) this.declined.shift();
+      this.state = 'init';
+      this.retransmitTimer = this.inet.clock.setTimer(DECLINE_PAUSE_MS, () => this.discover());
+    });
+  }
 
   private bind(ack: DhcpRepr): void {
     this.cancelRetransmit();
