@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAC_BROADCAST, ipv4Address, parseMac } from './address.js';
 import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from './arp.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.0.1/24 (b2:cf:a0:8e:52:1e) and
@@ -9,15 +10,6 @@ import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from './arp.js
  * with an empty neighbour cache, printed with `tcpdump -r -xx`. Whole Ethernet frames; veth does not pad
  * to 60 bytes.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** ARP, Request who-has 10.9.0.2 tell 10.9.0.1, length 28 */
 const REQUEST_FRAME = hex(`

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address, parseMac } from './address.js';
 import { DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, isKnownDhcpOption, parseDhcp } from './dhcp.js';
 import { NetError } from './errors.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, checksum
@@ -13,15 +14,6 @@ import { NetError } from './errors.js';
  * its DISCOVER once (secs 0, then 3); these are the first DISCOVER and the exchange that followed the
  * second one.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** DHCPDISCOVER from udhcpc (hostname uos-test): 0.0.0.0.68 > 255.255.255.255.67: BOOTP/DHCP, Request from 32:f7:43:36:20:b9, length 300 */
 const DISCOVER_FRAME = hex(`

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { DnsPacket, type DnsRecord, type DnsRecordData, type DnsRepr, DnsTypeValue, dnsLength, emitDns, parseDns } from './dns.js';
 import { NetError } from './errors.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, checksum
@@ -15,15 +16,6 @@ import { NetError } from './errors.js';
  * of example.test; `tcpdump -i <veth> -w` on the server side, printed with `tcpdump -r -xx`. Whole
  * Ethernet frames.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** 10.9.1.2.42665 > 10.9.1.1.53: 30188+ [1au] A? alias.example.test. (59) */
 const QUERY_EDNS_FRAME = hex(`

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Icmpv4Message, Icmpv4Packet, Icmpv4Type, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from './icmpv4.js';
 import { Ipv4Packet } from './ipv4.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair (MTU 1500, transmit checksum offload off),
@@ -11,15 +12,6 @@ import { Ipv4Packet } from './ipv4.js';
  * needed, 10.9.0.2 forwarded (ip_forward=1) to 10.9.1.0/24 over a route with `mtu lock 1000`, and
  * 10.9.0.1 ran `ping -c 1 -t 1 -s 8 10.9.1.5` and `ping -c 1 -M do -s 1200 10.9.1.5`.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** IP 10.9.0.1 > 10.9.0.2: ICMP echo request, id 17907, seq 1, length 48 */
 const ECHO_REQUEST_FRAME = hex(`

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { Icmpv4Packet, parseIcmpv4 } from './icmpv4.js';
 import { IPV4_HEADER_LENGTH, type IpProtocol, Ipv4Packet, type Ipv4Repr, emitIpv4, ipProtocolOf, ipProtocolValue, parseIpv4 } from './ipv4.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair (MTU 1500, transmit checksum offload
@@ -11,15 +12,6 @@ import { IPV4_HEADER_LENGTH, type IpProtocol, Ipv4Packet, type Ipv4Repr, emitIpv
  * "hi\n" over UDP to port 5353 and a datagram to the closed port 9 (python3 socket); printed with
  * `tcpdump -r -xx`. Whole Ethernet frames; veth does not pad to 60 bytes.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** IP 10.9.0.1 > 10.9.0.2: ICMP echo request, id 17907, seq 1, length 48 (id 45047, DF) */
 const ECHO_REQUEST_FRAME = hex(`

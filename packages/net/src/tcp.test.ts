@@ -5,6 +5,7 @@ import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import {
   TCP_HEADER_LENGTH, TcpFlag, type TcpOption, TcpPacket, type TcpRepr, emitTcp, parseTcp, parseTcpOptions, tcpHeaderLength,
 } from './tcp.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux 6.18 network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, with
@@ -18,15 +19,6 @@ import {
  * turned off one by one. tcpdump prints sequence numbers relative to the SYN unless -S; the bytes hold
  * the absolute ones.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** IP 10.9.1.2.43200 > 10.9.1.1.7777: Flags [S], seq 2429361085, win 64240, options [mss 1460,sackOK,TS val 4279749553 ecr 0,nop,wscale 10], length 0 */
 const SYN_FRAME = hex(`

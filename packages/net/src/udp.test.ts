@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { UDP_HEADER_LENGTH, UdpPacket, type UdpRepr, emitUdp, parseUdp } from './udp.js';
+import { bytesFromTcpdump as hex } from './test/tcpdump.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.0.1/24 and 10.9.0.2/24, with
@@ -10,15 +11,6 @@ import { UDP_HEADER_LENGTH, UdpPacket, type UdpRepr, emitUdp, parseUdp } from '.
  * socket there sent "hi\n" to a listener on 10.9.0.2:5353 and "hello closed port\n" to 10.9.0.2:9,
  * printed with `tcpdump -r -xx`. Whole Ethernet frames.
  */
-
-/** Bytes of a `tcpdump -xx` dump: the offsets and white space are skipped. */
-function hex(dump: string): Uint8Array {
-  const digits = dump.replace(/0x[0-9a-f]+:/g, '').replace(/\s+/g, '');
-  if (!/^([0-9a-f]{2})*$/.test(digits)) throw new Error('not a tcpdump -xx dump');
-  const bytes = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
-}
 
 /** IP 10.9.0.1.43182 > 10.9.0.2.5353: UDP, length 3 ("hi\n") */
 const HI_FRAME = hex(`

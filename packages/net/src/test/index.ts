@@ -10,6 +10,7 @@
  *   reorder, corrupt, delay with jitter, a rate limit with a bounded queue and a size limit, with counts of
  *   each in `stats`. Wrap both ends for faults both ways.
  * - `PcapWriter` records frames into an in-memory pcap file; `tap` records a device's traffic.
+ * - `bytesFromTcpdump` turns a pasted `tcpdump -xx` capture into bytes, for tests with real packets.
  *
  * A netsim test:
  *
@@ -46,3 +47,4 @@ export { tcpFrame, udpFrame } from './frames.js';
 export type { FrameAddresses } from './frames.js';
 export { collect, createTestNetwork, firstDifference, forgeSegment, patternBytes, runUntil, sendAll } from './netsim.js';
 export type { Collected, TestNetwork, TestNetworkOptions } from './netsim.js';
+export { bytesFromTcpdump } from './tcpdump.js';
