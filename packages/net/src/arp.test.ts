@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAC_BROADCAST, ipv4Address, parseMac } from './address.js';
 import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from './arp.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.0.1/24 (b2:cf:a0:8e:52:1e) and
@@ -36,12 +36,8 @@ const B_IP = ipv4Address('10.9.0.2');
 const REQUEST_REPR: ArpRepr = { operation: { kind: 'request' }, senderHardware: A_MAC, senderProtocol: A_IP, targetHardware: 0, targetProtocol: B_IP };
 const REPLY_REPR: ArpRepr = { operation: { kind: 'reply' }, senderHardware: B_MAC, senderProtocol: B_IP, targetHardware: A_MAC, targetProtocol: A_IP };
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): ArpPacket {
-  const result = ArpPacket.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(ArpPacket.checked(bytes));
 }
 
 describe('ARP', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address, parseMac } from './address.js';
 import { DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, isKnownDhcpOption, parseDhcp } from './dhcp.js';
 import { NetError } from './errors.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, checksum
@@ -159,18 +159,12 @@ const CAPTURED: [string, Uint8Array, DhcpRepr, number[]][] = [
   ['ACK', ACK, ACK_REPR, [28]],
 ];
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): DhcpPacket {
-  const result = DhcpPacket.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(DhcpPacket.checked(bytes));
 }
 
 function reprOf(bytes: Uint8Array): DhcpRepr {
-  const result = parseDhcp(packetOf(bytes));
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(parseDhcp(packetOf(bytes)));
 }
 
 /** A copy of a captured message with its options replaced (the length kept, at least). */

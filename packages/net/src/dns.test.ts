@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { DnsPacket, type DnsRecord, type DnsRecordData, type DnsRepr, DnsTypeValue, dnsLength, emitDns, parseDns } from './dns.js';
 import { NetError } from './errors.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, checksum
@@ -147,18 +147,12 @@ const CAPTURED: [string, Uint8Array, DnsRepr][] = [
   }],
 ];
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): DnsPacket {
-  const result = DnsPacket.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(DnsPacket.checked(bytes));
 }
 
 function reprOf(bytes: Uint8Array): DnsRepr {
-  const result = parseDns(packetOf(bytes));
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(parseDns(packetOf(bytes)));
 }
 
 function emitted(repr: DnsRepr): Uint8Array {

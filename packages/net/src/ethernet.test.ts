@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAC_BROADCAST, formatMac, parseMac } from './address.js';
 import { EthernetPacket, emitEthernet, ethernetHeaderLength, parseEthernet } from './ethernet.js';
+import { poisoned } from './test/wire-testing.js';
 
 /**
  * An ARP request (who-has 10.9.0.2 tell 10.9.0.1) from b2:cf:a0:8e:52:1e, captured with tcpdump on a veth
@@ -14,8 +15,6 @@ const ARP_REQUEST = Uint8Array.from([
 
 /** The same request carried in VLAN 42 with priority 5. */
 const TAGGED = Uint8Array.from([...ARP_REQUEST.subarray(0, 12), 0x81, 0x00, 0xa0, 0x2a, 0x08, 0x06, ...ARP_REQUEST.subarray(14)]);
-
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
 
 describe('Ethernet II', () => {
   it('deconstructs a captured frame', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Icmpv4Message, Icmpv4Packet, Icmpv4Type, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from './icmpv4.js';
 import { Ipv4Packet } from './ipv4.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair (MTU 1500, transmit checksum offload off),
@@ -132,18 +132,12 @@ const PORT_UNREACHABLE_MESSAGE: Icmpv4Message = { kind: 'destination-unreachable
 const TIME_EXCEEDED_MESSAGE: Icmpv4Message = { kind: 'time-exceeded', code: 0, original: TTL_PROBE_FRAME.subarray(14) };
 const FRAGMENTATION_NEEDED_MESSAGE: Icmpv4Message = { kind: 'destination-unreachable', code: UnreachableCode.fragmentationNeeded, nextHopMtu: 1000, original: FRAGMENTATION_NEEDED.subarray(8) };
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): Icmpv4Packet {
-  const result = Icmpv4Packet.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(Icmpv4Packet.checked(bytes));
 }
 
 function messageOf(bytes: Uint8Array): Icmpv4Message {
-  const result = parseIcmpv4(packetOf(bytes));
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(parseIcmpv4(packetOf(bytes)));
 }
 
 /** Rewrites the checksum after a deliberate change. */

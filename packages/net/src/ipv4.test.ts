@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { Icmpv4Packet, parseIcmpv4 } from './icmpv4.js';
 import { IPV4_HEADER_LENGTH, type IpProtocol, Ipv4Packet, type Ipv4Repr, emitIpv4, ipProtocolOf, ipProtocolValue, parseIpv4 } from './ipv4.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair (MTU 1500, transmit checksum offload
@@ -275,18 +275,12 @@ const FRAGMENT_REPRS: Ipv4Repr[] = [
   { source: A, destination: B, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 48, identification: 45264, dontFragment: false, moreFragments: false, fragmentOffset: 2960, dscp: 0, ecn: 0 },
 ];
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): Ipv4Packet {
-  const result = Ipv4Packet.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(Ipv4Packet.checked(bytes));
 }
 
 function reprOf(bytes: Uint8Array): Ipv4Repr {
-  const result = parseIpv4(packetOf(bytes));
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(parseIpv4(packetOf(bytes)));
 }
 
 /** Rewrites the header checksum after a deliberate change. */

@@ -5,7 +5,7 @@ import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import {
   TCP_HEADER_LENGTH, TcpFlag, type TcpOption, TcpPacket, type TcpRepr, emitTcp, parseTcp, parseTcpOptions, tcpHeaderLength,
 } from './tcp.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux 6.18 network namespaces joined by a veth pair, 10.9.1.1/24 and 10.9.1.2/24, with
@@ -180,12 +180,8 @@ const CAPTURED: [string, Uint8Array, number, number, TcpRepr & { payload: Uint8A
   }],
 ];
 
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): TcpPacket {
-  const result = TcpPacket.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(TcpPacket.checked(bytes));
 }
 
 /** A segment with the ACK's fixed header and these option bytes (a multiple of 4); its checksum is not fixed. */
@@ -198,9 +194,7 @@ function withOptions(options: number[]): TcpPacket {
 }
 
 function optionsOf(packet: TcpPacket): TcpOption[] {
-  const result = parseTcpOptions(packet.optionBytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(parseTcpOptions(packet.optionBytes));
 }
 
 /** Emits the repr with the payload into a poisoned buffer with 4 spare bytes; returns the buffer and the length written. */

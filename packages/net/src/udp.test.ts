@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { UDP_HEADER_LENGTH, UdpPacket, type UdpRepr, emitUdp, parseUdp } from './udp.js';
-import { bytesFromTcpdump as hex } from './test/tcpdump.js';
+import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
  * Captures: two Linux network namespaces joined by a veth pair, 10.9.0.1/24 and 10.9.0.2/24, with
@@ -35,12 +35,8 @@ const A = ipv4Address('10.9.0.1');
 const B = ipv4Address('10.9.0.2');
 
 const text = (bytes: Uint8Array) => String.fromCharCode(...bytes);
-const poisoned = (n: number) => new Uint8Array(n).fill(0xa5);
-
 function packetOf(bytes: Uint8Array): UdpPacket {
-  const result = UdpPacket.checked(bytes);
-  if (!result.ok) throw new Error(`unexpected ${result.error.kind}: ${result.error.detail}`);
-  return result.value;
+  return unwrap(UdpPacket.checked(bytes));
 }
 
 describe('UDP', () => {

@@ -10,7 +10,8 @@
  *   reorder, corrupt, delay with jitter, a rate limit with a bounded queue and a size limit, with counts of
  *   each in `stats`. Wrap both ends for faults both ways.
  * - `PcapWriter` records frames into an in-memory pcap file; `tap` records a device's traffic.
- * - `bytesFromTcpdump` turns a pasted `tcpdump -xx` capture into bytes, for tests with real packets.
+ * - `bytesFromTcpdump` turns a pasted `tcpdump -xx` capture into bytes, for tests with real packets;
+ *   `poisoned` and `unwrap` for emit and parse tests.
  *
  * A netsim test:
  *
@@ -47,4 +48,4 @@ export { tcpFrame, udpFrame } from './frames.js';
 export type { FrameAddresses } from './frames.js';
 export { collect, createTestNetwork, firstDifference, forgeSegment, patternBytes, runUntil, sendAll } from './netsim.js';
 export type { Collected, TestNetwork, TestNetworkOptions } from './netsim.js';
-export { bytesFromTcpdump } from './tcpdump.js';
+export { bytesFromTcpdump, poisoned, unwrap } from './wire-testing.js';
