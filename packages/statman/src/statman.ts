@@ -134,16 +134,16 @@ function notGauge(handle: StatHandle): StatmanError {
   );
 }
 
-/** A u32 stat: one word of a shared Uint32Array. */
-class U32Stat implements StatHandle {
-  readonly type = 'u32' as const;
+/** A u32 or f64 stat: one element of a shared Uint32Array or Float64Array (a u32 wraps modulo 2^32). */
+class ElementStat implements StatHandle {
   private readonly gauge: boolean;
 
   constructor(
+    readonly type: 'u32' | 'f64',
     readonly name: string,
     readonly kind: StatKind,
     readonly persistent: boolean,
-    readonly array: Uint32Array,
+    readonly array: Uint32Array | Float64Array,
     readonly index: number,
   ) {
     this.gauge = kind === 'gauge';
@@ -237,44 +237,7 @@ class U64Stat implements StatHandle {
   }
 }
 
-/** An f64 stat: one element of a shared Float64Array. */
-class F64Stat implements StatHandle {
-  readonly type = 'f64' as const;
-  private readonly gauge: boolean;
-
-  constructor(
-    readonly name: string,
-    readonly kind: StatKind,
-    readonly persistent: boolean,
-    readonly array: Float64Array,
-    readonly index: number,
-  ) {
-    this.gauge = kind === 'gauge';
-  }
-
-  get value(): number {
-    return this.array[this.index]!;
-  }
-
-  set value(value: number) {
-    this.array[this.index] = value;
-  }
-
-  increment(by = 1): void {
-    this.array[this.index] = this.array[this.index]! + by;
-  }
-
-  decrement(by = 1): void {
-    if (!this.gauge) throw notGauge(this);
-    this.array[this.index] = this.array[this.index]! - by;
-  }
-
-  reset(): void {
-    this.array[this.index] = 0;
-  }
-}
-
-type Stat = U32Stat | U64Stat | F64Stat;
+type Stat = ElementStat | U64Stat;
 
 /**
  * A registry of typed statistics. Capacity is fixed at construction and the backing typed arrays are
@@ -449,9 +412,9 @@ export class Statman {
     // A stale handle of the slot's previous stat may have written since it was freed.
     this.clearSlot(type, slot);
     let stat: Stat;
-    if (type === 'u32') stat = new U32Stat(name, kind, persistent, this.u32Values, slot);
+    if (type === 'u32') stat = new ElementStat('u32', name, kind, persistent, this.u32Values, slot);
     else if (type === 'u64') stat = new U64Stat(name, kind, persistent, this.u64Words, slot * 2);
-    else stat = new F64Stat(name, kind, persistent, this.f64Values, slot);
+    else stat = new ElementStat('f64', name, kind, persistent, this.f64Values, slot);
     this.byName.set(name, stat);
     return stat;
   }
