@@ -58,6 +58,7 @@ type CacheEntry =
 /** An exchange in progress, so close() can end it. */
 interface Pending {
   finish(outcome: Exchange): void;
+  readonly done: boolean;
 }
 
 const CLASS_IN = 1;
@@ -328,6 +329,28 @@ export class DnsResolver {
     return { ok: false, error: invalid ? 'invalid-response' : 'timeout' };
   }
 
+  /**
+   * An exchange in progress, ended once: by its answer, a failure, the per-attempt timeout (with what
+   * `timedOut` says) or close(). Ending it cancels the timer and runs `release` before resolving.
+   */
+  private begin(resolve: (outcome: Exchange) => void, release: (outcome: Exchange) => void, timedOut: () => Exchange): Pending {
+    let done = false;
+    const pending: Pending = {
+      get done() { return done; },
+      finish: (outcome) => {
+        if (done) return;
+        done = true;
+        timer.cancel();
+        this.pending.delete(pending);
+        release(outcome);
+        resolve(outcome);
+      },
+    };
+    const timer = this.inet.clock.setTimer(this.timeoutMs, () => pending.finish(timedOut()));
+    this.pending.add(pending);
+    return pending;
+  }
+
   /** One query over UDP from a fresh ephemeral port; spoofed or stray datagrams are dropped while it waits. */
   private exchangeUdp(server: Ipv4Address, name: string, id: number, query: Uint8Array): Promise<Exchange> {
     return new Promise((resolve) => {
@@ -337,20 +360,8 @@ export class DnsResolver {
         return;
       }
       const socket = bound.socket;
-      let done = false;
       let sawInvalid = false;
-      let timer: TimerHandle | undefined;
-      const pending: Pending = {
-        finish: (outcome) => {
-          if (done) return;
-          done = true;
-          timer?.cancel();
-          socket.close();
-          this.pending.delete(pending);
-          resolve(outcome);
-        },
-      };
-      this.pending.add(pending);
+      const pending = this.begin(resolve, () => socket.close(), () => ({ kind: 'failed', reason: sawInvalid ? 'invalid-response' : 'timeout' }));
       // UDP -> DNS
       socket.onMessage((message) => {
         if (message.source !== server || message.sourcePort !== DNS_PORT) return;
@@ -368,7 +379,6 @@ export class DnsResolver {
           pending.finish({ kind: 'failed', reason: 'unreachable' });
         }
       });
-      timer = this.inet.clock.setTimer(this.timeoutMs, () => pending.finish({ kind: 'failed', reason: sawInvalid ? 'invalid-response' : 'timeout' }));
       const sent = socket.send(server, DNS_PORT, query);
       if (!sent.ok) pending.finish({ kind: 'failed', reason: sent.error === 'unconfigured' ? 'unconfigured' : 'timeout' });
     });
@@ -385,23 +395,11 @@ export class DnsResolver {
       const connection: TcpConnection = start.connection;
       const chunks: Uint8Array[] = [];
       let received = 0;
-      let done = false;
-      let timer: TimerHandle | undefined;
-      const pending: Pending = {
-        finish: (outcome) => {
-          if (done) return;
-          done = true;
-          timer?.cancel();
-          this.pending.delete(pending);
-          if (outcome.kind === 'reply') connection.close();
-          else connection.abort();
-          resolve(outcome);
-        },
-      };
-      this.pending.add(pending);
+      const pending = this.begin(resolve, (outcome) => (outcome.kind === 'reply' ? connection.close() : connection.abort()),
+        () => ({ kind: 'failed', reason: 'timeout' }));
       // TCP -> DNS
       connection.onData((data) => {
-        if (done) return;
+        if (pending.done) return;
         chunks.push(data);
         received += data.length;
         if (received < 2) return;
@@ -414,7 +412,6 @@ export class DnsResolver {
       });
       connection.onEnd(() => pending.finish({ kind: 'failed', reason: 'invalid-response' }));
       connection.onClose(() => pending.finish({ kind: 'failed', reason: 'server-failure' }));
-      timer = this.inet.clock.setTimer(this.timeoutMs, () => pending.finish({ kind: 'failed', reason: 'timeout' }));
       const framed = new Uint8Array(2 + query.length);
       framed[0] = query.length >>> 8;
       framed[1] = query.length & 0xff;
