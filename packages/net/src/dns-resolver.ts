@@ -1,5 +1,4 @@
 import { type Ipv4Address, ipv4Address, parseIpv4Address } from './address.js';
-import type { TimerHandle } from './clock.js';
 import { DNS_PORT, DnsPacket, type DnsRecord, type DnsRepr, DnsTypeValue, emitDns, parseDns } from './dns.js';
 import { NetError } from './errors.js';
 import { UnreachableCode } from './icmpv4.js';

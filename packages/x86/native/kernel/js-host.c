@@ -7,6 +7,7 @@
 
 #include "cpu.h"
 #include "heap.h"
+#include "js-bindings.h"
 #include "quickjs.h"
 #include "uos.h"
 
@@ -394,10 +395,6 @@ static const char *service_cmdline(void) {
 }
 
 int trigger_fault(const char *kind);
-extern const JSCFunctionListEntry utf8_functions[];
-extern const int utf8_function_count;
-extern const JSCFunctionListEntry hw_functions[];
-extern const int hw_function_count;
 
 static JSValue js_fault(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this;
@@ -514,14 +511,10 @@ static JSValue js_cpu_stats(JSContext *c, JSValueConst this, int argc, JSValueCo
 
 static JSValue js_random_fill(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc;
-  size_t offset, length, element;
-  JSValue buffer = JS_GetTypedArrayBuffer(c, argv[0], &offset, &length, &element);
-  if (JS_IsException(buffer)) return JS_EXCEPTION;
-  size_t size;
-  uint8_t *bytes = JS_GetArrayBuffer(c, &size, buffer);
-  JS_FreeValue(c, buffer);
+  size_t length;
+  uint8_t *bytes = js_view_bytes(c, argv[0], &length);
   if (!bytes) return JS_EXCEPTION;
-  rng_fill(bytes + offset, length);
+  rng_fill(bytes, length);
   return JS_DupValue(c, argv[0]);
 }
 

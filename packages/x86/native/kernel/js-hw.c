@@ -2,6 +2,7 @@
  * DMA memory (physically contiguous, zeroed, identity-mapped: an ArrayBuffer whose address is its physical
  * address) and uncached MMIO access. */
 #include "cpu.h"
+#include "js-bindings.h"
 #include "quickjs.h"
 #include "uos.h"
 
@@ -140,19 +141,15 @@ static JSValue js_lapic_id(JSContext *c, JSValueConst this, int argc, JSValueCon
  * but not complemented: @uos/net's checksumSum, in C, because it runs over every byte of every packet. */
 static JSValue js_checksum_sum(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc;
-  size_t offset, length, element;
-  JSValue buffer = JS_GetTypedArrayBuffer(c, argv[0], &offset, &length, &element);
-  if (JS_IsException(buffer)) return JS_EXCEPTION;
-  size_t size;
-  const uint8_t *bytes = JS_GetArrayBuffer(c, &size, buffer);
-  JS_FreeValue(c, buffer);
+  size_t length;
+  const uint8_t *bytes = js_view_bytes(c, argv[0], &length);
   if (!bytes) return JS_EXCEPTION;
   uint32_t start, end;
   double initial;
   if (JS_ToUint32(c, &start, argv[1]) || JS_ToUint32(c, &end, argv[2]) || JS_ToFloat64(c, &initial, argv[3])) return JS_EXCEPTION;
   if (start > end || end > length) return JS_ThrowRangeError(c, "checksum range %u..%u is outside 0..%u", start, end, (unsigned)length);
   if (!(initial >= 0 && initial < 9007199254740992.0)) return JS_ThrowRangeError(c, "checksum initial sum must be a non-negative integer");
-  const uint8_t *p = bytes + offset + start;
+  const uint8_t *p = bytes + start;
   size_t n = end - start;
   uint64_t sum = (uint64_t)initial;
   size_t i = 0;

@@ -6,6 +6,7 @@
  * The decoder writes repaired UTF-8 and lets QuickJS build the string from it. */
 #include <string.h>
 
+#include "js-bindings.h"
 #include "quickjs.h"
 #include "uos.h"
 
@@ -42,7 +43,7 @@ static JSValue js_utf8_encode(JSContext *c, JSValueConst this, int argc, JSValue
   return buffer;
 }
 
-static uint8_t *view_bytes(JSContext *c, JSValueConst view, size_t *length) {
+uint8_t *js_view_bytes(JSContext *c, JSValueConst view, size_t *length) {
   size_t offset, element;
   JSValue buffer = JS_GetTypedArrayBuffer(c, view, &offset, length, &element);
   if (JS_IsException(buffer)) return 0;
@@ -56,7 +57,7 @@ static uint8_t *view_bytes(JSContext *c, JSValueConst view, size_t *length) {
 static JSValue js_utf8_encode_into(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc;
   size_t room;
-  uint8_t *destination = view_bytes(c, argv[1], &room);
+  uint8_t *destination = js_view_bytes(c, argv[1], &room);
   if (!destination) return JS_EXCEPTION;
   size_t n;
   uint8_t *bytes = encode(c, argv[0], &n);
@@ -81,7 +82,7 @@ static JSValue js_utf8_encode_into(JSContext *c, JSValueConst this, int argc, JS
 static JSValue js_utf8_decode(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc;
   size_t n;
-  const uint8_t *in = view_bytes(c, argv[0], &n);
+  const uint8_t *in = js_view_bytes(c, argv[0], &n);
   if (!in) return JS_EXCEPTION;
   int fatal = JS_ToBool(c, argv[1]), stream = JS_ToBool(c, argv[2]);
   uint8_t *out = js_malloc(c, n * 3 + 1);
