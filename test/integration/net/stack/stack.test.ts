@@ -3,6 +3,8 @@
  * DHCP and DNS, ping, curl, Linux TCP through the echo service under loss, duplication and reordering,
  * and 1,000 connections in a row. Where no tap can be made, QEMU's user networking carries what it can.
  */
+import { createHash } from 'node:crypto';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { ExitStatus, type Vm, type VmOptions } from '@uos/vmrunner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,8 +149,6 @@ describe.skipIf(!!link)('@uos/net over QEMU user networking (no tap device)', ()
     const response = await fetch(`http://127.0.0.1:${ports[0]}/hello`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello from uOS: /hello\n');
-    const { createConnection } = await import('node:net');
-    const { createHash } = await import('node:crypto');
     const data = Buffer.alloc(4 * 1024 * 1024, 0).map((_, i) => (i * 7919) >>> 3);
     const echoed = await new Promise<Buffer>((resolve, reject) => {
       const socket = createConnection({ host: '127.0.0.1', port: ports[1]! });
@@ -205,7 +205,6 @@ async function faultyVmOptions(): Promise<{ kind: string; vm: LinkOptions; stop(
 
 /** Free TCP/UDP port numbers on 127.0.0.1 (bound and released; used right after). */
 async function freePorts(count: number): Promise<number[]> {
-  const { createServer } = await import('node:net');
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
     ports.push(await new Promise<number>((resolve) => {
