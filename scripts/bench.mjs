@@ -58,7 +58,8 @@ async function minimumMemory(image, machine) {
     const mid = Math.round((good + bad) / 2 / 64) * 64;
     // Two tries: a size must work reliably to count.
     const works = (await bootOnce(image, machine, mid)).ok && (await bootOnce(image, machine, mid)).ok;
-    if (works) good = mid; else bad = mid;
+    if (works) good = mid;
+    else bad = mid;
   }
   return good;
 }
@@ -90,8 +91,10 @@ async function idleCpu(machine) {
     vm.write('quit\n');
     await vm.waitForExit(10_000);
     return {
-      idle_cpu_pct: Number(((used / elapsed) * 100).toFixed(5)), idle_cpu_ns: Math.round(used * 1e9),
-      idle_seconds: Math.round(elapsed * 10) / 10, stats,
+      idle_cpu_pct: Number(((used / elapsed) * 100).toFixed(5)),
+      idle_cpu_ns: Math.round(used * 1e9),
+      idle_seconds: Math.round(elapsed * 10) / 10,
+      stats,
     };
   } finally {
     await vm.kill();
@@ -110,7 +113,10 @@ async function virtioFramesPerSecond(properties) {
   const netdev = `local.type=inet,local.host=127.0.0.1,local.port=${qemuPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${socket.address().port}`;
   const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', 'virtio-net') });
   const vm = await Vm.start({
-    image: build.image, machine: 'pc', mem: 64, accel: 'tcg',
+    image: build.image,
+    machine: 'pc',
+    mem: 64,
+    accel: 'tcg',
     config: { net: [{ device: 'virtio-net-pci', backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
   });
   try {
@@ -118,8 +124,12 @@ async function virtioFramesPerSecond(properties) {
     const mac = / ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) /.exec(ready)[1];
     let received = 0;
     let done;
-    const allArrived = new Promise((r) => { done = r; });
-    socket.on('message', (m) => { if (m.readUInt16BE(12) === 0x88b5 && ++received === frames) done(); });
+    const allArrived = new Promise((r) => {
+      done = r;
+    });
+    socket.on('message', (m) => {
+      if (m.readUInt16BE(12) === 0x88b5 && ++received === frames) done();
+    });
     const sendStarted = performance.now();
     vm.write(`send ${frames} 88b5 ff:ff:ff:ff:ff:ff\n`);
     await Promise.race([allArrived, sleep(120_000)]);
@@ -128,7 +138,9 @@ async function virtioFramesPerSecond(properties) {
     vm.write(`expect ${frames} 88b6\n`);
     await vm.waitFor(`virtio: expecting ${frames}`, 10_000);
     const frame = Buffer.alloc(60);
-    mac.split(':').forEach((h, i) => { frame[i] = parseInt(h, 16); });
+    mac.split(':').forEach((h, i) => {
+      frame[i] = parseInt(h, 16);
+    });
     frame.writeUInt16BE(0x88b6, 12);
     let taken = 0;
     let partial = '';
@@ -162,7 +174,12 @@ async function virtioFramesPerSecond(properties) {
 const results = {};
 /** TCP throughput both ways and ping RTT between Linux and @uos/net over a tap, in a namespace made here. */
 async function tcpOverTap() {
-  const unavailable = (reason) => ({ tcp_guest_to_host_mbyte_s: null, tcp_host_to_guest_mbyte_s: null, ping_rtt_ms_median: null, tcp_unavailable: reason });
+  const unavailable = (reason) => ({
+    tcp_guest_to_host_mbyte_s: null,
+    tcp_host_to_guest_mbyte_s: null,
+    ping_rtt_ms_median: null,
+    tcp_unavailable: reason,
+  });
   if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
   const namespace = `uos-bench-${process.pid}`;
   const inNamespace = ['ip', 'netns', 'exec', namespace];
@@ -171,19 +188,36 @@ async function tcpOverTap() {
   if (made.status !== 0) return unavailable(`ip netns add failed: ${made.stderr.trim()}`);
   let vm;
   try {
-    for (const step of [['ip', 'link', 'set', 'lo', 'up'], ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'], ['ip', 'link', 'set', 'tap0', 'up']]) {
+    for (const step of [
+      ['ip', 'link', 'set', 'lo', 'up'],
+      ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
+      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'],
+      ['ip', 'link', 'set', 'tap0', 'up'],
+    ]) {
       const result = sh([...inNamespace, ...step]);
       if (result.status !== 0) return unavailable(`${step.join(' ')} failed: ${result.stderr.trim()}`);
     }
     const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'net', 'stack') });
     vm = await Vm.start({
-      image: build.image, machine: 'pc', accel: 'tcg', mem: '128M', args: ['static', '10.0.2.15/24', '10.0.2.1'], wrapper: inNamespace,
+      image: build.image,
+      machine: 'pc',
+      accel: 'tcg',
+      mem: '128M',
+      args: ['static', '10.0.2.15/24', '10.0.2.1'],
+      wrapper: inNamespace,
       config: { net: [{ device: 'virtio-net-pci', backend: 'tap', name: 'tap0' }] },
     });
     await vm.waitFor('net: ready', 30_000);
     const client = (mode, bytes) => {
-      const result = sh([...inNamespace, process.execPath, join(root, 'test', 'tools', 'tcp-client.mjs'), mode, '10.0.2.15', mode === 'discard' ? '9' : '19', String(bytes)]);
+      const result = sh([
+        ...inNamespace,
+        process.execPath,
+        join(root, 'test', 'tools', 'tcp-client.mjs'),
+        mode,
+        '10.0.2.15',
+        mode === 'discard' ? '9' : '19',
+        String(bytes),
+      ]);
       if (result.status !== 0) throw new Error(`tcp-client ${mode}: ${result.stderr}`);
       return JSON.parse(result.stdout.trim());
     };
@@ -192,7 +226,8 @@ async function tcpOverTap() {
     const toGuest = client('discard', BYTES);
     if (toGuest.peerCount !== BYTES) throw new Error(`the guest counted ${toGuest.peerCount} of ${BYTES} bytes`);
     const fromGuest = client('source', BYTES);
-    if (fromGuest.received !== BYTES || !fromGuest.patternOk) throw new Error(`received ${fromGuest.received} of ${BYTES} bytes, pattern ${fromGuest.patternOk}`);
+    if (fromGuest.received !== BYTES || !fromGuest.patternOk)
+      throw new Error(`received ${fromGuest.received} of ${BYTES} bytes, pattern ${fromGuest.patternOk}`);
     const ping = sh([...inNamespace, 'ping', '-c', '20', '-i', '0.05', '10.0.2.15']);
     const rtts = [...ping.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
     return {
@@ -215,7 +250,8 @@ for (const machine of ['pc', 'microvm']) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, machine, 32 * 1024));
   const good = runs.filter((r) => r.ok);
-  if (good.length !== runs.length) process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
+  if (good.length !== runs.length)
+    process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
   const entry = {
     image_bytes: build.imageBytes,
     boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
@@ -231,7 +267,10 @@ for (const machine of ['pc', 'microvm']) {
   results[machine] = entry;
 }
 const virtio = {};
-for (const [name, properties] of [['modern', undefined], ['legacy', 'disable-modern=on']]) {
+for (const [name, properties] of [
+  ['modern', undefined],
+  ['legacy', 'disable-modern=on'],
+]) {
   virtio[name] = await virtioFramesPerSecond(properties);
   process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
 }

@@ -34,11 +34,16 @@ const rebuilt = new Set();
 for (const p of ordered) {
   const dir = join(packagesDir, p.dir);
   const stamp = join(dir, 'dist', '.build-stamp');
-  const inputs = Math.max(newest(join(dir, 'src')), newest(join(dir, 'native')), newest(join(dir, 'scripts')),
-    newest(join(dir, 'package.json')), newest(join(dir, 'tsup.config.ts')), newest(join(root, 'tsup.preset.ts')));
+  const inputs = Math.max(
+    newest(join(dir, 'src')),
+    newest(join(dir, 'native')),
+    newest(join(dir, 'scripts')),
+    newest(join(dir, 'package.json')),
+    newest(join(dir, 'tsup.config.ts')),
+    newest(join(root, 'tsup.preset.ts')),
+  );
   const nativeMissing = p.dir === 'x86' && !existsSync(join(dir, 'platform', 'manifest.json'));
-  const stale = !existsSync(stamp) || statSync(stamp).mtimeMs < inputs || nativeMissing ||
-    p.dependencies.some((d) => rebuilt.has(d));
+  const stale = !existsSync(stamp) || statSync(stamp).mtimeMs < inputs || nativeMissing || p.dependencies.some((d) => rebuilt.has(d));
   if (!stale) continue;
   process.stdout.write(`building ${p.name}\n`);
   execFileSync('pnpm', ['--filter', p.name, 'run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

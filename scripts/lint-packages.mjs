@@ -32,12 +32,14 @@ async function check(dir) {
 // Three packages at a time: each check packs its package.
 const results = new Array(packages.length);
 let next = 0;
-await Promise.all(Array.from({ length: 3 }, async () => {
-  while (next < packages.length) {
-    const i = next++;
-    results[i] = await check(packages[i]);
-  }
-}));
+await Promise.all(
+  Array.from({ length: 3 }, async () => {
+    while (next < packages.length) {
+      const i = next++;
+      results[i] = await check(packages[i]);
+    }
+  }),
+);
 let failed = 0;
 packages.forEach((dir, i) => {
   const name = dir.slice(root.length);

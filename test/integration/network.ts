@@ -57,8 +57,12 @@ function run(command: string, args: readonly string[], timeoutMs = 30_000): Prom
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
     const timer = setTimeout(() => {
       stderr += `\n(killed after ${timeoutMs} ms)`;
       child.kill('SIGKILL');
@@ -114,7 +118,7 @@ function closeWhenTestFinishes(close: () => Promise<void>): void {
   }
 }
 
-const describeFailure = (result: CommandResult): string => (result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`);
+const describeFailure = (result: CommandResult): string => result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`;
 
 /**
  * Makes a network namespace `uos-<name>-<pid>` holding a tap device `tap0` (owned by this user, up,
@@ -122,11 +126,13 @@ const describeFailure = (result: CommandResult): string => (result.stderr.trim()
  */
 export async function createTapLink(name: string, options: TapLinkOptions = {}): Promise<TapLink | { unavailable: string }> {
   const address = options.address ?? '10.0.2.1/24';
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`createTapLink: the name must be lowercase letters, digits and dashes, got ${JSON.stringify(name)}`);
+  if (!/^[a-z0-9-]+$/.test(name))
+    throw new Error(`createTapLink: the name must be lowercase letters, digits and dashes, got ${JSON.stringify(name)}`);
   const namespace = `uos-${name}-${process.pid}`;
   if (process.platform !== 'linux') return { unavailable: `network namespaces need Linux (this is ${process.platform})` };
   const uid = process.getuid?.();
-  if (uid !== 0) return { unavailable: `network namespaces and tap devices need root (running as uid ${uid}, user ${userInfo().username})` };
+  if (uid !== 0)
+    return { unavailable: `network namespaces and tap devices need root (running as uid ${uid}, user ${userInfo().username})` };
   try {
     accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
   } catch (error) {
@@ -134,7 +140,8 @@ export async function createTapLink(name: string, options: TapLinkOptions = {}):
   }
   const version = await run('ip', ['-V']);
   if (version.code !== 0) return { unavailable: `the ip command (iproute2) does not run: ${describeFailure(version)}` };
-  if (liveNamespaces.has(namespace)) throw new Error(`createTapLink: this process already has a link named "${name}" (${namespace}); close it first or use another name`);
+  if (liveNamespaces.has(namespace))
+    throw new Error(`createTapLink: this process already has a link named "${name}" (${namespace}); close it first or use another name`);
 
   const added = await run('ip', ['netns', 'add', namespace]);
   if (added.code !== 0) return { unavailable: `ip netns add ${namespace} failed: ${describeFailure(added)}` };
@@ -146,11 +153,16 @@ export async function createTapLink(name: string, options: TapLinkOptions = {}):
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await Promise.all([...children].map((child) => new Promise<void>((resolveEnd) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolveEnd();
-        child.once('close', () => resolveEnd());
-        child.kill('SIGKILL');
-      })));
+      await Promise.all(
+        [...children].map(
+          (child) =>
+            new Promise<void>((resolveEnd) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolveEnd();
+              child.once('close', () => resolveEnd());
+              child.kill('SIGKILL');
+            }),
+        ),
+      );
       const deleted = await run('ip', ['netns', 'delete', namespace]);
       liveNamespaces.delete(namespace);
       if (deleted.code !== 0) throw new Error(`ip netns delete ${namespace} failed: ${describeFailure(deleted)}`);
@@ -315,7 +327,9 @@ export interface ReceiveReport {
 }
 
 export function parseReceiveReport(output: string): ReceiveReport {
-  const match = /received (\d+), first seq (-|\d+), last seq (-|\d+), missing (\d+), duplicates (\d+)(?:, out of range (\d+))?/.exec(output);
+  const match = /received (\d+), first seq (-|\d+), last seq (-|\d+), missing (\d+), duplicates (\d+)(?:, out of range (\d+))?/.exec(
+    output,
+  );
   if (!match) throw new Error(`raw-frames receive printed no result line:\n${output}`);
   const sequence = (text: string | undefined): number | undefined => (text === undefined || text === '-' ? undefined : Number(text));
   return {
@@ -344,9 +358,16 @@ export function watchProcess(child: ChildProcess): WatchedProcess {
   let stdout = '';
   let stderr = '';
   const changed = new Set<() => void>();
-  const notify = (): void => { for (const listener of [...changed]) listener(); };
-  child.stdout?.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); notify(); });
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const notify = (): void => {
+    for (const listener of [...changed]) listener();
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    notify();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   let exitCode: number | null | undefined;
   const ended = new Promise<CommandResult>((resolveEnd) => {
     child.on('close', (code) => {
@@ -363,8 +384,12 @@ export function watchProcess(child: ChildProcess): WatchedProcess {
   });
   return {
     child,
-    get stdout() { return stdout; },
-    get stderr() { return stderr; },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
     ended,
     waitForOutput(text, timeoutMs = 10_000) {
       return new Promise((resolveOutput, reject) => {
@@ -376,9 +401,13 @@ export function watchProcess(child: ChildProcess): WatchedProcess {
         };
         const check = (): void => {
           if (stdout.includes(text)) finish();
-          else if (exitCode !== undefined) finish(new Error(`the process ended (code ${exitCode}) before printing "${text}"; it printed:\n${stdout}${stderr}`));
+          else if (exitCode !== undefined)
+            finish(new Error(`the process ended (code ${exitCode}) before printing "${text}"; it printed:\n${stdout}${stderr}`));
         };
-        const timer = setTimeout(() => finish(new Error(`no "${text}" within ${timeoutMs} ms; the process printed:\n${stdout}${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`no "${text}" within ${timeoutMs} ms; the process printed:\n${stdout}${stderr}`)),
+          timeoutMs,
+        );
         changed.add(check);
         check();
       });

@@ -43,9 +43,11 @@ function* seededChunks(total, seed, size = 65536) {
   for (let sent = 0; sent < total; sent += size) {
     const chunk = Buffer.allocUnsafe(Math.min(size, total - sent));
     for (let i = 0; i < chunk.length; i++) {
-      x ^= x << 13; x >>>= 0;
+      x ^= x << 13;
+      x >>>= 0;
       x ^= x >>> 17;
-      x ^= x << 5; x >>>= 0;
+      x ^= x << 5;
+      x >>>= 0;
       chunk[i] = x & 0xff;
     }
     yield chunk;
@@ -102,7 +104,9 @@ if (mode === 'echo') {
     }
   })();
   socket.on('connect', () => writeAll(socket, chunks));
-  socket.on('data', (data) => { answer += data.toString(); });
+  socket.on('data', (data) => {
+    answer += data.toString();
+  });
   socket.on('end', () => done({ sent, peerCount: Number(answer.trim()) }));
 } else if (mode === 'source') {
   const socket = open();
@@ -123,7 +127,9 @@ if (mode === 'echo') {
     let echoed = 0;
     const timer = setTimeout(() => socket.destroy(new Error('timeout')), 10_000);
     socket.on('connect', () => socket.end('ping'));
-    socket.on('data', (data) => { echoed += data.length; });
+    socket.on('data', (data) => {
+      echoed += data.length;
+    });
     socket.on('error', () => {
       clearTimeout(timer);
       failures++;

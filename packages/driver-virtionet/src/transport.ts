@@ -44,30 +44,50 @@ interface VirtioCapability {
 const CapabilityType = { common: 1, notify: 2, isr: 3, device: 4 } as const;
 
 function vendorCapabilities(device: PciDevice): VirtioCapability[] {
-  return device.capabilities.filter((c) => c.id === PciCapability.vendor).map((c) => ({
-    type: device.read8(c.offset + 3),
-    bar: device.read8(c.offset + 4),
-    offset: device.read32(c.offset + 8),
-    length: device.read32(c.offset + 12),
-    capabilityOffset: c.offset,
-  }));
+  return device.capabilities
+    .filter((c) => c.id === PciCapability.vendor)
+    .map((c) => ({
+      type: device.read8(c.offset + 3),
+      bar: device.read8(c.offset + 4),
+      offset: device.read32(c.offset + 8),
+      length: device.read32(c.offset + 12),
+      capabilityOffset: c.offset,
+    }));
 }
 
 /** A window onto part of a BAR. */
 function subWindow(window: RegisterWindow, offset: number): RegisterWindow {
   return {
-    kind: window.kind, base: window.base + offset, size: window.size - offset,
-    read8: (o) => window.read8(offset + o), read16: (o) => window.read16(offset + o), read32: (o) => window.read32(offset + o),
-    write8: (o, v) => window.write8(offset + o, v), write16: (o, v) => window.write16(offset + o, v),
+    kind: window.kind,
+    base: window.base + offset,
+    size: window.size - offset,
+    read8: (o) => window.read8(offset + o),
+    read16: (o) => window.read16(offset + o),
+    read32: (o) => window.read32(offset + o),
+    write8: (o, v) => window.write8(offset + o, v),
+    write16: (o, v) => window.write16(offset + o, v),
     write32: (o, v) => window.write32(offset + o, v),
   };
 }
 
 /** virtio_pci_common_cfg */
 const Common = {
-  deviceFeatureSelect: 0x00, deviceFeature: 0x04, driverFeatureSelect: 0x08, driverFeature: 0x0c, msixConfig: 0x10,
-  numQueues: 0x12, deviceStatus: 0x14, configGeneration: 0x15, queueSelect: 0x16, queueSize: 0x18,
-  queueMsixVector: 0x1a, queueEnable: 0x1c, queueNotifyOff: 0x1e, queueDesc: 0x20, queueDriver: 0x28, queueDevice: 0x30,
+  deviceFeatureSelect: 0x00,
+  deviceFeature: 0x04,
+  driverFeatureSelect: 0x08,
+  driverFeature: 0x0c,
+  msixConfig: 0x10,
+  numQueues: 0x12,
+  deviceStatus: 0x14,
+  configGeneration: 0x15,
+  queueSelect: 0x16,
+  queueSize: 0x18,
+  queueMsixVector: 0x1a,
+  queueEnable: 0x1c,
+  queueNotifyOff: 0x1e,
+  queueDesc: 0x20,
+  queueDriver: 0x28,
+  queueDevice: 0x30,
 } as const;
 
 class ModernTransport implements VirtioTransport {
@@ -89,8 +109,12 @@ class ModernTransport implements VirtioTransport {
     for (let i = 0; i < 1_000_000 && this.common.read8(Common.deviceStatus) !== 0; i++);
   }
 
-  status(): number { return this.common.read8(Common.deviceStatus); }
-  addStatus(bits: number): void { this.common.write8(Common.deviceStatus, this.status() | bits); }
+  status(): number {
+    return this.common.read8(Common.deviceStatus);
+  }
+  addStatus(bits: number): void {
+    this.common.write8(Common.deviceStatus, this.status() | bits);
+  }
 
   deviceFeatures(): bigint {
     this.common.write32(Common.deviceFeatureSelect, 0);
@@ -140,15 +164,29 @@ class ModernTransport implements VirtioTransport {
     this.notifyWindow.write16(this.notifyOffsets.get(index) ?? 0, index);
   }
 
-  interruptStatus(): number { return this.isr.read8(0); }
-  configRead8(offset: number): number { return this.deviceConfig.read8(offset); }
-  configRead16(offset: number): number { return this.deviceConfig.read16(offset); }
+  interruptStatus(): number {
+    return this.isr.read8(0);
+  }
+  configRead8(offset: number): number {
+    return this.deviceConfig.read8(offset);
+  }
+  configRead16(offset: number): number {
+    return this.deviceConfig.read16(offset);
+  }
 }
 
 /** The legacy I/O BAR (virtio 0.9.5 / 1.x §4.1.4.8). */
 const Legacy = {
-  deviceFeatures: 0x00, driverFeatures: 0x04, queueAddress: 0x08, queueSize: 0x0c, queueSelect: 0x0e, queueNotify: 0x10,
-  deviceStatus: 0x12, isr: 0x13, configVector: 0x14, queueVector: 0x16,
+  deviceFeatures: 0x00,
+  driverFeatures: 0x04,
+  queueAddress: 0x08,
+  queueSize: 0x0c,
+  queueSelect: 0x0e,
+  queueNotify: 0x10,
+  deviceStatus: 0x12,
+  isr: 0x13,
+  configVector: 0x14,
+  queueVector: 0x16,
 } as const;
 
 class LegacyTransport implements VirtioTransport {
@@ -159,11 +197,21 @@ class LegacyTransport implements VirtioTransport {
 
   constructor(private readonly io: RegisterWindow) {}
 
-  reset(): void { this.io.write8(Legacy.deviceStatus, 0); }
-  status(): number { return this.io.read8(Legacy.deviceStatus); }
-  addStatus(bits: number): void { this.io.write8(Legacy.deviceStatus, this.status() | bits); }
-  deviceFeatures(): bigint { return BigInt(this.io.read32(Legacy.deviceFeatures)); }
-  setDriverFeatures(features: bigint): void { this.io.write32(Legacy.driverFeatures, Number(features & 0xffffffffn)); }
+  reset(): void {
+    this.io.write8(Legacy.deviceStatus, 0);
+  }
+  status(): number {
+    return this.io.read8(Legacy.deviceStatus);
+  }
+  addStatus(bits: number): void {
+    this.io.write8(Legacy.deviceStatus, this.status() | bits);
+  }
+  deviceFeatures(): bigint {
+    return BigInt(this.io.read32(Legacy.deviceFeatures));
+  }
+  setDriverFeatures(features: bigint): void {
+    this.io.write32(Legacy.driverFeatures, Number(features & 0xffffffffn));
+  }
 
   queueSize(index: number): number {
     this.io.write16(Legacy.queueSelect, index);
@@ -187,11 +235,21 @@ class LegacyTransport implements VirtioTransport {
     return this.io.read16(Legacy.configVector) === msixEntry;
   }
 
-  notify(index: number): void { this.io.write16(Legacy.queueNotify, index); }
-  interruptStatus(): number { return this.io.read8(Legacy.isr); }
-  private get configBase(): number { return this.msixEnabled ? 0x18 : 0x14; }
-  configRead8(offset: number): number { return this.io.read8(this.configBase + offset); }
-  configRead16(offset: number): number { return this.io.read16(this.configBase + offset); }
+  notify(index: number): void {
+    this.io.write16(Legacy.queueNotify, index);
+  }
+  interruptStatus(): number {
+    return this.io.read8(Legacy.isr);
+  }
+  private get configBase(): number {
+    return this.msixEnabled ? 0x18 : 0x14;
+  }
+  configRead8(offset: number): number {
+    return this.io.read8(this.configBase + offset);
+  }
+  configRead16(offset: number): number {
+    return this.io.read16(this.configBase + offset);
+  }
 }
 
 /** The modern interface when the device offers its capabilities, else the legacy I/O BAR. */
@@ -213,7 +271,7 @@ export function openTransport(device: PciDevice, options: { preferLegacy?: boole
     return new ModernTransport(windowFor(common), windowFor(notify), multiplier, windowFor(isr), windowFor(config));
   }
   const bar0 = device.bars[0];
-  if (!bar0 || bar0.kind !== 'io') {
+  if (bar0?.kind !== 'io') {
     throw new UosError('virtio-no-transport', `${device} offers neither virtio 1.x capabilities nor a legacy I/O BAR`);
   }
   return new LegacyTransport(device.barWindow(0));

@@ -6,13 +6,20 @@ import { DescriptorFlag, Virtqueue } from './virtqueue.js';
 
 /** Feature bits (virtio 1.x §5.1.3 and §6). */
 export const VirtioNetFeature = {
-  csum: 0n, guestCsum: 1n, mtu: 3n, mac: 5n, mergeableRxBuffers: 15n, status: 16n, eventIndex: 29n, version1: 32n,
+  csum: 0n,
+  guestCsum: 1n,
+  mtu: 3n,
+  mac: 5n,
+  mergeableRxBuffers: 15n,
+  status: 16n,
+  eventIndex: 29n,
+  version1: 32n,
 } as const;
 const bit = (n: bigint): bigint => 1n << n;
 
 /** The features uOS asks for; checksum offload and event indices stay off. */
-const WANTED = bit(VirtioNetFeature.mac) | bit(VirtioNetFeature.status) | bit(VirtioNetFeature.mergeableRxBuffers) |
-  bit(VirtioNetFeature.version1);
+const WANTED =
+  bit(VirtioNetFeature.mac) | bit(VirtioNetFeature.status) | bit(VirtioNetFeature.mergeableRxBuffers) | bit(VirtioNetFeature.version1);
 
 /** transmit() answers with shared objects: no allocation per frame. */
 const SENT: TransmitResult = Object.freeze({ ok: true });
@@ -62,7 +69,11 @@ export class VirtioNet extends NicBase {
   /** A frame spread over several receive buffers (mergeable buffers), being gathered. */
   private gathering: { parts: Uint8Array[]; left: number } | undefined;
 
-  constructor(readonly device: PciDevice, name: string, options: VirtioNetOptions = {}) {
+  constructor(
+    readonly device: PciDevice,
+    name: string,
+    options: VirtioNetOptions = {},
+  ) {
     super(name);
     device.enable({ memory: true, io: true, busMaster: true });
     const transport = openTransport(device, { preferLegacy: options.preferLegacy ?? false });
@@ -142,8 +153,14 @@ export class VirtioNet extends NicBase {
           throw new UosError('virtio-msix', `${device} took the MSI-X configuration vector but not the queue vectors`);
         }
         irq.subscribe(vectors[MSIX_CONFIG]!, () => this.configurationChanged());
-        irq.subscribe(vectors[MSIX_RECEIVE]!, () => { this.stats.interrupts.increment(); this.receive(); });
-        irq.subscribe(vectors[MSIX_TRANSMIT]!, () => { this.stats.interrupts.increment(); this.reclaim(); });
+        irq.subscribe(vectors[MSIX_RECEIVE]!, () => {
+          this.stats.interrupts.increment();
+          this.receive();
+        });
+        irq.subscribe(vectors[MSIX_TRANSMIT]!, () => {
+          this.stats.interrupts.increment();
+          this.reclaim();
+        });
         return 'msix';
       }
       // The device would not take a vector: back to INTx before any queue is set up.

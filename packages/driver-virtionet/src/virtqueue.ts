@@ -33,7 +33,10 @@ export class Virtqueue {
   /** Entries added since the last notify. */
   private pending = 0;
 
-  constructor(readonly index: number, readonly size: number) {
+  constructor(
+    readonly index: number,
+    readonly size: number,
+  ) {
     if (size < 1 || size > 32768 || size & (size - 1)) throw new RangeError(`virtqueue size ${size} is not a power of two up to 32768`);
     this.availableOffset = size * DESCRIPTOR;
     const availableEnd = this.availableOffset + 6 + 2 * size;

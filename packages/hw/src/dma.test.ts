@@ -67,7 +67,12 @@ describe('DmaPool', () => {
   });
 
   it.each([
-    [1, 64], [63, 64], [64, 64], [65, 128], [1500, 1536], [2048, 2048],
+    [1, 64],
+    [63, 64],
+    [64, 64],
+    [65, 128],
+    [1500, 1536],
+    [2048, 2048],
   ])('rounds a buffer size of %i up to a stride of %i', (bufferSize, stride) => {
     const pool = new DmaPool(bufferSize, 3);
     expect(platform.dmaAllocations).toEqual([{ address: 0x200000, size: 3 * stride }]);
@@ -175,7 +180,12 @@ describe('DmaPool', () => {
   });
 
   it.each([
-    [0, 4], [-64, 4], [Number.NaN, 4], [64, 0], [64, -1], [64, Number.NaN],
+    [0, 4],
+    [-64, 4],
+    [Number.NaN, 4],
+    [64, 0],
+    [64, -1],
+    [64, Number.NaN],
   ])('throws dma-pool-invalid for %s x %s, allocating nothing', (bufferSize, count) => {
     expectUosError(() => new DmaPool(bufferSize, count), 'dma-pool-invalid');
     expect(platform.dmaAllocations).toEqual([]);
@@ -187,7 +197,9 @@ describe('DmaPool', () => {
   // infinite count allocates chunks until DMA memory runs out (here the fake's capacity). None of them
   // throws dma-pool-invalid.
   it.each([
-    [64, 2.5], [1, 2.5], [64, Number.POSITIVE_INFINITY],
+    [64, 2.5],
+    [1, 2.5],
+    [64, Number.POSITIVE_INFINITY],
   ])('throws dma-pool-invalid for %s x %s', (bufferSize, count) => {
     platform.dmaCapacity = 4 * 1024 * 1024;
     expectUosError(() => new DmaPool(bufferSize, count), 'dma-pool-invalid');

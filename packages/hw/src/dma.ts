@@ -26,13 +26,23 @@ export class DmaPool {
   private readonly buffers: DmaBuffer[] = [];
   private readonly inUse: Uint8Array;
 
-  constructor(readonly bufferSize: number, readonly count: number) {
-    if (!Number.isInteger(bufferSize) || bufferSize < 1 || bufferSize > 1 << 20 || !Number.isInteger(count) || count < 1 || count > 1 << 16) {
+  constructor(
+    readonly bufferSize: number,
+    readonly count: number,
+  ) {
+    if (
+      !Number.isInteger(bufferSize) ||
+      bufferSize < 1 ||
+      bufferSize > 1 << 20 ||
+      !Number.isInteger(count) ||
+      count < 1 ||
+      count > 1 << 16
+    ) {
       throw new UosError('dma-pool-invalid', `a DMA pool holds 1..65536 buffers of 1 byte..1 MiB, not ${count} x ${bufferSize}`);
     }
     const stride = Math.ceil(bufferSize / 64) * 64;
     const perChunk = Math.max(1, Math.floor((256 * 1024) / stride));
-    for (let made = 0; made < count;) {
+    for (let made = 0; made < count; ) {
       const n = Math.min(perChunk, count - made);
       const chunk = allocateDma(n * stride);
       this.chunks.push(chunk);

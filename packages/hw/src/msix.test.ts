@@ -3,7 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MsixTable, routeIntx } from './msix.js';
 import { PciDevice } from './pci.js';
 import { setHwPlatform } from './platform.js';
-import { type FakeFunctionOptions, type FakePciFunction, FakePlatform, type MsixCapabilityOptions, thrownBy } from './testing/fake-platform.js';
+import {
+  type FakeFunctionOptions,
+  type FakePciFunction,
+  FakePlatform,
+  type MsixCapabilityOptions,
+  thrownBy,
+} from './testing/fake-platform.js';
 
 let platform: FakePlatform;
 
@@ -23,11 +29,18 @@ const TABLE_OFFSET = 0x1000;
 
 /** A function with a 64-bit memory BAR 4 holding an MSI-X table of `tableSize` entries at 0x1000. */
 function msixDevice(options: Partial<MsixCapabilityOptions> = {}): { f: FakePciFunction; capability: number; device: PciDevice } {
-  const f = platform.addFunction({ device: 3 }, identity)
+  const f = platform
+    .addFunction({ device: 3 }, identity)
     .setBar(0, { kind: 'io', address: 0xc000, size: 0x40 })
     .setBar(4, { kind: 'mmio64', address: BAR_BASE, size: BAR_SIZE, prefetchable: true });
   f.addVendorCapability([1, 0, 0, 0]);
-  const capability = f.addMsixCapability({ tableSize: 8, tableBar: 4, tableOffset: TABLE_OFFSET, pendingBitArrayOffset: 0x2000, ...options });
+  const capability = f.addMsixCapability({
+    tableSize: 8,
+    tableBar: 4,
+    tableOffset: TABLE_OFFSET,
+    pendingBitArrayOffset: 0x2000,
+    ...options,
+  });
   return { f, capability, device: new PciDevice(0, 3, 0) };
 }
 

@@ -32,10 +32,14 @@ export class MsixTable {
     const size = (control & 0x7ff) + 1;
     const bar = placement & 7;
     const offset = (placement & ~7) >>> 0;
-    if (!device.bars[bar]) throw new UosError('msix-table-invalid', `${device}: the MSI-X table is in BAR ${bar}, which the device does not have`);
+    if (!device.bars[bar])
+      throw new UosError('msix-table-invalid', `${device}: the MSI-X table is in BAR ${bar}, which the device does not have`);
     const window = device.barWindow(bar);
     if (window.kind !== 'mmio' || offset + size * ENTRY > window.size) {
-      throw new UosError('msix-table-invalid', `${device}: the MSI-X table (BAR ${bar} + 0x${offset.toString(16)}, ${size} entries) lies outside its BAR`);
+      throw new UosError(
+        'msix-table-invalid',
+        `${device}: the MSI-X table (BAR ${bar} + 0x${offset.toString(16)}, ${size} entries) lies outside its BAR`,
+      );
     }
     return new MsixTable(device, capability.offset, window, offset, size);
   }
@@ -79,7 +83,8 @@ export class MsixTable {
 
   /** Allocates `count` vectors, routes entries 0..count-1 to them and enables MSI-X; returns the vectors. */
   enableVectors(count: number): number[] {
-    if (!Number.isInteger(count) || count < 1 || count > this.size) throw new UosError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > this.size)
+      throw new UosError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
     const first = irq.allocate(count);
     const vectors = Array.from({ length: count }, (_, i) => first + i);
     vectors.forEach((vector, i) => this.route(i, vector));

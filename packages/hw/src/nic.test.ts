@@ -56,7 +56,16 @@ describe('NicStats', () => {
     }
     stats.txBusy.increment(3);
     expect(counter(name, 'tx_busy')).toBe(3);
-    expect(Object.values(NicStat)).toEqual(['rx_packets', 'rx_bytes', 'rx_dropped', 'tx_packets', 'tx_bytes', 'tx_busy', 'tx_errors', 'interrupts']);
+    expect(Object.values(NicStat)).toEqual([
+      'rx_packets',
+      'rx_bytes',
+      'rx_dropped',
+      'tx_packets',
+      'tx_bytes',
+      'tx_busy',
+      'tx_errors',
+      'interrupts',
+    ]);
   });
 
   it('shares the counters of an interface created twice', () => {

@@ -3,9 +3,7 @@ import { type StatHandle, statman } from '@uos/statman';
 import type { PciDevice } from './pci.js';
 
 /** What transmit answers. `busy`: the ring is full, wait for onWritable; nothing is queued silently. */
-export type TransmitResult =
-  | { ok: true }
-  | { ok: false; error: 'busy' | 'too-large' | 'too-small' | 'link-down' | 'stopped' };
+export type TransmitResult = { ok: true } | { ok: false; error: 'busy' | 'too-large' | 'too-small' | 'link-down' | 'stopped' };
 
 /** A network interface card, as drivers provide it and the network stack uses it. */
 export interface Nic {
@@ -34,8 +32,14 @@ export interface Nic {
 
 /** The statistics of one NIC, `<ifname>.nic.<counter>` in statman. */
 export const NicStat = {
-  rxPackets: 'rx_packets', rxBytes: 'rx_bytes', rxDropped: 'rx_dropped', txPackets: 'tx_packets',
-  txBytes: 'tx_bytes', txBusy: 'tx_busy', txErrors: 'tx_errors', interrupts: 'interrupts',
+  rxPackets: 'rx_packets',
+  rxBytes: 'rx_bytes',
+  rxDropped: 'rx_dropped',
+  txPackets: 'tx_packets',
+  txBytes: 'tx_bytes',
+  txBusy: 'tx_busy',
+  txErrors: 'tx_errors',
+  interrupts: 'interrupts',
 } as const;
 
 export class NicStats {
@@ -82,7 +86,10 @@ export abstract class NicBase implements Nic {
    * `keepAlive` holds the service open while anyone listens for frames (the kernel's event loop by
    * default; tests pass their own).
    */
-  constructor(readonly name: string, private readonly keepAlive: () => () => void = () => eventLoop().hold()) {
+  constructor(
+    readonly name: string,
+    private readonly keepAlive: () => () => void = () => eventLoop().hold(),
+  ) {
     this.stats = new NicStats(name);
   }
 

@@ -16,15 +16,34 @@ afterEach(() => {
 });
 
 const virtioNet: FakeFunctionOptions = {
-  vendorId: 0x1af4, deviceId: 0x1000, classCode: 0x02, subclass: 0x00, progIf: 0x00, revision: 0x01,
-  subsystemVendorId: 0x1af4, subsystemId: 0x0001, interruptLine: 11, interruptPin: 1,
+  vendorId: 0x1af4,
+  deviceId: 0x1000,
+  classCode: 0x02,
+  subclass: 0x00,
+  progIf: 0x00,
+  revision: 0x01,
+  subsystemVendorId: 0x1af4,
+  subsystemId: 0x0001,
+  interruptLine: 11,
+  interruptPin: 1,
 };
 
 describe('PciDevice identity', () => {
   it('reads vendor, device, class, subclass, programming interface and revision', () => {
-    platform.addFunction({ device: 3 }, { vendorId: 0x8086, deviceId: 0x100e, classCode: 0x02, subclass: 0x80, progIf: 0x12, revision: 0x03 });
+    platform.addFunction(
+      { device: 3 },
+      { vendorId: 0x8086, deviceId: 0x100e, classCode: 0x02, subclass: 0x80, progIf: 0x12, revision: 0x03 },
+    );
     const device = new PciDevice(0, 3, 0);
-    expect(device).toMatchObject({ vendorId: 0x8086, deviceId: 0x100e, classCode: 0x02, subclass: 0x80, progIf: 0x12, revision: 0x03, headerType: 0 });
+    expect(device).toMatchObject({
+      vendorId: 0x8086,
+      deviceId: 0x100e,
+      classCode: 0x02,
+      subclass: 0x80,
+      progIf: 0x12,
+      revision: 0x03,
+      headerType: 0,
+    });
   });
 
   it('drops the multi-function bit from the header type', () => {
@@ -44,7 +63,10 @@ describe('PciDevice identity', () => {
 
   it('reads the subsystem IDs of a type 0 header and none of a bridge', () => {
     platform.addFunction({ device: 3 }, virtioNet);
-    platform.addFunction({ device: 4 }, { vendorId: 0x1b36, deviceId: 0x0001, headerType: 1, subsystemVendorId: 0x1234, subsystemId: 0x5678 });
+    platform.addFunction(
+      { device: 4 },
+      { vendorId: 0x1b36, deviceId: 0x0001, headerType: 1, subsystemVendorId: 0x1234, subsystemId: 0x5678 },
+    );
     const device = new PciDevice(0, 3, 0);
     expect([device.subsystemVendorId, device.subsystemId]).toEqual([0x1af4, 0x0001]);
     const bridge = new PciDevice(0, 4, 0);
@@ -74,7 +96,9 @@ describe('PciDevice identity', () => {
     const device = new PciDevice(0, 3, 0);
     device.write32(PciConfig.vendorId, 0xffffffff);
     device.write32(PciConfig.revision, 0);
-    expect([device.read16(PciConfig.vendorId), device.read16(PciConfig.deviceId), device.read8(PciConfig.classCode)]).toEqual([0x1af4, 0x1000, 0x02]);
+    expect([device.read16(PciConfig.vendorId), device.read16(PciConfig.deviceId), device.read8(PciConfig.classCode)]).toEqual([
+      0x1af4, 0x1000, 0x02,
+    ]);
   });
 });
 
@@ -110,7 +134,8 @@ describe('PciDevice BARs', () => {
   });
 
   it('reads a mix of BARs, unimplemented ones undefined', () => {
-    platform.addFunction({ device: 3 }, virtioNet)
+    platform
+      .addFunction({ device: 3 }, virtioNet)
       .setBar(0, { kind: 'io', address: 0xc000, size: 0x20 })
       .setBar(1, { kind: 'mmio32', address: 0xfebd1000, size: 0x1000 })
       .setBar(4, { kind: 'mmio64', address: 0xfe000000, size: 0x4000, prefetchable: true });
@@ -127,7 +152,8 @@ describe('PciDevice BARs', () => {
   });
 
   it('probes only two BARs of a bridge (header type 1) and none of a CardBus bridge', () => {
-    const bridge = platform.addFunction({ device: 4 }, { vendorId: 0x1b36, deviceId: 0x0001, classCode: 0x06, subclass: 0x04, headerType: 1 })
+    const bridge = platform
+      .addFunction({ device: 4 }, { vendorId: 0x1b36, deviceId: 0x0001, classCode: 0x06, subclass: 0x04, headerType: 1 })
       .setBar(0, { kind: 'mmio32', address: 0xfe800000, size: 0x100 })
       .setBar(1, { kind: 'io', address: 0xd000, size: 0x10 });
     bridge.setRaw(0x18, 4, 0x00020100); // primary, secondary and subordinate bus numbers, not a BAR
@@ -143,7 +169,8 @@ describe('PciDevice BARs', () => {
 
   it('turns decoding off while it probes, leaves bus mastering alone and restores the command register', () => {
     const command = PciCommand.io | PciCommand.memory | PciCommand.busMaster | PciCommand.interruptDisable;
-    const f = platform.addFunction({ device: 3 }, { ...virtioNet, command })
+    const f = platform
+      .addFunction({ device: 3 }, { ...virtioNet, command })
       .setBar(0, { kind: 'io', address: 0xc000, size: 0x20 })
       .setBar(1, { kind: 'mmio32', address: 0xfebd1000, size: 0x1000 })
       .setBar(4, { kind: 'mmio64', address: 0x8_0000_0000, size: 0x4000 });
@@ -156,7 +183,8 @@ describe('PciDevice BARs', () => {
   });
 
   it('writes the original BAR values back', () => {
-    const f = platform.addFunction({ device: 3 }, virtioNet)
+    const f = platform
+      .addFunction({ device: 3 }, virtioNet)
       .setBar(0, { kind: 'io', address: 0xc000, size: 0x20 })
       .setBar(2, { kind: 'mmio64', address: 0x8_0000_0000, size: 0x4000, prefetchable: true });
     const before = Array.from({ length: 6 }, (_, i) => f.read(0x10 + i * 4, 4));
@@ -314,7 +342,8 @@ describe('PciDevice.barWindow', () => {
 
   // 1 and 4 are unimplemented, 3 is the upper half of the 64-bit BAR 2, 6 does not exist.
   it.each([1, 3, 4, 6])('throws pci-bar-missing for BAR %i', (index) => {
-    platform.addFunction({ device: 3 }, virtioNet)
+    platform
+      .addFunction({ device: 3 }, virtioNet)
       .setBar(0, { kind: 'io', address: 0xc000, size: 0x20 })
       .setBar(2, { kind: 'mmio64', address: 0x8_0000_0000, size: 0x4000 });
     const device = new PciDevice(0, 3, 0);

@@ -4,9 +4,21 @@ import { type RegisterWindow, ioWindow, mmioWindow } from './registers.js';
 
 /** Configuration-space offsets (type 0 header) and bits. */
 export const PciConfig = {
-  vendorId: 0x00, deviceId: 0x02, command: 0x04, status: 0x06, revision: 0x08, progIf: 0x09, subclass: 0x0a,
-  classCode: 0x0b, headerType: 0x0e, bar0: 0x10, subsystemVendorId: 0x2c, subsystemId: 0x2e,
-  capabilitiesPointer: 0x34, interruptLine: 0x3c, interruptPin: 0x3d,
+  vendorId: 0x00,
+  deviceId: 0x02,
+  command: 0x04,
+  status: 0x06,
+  revision: 0x08,
+  progIf: 0x09,
+  subclass: 0x0a,
+  classCode: 0x0b,
+  headerType: 0x0e,
+  bar0: 0x10,
+  subsystemVendorId: 0x2c,
+  subsystemId: 0x2e,
+  capabilitiesPointer: 0x34,
+  interruptLine: 0x3c,
+  interruptPin: 0x3d,
 } as const;
 export const PciCommand = { io: 1 << 0, memory: 1 << 1, busMaster: 1 << 2, interruptDisable: 1 << 10 } as const;
 const STATUS_CAPABILITIES = 1 << 4;
@@ -75,18 +87,38 @@ export class PciDevice implements PciLocation {
     return `${this.address} ${hex(this.vendorId, 4)}:${hex(this.deviceId, 4)}`;
   }
 
-  read8(offset: number): number { return hwPlatform().configRead(this.bus, this.device, this.function, offset, 1); }
-  read16(offset: number): number { return hwPlatform().configRead(this.bus, this.device, this.function, offset, 2); }
-  read32(offset: number): number { return hwPlatform().configRead(this.bus, this.device, this.function, offset, 4); }
-  write8(offset: number, value: number): void { hwPlatform().configWrite(this.bus, this.device, this.function, offset, 1, value); }
-  write16(offset: number, value: number): void { hwPlatform().configWrite(this.bus, this.device, this.function, offset, 2, value); }
-  write32(offset: number, value: number): void { hwPlatform().configWrite(this.bus, this.device, this.function, offset, 4, value); }
+  read8(offset: number): number {
+    return hwPlatform().configRead(this.bus, this.device, this.function, offset, 1);
+  }
+  read16(offset: number): number {
+    return hwPlatform().configRead(this.bus, this.device, this.function, offset, 2);
+  }
+  read32(offset: number): number {
+    return hwPlatform().configRead(this.bus, this.device, this.function, offset, 4);
+  }
+  write8(offset: number, value: number): void {
+    hwPlatform().configWrite(this.bus, this.device, this.function, offset, 1, value);
+  }
+  write16(offset: number, value: number): void {
+    hwPlatform().configWrite(this.bus, this.device, this.function, offset, 2, value);
+  }
+  write32(offset: number, value: number): void {
+    hwPlatform().configWrite(this.bus, this.device, this.function, offset, 4, value);
+  }
 
-  get subsystemVendorId(): number { return this.headerType === 0 ? this.read16(PciConfig.subsystemVendorId) : 0; }
-  get subsystemId(): number { return this.headerType === 0 ? this.read16(PciConfig.subsystemId) : 0; }
+  get subsystemVendorId(): number {
+    return this.headerType === 0 ? this.read16(PciConfig.subsystemVendorId) : 0;
+  }
+  get subsystemId(): number {
+    return this.headerType === 0 ? this.read16(PciConfig.subsystemId) : 0;
+  }
   /** The legacy interrupt line the firmware assigned (an ISA/GSI number), and the pin (1 = INTA, 0 = none). */
-  get interruptLine(): number { return this.read8(PciConfig.interruptLine); }
-  get interruptPin(): number { return this.read8(PciConfig.interruptPin); }
+  get interruptLine(): number {
+    return this.read8(PciConfig.interruptLine);
+  }
+  get interruptPin(): number {
+    return this.read8(PciConfig.interruptPin);
+  }
 
   /** Sets and clears bits of the command register. */
   setCommand(set: number, clear = 0): void {
@@ -95,7 +127,9 @@ export class PciDevice implements PciLocation {
 
   /** Lets the device decode its memory and I/O BARs and master the bus (DMA). */
   enable(options: { memory?: boolean; io?: boolean; busMaster?: boolean } = { memory: true, io: true, busMaster: true }): void {
-    this.setCommand((options.memory ? PciCommand.memory : 0) | (options.io ? PciCommand.io : 0) | (options.busMaster ? PciCommand.busMaster : 0));
+    this.setCommand(
+      (options.memory ? PciCommand.memory : 0) | (options.io ? PciCommand.io : 0) | (options.busMaster ? PciCommand.busMaster : 0),
+    );
   }
 
   /** The six BARs of a type 0 header (two of a bridge), sized by writing all ones and reading back. */
@@ -114,7 +148,9 @@ export class PciDevice implements PciLocation {
       this.write32(offset, original);
       if (original & 1) {
         const mask = probed & 0xfffffffc & 0xffff;
-        bars[index] = mask ? { index, kind: 'io', address: original & 0xfffc, size: ((~mask & 0xffff) + 1) & 0xffff, prefetchable: false } : undefined;
+        bars[index] = mask
+          ? { index, kind: 'io', address: original & 0xfffc, size: ((~mask & 0xffff) + 1) & 0xffff, prefetchable: false }
+          : undefined;
         continue;
       }
       const type = (original >> 1) & 3;
@@ -134,7 +170,9 @@ export class PciDevice implements PciLocation {
         continue;
       }
       const mask = (probed & 0xfffffff0) >>> 0;
-      bars[index] = mask ? { index, kind: 'mmio32', address: (original & 0xfffffff0) >>> 0, size: (~mask >>> 0) + 1, prefetchable } : undefined;
+      bars[index] = mask
+        ? { index, kind: 'mmio32', address: (original & 0xfffffff0) >>> 0, size: (~mask >>> 0) + 1, prefetchable }
+        : undefined;
     }
     this.write16(PciConfig.command, command);
     this.barCache = bars;

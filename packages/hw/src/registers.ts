@@ -21,7 +21,9 @@ export function mmioWindow(base: number, size: number): RegisterWindow {
   const p = hwPlatform();
   p.mmioMap(base, size);
   return {
-    kind: 'mmio', base, size,
+    kind: 'mmio',
+    base,
+    size,
     read8: (o) => p.mmioRead(base + o, 1),
     read16: (o) => p.mmioRead(base + o, 2),
     read32: (o) => p.mmioRead(base + o, 4),
@@ -35,7 +37,9 @@ export function mmioWindow(base: number, size: number): RegisterWindow {
 export function ioWindow(base: number, size: number): RegisterWindow {
   const p = hwPlatform();
   return {
-    kind: 'io', base, size,
+    kind: 'io',
+    base,
+    size,
     read8: (o) => p.portRead(base + o, 1),
     read16: (o) => p.portRead(base + o, 2),
     read32: (o) => p.portRead(base + o, 4),

@@ -31,7 +31,12 @@ let statsSerial = 0;
 /** A minimal Nic: what the registry and the binder need, nothing more. */
 function fakeNic(name: string, driver: string, device: PciDevice | undefined): Nic {
   return {
-    name, driver, device, mac: new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]), mtu: 1500, linkUp: true,
+    name,
+    driver,
+    device,
+    mac: new Uint8Array([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+    mtu: 1500,
+    linkUp: true,
     stats: new NicStats(`registry-test-${statsSerial++}`),
     transmit: () => ({ ok: true }),
     onReceive: () => () => {},
@@ -49,7 +54,8 @@ interface Created {
 /** A driver that records what it was asked to create. */
 function driver(name: string, match: Pick<NicDriver, 'vendor' | 'device' | 'predicate'>, created: Created[]): NicDriver {
   return {
-    name, ...match,
+    name,
+    ...match,
     create(device, context) {
       created.push({ driver: name, address: device.address, ifname: context.ifname });
       return fakeNic(context.ifname, name, device);
@@ -131,13 +137,19 @@ describe('the device binder', () => {
     platform.addFunction({ bus: 1, device: 0, function: 1 }, { vendorId: 0x8086, deviceId: 0x10d3, revision: 3 });
     const seen: string[] = [];
     const created: Created[] = [];
-    registerNic(driver('e1000', {
-      vendor: 0x8086,
-      predicate: (device) => {
-        seen.push(device.toString());
-        return device.revision >= 3;
-      },
-    }, created));
+    registerNic(
+      driver(
+        'e1000',
+        {
+          vendor: 0x8086,
+          predicate: (device) => {
+            seen.push(device.toString());
+            return device.revision >= 3;
+          },
+        },
+        created,
+      ),
+    );
     expect(bindAll()).toEqual({ '01:00.1': 'e1000 (eth0)' });
     expect(seen).toEqual(['00:03.0 8086:100e', '01:00.1 8086:10d3']);
   });
@@ -169,7 +181,9 @@ describe('the device binder', () => {
     platform.addFunction({ device: 5 }, { vendorId: 0x1af4, deviceId: 0x1000 });
     const contexts: string[] = [];
     registerNic({
-      name: 'virtio-net', vendor: 0x1af4, device: [0x1000, 0x1041],
+      name: 'virtio-net',
+      vendor: 0x1af4,
+      device: [0x1000, 0x1041],
       create(device, context) {
         contexts.push(`${device.address} ${context.ifname}`);
         if (device.deviceId === 0x1041) throw new UosError('virtio-feature', 'VIRTIO_F_VERSION_1 not offered');
@@ -189,7 +203,9 @@ describe('the device binder', () => {
   it('reports a thrown value that is no Error as its string', () => {
     platform.addFunction({ device: 3 }, { vendorId: 0x1af4, deviceId: 0x1000 });
     registerNic({
-      name: 'flaky', vendor: 0x1af4, device: 0x1000,
+      name: 'flaky',
+      vendor: 0x1af4,
+      device: 0x1000,
       create() {
         throw 'no queues';
       },

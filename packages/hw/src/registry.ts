@@ -33,7 +33,7 @@ function registry(): Registry {
 function matches(driver: NicDriver, device: PciDevice): boolean {
   if (device.vendorId !== driver.vendor) return false;
   if (driver.predicate) return driver.predicate(device);
-  const ids = typeof driver.device === 'number' ? [driver.device] : driver.device ?? [];
+  const ids = typeof driver.device === 'number' ? [driver.device] : (driver.device ?? []);
   return ids.includes(device.deviceId);
 }
 

@@ -16,16 +16,39 @@ export function setDeviceBinder(binder: DeviceBinder): void {
 }
 
 const classNames: Record<number, string> = {
-  0x0100: 'SCSI controller', 0x0101: 'IDE controller', 0x0106: 'SATA controller', 0x0108: 'NVMe controller',
-  0x0200: 'Ethernet controller', 0x0280: 'network controller', 0x0300: 'VGA controller', 0x0380: 'display controller',
-  0x0403: 'audio device', 0x0600: 'host bridge', 0x0601: 'ISA bridge', 0x0604: 'PCI bridge', 0x0680: 'bridge',
-  0x0700: 'serial controller', 0x0780: 'communication controller', 0x0880: 'system peripheral',
-  0x0c03: 'USB controller', 0x0c05: 'SMBus controller', 0x00ff: 'unclassified device',
+  0x0100: 'SCSI controller',
+  0x0101: 'IDE controller',
+  0x0106: 'SATA controller',
+  0x0108: 'NVMe controller',
+  0x0200: 'Ethernet controller',
+  0x0280: 'network controller',
+  0x0300: 'VGA controller',
+  0x0380: 'display controller',
+  0x0403: 'audio device',
+  0x0600: 'host bridge',
+  0x0601: 'ISA bridge',
+  0x0604: 'PCI bridge',
+  0x0680: 'bridge',
+  0x0700: 'serial controller',
+  0x0780: 'communication controller',
+  0x0880: 'system peripheral',
+  0x0c03: 'USB controller',
+  0x0c05: 'SMBus controller',
+  0x00ff: 'unclassified device',
 };
 const familyNames: Record<number, string> = {
-  0x00: 'unclassified device', 0x01: 'storage controller', 0x02: 'network controller', 0x03: 'display controller',
-  0x04: 'multimedia controller', 0x05: 'memory controller', 0x06: 'bridge', 0x07: 'communication controller',
-  0x08: 'system peripheral', 0x09: 'input device', 0x0c: 'serial bus controller', 0xff: 'unassigned class',
+  0x00: 'unclassified device',
+  0x01: 'storage controller',
+  0x02: 'network controller',
+  0x03: 'display controller',
+  0x04: 'multimedia controller',
+  0x05: 'memory controller',
+  0x06: 'bridge',
+  0x07: 'communication controller',
+  0x08: 'system peripheral',
+  0x09: 'input device',
+  0x0c: 'serial bus controller',
+  0xff: 'unassigned class',
 };
 
 const hex = (n: number, digits: number): string => n.toString(16).padStart(digits, '0');

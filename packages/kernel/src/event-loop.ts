@@ -29,7 +29,10 @@ export class EventLoop {
   private referencedSubscriptions = 0;
   onIdle: () => void = () => {};
 
-  constructor(private readonly host: EventLoopHost, counters: TimerCounters & { turns?: { increment(): void } } = {}) {
+  constructor(
+    private readonly host: EventLoopHost,
+    counters: TimerCounters & { turns?: { increment(): void } } = {},
+  ) {
     this.timers = new TimerQueue(host, counters);
     this.turns = counters.turns;
   }
@@ -46,7 +49,10 @@ export class EventLoop {
     this.handles++;
     let released = false;
     return () => {
-      if (!released) { released = true; this.handles--; }
+      if (!released) {
+        released = true;
+        this.handles--;
+      }
     };
   }
 
@@ -81,7 +87,10 @@ export class EventLoop {
       }
       this.host.interruptDone?.(vector);
     }
-    this.timers.runDue(() => this.host.runMicrotasks(), (error) => panic('Uncaught exception in a timer callback:', error));
+    this.timers.runDue(
+      () => this.host.runMicrotasks(),
+      (error) => panic('Uncaught exception in a timer callback:', error),
+    );
     if (!this.alive()) this.onIdle();
     return this.timers.nextDeadline();
   }
@@ -113,17 +122,20 @@ export function eventLoop(): EventLoop {
   if (!loop) {
     const bindings = native();
     const counter = (name: string): StatHandle => statman.getOrCreate(name, { type: 'u64' });
-    loop = new EventLoop({
-      now: () => bindings.monotonicNs() / 1e6,
-      runMicrotasks: () => bindings.runMicrotasks(),
-      takeInterrupts: () => bindings.takeInterrupts(),
-      interruptDone: (vector) => bindings.irqDone(vector),
-    }, {
-      started: counter(KernelStat.timersStarted),
-      fired: counter(KernelStat.timersFired),
-      cancelled: counter(KernelStat.timersCancelled),
-      turns: counter(KernelStat.loopTurns),
-    });
+    loop = new EventLoop(
+      {
+        now: () => bindings.monotonicNs() / 1e6,
+        runMicrotasks: () => bindings.runMicrotasks(),
+        takeInterrupts: () => bindings.takeInterrupts(),
+        interruptDone: (vector) => bindings.irqDone(vector),
+      },
+      {
+        started: counter(KernelStat.timersStarted),
+        fired: counter(KernelStat.timersFired),
+        cancelled: counter(KernelStat.timersCancelled),
+        turns: counter(KernelStat.loopTurns),
+      },
+    );
     statman.addCollector(collectNativeStats);
   }
   return loop;

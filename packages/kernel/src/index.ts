@@ -55,8 +55,11 @@ declare global {
     count(label?: string): void;
   }
   var console: Console;
+  // biome-ignore lint/suspicious/noExplicitAny: the signature Node and the DOM declare
   function setTimeout(handler: (...args: any[]) => void, ms?: number, ...args: any[]): number;
+  // biome-ignore lint/suspicious/noExplicitAny: the signature Node and the DOM declare
   function setInterval(handler: (...args: any[]) => void, ms?: number, ...args: any[]): number;
+  // biome-ignore lint/suspicious/noExplicitAny: the signature Node and the DOM declare
   function setImmediate(handler: (...args: any[]) => void, ...args: any[]): number;
   function clearTimeout(handle?: number): void;
   function clearInterval(handle?: number): void;

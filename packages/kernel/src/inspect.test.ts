@@ -111,7 +111,7 @@ describe('inspect arrays and objects', () => {
 
   it('marks circular references', () => {
     const value: Record<string, unknown> = { name: 'root' };
-    value['self'] = value;
+    value.self = value;
     expect(inspect(value)).toBe("{ name: 'root', self: [Circular] }");
     const list: unknown[] = [1];
     list.push(list);
@@ -121,7 +121,7 @@ describe('inspect arrays and objects', () => {
   it('marks a cycle through several objects', () => {
     const parent: Record<string, unknown> = {};
     const child = { parent };
-    parent['child'] = child;
+    parent.child = child;
     expect(inspect(parent)).toBe('{ child: { parent: [Circular] } }');
   });
 
@@ -132,8 +132,7 @@ describe('inspect arrays and objects', () => {
   });
 
   it('quotes keys that are not identifiers', () => {
-    expect(inspect({ 'with-dash': 1, 'with space': 2, valid_$name: 3 })).toBe(
-      "{ 'with-dash': 1, 'with space': 2, valid_$name: 3 }");
+    expect(inspect({ 'with-dash': 1, 'with space': 2, valid_$name: 3 })).toBe("{ 'with-dash': 1, 'with space': 2, valid_$name: 3 }");
     expect(inspect({ 1: 'one' })).toBe("{ '1': 'one' }");
     expect(inspect({ '': 0 })).toBe("{ '': 0 }");
     expect(inspect({ "it's": 0 })).toBe("{ 'it\\'s': 0 }");
@@ -152,7 +151,10 @@ describe('inspect arrays and objects', () => {
 
   it('prefixes class instances with the class name', () => {
     class Point {
-      constructor(readonly x: number, readonly y: number) {}
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
     }
     expect(inspect(new Point(1, 2))).toBe('Point { x: 1, y: 2 }');
     class Empty {}
@@ -162,7 +164,7 @@ describe('inspect arrays and objects', () => {
 
   it('marks null-prototype objects', () => {
     const value = Object.create(null) as Record<string, unknown>;
-    value['a'] = 1;
+    value.a = 1;
     expect(inspect(value)).toBe('[Object: null prototype] { a: 1 }');
     expect(inspect(Object.create(null))).toBe('[Object: null prototype] {}');
   });
@@ -172,20 +174,15 @@ describe('inspect arrays and objects', () => {
   // '[[Object: null prototype]]' where util.inspect prints '[Object: null prototype]'.
   it('names a null-prototype object cut off by the depth limit without doubled brackets', () => {
     const value = Object.create(null) as Record<string, unknown>;
-    value['a'] = 1;
+    value.a = 1;
     expect(inspect({ nested: value }, { depth: 0 })).toBe('{ nested: [Object: null prototype] }');
   });
 
   it('breaks long objects over several indented lines', () => {
     const value = { alpha: 'aaaaaaaaaaaaaaaa', beta: 'bbbbbbbbbbbbbbbb', gamma: 'cccccccccccccccc', delta: 1 };
-    expect(inspect(value)).toBe([
-      '{',
-      "  alpha: 'aaaaaaaaaaaaaaaa',",
-      "  beta: 'bbbbbbbbbbbbbbbb',",
-      "  gamma: 'cccccccccccccccc',",
-      '  delta: 1',
-      '}',
-    ].join('\n'));
+    expect(inspect(value)).toBe(
+      ['{', "  alpha: 'aaaaaaaaaaaaaaaa',", "  beta: 'bbbbbbbbbbbbbbbb',", "  gamma: 'cccccccccccccccc',", '  delta: 1', '}'].join('\n'),
+    );
   });
 
   it('keeps a rendering of exactly 72 characters on one line and breaks at 73', () => {
@@ -199,14 +196,9 @@ describe('inspect arrays and objects', () => {
 
   it('indents nested multi-line values', () => {
     const inner = { first: 'f'.repeat(30), second: 's'.repeat(30) };
-    expect(inspect({ inner })).toBe([
-      '{',
-      '  inner: {',
-      `    first: '${'f'.repeat(30)}',`,
-      `    second: '${'s'.repeat(30)}'`,
-      '  }',
-      '}',
-    ].join('\n'));
+    expect(inspect({ inner })).toBe(
+      ['{', '  inner: {', `    first: '${'f'.repeat(30)}',`, `    second: '${'s'.repeat(30)}'`, '  }', '}'].join('\n'),
+    );
   });
 
   it('truncates arrays after 100 items', () => {
@@ -231,7 +223,14 @@ describe('inspect arrays and objects', () => {
 
 describe('inspect built-in objects', () => {
   it('renders maps and sets with their size', () => {
-    expect(inspect(new Map<unknown, unknown>([['a', 1], [2, { b: 'c' }]]))).toBe("Map(2) { 'a' => 1, 2 => { b: 'c' } }");
+    expect(
+      inspect(
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, { b: 'c' }],
+        ]),
+      ),
+    ).toBe("Map(2) { 'a' => 1, 2 => { b: 'c' } }");
     expect(inspect(new Set([1, 'two']))).toBe("Set(2) { 1, 'two' }");
     expect(inspect(new Map())).toBe('Map(0) {}');
     expect(inspect(new Set())).toBe('Set(0) {}');
@@ -361,7 +360,7 @@ describe('format', () => {
     expect(format('%j', { a: [1, 'b'] })).toBe('{"a":[1,"b"]}');
     expect(format('%j', 'text')).toBe('"text"');
     const circular: Record<string, unknown> = {};
-    circular['self'] = circular;
+    circular.self = circular;
     expect(format('%j', circular)).toBe('[Circular]');
   });
 

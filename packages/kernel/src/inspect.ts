@@ -44,11 +44,17 @@ function join(open: string, parts: string[], close: string): string {
 
 function inspectValue(value: unknown, depth: number, seen: Set<object>, nested: boolean): string {
   switch (typeof value) {
-    case 'string': return nested ? quote(value) : value;
-    case 'number': return Object.is(value, -0) ? '-0' : String(value);
-    case 'bigint': return `${value}n`;
-    case 'boolean': case 'undefined': return String(value);
-    case 'symbol': return value.toString();
+    case 'string':
+      return nested ? quote(value) : value;
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'symbol':
+      return value.toString();
     case 'function': {
       const name = (value as { name?: string }).name;
       return name ? `[Function: ${name}]` : '[Function (anonymous)]';
@@ -78,7 +84,11 @@ function inspectValue(value: unknown, depth: number, seen: Set<object>, nested: 
       return `${name}(${view.length}) ${join('[', parts, ']')}`;
     }
     if (object instanceof Map) {
-      return `Map(${object.size}) ${join('{', [...object].map(([k, v]) => `${inner(k)} => ${inner(v)}`), '}')}`;
+      return `Map(${object.size}) ${join(
+        '{',
+        [...object].map(([k, v]) => `${inner(k)} => ${inner(v)}`),
+        '}',
+      )}`;
     }
     if (object instanceof Set) return `Set(${object.size}) ${join('{', [...object].map(inner), '}')}`;
     const keys: (string | symbol)[] = [...Object.keys(object), ...Object.getOwnPropertySymbols(object)];
@@ -108,13 +118,24 @@ export function format(...args: unknown[]): string {
       if (index >= args.length) return match;
       const arg = args[index++];
       switch (spec) {
-        case 's': return typeof arg === 'string' ? arg : inspectValue(arg, 1, new Set(), false);
-        case 'd': return typeof arg === 'bigint' ? `${arg}n` : String(toNumber(arg));
-        case 'i': return typeof arg === 'bigint' ? `${arg}n` : String(Math.trunc(toNumber(arg)));
-        case 'f': return String(toNumber(arg));
-        case 'j': try { return JSON.stringify(arg); } catch { return '[Circular]'; }
-        case 'c': return '';
-        default: return inspect(arg, { depth: spec === 'O' ? 2 : 4 });
+        case 's':
+          return typeof arg === 'string' ? arg : inspectValue(arg, 1, new Set(), false);
+        case 'd':
+          return typeof arg === 'bigint' ? `${arg}n` : String(toNumber(arg));
+        case 'i':
+          return typeof arg === 'bigint' ? `${arg}n` : String(Math.trunc(toNumber(arg)));
+        case 'f':
+          return String(toNumber(arg));
+        case 'j':
+          try {
+            return JSON.stringify(arg);
+          } catch {
+            return '[Circular]';
+          }
+        case 'c':
+          return '';
+        default:
+          return inspect(arg, { depth: spec === 'O' ? 2 : 4 });
       }
     });
     rest = args.slice(index);

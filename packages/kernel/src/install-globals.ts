@@ -26,7 +26,9 @@ export function installGlobals(target: typeof globalThis): void {
     warn: (...args: unknown[]) => write(args),
     error: (...args: unknown[]) => write(args),
     trace: (...args: unknown[]) => write([...args, `\n${bindings.mapStack(new Error().stack ?? '')}`]),
-    assert: (condition: unknown, ...args: unknown[]) => { if (!condition) write(['Assertion failed', ...args]); },
+    assert: (condition: unknown, ...args: unknown[]) => {
+      if (!condition) write(['Assertion failed', ...args]);
+    },
     count: (label = 'default') => {
       const n = (counts.get(label) ?? 0) + 1;
       counts.set(label, n);

@@ -50,7 +50,11 @@ export const irq = {
   /** Interrupts taken since boot, by vector (only vectors that fired). */
   counts(): Map<number, number> {
     const counts = new Map<number, number>();
-    native().irqCounts().forEach((n, vector) => { if (n) counts.set(vector, n); });
+    native()
+      .irqCounts()
+      .forEach((n, vector) => {
+        if (n) counts.set(vector, n);
+      });
     return counts;
   },
 };

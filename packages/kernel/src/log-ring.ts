@@ -15,7 +15,10 @@ export class LogRing {
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop() ?? '';
     for (const line of parts) this.push(line);
-    if (this.partial.length > this.limit) { this.push(this.partial); this.partial = ''; }
+    if (this.partial.length > this.limit) {
+      this.push(this.partial);
+      this.partial = '';
+    }
   }
 
   private push(line: string): void {

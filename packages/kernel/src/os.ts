@@ -1,5 +1,10 @@
 import {
-  type BootInfo, type NativeCpuStats, type NativeMemoryMap, type NativeMemoryUsage, type NativePanicInfo, UosError,
+  type BootInfo,
+  type NativeCpuStats,
+  type NativeMemoryMap,
+  type NativeMemoryUsage,
+  type NativePanicInfo,
+  UosError,
   native,
 } from '@uos/x86';
 import { stdin } from './console-input.js';
@@ -55,8 +60,12 @@ export const os = {
   heapUsage(): HeapUsage {
     const u = native().memoryUsage();
     return {
-      usedBytes: u.heapUsedBytes, peakBytes: u.heapPeakBytes, blocks: u.heapBlocks, pages: u.heapPages,
-      totalBytes: u.totalBytes, freeBytes: u.freeBytes,
+      usedBytes: u.heapUsedBytes,
+      peakBytes: u.heapPeakBytes,
+      blocks: u.heapBlocks,
+      pages: u.heapPages,
+      totalBytes: u.totalBytes,
+      freeBytes: u.freeBytes,
     };
   },
   /** The named memory map: firmware regions, kernel sections with their protection, stacks, payload. */

@@ -1,15 +1,31 @@
 import { native } from '@uos/x86';
 
 /** Integer typed arrays, the ones crypto.getRandomValues accepts. */
-export type IntegerTypedArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array |
-  Uint32Array | BigInt64Array | BigUint64Array;
+export type IntegerTypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 const MAX_BYTES = 65536;
 
 function isIntegerTypedArray(value: unknown): value is IntegerTypedArray {
-  return value instanceof Int8Array || value instanceof Uint8Array || value instanceof Uint8ClampedArray ||
-    value instanceof Int16Array || value instanceof Uint16Array || value instanceof Int32Array ||
-    value instanceof Uint32Array || value instanceof BigInt64Array || value instanceof BigUint64Array;
+  return (
+    value instanceof Int8Array ||
+    value instanceof Uint8Array ||
+    value instanceof Uint8ClampedArray ||
+    value instanceof Int16Array ||
+    value instanceof Uint16Array ||
+    value instanceof Int32Array ||
+    value instanceof Uint32Array ||
+    value instanceof BigInt64Array ||
+    value instanceof BigUint64Array
+  );
 }
 
 /**

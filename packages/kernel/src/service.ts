@@ -46,14 +46,27 @@ export function parseArgs(cmdline: string): string[] {
   let quote: string | undefined;
   for (let i = 0; i < cmdline.length; i++) {
     const c = cmdline[i]!;
-    if (c === '\\' && i + 1 < cmdline.length && quote !== "'") { word += cmdline[++i]; inWord = true; continue; }
-    if (quote) {
-      if (c === quote) quote = undefined; else word += c;
+    if (c === '\\' && i + 1 < cmdline.length && quote !== "'") {
+      word += cmdline[++i];
+      inWord = true;
       continue;
     }
-    if (c === '"' || c === "'") { quote = c; inWord = true; continue; }
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else word += c;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+      continue;
+    }
     if (c === ' ' || c === '\t' || c === '\n') {
-      if (inWord) { words.push(word); word = ''; inWord = false; }
+      if (inWord) {
+        words.push(word);
+        word = '';
+        inWord = false;
+      }
       continue;
     }
     word += c;
@@ -85,7 +98,13 @@ export function shutdown(status = 0): void {
     panic('Uncaught exception in stop():', error);
   }
   if (!isPromiseLike(result)) bindings.exit(status);
-  result.then(() => { release(); bindings.exit(status); }, (error: unknown) => panic('stop() rejected:', error));
+  result.then(
+    () => {
+      release();
+      bindings.exit(status);
+    },
+    (error: unknown) => panic('stop() rejected:', error),
+  );
 }
 
 /**
@@ -95,8 +114,13 @@ export function shutdown(status = 0): void {
 export function startService(module: { default?: unknown }): void {
   const candidate = module.default;
   if (!isService(candidate)) {
-    panic('The service cannot start:', new UosError('service-missing',
-      "the service's entry module must `export default service({ start(args) { … } })` using service() from @uos/kernel"));
+    panic(
+      'The service cannot start:',
+      new UosError(
+        'service-missing',
+        "the service's entry module must `export default service({ start(args) { … } })` using service() from @uos/kernel",
+      ),
+    );
   }
   running = candidate;
   const bindings: NativeBindings = native();

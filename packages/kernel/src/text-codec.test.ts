@@ -50,10 +50,7 @@ function nodeDecode(data: Uint8Array, options?: { fatal?: boolean; ignoreBOM?: b
 }
 
 /** Decodes `chunks` as one stream, then flushes. */
-function streamDecode(
-  decoder: { decode(input?: Uint8Array, options?: { stream?: boolean }): string },
-  chunks: Uint8Array[],
-): string {
+function streamDecode(decoder: { decode(input?: Uint8Array, options?: { stream?: boolean }): string }, chunks: Uint8Array[]): string {
   let text = '';
   for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
@@ -284,7 +281,11 @@ describe('TextDecoder invalid input', () => {
     ['F0 with a bad second byte (below 90)', [0xf0, 0x8f], R + R],
     ['a bad third byte in a 4-byte sequence', [0xf0, 0x9f, 0x41, 0x80], `${R}A${R}`],
     ['a bad fourth byte in a 4-byte sequence', [0xf0, 0x9f, 0x98, 0xc3, 0xa9], `${R}é`],
-    ['everything at once', [0xc0, 0x80, 0xe0, 0x80, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xf0, 0x9f, 0x98, 0x41], `${R.repeat(13)}A`],
+    [
+      'everything at once',
+      [0xc0, 0x80, 0xe0, 0x80, 0x80, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xf0, 0x9f, 0x98, 0x41],
+      `${R.repeat(13)}A`,
+    ],
   ];
 
   it.each(cases)('replaces %s exactly like the standard (and Node)', (_name, encoded, expected) => {
@@ -582,7 +583,10 @@ describe('differential tests against Node', () => {
       const expected = nodeDecode(data);
       const label = `case ${n}: ${hex(data)}`;
       expect(units(uosDecode(data)), label).toBe(units(expected));
-      expect(outcome(() => uosDecode(data, { fatal: true })), label).toBe(outcome(() => nodeDecode(data, { fatal: true })));
+      expect(
+        outcome(() => uosDecode(data, { fatal: true })),
+        label,
+      ).toBe(outcome(() => nodeDecode(data, { fatal: true })));
       const chunks = randomChunks(random, data);
       const streamed = streamDecode(new UosTextDecoder(), chunks);
       expect(units(streamed), label).toBe(units(streamDecode(new NodeTextDecoder(), chunks)));
@@ -621,7 +625,8 @@ describe('differential tests against Node', () => {
         const kind = random(10);
         if (kind < 3) codes.push(random(0x80));
         else if (kind < 5) codes.push(0x80 + random(0x800 - 0x80));
-        else if (kind < 7) codes.push(0x800 + random(0x10000 - 0x800)); // lone surrogates included
+        else if (kind < 7)
+          codes.push(0x800 + random(0x10000 - 0x800)); // lone surrogates included
         else if (kind < 9) {
           const cp = 0x10000 + random(0x100000);
           codes.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));

@@ -11,7 +11,6 @@
  */
 import { isUtf8Label, toBytes } from './encoding-input.js';
 
-
 export interface TextDecoderOptions {
   fatal?: boolean;
   ignoreBOM?: boolean;

@@ -279,10 +279,14 @@ describe('TimerQueue periodic timers', () => {
     const { clock, queue } = setup();
     let count = 0;
     let id = 0;
-    id = queue.add(10, () => {
-      count++;
-      if (count === 2) queue.cancel(id);
-    }, 10);
+    id = queue.add(
+      10,
+      () => {
+        count++;
+        if (count === 2) queue.cancel(id);
+      },
+      10,
+    );
     for (let time = 10; time <= 100; time += 10) {
       clock.set(time);
       queue.runDue();
@@ -400,7 +404,10 @@ describe('TimerQueue runDue callbacks', () => {
     });
     queue.add(3, () => fired.push('after'));
     clock.set(3);
-    const ran = queue.runDue(() => fired.push('between'), (error) => errors.push(error));
+    const ran = queue.runDue(
+      () => fired.push('between'),
+      (error) => errors.push(error),
+    );
     expect(ran).toBe(3);
     expect(errors).toEqual([failure]);
     expect(errors[0]).toBe(failure);
@@ -411,9 +418,13 @@ describe('TimerQueue runDue callbacks', () => {
   it('keeps a throwing periodic timer scheduled', () => {
     const { clock, queue } = setup();
     const errors: unknown[] = [];
-    const id = queue.add(10, () => {
-      throw new Error('tick failed');
-    }, 10);
+    const id = queue.add(
+      10,
+      () => {
+        throw new Error('tick failed');
+      },
+      10,
+    );
     clock.set(10);
     queue.runDue(undefined, (error) => errors.push(error));
     expect(errors).toHaveLength(1);
@@ -553,7 +564,10 @@ describe('TimerQueue randomized ordering', () => {
     it(`matches a sorted reference model (seed ${seed})`, () => {
       const random = createRandom(seed);
       const { clock, queue } = setup();
-      interface Expected { deadline: number; creation: number }
+      interface Expected {
+        deadline: number;
+        creation: number;
+      }
       const model: Expected[] = [];
       const fired: { creation: number; pass: number }[] = [];
       const passTimes: number[] = [];
@@ -631,7 +645,9 @@ describe('TimerQueue randomized ordering', () => {
         .filter((entry) => entry.deadline <= clock.now())
         .sort((a, b) => a.deadline - b.deadline || a.creation - b.creation);
       const expectedDeadline = [...pending.values()].reduce<number | undefined>(
-        (min, entry) => (min === undefined || entry.deadline < min ? entry.deadline : min), undefined);
+        (min, entry) => (min === undefined || entry.deadline < min ? entry.deadline : min),
+        undefined,
+      );
       expect(queue.nextDeadline()).toBe(expectedDeadline);
       fired.length = 0;
       queue.runDue();

@@ -35,15 +35,23 @@ export class TimerQueue {
   private nextSeq = 0;
   private referencedCount = 0;
 
-  constructor(private readonly clock: Clock, private readonly counters: TimerCounters = {}) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly counters: TimerCounters = {},
+  ) {}
 
   /** Schedules `callback` after `delayMs` (and every `periodMs` after that when given). Returns its id. */
   add(delayMs: number, callback: TimerCallback, periodMs = 0): number {
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     const period = Number.isFinite(periodMs) && periodMs > 0 ? periodMs : 0;
     const entry: TimerEntry = {
-      id: this.nextId++, deadline: this.clock.now() + delay, seq: this.nextSeq++, period, callback,
-      referenced: true, active: true,
+      id: this.nextId++,
+      deadline: this.clock.now() + delay,
+      seq: this.nextSeq++,
+      period,
+      callback,
+      referenced: true,
+      active: true,
     };
     this.byId.set(entry.id, entry);
     this.referencedCount++;
@@ -93,7 +101,12 @@ export class TimerQueue {
    * promise jobs there). A callback that throws is handed to `onError`; the others still run.
    * Returns how many callbacks ran.
    */
-  runDue(between: () => void = () => {}, onError: (error: unknown) => void = (e) => { throw e; }): number {
+  runDue(
+    between: () => void = () => {},
+    onError: (error: unknown) => void = (e) => {
+      throw e;
+    },
+  ): number {
     const now = this.clock.now();
     const seqLimit = this.nextSeq;
     let ran = 0;

@@ -45,7 +45,11 @@ export class ArpLayer {
   /** Our address, once configured (requests for it are answered). */
   address: Ipv4Address = IPV4_ANY;
 
-  constructor(private readonly link: LinkLayer, private readonly clock: NetClock, options: ArpOptions = {}) {
+  constructor(
+    private readonly link: LinkLayer,
+    private readonly clock: NetClock,
+    options: ArpOptions = {},
+  ) {
     this.stats = layerStats(link.scope, 'arp');
     this.lifetime = options.entryLifetimeMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 512;
@@ -108,10 +112,16 @@ export class ArpLayer {
   /** An ARP request (1) or reply (2) from us (from `senderProtocol`: 0.0.0.0 for a probe). */
   private transmit(operation: 1 | 2, targetProtocol: Ipv4Address, targetHardware: MacAddress, senderProtocol = this.address): void {
     const frame = this.link.allocate(ARP_LENGTH);
-    emitArp({
-      operation: operation === 1 ? { kind: 'request' } : { kind: 'reply' },
-      senderHardware: this.link.mac, senderProtocol, targetHardware, targetProtocol,
-    }, frame.subarray(14));
+    emitArp(
+      {
+        operation: operation === 1 ? { kind: 'request' } : { kind: 'reply' },
+        senderHardware: this.link.mac,
+        senderProtocol,
+        targetHardware,
+        targetProtocol,
+      },
+      frame.subarray(14),
+    );
     this.link.send(frame, operation === 1 ? MAC_BROADCAST : targetHardware, EtherTypeValue.arp);
     if (operation === 1) this.stats.requests_tx.increment();
     else this.stats.replies_tx.increment();
@@ -135,11 +145,17 @@ export class ArpLayer {
       };
       const watch = (arp: ArpRepr): void => {
         if (arp.senderHardware === this.link.mac) return;
-        if (arp.senderProtocol === address ||
-          (arp.operation.kind === 'request' && arp.senderProtocol === IPV4_ANY && arp.targetProtocol === address)) finish(true);
+        if (
+          arp.senderProtocol === address ||
+          (arp.operation.kind === 'request' && arp.senderProtocol === IPV4_ANY && arp.targetProtocol === address)
+        )
+          finish(true);
       };
       const next = (): void => {
-        if (sent === probes) return finish(false);
+        if (sent === probes) {
+          finish(false);
+          return;
+        }
         sent++;
         this.transmit(1, address, 0, IPV4_ANY);
         timer = this.clock.setTimer(intervalMs, next);

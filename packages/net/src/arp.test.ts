@@ -33,8 +33,20 @@ const B_MAC = parseMac('ae:4e:3d:e4:01:cd')!;
 const A_IP = ipv4Address('10.9.0.1');
 const B_IP = ipv4Address('10.9.0.2');
 
-const REQUEST_REPR: ArpRepr = { operation: { kind: 'request' }, senderHardware: A_MAC, senderProtocol: A_IP, targetHardware: 0, targetProtocol: B_IP };
-const REPLY_REPR: ArpRepr = { operation: { kind: 'reply' }, senderHardware: B_MAC, senderProtocol: B_IP, targetHardware: A_MAC, targetProtocol: A_IP };
+const REQUEST_REPR: ArpRepr = {
+  operation: { kind: 'request' },
+  senderHardware: A_MAC,
+  senderProtocol: A_IP,
+  targetHardware: 0,
+  targetProtocol: B_IP,
+};
+const REPLY_REPR: ArpRepr = {
+  operation: { kind: 'reply' },
+  senderHardware: B_MAC,
+  senderProtocol: B_IP,
+  targetHardware: A_MAC,
+  targetProtocol: A_IP,
+};
 
 function packetOf(bytes: Uint8Array): ArpPacket {
   return unwrap(ArpPacket.checked(bytes));
@@ -73,7 +85,13 @@ describe('ARP', () => {
   });
 
   it('round-trips a gratuitous announcement to broadcast', () => {
-    const repr: ArpRepr = { operation: { kind: 'request' }, senderHardware: 0x020000000001, senderProtocol: ipv4Address('192.168.1.7'), targetHardware: MAC_BROADCAST, targetProtocol: ipv4Address('192.168.1.7') };
+    const repr: ArpRepr = {
+      operation: { kind: 'request' },
+      senderHardware: 0x020000000001,
+      senderProtocol: ipv4Address('192.168.1.7'),
+      targetHardware: MAC_BROADCAST,
+      targetProtocol: ipv4Address('192.168.1.7'),
+    };
     const buffer = poisoned(ARP_LENGTH);
     emitArp(repr, buffer);
     expect(parseArp(packetOf(buffer))).toEqual(repr);
@@ -124,21 +142,31 @@ describe('ARP', () => {
     };
 
     it('never throws on random bytes', () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => { exercise(bytes); }));
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('never throws on mutated captured packets', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(REQUEST, REPLY),
-        fc.array(fc.tuple(fc.nat(ARP_LENGTH - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
-        fc.nat(ARP_LENGTH + 8),
-      ).map(([base, changes, length]) => {
-        const bytes = new Uint8Array(length);
-        bytes.set(base.subarray(0, Math.min(length, base.length)));
-        for (const [at, value] of changes) if (at < length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes); }));
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(REQUEST, REPLY),
+          fc.array(fc.tuple(fc.nat(ARP_LENGTH - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+          fc.nat(ARP_LENGTH + 8),
+        )
+        .map(([base, changes, length]) => {
+          const bytes = new Uint8Array(length);
+          bytes.set(base.subarray(0, Math.min(length, base.length)));
+          for (const [at, value] of changes) if (at < length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('emit then parse gives the repr back', () => {
@@ -151,12 +179,14 @@ describe('ARP', () => {
         fc.constant({ kind: 'unknown' as const, value: 0 }),
       );
       const repr = fc.record({ operation, senderHardware: mac, senderProtocol: ip, targetHardware: mac, targetProtocol: ip });
-      fc.assert(fc.property(repr, (r) => {
-        const buffer = poisoned(ARP_LENGTH + 1);
-        expect(emitArp(r, buffer)).toBe(ARP_LENGTH);
-        expect(buffer[ARP_LENGTH]).toBe(0xa5);
-        expect(parseArp(packetOf(buffer))).toEqual(r);
-      }));
+      fc.assert(
+        fc.property(repr, (r) => {
+          const buffer = poisoned(ARP_LENGTH + 1);
+          expect(emitArp(r, buffer)).toBe(ARP_LENGTH);
+          expect(buffer[ARP_LENGTH]).toBe(0xa5);
+          expect(parseArp(packetOf(buffer))).toEqual(r);
+        }),
+      );
     });
   });
 });

@@ -36,9 +36,12 @@ const REPLY: ArpOperation = Object.freeze({ kind: 'reply' });
 /** The operation of a 16-bit value; the known ones are shared frozen objects (no allocation per packet). */
 export function arpOperationOf(value: number): ArpOperation {
   switch (value) {
-    case ArpOperationValue.request: return REQUEST;
-    case ArpOperationValue.reply: return REPLY;
-    default: return { kind: 'unknown', value };
+    case ArpOperationValue.request:
+      return REQUEST;
+    case ArpOperationValue.reply:
+      return REPLY;
+    default:
+      return { kind: 'unknown', value };
   }
 }
 
@@ -60,18 +63,35 @@ export class ArpPacket {
     const protocolType = (bytes[Field.protocolType]! << 8) | bytes[Field.protocolType + 1]!;
     const hardwareLength = bytes[Field.hardwareLength]!;
     const protocolLength = bytes[Field.protocolLength]!;
-    if (hardwareType !== HARDWARE_ETHERNET || protocolType !== PROTOCOL_IPV4 ||
-      hardwareLength !== HARDWARE_LENGTH || protocolLength !== PROTOCOL_LENGTH) {
-      return wireError('unsupported', `ARP for hardware ${hardwareType}/${hardwareLength} and protocol 0x${protocolType.toString(16)}/${protocolLength}`);
+    if (
+      hardwareType !== HARDWARE_ETHERNET ||
+      protocolType !== PROTOCOL_IPV4 ||
+      hardwareLength !== HARDWARE_LENGTH ||
+      protocolLength !== PROTOCOL_LENGTH
+    ) {
+      return wireError(
+        'unsupported',
+        `ARP for hardware ${hardwareType}/${hardwareLength} and protocol 0x${protocolType.toString(16)}/${protocolLength}`,
+      );
     }
     return wireOk(new ArpPacket(bytes));
   }
 
-  get operation(): number { return (this.bytes[Field.operation]! << 8) | this.bytes[Field.operation + 1]!; }
-  get senderHardware(): MacAddress { return readMac(this.bytes, Field.senderHardware); }
-  get senderProtocol(): Ipv4Address { return readIpv4(this.bytes, Field.senderProtocol); }
-  get targetHardware(): MacAddress { return readMac(this.bytes, Field.targetHardware); }
-  get targetProtocol(): Ipv4Address { return readIpv4(this.bytes, Field.targetProtocol); }
+  get operation(): number {
+    return (this.bytes[Field.operation]! << 8) | this.bytes[Field.operation + 1]!;
+  }
+  get senderHardware(): MacAddress {
+    return readMac(this.bytes, Field.senderHardware);
+  }
+  get senderProtocol(): Ipv4Address {
+    return readIpv4(this.bytes, Field.senderProtocol);
+  }
+  get targetHardware(): MacAddress {
+    return readMac(this.bytes, Field.targetHardware);
+  }
+  get targetProtocol(): Ipv4Address {
+    return readIpv4(this.bytes, Field.targetProtocol);
+  }
 }
 
 export interface ArpRepr {

@@ -17,8 +17,11 @@ export function checksumSumInJs(bytes: Uint8Array, start: number, end: number, i
   let i = start;
   // Unrolled over 8-byte blocks: this runs over every byte of every packet.
   for (; i + 7 < end; i += 8) {
-    sum += ((bytes[i]! << 8) | bytes[i + 1]!) + ((bytes[i + 2]! << 8) | bytes[i + 3]!) +
-      ((bytes[i + 4]! << 8) | bytes[i + 5]!) + ((bytes[i + 6]! << 8) | bytes[i + 7]!);
+    sum +=
+      ((bytes[i]! << 8) | bytes[i + 1]!) +
+      ((bytes[i + 2]! << 8) | bytes[i + 3]!) +
+      ((bytes[i + 4]! << 8) | bytes[i + 5]!) +
+      ((bytes[i + 6]! << 8) | bytes[i + 7]!);
     if (sum > 0x7fffffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   }
   for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;

@@ -86,7 +86,11 @@ export class VirtualClock implements NetClock {
   setTimer(ms: number, callback: () => void): TimerHandle {
     const timer: VirtualTimer = { at: this.time + Math.max(0, ms), sequence: this.sequence++, callback, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** The deadline of the next live timer, or undefined. */

@@ -6,7 +6,12 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpPacket, type DhcpRepr, dhcpLeng
 import type { Inet } from './inet.js';
 import { createTestNetwork } from './test/index.js';
 
-interface Received { repr: DhcpRepr; source: Ipv4Address; destination: Ipv4Address; at: number }
+interface Received {
+  repr: DhcpRepr;
+  source: Ipv4Address;
+  destination: Ipv4Address;
+  at: number;
+}
 
 interface ServerOptions {
   leaseSeconds?: number;
@@ -28,14 +33,25 @@ function dhcpServer(inet: Inet, clock: VirtualClock, options: ServerOptions = {}
   const offered = ipv4Address(options.offered ?? '10.0.0.50');
   const reply = (to: DhcpRepr, kind: 'offer' | 'ack' | 'nak', unicastTo?: Ipv4Address): void => {
     const repr: DhcpRepr = {
-      operation: 'reply', transactionId: to.transactionId, seconds: 0, broadcast: to.broadcast,
-      clientAddress: IPV4_ANY, yourAddress: kind === 'nak' ? IPV4_ANY : offered, serverAddress: IPV4_ANY,
-      relayAddress: IPV4_ANY, clientHardware: to.clientHardware, messageType: { kind }, serverIdentifier: inet.address,
+      operation: 'reply',
+      transactionId: to.transactionId,
+      seconds: 0,
+      broadcast: to.broadcast,
+      clientAddress: IPV4_ANY,
+      yourAddress: kind === 'nak' ? IPV4_ANY : offered,
+      serverAddress: IPV4_ANY,
+      relayAddress: IPV4_ANY,
+      clientHardware: to.clientHardware,
+      messageType: { kind },
+      serverIdentifier: inet.address,
     };
     if (kind !== 'nak') {
       Object.assign(repr, {
-        subnetMask: ipv4Address('255.255.255.0'), routers: [ipv4Address('10.0.0.1')], dnsServers: [inet.address],
-        domainName: 'test.lan', leaseSeconds: options.leaseSeconds ?? 3600,
+        subnetMask: ipv4Address('255.255.255.0'),
+        routers: [ipv4Address('10.0.0.1')],
+        dnsServers: [inet.address],
+        domainName: 'test.lan',
+        leaseSeconds: options.leaseSeconds ?? 3600,
       });
       if (options.renewalSeconds !== undefined) repr.renewalSeconds = options.renewalSeconds;
       if (options.rebindingSeconds !== undefined) repr.rebindingSeconds = options.rebindingSeconds;
@@ -119,7 +135,9 @@ describe('DhcpClient', () => {
 
   it('retransmits with backoff when offers are lost, with a new transaction after each NAK', async () => {
     let discovers = 0;
-    const { clock, server, client } = setup({ policy: (r) => (r.messageType.kind === 'discover' && ++discovers <= 3 ? 'ignore' : 'answer') });
+    const { clock, server, client } = setup({
+      policy: (r) => (r.messageType.kind === 'discover' && ++discovers <= 3 ? 'ignore' : 'answer'),
+    });
     void client.start();
     await run(clock, () => client.state === 'bound', 60_000);
     expect(client.state).toBe('bound');
@@ -188,7 +206,8 @@ describe('DhcpClient', () => {
   it('rebinds by broadcast at T2 when the server does not answer renewals', async () => {
     let ignoreUnicast = false;
     const { clock, a, server, client } = setup({
-      leaseSeconds: 1000, policy: (_, destination) => (ignoreUnicast && destination !== IPV4_BROADCAST ? 'ignore' : 'answer'),
+      leaseSeconds: 1000,
+      policy: (_, destination) => (ignoreUnicast && destination !== IPV4_BROADCAST ? 'ignore' : 'answer'),
     });
     void client.start();
     await run(clock, () => client.state === 'bound', 10_000);
@@ -243,7 +262,10 @@ describe('DhcpClient', () => {
 
   it('a NAK on renewal drops the address and starts over after a pause, never in a storm', async () => {
     let nak = false;
-    const { clock, a, server, client } = setup({ leaseSeconds: 100, policy: (r) => (nak && r.messageType.kind === 'request' ? 'nak' : 'answer') });
+    const { clock, a, server, client } = setup({
+      leaseSeconds: 100,
+      policy: (r) => (nak && r.messageType.kind === 'request' ? 'nak' : 'answer'),
+    });
     void client.start();
     await run(clock, () => client.state === 'bound', 10_000);
     nak = true;

@@ -1,8 +1,6 @@
 import { IPV4_ANY, IPV4_BROADCAST, type Ipv4Address, formatIpv4Address, macFromBytes } from './address.js';
 import type { TimerHandle } from './clock.js';
-import {
-  DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, parseDhcp,
-} from './dhcp.js';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, parseDhcp } from './dhcp.js';
 import type { Inet } from './inet.js';
 import type { UdpMessage, UdpSocket } from './udp-layer.js';
 
@@ -54,7 +52,7 @@ const DECLINE_PAUSE_MS = 10_000;
 function prefixOf(mask: Ipv4Address): number | undefined {
   let length = 0;
   while (length < 32 && (mask >>> (31 - length)) & 1) length++;
-  return ((length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0) === mask) ? length : undefined;
+  return (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0) === mask ? length : undefined;
 }
 
 /** The classful prefix, for a server that sends no netmask. */
@@ -85,7 +83,10 @@ export class DhcpClient {
   private readonly lostListeners = new Set<() => void>();
   private readonly mac: number;
 
-  constructor(readonly inet: Inet, private readonly options: DhcpClientOptions = {}) {
+  constructor(
+    readonly inet: Inet,
+    private readonly options: DhcpClientOptions = {},
+  ) {
     this.retransmitMs = options.initialRetransmitMs ?? 1000;
     this.mac = macFromBytes(inet.device.mac);
   }
@@ -171,9 +172,17 @@ export class DhcpClient {
   private base(kind: 'discover' | 'request' | 'release' | 'decline', clientAddress: Ipv4Address = IPV4_ANY): DhcpRepr {
     const seconds = Math.min(0xffff, Math.floor((this.inet.clock.now() - this.startedAt) / 1000));
     const repr: DhcpRepr = {
-      operation: 'request', transactionId: this.transactionId, seconds, broadcast: clientAddress === IPV4_ANY,
-      clientAddress, yourAddress: IPV4_ANY, serverAddress: IPV4_ANY, relayAddress: IPV4_ANY, clientHardware: this.mac,
-      messageType: { kind }, clientIdentifier: Uint8Array.of(1, ...this.inet.device.mac),
+      operation: 'request',
+      transactionId: this.transactionId,
+      seconds,
+      broadcast: clientAddress === IPV4_ANY,
+      clientAddress,
+      yourAddress: IPV4_ANY,
+      serverAddress: IPV4_ANY,
+      relayAddress: IPV4_ANY,
+      clientHardware: this.mac,
+      messageType: { kind },
+      clientIdentifier: Uint8Array.of(1, ...this.inet.device.mac),
     };
     if (kind === 'discover' || kind === 'request') {
       repr.parameterRequestList = PARAMETERS;
@@ -212,7 +221,11 @@ export class DhcpClient {
         this.discover();
         return;
       }
-      this.send(IPV4_BROADCAST, { ...this.base('request'), requestedAddress: offer.yourAddress, serverIdentifier: offer.serverIdentifier! });
+      this.send(IPV4_BROADCAST, {
+        ...this.base('request'),
+        requestedAddress: offer.yourAddress,
+        serverIdentifier: offer.serverIdentifier!,
+      });
     });
   }
 
@@ -244,11 +257,13 @@ export class DhcpClient {
       this.request(reply);
     } else if (kind === 'ack' && (this.state === 'requesting' || this.state === 'renewing' || this.state === 'rebinding')) {
       if (reply.yourAddress === IPV4_ANY) return;
-      if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier) return;
+      if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier)
+        return;
       if (this.state === 'requesting' && this.options.probeAddress) this.probe(reply);
       else this.bind(reply);
     } else if (kind === 'nak' && (this.state === 'requesting' || this.state === 'renewing' || this.state === 'rebinding')) {
-      if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier) return;
+      if (this.state === 'requesting' && reply.serverIdentifier !== undefined && reply.serverIdentifier !== this.offer?.serverIdentifier)
+        return;
       this.lose();
       // Start over after a pause, so a server that refuses everything is not answered by a storm.
       this.cancelRetransmit();
@@ -302,12 +317,19 @@ export class DhcpClient {
     const previous = this.lease;
     this.lease = lease;
     this.state = 'bound';
-    const same = previous && previous.address === lease.address && previous.prefixLength === lease.prefixLength &&
-      previous.gateway === lease.gateway && this.inet.configured && this.inet.address === lease.address;
+    const same =
+      previous &&
+      previous.address === lease.address &&
+      previous.prefixLength === lease.prefixLength &&
+      previous.gateway === lease.gateway &&
+      this.inet.configured &&
+      this.inet.address === lease.address;
     if (same) this.inet.dnsServers = lease.dnsServers;
     else {
       this.inet.configure({
-        address: lease.address, prefixLength: lease.prefixLength, dnsServers: lease.dnsServers,
+        address: lease.address,
+        prefixLength: lease.prefixLength,
+        dnsServers: lease.dnsServers,
         ...(lease.gateway !== undefined ? { gateway: lease.gateway } : {}),
       });
     }
@@ -340,7 +362,8 @@ export class DhcpClient {
       if (this.state !== state) return;
       this.send(state === 'renewing' ? lease.server : IPV4_BROADCAST, this.base('request', lease.address));
       const left = deadline - this.inet.clock.now();
-      if (left > MINIMUM_RENEW_RETRY_MS) this.retransmitTimer = this.inet.clock.setTimer(Math.max(MINIMUM_RENEW_RETRY_MS, left / 2), attempt);
+      if (left > MINIMUM_RENEW_RETRY_MS)
+        this.retransmitTimer = this.inet.clock.setTimer(Math.max(MINIMUM_RENEW_RETRY_MS, left / 2), attempt);
     };
     attempt();
   }
@@ -373,7 +396,8 @@ export class DhcpClient {
 
   toString(): string {
     const lease = this.lease;
-    return lease ? `${this.state} ${formatIpv4Address(lease.address)}/${lease.prefixLength} from ${formatIpv4Address(lease.server)}`
+    return lease
+      ? `${this.state} ${formatIpv4Address(lease.address)}/${lease.prefixLength} from ${formatIpv4Address(lease.server)}`
       : this.state;
   }
 }

@@ -136,18 +136,49 @@ const CLIENT_ID = Uint8Array.of(1, 0x32, 0xf7, 0x43, 0x36, 0x20, 0xb9);
 const PARAMETERS = [1, 3, 6, 12, 15, 28, 42];
 
 const DISCOVER_REPR: DhcpRepr = {
-  operation: 'request', transactionId: XID, seconds: 0, broadcast: false, clientAddress: 0, yourAddress: 0, serverAddress: 0, relayAddress: 0,
-  clientHardware: CLIENT, messageType: { kind: 'discover' }, maxMessageSize: 576, parameterRequestList: PARAMETERS, hostname: 'uos-test',
-  clientIdentifier: CLIENT_ID, unknownOptions: [VENDOR_CLASS],
+  operation: 'request',
+  transactionId: XID,
+  seconds: 0,
+  broadcast: false,
+  clientAddress: 0,
+  yourAddress: 0,
+  serverAddress: 0,
+  relayAddress: 0,
+  clientHardware: CLIENT,
+  messageType: { kind: 'discover' },
+  maxMessageSize: 576,
+  parameterRequestList: PARAMETERS,
+  hostname: 'uos-test',
+  clientIdentifier: CLIENT_ID,
+  unknownOptions: [VENDOR_CLASS],
 };
 const OFFER_REPR: DhcpRepr = {
-  operation: 'reply', transactionId: XID, seconds: 3, broadcast: false, clientAddress: 0, yourAddress: LEASED, serverAddress: SERVER, relayAddress: 0,
-  clientHardware: CLIENT, messageType: { kind: 'offer' }, serverIdentifier: SERVER, leaseSeconds: 43200, renewalSeconds: 21600,
-  rebindingSeconds: 37800, subnetMask: ipv4Address('255.255.255.0'), routers: [SERVER], dnsServers: [SERVER], domainName: 'example.test',
+  operation: 'reply',
+  transactionId: XID,
+  seconds: 3,
+  broadcast: false,
+  clientAddress: 0,
+  yourAddress: LEASED,
+  serverAddress: SERVER,
+  relayAddress: 0,
+  clientHardware: CLIENT,
+  messageType: { kind: 'offer' },
+  serverIdentifier: SERVER,
+  leaseSeconds: 43200,
+  renewalSeconds: 21600,
+  rebindingSeconds: 37800,
+  subnetMask: ipv4Address('255.255.255.0'),
+  routers: [SERVER],
+  dnsServers: [SERVER],
+  domainName: 'example.test',
   unknownOptions: [{ code: 28, data: Uint8Array.of(10, 9, 1, 255) }], // broadcast address
 };
 const REQUEST_REPR: DhcpRepr = {
-  ...DISCOVER_REPR, seconds: 3, messageType: { kind: 'request' }, requestedAddress: LEASED, serverIdentifier: SERVER,
+  ...DISCOVER_REPR,
+  seconds: 3,
+  messageType: { kind: 'request' },
+  requestedAddress: LEASED,
+  serverIdentifier: SERVER,
 };
 const ACK_REPR: DhcpRepr = { ...OFFER_REPR, messageType: { kind: 'ack' }, hostname: 'uos-test' };
 
@@ -178,7 +209,8 @@ function withOptions(base: Uint8Array, options: number[]): Uint8Array {
 /** The options of a captured message as [code, bytes of the whole option] up to the end option. */
 function optionsIn(bytes: Uint8Array): [number, number[]][] {
   const options: [number, number[]][] = [];
-  for (let at = 240; bytes[at] !== 255; at += 2 + bytes[at + 1]!) options.push([bytes[at]!, Array.from(bytes.subarray(at, at + 2 + bytes[at + 1]!))]);
+  for (let at = 240; bytes[at] !== 255; at += 2 + bytes[at + 1]!)
+    options.push([bytes[at]!, Array.from(bytes.subarray(at, at + 2 + bytes[at + 1]!))]);
   return options;
 }
 
@@ -207,18 +239,23 @@ describe('DHCP', () => {
     expect(parseDhcp(packetOf(bytes))).toEqual({ ok: true, value: repr });
   });
 
-  it.each(CAPTURED)('constructs the captured %s byte for byte into a poisoned buffer, unknown options last', (_name, bytes, repr, unknown) => {
-    expect(dhcpLength(repr)).toBe(bytes.length);
-    const buffer = poisoned(bytes.length + 4);
-    expect(emitDhcp(repr, buffer)).toBe(bytes.length);
-    expect(Array.from(buffer.subarray(0, 240))).toEqual(Array.from(bytes.subarray(0, 240))); // the BOOTP fields and the cookie as captured
-    expect(Array.from(buffer.subarray(0, bytes.length))).toEqual(Array.from(unknownOptionsLast(bytes, unknown)));
-    expect(Array.from(buffer.subarray(bytes.length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]); // nothing written past the message
-  });
+  it.each(CAPTURED)(
+    'constructs the captured %s byte for byte into a poisoned buffer, unknown options last',
+    (_name, bytes, repr, unknown) => {
+      expect(dhcpLength(repr)).toBe(bytes.length);
+      const buffer = poisoned(bytes.length + 4);
+      expect(emitDhcp(repr, buffer)).toBe(bytes.length);
+      expect(Array.from(buffer.subarray(0, 240))).toEqual(Array.from(bytes.subarray(0, 240))); // the BOOTP fields and the cookie as captured
+      expect(Array.from(buffer.subarray(0, bytes.length))).toEqual(Array.from(unknownOptionsLast(bytes, unknown)));
+      expect(Array.from(buffer.subarray(bytes.length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]); // nothing written past the message
+    },
+  );
 
   it('orders the known options as both dnsmasq and udhcpc do', () => {
     for (const [, bytes, , unknown] of CAPTURED) {
-      const known = optionsIn(bytes).map(([code]) => code).filter((code) => !unknown.includes(code));
+      const known = optionsIn(bytes)
+        .map(([code]) => code)
+        .filter((code) => !unknown.includes(code));
       const buffer = new Uint8Array(400);
       emitDhcp(reprOf(bytes), buffer);
       expect(optionsIn(buffer).map(([code]) => code)).toEqual([...known, ...unknown]);
@@ -241,20 +278,43 @@ describe('DHCP', () => {
   it('round-trips a repr with every field, splitting values over 255 bytes', () => {
     const routers = Array.from({ length: 70 }, (_, i) => ipv4Address(`10.0.${i}.1`)); // 280 bytes: two options
     const repr: DhcpRepr = {
-      operation: 'reply', transactionId: 0xffffffff, seconds: 0xffff, broadcast: true, clientAddress: ipv4Address('10.0.0.9'),
-      yourAddress: ipv4Address('10.0.0.10'), serverAddress: ipv4Address('10.0.0.11'), relayAddress: ipv4Address('10.0.0.12'),
-      clientHardware: 0xffffffffffff, messageType: { kind: 'nak' }, subnetMask: ipv4Address('255.255.0.0'), routers,
-      dnsServers: [ipv4Address('9.9.9.9'), ipv4Address('1.1.1.1')], hostname: 'h'.repeat(300), domainName: 'corp.example',
-      requestedAddress: ipv4Address('10.0.0.10'), leaseSeconds: 0xffffffff, renewalSeconds: 1, rebindingSeconds: 2,
-      serverIdentifier: ipv4Address('10.0.0.11'), parameterRequestList: [1, 3, 6, 255, 0], clientIdentifier: Uint8Array.of(0xff, 1, 2),
-      maxMessageSize: 1500, message: 'no such address', unknownOptions: [{ code: 43, data: Uint8Array.of(1, 2, 3) }, { code: 200, data: new Uint8Array(0) }],
+      operation: 'reply',
+      transactionId: 0xffffffff,
+      seconds: 0xffff,
+      broadcast: true,
+      clientAddress: ipv4Address('10.0.0.9'),
+      yourAddress: ipv4Address('10.0.0.10'),
+      serverAddress: ipv4Address('10.0.0.11'),
+      relayAddress: ipv4Address('10.0.0.12'),
+      clientHardware: 0xffffffffffff,
+      messageType: { kind: 'nak' },
+      subnetMask: ipv4Address('255.255.0.0'),
+      routers,
+      dnsServers: [ipv4Address('9.9.9.9'), ipv4Address('1.1.1.1')],
+      hostname: 'h'.repeat(300),
+      domainName: 'corp.example',
+      requestedAddress: ipv4Address('10.0.0.10'),
+      leaseSeconds: 0xffffffff,
+      renewalSeconds: 1,
+      rebindingSeconds: 2,
+      serverIdentifier: ipv4Address('10.0.0.11'),
+      parameterRequestList: [1, 3, 6, 255, 0],
+      clientIdentifier: Uint8Array.of(0xff, 1, 2),
+      maxMessageSize: 1500,
+      message: 'no such address',
+      unknownOptions: [
+        { code: 43, data: Uint8Array.of(1, 2, 3) },
+        { code: 200, data: new Uint8Array(0) },
+      ],
     };
     const length = dhcpLength(repr);
     const buffer = poisoned(length + 1);
     expect(emitDhcp(repr, buffer)).toBe(length);
     expect(buffer[length]).toBe(0xa5);
     expect([buffer[10], buffer[11]]).toEqual([0x80, 0]); // the broadcast flag
-    const routerOptions = optionsIn(buffer).filter(([code]) => code === 3).map(([, option]) => option[1]);
+    const routerOptions = optionsIn(buffer)
+      .filter(([code]) => code === 3)
+      .map(([, option]) => option[1]);
     expect(routerOptions).toEqual([255, 25]);
     expect(reprOf(buffer.subarray(0, length))).toEqual(repr);
   });
@@ -316,7 +376,11 @@ describe('DHCP', () => {
   });
 
   it('refuses an operation other than request or reply as malformed, and other hardware as unsupported', () => {
-    const changed = (at: number, value: number) => { const b = Uint8Array.from(OFFER); b[at] = value; return packetOf(b); };
+    const changed = (at: number, value: number) => {
+      const b = Uint8Array.from(OFFER);
+      b[at] = value;
+      return packetOf(b);
+    };
     expect(parseDhcp(changed(0, 0))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     expect(parseDhcp(changed(0, 3))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     expect(parseDhcp(changed(1, 6))).toMatchObject({ ok: false, error: { kind: 'unsupported' } }); // IEEE 802
@@ -330,7 +394,8 @@ describe('DHCP', () => {
     boundaries.add(at); // cut just before the end option
     for (let length = 243; length < ACK.length; length++) {
       const result = parseDhcp(packetOf(ACK.subarray(0, length)));
-      if (boundaries.has(length)) expect(result.ok).toBe(true); // no end option: the options stop with the message
+      if (boundaries.has(length))
+        expect(result.ok).toBe(true); // no end option: the options stop with the message
       else expect(result).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     }
     expect(parseDhcp(packetOf(ACK.subarray(0, 300)))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
@@ -351,7 +416,10 @@ describe('DHCP', () => {
   ])('refuses %s as malformed', (_name, options) => {
     const bytes = withOptions(OFFER, options);
     bytes.fill(0, 240 + options.length);
-    expect(parseDhcp(packetOf(bytes.subarray(0, Math.max(240 + options.length, 240))))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
+    expect(parseDhcp(packetOf(bytes.subarray(0, Math.max(240 + options.length, 240))))).toMatchObject({
+      ok: false,
+      error: { kind: 'malformed' },
+    });
   });
 
   it('throws a NetError for text past Latin-1 (our own data)', () => {
@@ -376,65 +444,119 @@ describe('DHCP', () => {
     };
 
     it('never throws on random bytes, with and without the magic cookie', () => {
-      const message = fc.tuple(fc.uint8Array({ maxLength: 320 }), fc.boolean(), fc.uint8Array({ maxLength: 60 })).map(([bytes, magic, options]) => {
-        if (!magic || bytes.length < 240) return bytes;
-        const b = Uint8Array.from(bytes);
-        b.set([0x63, 0x82, 0x53, 0x63], 236);
-        b[0] = 1 + (b[0]! & 1);
-        b[1] = 1;
-        b[2] = 6;
-        const withRandomOptions = new Uint8Array(240 + options.length);
-        withRandomOptions.set(b.subarray(0, 240));
-        withRandomOptions.set(options, 240);
-        return b[3]! & 1 ? b : withRandomOptions;
-      });
-      fc.assert(fc.property(message, (bytes) => { exercise(bytes); }), { numRuns: 2000 });
+      const message = fc
+        .tuple(fc.uint8Array({ maxLength: 320 }), fc.boolean(), fc.uint8Array({ maxLength: 60 }))
+        .map(([bytes, magic, options]) => {
+          if (!magic || bytes.length < 240) return bytes;
+          const b = Uint8Array.from(bytes);
+          b.set([0x63, 0x82, 0x53, 0x63], 236);
+          b[0] = 1 + (b[0]! & 1);
+          b[1] = 1;
+          b[2] = 6;
+          const withRandomOptions = new Uint8Array(240 + options.length);
+          withRandomOptions.set(b.subarray(0, 240));
+          withRandomOptions.set(options, 240);
+          return b[3]! & 1 ? b : withRandomOptions;
+        });
+      fc.assert(
+        fc.property(message, (bytes) => {
+          exercise(bytes);
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('never throws on mutated captured messages', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
-        fc.array(fc.tuple(fc.integer({ min: 230, max: 315 }), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(90),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes); }), { numRuns: 2000 });
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
+          fc.array(fc.tuple(fc.integer({ min: 230, max: 315 }), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+          fc.nat(90),
+        )
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes);
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('emit then parse gives the repr back', () => {
       const u32 = fc.nat({ max: 0xffffffff });
-      const text = fc.array(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 300 }).map((codes) => String.fromCharCode(...codes));
+      const text = fc
+        .array(fc.integer({ min: 1, max: 255 }), { minLength: 1, maxLength: 300 })
+        .map((codes) => String.fromCharCode(...codes));
       const addresses = fc.array(u32, { minLength: 1, maxLength: 70 });
       const messageType = fc.oneof(
         fc.constantFrom('discover', 'offer', 'request', 'decline', 'ack', 'nak', 'release', 'inform').map((kind) => ({ kind })),
         fc.oneof(fc.constant(0), fc.integer({ min: 9, max: 255 })).map((value) => ({ kind: 'unknown' as const, value })),
       );
       const unknownCode = fc.integer({ min: 1, max: 254 }).filter((code) => !isKnownDhcpOption(code));
-      const repr = fc.record({
-        operation: fc.constantFrom('request' as const, 'reply' as const), transactionId: u32, seconds: fc.integer({ min: 0, max: 0xffff }),
-        broadcast: fc.boolean(), clientAddress: u32, yourAddress: u32, serverAddress: u32, relayAddress: u32,
-        clientHardware: fc.integer({ min: 0, max: 2 ** 48 - 1 }), messageType,
-        subnetMask: u32, routers: addresses, dnsServers: addresses, hostname: text, domainName: text, requestedAddress: u32, leaseSeconds: u32,
-        renewalSeconds: u32, rebindingSeconds: u32, serverIdentifier: u32,
-        parameterRequestList: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 300 }),
-        clientIdentifier: fc.uint8Array({ minLength: 1, maxLength: 300 }), maxMessageSize: fc.integer({ min: 0, max: 0xffff }), message: text,
-        unknownOptions: fc.uniqueArray(fc.record({ code: unknownCode, data: fc.uint8Array({ maxLength: 300 }) }), { minLength: 1, maxLength: 4, selector: (o) => o.code }),
-      }, {
-        requiredKeys: ['operation', 'transactionId', 'seconds', 'broadcast', 'clientAddress', 'yourAddress', 'serverAddress', 'relayAddress', 'clientHardware', 'messageType'],
-      });
-      fc.assert(fc.property(repr, (generated) => {
-        const input = { ...generated } as DhcpRepr;
-        if (input.unknownOptions) input.unknownOptions = input.unknownOptions.map((o) => ({ ...o }));
-        const length = dhcpLength(input);
-        expect(length).toBeGreaterThanOrEqual(300);
-        const buffer = poisoned(length + 4);
-        expect(emitDhcp(input, buffer)).toBe(length);
-        expect(Array.from(buffer.subarray(length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]);
-        expect(reprOf(buffer.subarray(0, length))).toEqual(input);
-      }), { numRuns: 500 });
+      const repr = fc.record(
+        {
+          operation: fc.constantFrom('request' as const, 'reply' as const),
+          transactionId: u32,
+          seconds: fc.integer({ min: 0, max: 0xffff }),
+          broadcast: fc.boolean(),
+          clientAddress: u32,
+          yourAddress: u32,
+          serverAddress: u32,
+          relayAddress: u32,
+          clientHardware: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+          messageType,
+          subnetMask: u32,
+          routers: addresses,
+          dnsServers: addresses,
+          hostname: text,
+          domainName: text,
+          requestedAddress: u32,
+          leaseSeconds: u32,
+          renewalSeconds: u32,
+          rebindingSeconds: u32,
+          serverIdentifier: u32,
+          parameterRequestList: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 300 }),
+          clientIdentifier: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+          maxMessageSize: fc.integer({ min: 0, max: 0xffff }),
+          message: text,
+          unknownOptions: fc.uniqueArray(fc.record({ code: unknownCode, data: fc.uint8Array({ maxLength: 300 }) }), {
+            minLength: 1,
+            maxLength: 4,
+            selector: (o) => o.code,
+          }),
+        },
+        {
+          requiredKeys: [
+            'operation',
+            'transactionId',
+            'seconds',
+            'broadcast',
+            'clientAddress',
+            'yourAddress',
+            'serverAddress',
+            'relayAddress',
+            'clientHardware',
+            'messageType',
+          ],
+        },
+      );
+      fc.assert(
+        fc.property(repr, (generated) => {
+          const input = { ...generated } as DhcpRepr;
+          if (input.unknownOptions) input.unknownOptions = input.unknownOptions.map((o) => ({ ...o }));
+          const length = dhcpLength(input);
+          expect(length).toBeGreaterThanOrEqual(300);
+          const buffer = poisoned(length + 4);
+          expect(emitDhcp(input, buffer)).toBe(length);
+          expect(Array.from(buffer.subarray(length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]);
+          expect(reprOf(buffer.subarray(0, length))).toEqual(input);
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 });

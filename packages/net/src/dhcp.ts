@@ -135,22 +135,50 @@ export class DhcpPacket {
   }
 
   /** 1 (BOOTREQUEST) or 2 (BOOTREPLY); anything else is malformed. */
-  get operation(): number { return this.bytes[Field.operation]!; }
-  get hardwareType(): number { return this.bytes[Field.hardwareType]!; }
-  get hardwareLength(): number { return this.bytes[Field.hardwareLength]!; }
-  get hops(): number { return this.bytes[Field.hops]!; }
-  get transactionId(): number { return readIpv4(this.bytes, Field.transactionId); }
-  get seconds(): number { return (this.bytes[Field.seconds]! << 8) | this.bytes[Field.seconds + 1]!; }
-  get flags(): number { return (this.bytes[Field.flags]! << 8) | this.bytes[Field.flags + 1]!; }
-  get broadcast(): boolean { return (this.flags & BROADCAST_FLAG) !== 0; }
-  get clientAddress(): Ipv4Address { return readIpv4(this.bytes, Field.clientAddress); }
-  get yourAddress(): Ipv4Address { return readIpv4(this.bytes, Field.yourAddress); }
-  get serverAddress(): Ipv4Address { return readIpv4(this.bytes, Field.serverAddress); }
-  get relayAddress(): Ipv4Address { return readIpv4(this.bytes, Field.relayAddress); }
+  get operation(): number {
+    return this.bytes[Field.operation]!;
+  }
+  get hardwareType(): number {
+    return this.bytes[Field.hardwareType]!;
+  }
+  get hardwareLength(): number {
+    return this.bytes[Field.hardwareLength]!;
+  }
+  get hops(): number {
+    return this.bytes[Field.hops]!;
+  }
+  get transactionId(): number {
+    return readIpv4(this.bytes, Field.transactionId);
+  }
+  get seconds(): number {
+    return (this.bytes[Field.seconds]! << 8) | this.bytes[Field.seconds + 1]!;
+  }
+  get flags(): number {
+    return (this.bytes[Field.flags]! << 8) | this.bytes[Field.flags + 1]!;
+  }
+  get broadcast(): boolean {
+    return (this.flags & BROADCAST_FLAG) !== 0;
+  }
+  get clientAddress(): Ipv4Address {
+    return readIpv4(this.bytes, Field.clientAddress);
+  }
+  get yourAddress(): Ipv4Address {
+    return readIpv4(this.bytes, Field.yourAddress);
+  }
+  get serverAddress(): Ipv4Address {
+    return readIpv4(this.bytes, Field.serverAddress);
+  }
+  get relayAddress(): Ipv4Address {
+    return readIpv4(this.bytes, Field.relayAddress);
+  }
   /** The first six bytes of chaddr (an Ethernet address when hardwareType is 1 and hardwareLength 6). */
-  get clientHardware(): MacAddress { return readMac(this.bytes, Field.clientHardware); }
+  get clientHardware(): MacAddress {
+    return readMac(this.bytes, Field.clientHardware);
+  }
   /** The options area after the magic cookie. */
-  get options(): Uint8Array { return this.bytes.subarray(Field.options); }
+  get options(): Uint8Array {
+    return this.bytes.subarray(Field.options);
+  }
 }
 
 /**
@@ -219,7 +247,8 @@ export function parseDhcp(packet: DhcpPacket): WireResult<DhcpRepr> {
   const overloadPieces = found.get(Option.overload);
   if (overloadPieces) {
     const overload = concatenate(overloadPieces);
-    if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3) return wireError('malformed', 'DHCP option overload is not 1, 2 or 3');
+    if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3)
+      return wireError('malformed', 'DHCP option overload is not 1, 2 or 3');
     // RFC 3396: options, then file, then sname.
     if (overload[0]! & 1) problem = collectOptions(bytes, Field.file, Field.magic, found);
     if (problem === undefined && overload[0]! & 2) problem = collectOptions(bytes, Field.serverName, Field.file, found);
@@ -247,22 +276,53 @@ export function parseDhcp(packet: DhcpPacket): WireResult<DhcpRepr> {
     const listOf = (size: number) => data.length >= size && data.length % size === 0;
     let fits = true;
     switch (code) {
-      case Option.messageType: if ((fits = exactly(1))) repr.messageType = dhcpMessageTypeOf(data[0]!); break;
-      case Option.subnetMask: if ((fits = exactly(4))) repr.subnetMask = readIpv4(data, 0); break;
-      case Option.routers: if ((fits = listOf(4))) repr.routers = addressesOf(data); break;
-      case Option.dnsServers: if ((fits = listOf(4))) repr.dnsServers = addressesOf(data); break;
-      case Option.hostname: if ((fits = listOf(1))) repr.hostname = textOf(data); break;
-      case Option.domainName: if ((fits = listOf(1))) repr.domainName = textOf(data); break;
-      case Option.requestedAddress: if ((fits = exactly(4))) repr.requestedAddress = readIpv4(data, 0); break;
-      case Option.leaseSeconds: if ((fits = exactly(4))) repr.leaseSeconds = readIpv4(data, 0); break;
-      case Option.renewalSeconds: if ((fits = exactly(4))) repr.renewalSeconds = readIpv4(data, 0); break;
-      case Option.rebindingSeconds: if ((fits = exactly(4))) repr.rebindingSeconds = readIpv4(data, 0); break;
-      case Option.serverIdentifier: if ((fits = exactly(4))) repr.serverIdentifier = readIpv4(data, 0); break;
-      case Option.parameterRequestList: if ((fits = listOf(1))) repr.parameterRequestList = Array.from(data); break;
-      case Option.clientIdentifier: if ((fits = listOf(1))) repr.clientIdentifier = data; break;
-      case Option.maxMessageSize: if ((fits = exactly(2))) repr.maxMessageSize = (data[0]! << 8) | data[1]!; break;
-      case Option.message: if ((fits = listOf(1))) repr.message = textOf(data); break;
-      case Option.overload: break;
+      case Option.messageType:
+        if ((fits = exactly(1))) repr.messageType = dhcpMessageTypeOf(data[0]!);
+        break;
+      case Option.subnetMask:
+        if ((fits = exactly(4))) repr.subnetMask = readIpv4(data, 0);
+        break;
+      case Option.routers:
+        if ((fits = listOf(4))) repr.routers = addressesOf(data);
+        break;
+      case Option.dnsServers:
+        if ((fits = listOf(4))) repr.dnsServers = addressesOf(data);
+        break;
+      case Option.hostname:
+        if ((fits = listOf(1))) repr.hostname = textOf(data);
+        break;
+      case Option.domainName:
+        if ((fits = listOf(1))) repr.domainName = textOf(data);
+        break;
+      case Option.requestedAddress:
+        if ((fits = exactly(4))) repr.requestedAddress = readIpv4(data, 0);
+        break;
+      case Option.leaseSeconds:
+        if ((fits = exactly(4))) repr.leaseSeconds = readIpv4(data, 0);
+        break;
+      case Option.renewalSeconds:
+        if ((fits = exactly(4))) repr.renewalSeconds = readIpv4(data, 0);
+        break;
+      case Option.rebindingSeconds:
+        if ((fits = exactly(4))) repr.rebindingSeconds = readIpv4(data, 0);
+        break;
+      case Option.serverIdentifier:
+        if ((fits = exactly(4))) repr.serverIdentifier = readIpv4(data, 0);
+        break;
+      case Option.parameterRequestList:
+        if ((fits = listOf(1))) repr.parameterRequestList = Array.from(data);
+        break;
+      case Option.clientIdentifier:
+        if ((fits = listOf(1))) repr.clientIdentifier = data;
+        break;
+      case Option.maxMessageSize:
+        if ((fits = exactly(2))) repr.maxMessageSize = (data[0]! << 8) | data[1]!;
+        break;
+      case Option.message:
+        if ((fits = listOf(1))) repr.message = textOf(data);
+        break;
+      case Option.overload:
+        break;
       default:
         if (repr.unknownOptions) repr.unknownOptions.push({ code, data });
         else repr.unknownOptions = [{ code, data }];
@@ -315,7 +375,10 @@ function optionsOf(repr: DhcpRepr): [number, Uint8Array][] {
   add(Option.routers, repr.routers && bytesOfAddresses(repr.routers));
   add(Option.dnsServers, repr.dnsServers && bytesOfAddresses(repr.dnsServers));
   add(Option.domainName, repr.domainName === undefined ? undefined : bytesOfText(repr.domainName));
-  add(Option.maxMessageSize, repr.maxMessageSize === undefined ? undefined : Uint8Array.of((repr.maxMessageSize >>> 8) & 0xff, repr.maxMessageSize & 0xff));
+  add(
+    Option.maxMessageSize,
+    repr.maxMessageSize === undefined ? undefined : Uint8Array.of((repr.maxMessageSize >>> 8) & 0xff, repr.maxMessageSize & 0xff),
+  );
   add(Option.parameterRequestList, repr.parameterRequestList && Uint8Array.from(repr.parameterRequestList, (code) => code & 0xff));
   add(Option.hostname, repr.hostname === undefined ? undefined : bytesOfText(repr.hostname));
   add(Option.clientIdentifier, repr.clientIdentifier);

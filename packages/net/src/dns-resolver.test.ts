@@ -23,10 +23,20 @@ const CLASS_IN = 1;
 
 // ---------------------------------------------------------------- messages
 
-const A = (name: string, address: string, ttl = 300): DnsRecord =>
-  ({ name, type: DnsTypeValue.a, class: CLASS_IN, ttl, data: { kind: 'a', address: ipv4Address(address) } });
-const CNAME = (name: string, target: string, ttl = 300): DnsRecord =>
-  ({ name, type: DnsTypeValue.cname, class: CLASS_IN, ttl, data: { kind: 'cname', name: target } });
+const A = (name: string, address: string, ttl = 300): DnsRecord => ({
+  name,
+  type: DnsTypeValue.a,
+  class: CLASS_IN,
+  ttl,
+  data: { kind: 'a', address: ipv4Address(address) },
+});
+const CNAME = (name: string, target: string, ttl = 300): DnsRecord => ({
+  name,
+  type: DnsTypeValue.cname,
+  class: CLASS_IN,
+  ttl,
+  data: { kind: 'cname', name: target },
+});
 
 function wireName(name: string): number[] {
   const out: number[] = [];
@@ -40,7 +50,13 @@ const u32 = (value: number): number[] => [value >>> 24, (value >>> 16) & 0xff, (
 /** An SOA for `zone` with the record TTL and the MINIMUM field given (what RFC 2308 takes the negative TTL from). */
 function SOA(zone: string, ttl: number, minimum: number): DnsRecord {
   const data = Uint8Array.from([
-    ...wireName(`ns.${zone}`), ...wireName(`hostmaster.${zone}`), ...u32(2024010101), ...u32(7200), ...u32(900), ...u32(1209600), ...u32(minimum),
+    ...wireName(`ns.${zone}`),
+    ...wireName(`hostmaster.${zone}`),
+    ...u32(2024010101),
+    ...u32(7200),
+    ...u32(900),
+    ...u32(1209600),
+    ...u32(minimum),
   ]);
   return { name: zone, type: DnsTypeValue.soa, class: CLASS_IN, ttl, data: { kind: 'unknown', type: DnsTypeValue.soa, data } };
 }
@@ -48,7 +64,14 @@ function SOA(zone: string, ttl: number, minimum: number): DnsRecord {
 /** The reply to `query`: its ID and question echoed, QR and RA set, NOERROR and empty sections unless `fields` say otherwise. */
 function reply(query: DnsRepr, fields: Partial<DnsRepr> = {}): DnsRepr {
   return {
-    ...query, response: true, recursionAvailable: true, responseCode: 0, answers: [], authorities: [], additionals: [], ...fields,
+    ...query,
+    response: true,
+    recursionAvailable: true,
+    responseCode: 0,
+    answers: [],
+    authorities: [],
+    additionals: [],
+    ...fields,
   };
 }
 
@@ -134,9 +157,18 @@ function dnsServer(inet: Inet, handler: Handler): Server {
 
 /** Puts a UDP datagram on b's side of the wire as if `source` had sent it to a: no stack needs that address. */
 function forgeUdp(net: TestNetwork, source: Ipv4Address, sourcePort: number, destinationPort: number, payload: Uint8Array): void {
-  net.wire[1].transmit(udpFrame({
-    sourceMac: macFromBytes(net.wire[1].mac), destinationMac: macFromBytes(net.wire[0].mac), source, destination: net.a.address,
-  }, { source: sourcePort, destination: destinationPort }, payload));
+  net.wire[1].transmit(
+    udpFrame(
+      {
+        sourceMac: macFromBytes(net.wire[1].mac),
+        destinationMac: macFromBytes(net.wire[0].mac),
+        source,
+        destination: net.a.address,
+      },
+      { source: sourcePort, destination: destinationPort },
+      payload,
+    ),
+  );
 }
 
 /**
@@ -177,7 +209,9 @@ function setup(): TestNetwork {
 /** Advances virtual time 1 ms at a time, letting promise continuations run between steps, until `promise` settles. */
 async function settle<T>(clock: VirtualClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
   let outcome: { value: T } | undefined;
-  void promise.then((value) => { outcome = { value }; });
+  void promise.then((value) => {
+    outcome = { value };
+  });
   const start = clock.now();
   for (;;) {
     for (let i = 0; i < 20 && !outcome; i++) await Promise.resolve();
@@ -228,8 +262,12 @@ describe('DnsResolver answers', () => {
     const resolver = resolverFor(net);
     const result = await resolve(net, resolver, 'www.example.test');
     expect(result).toEqual({
-      ok: true, name: 'www.example.test', canonicalName: 'www.example.test', addresses: [ipv4Address('192.0.2.10'), ipv4Address('192.0.2.11')],
-      ttlSeconds: 60, fromCache: false,
+      ok: true,
+      name: 'www.example.test',
+      canonicalName: 'www.example.test',
+      addresses: [ipv4Address('192.0.2.10'), ipv4Address('192.0.2.11')],
+      ttlSeconds: 60,
+      fromCache: false,
     });
     expect(server.seen).toHaveLength(1);
     const query = server.seen[0]!.query;
@@ -253,19 +291,26 @@ describe('DnsResolver answers', () => {
 
   it('follows a CNAME chain held in the answer, with the smallest TTL along it', async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query) => reply(query, {
-      answers: [
-        // Out of order, with an unrelated record the chain does not reach.
-        A('host.example.test', '192.0.2.20', 600),
-        CNAME('web.example.test', 'host.example.test', 90),
-        A('other.example.test', '192.0.2.66', 600),
-        CNAME('www.example.test', 'web.example.test', 300),
-      ],
-    }));
+    const server = dnsServer(net.b, (query) =>
+      reply(query, {
+        answers: [
+          // Out of order, with an unrelated record the chain does not reach.
+          A('host.example.test', '192.0.2.20', 600),
+          CNAME('web.example.test', 'host.example.test', 90),
+          A('other.example.test', '192.0.2.66', 600),
+          CNAME('www.example.test', 'web.example.test', 300),
+        ],
+      }),
+    );
     const resolver = resolverFor(net);
     const result = await resolve(net, resolver, 'www.example.test');
     expect(result).toEqual({
-      ok: true, name: 'www.example.test', canonicalName: 'host.example.test', addresses: [ipv4Address('192.0.2.20')], ttlSeconds: 90, fromCache: false,
+      ok: true,
+      name: 'www.example.test',
+      canonicalName: 'host.example.test',
+      addresses: [ipv4Address('192.0.2.20')],
+      ttlSeconds: 90,
+      fromCache: false,
     });
     expect(server.seen).toHaveLength(1);
   });
@@ -273,21 +318,33 @@ describe('DnsResolver answers', () => {
   it('queries the end of a CNAME chain again when the answer stops short of A records', async () => {
     const net = setup();
     const server = dnsServer(net.b, (query) => {
-      if (questionOf(query) === 'alias.example.test') return reply(query, { answers: [CNAME('alias.example.test', 'target.example.net', 45)] });
+      if (questionOf(query) === 'alias.example.test')
+        return reply(query, { answers: [CNAME('alias.example.test', 'target.example.net', 45)] });
       if (questionOf(query) === 'target.example.net') return reply(query, { answers: [A('target.example.net', '198.51.100.7', 500)] });
       return reply(query, { responseCode: 3 });
     });
     const resolver = resolverFor(net);
     const result = await resolve(net, resolver, 'alias.example.test');
-    expect(result).toMatchObject({ ok: true, canonicalName: 'target.example.net', addresses: [ipv4Address('198.51.100.7')], ttlSeconds: 45 });
+    expect(result).toMatchObject({
+      ok: true,
+      canonicalName: 'target.example.net',
+      addresses: [ipv4Address('198.51.100.7')],
+      ttlSeconds: 45,
+    });
     expect(server.seen.map((s) => questionOf(s.query))).toEqual(['alias.example.test', 'target.example.net']);
   });
 
   it("reports a CNAME loop in the answer as 'cname-loop'", async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query) => reply(query, {
-      answers: [CNAME('a.example.test', 'b.example.test'), CNAME('b.example.test', 'c.example.test'), CNAME('c.example.test', 'A.example.test')],
-    }));
+    const server = dnsServer(net.b, (query) =>
+      reply(query, {
+        answers: [
+          CNAME('a.example.test', 'b.example.test'),
+          CNAME('b.example.test', 'c.example.test'),
+          CNAME('c.example.test', 'A.example.test'),
+        ],
+      }),
+    );
     const resolver = resolverFor(net);
     expect(await resolve(net, resolver, 'a.example.test')).toEqual({ ok: false, error: 'cname-loop' });
     expect(server.seen).toHaveLength(1);
@@ -329,9 +386,11 @@ describe('DnsResolver answers', () => {
 
   it('caps the negative TTL by maxNegativeTtlSeconds, and does not cache an NXDOMAIN without an SOA', async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query) => questionOf(query) === 'nosoa.example.test'
-      ? reply(query, { responseCode: 3 })
-      : reply(query, { responseCode: 3, authorities: [SOA('example.test', 3600, 3600)] }));
+    const server = dnsServer(net.b, (query) =>
+      questionOf(query) === 'nosoa.example.test'
+        ? reply(query, { responseCode: 3 })
+        : reply(query, { responseCode: 3, authorities: [SOA('example.test', 3600, 3600)] }),
+    );
     const resolver = resolverFor(net, { maxNegativeTtlSeconds: 10 });
     expect(await resolve(net, resolver, 'capped.example.test')).toEqual({ ok: false, error: 'not-found' });
     net.clock.advance(9_000);
@@ -348,10 +407,13 @@ describe('DnsResolver answers', () => {
 
   it("reports NOERROR without A records as 'no-data'", async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query) => reply(query, {
-      // Records of other names or types do not make an answer.
-      answers: [A('elsewhere.example.test', '192.0.2.99')], authorities: [SOA('example.test', 300, 300)],
-    }));
+    const server = dnsServer(net.b, (query) =>
+      reply(query, {
+        // Records of other names or types do not make an answer.
+        answers: [A('elsewhere.example.test', '192.0.2.99')],
+        authorities: [SOA('example.test', 300, 300)],
+      }),
+    );
     const resolver = resolverFor(net);
     expect(await resolve(net, resolver, 'mx-only.example.test')).toEqual({ ok: false, error: 'no-data' });
     expect(server.seen).toHaveLength(1);
@@ -361,7 +423,13 @@ describe('DnsResolver answers', () => {
     const net = setup();
     const resolver = resolverFor(net);
     const result = await resolver.resolve('10.0.0.5');
-    expect(result).toMatchObject({ ok: true, name: '10.0.0.5', canonicalName: '10.0.0.5', addresses: [ipv4Address('10.0.0.5')], fromCache: false });
+    expect(result).toMatchObject({
+      ok: true,
+      name: '10.0.0.5',
+      canonicalName: '10.0.0.5',
+      addresses: [ipv4Address('10.0.0.5')],
+      fromCache: false,
+    });
     expect(net.a.udp.stats.datagrams_tx.value).toBe(0);
     expect(net.a.ip.stats.tx_packets.value).toBe(0);
   });
@@ -373,8 +441,19 @@ describe('DnsResolver refuses', () => {
     const server = dnsServer(net.b, zone([]));
     const resolver = resolverFor(net);
     const label63 = 'a'.repeat(63);
-    const bad = ['', '.', 'a..b', '.leading', 'trailing..', 'a'.repeat(64) + '.test', 'has space.test', 'back\\slash.test', 'tab\t.test', 'caf\u00e9.test',
-      `${label63}.${label63}.${label63}.${'b'.repeat(62)}`];
+    const bad = [
+      '',
+      '.',
+      'a..b',
+      '.leading',
+      'trailing..',
+      `${'a'.repeat(64)}.test`,
+      'has space.test',
+      'back\\slash.test',
+      'tab\t.test',
+      'caf\u00e9.test',
+      `${label63}.${label63}.${label63}.${'b'.repeat(62)}`,
+    ];
     expect(bad[bad.length - 1]!.length).toBe(254);
     for (const name of bad) expect(await resolver.resolve(name), name).toEqual({ ok: false, error: 'invalid-name' });
     expect(net.a.udp.stats.datagrams_tx.value).toBe(0);
@@ -506,9 +585,9 @@ describe('DnsResolver retries', () => {
   it('retries a truncated answer over TCP with the same query, and takes the full answer', async () => {
     const net = setup();
     const many = Array.from({ length: 40 }, (_, i) => A('big.example.test', `198.51.100.${i + 1}`));
-    const server = dnsServer(net.b, (query, seen) => seen.transport === 'udp'
-      ? reply(query, { truncated: true, answers: many.slice(0, 1) })
-      : reply(query, { answers: many }));
+    const server = dnsServer(net.b, (query, seen) =>
+      seen.transport === 'udp' ? reply(query, { truncated: true, answers: many.slice(0, 1) }) : reply(query, { answers: many }),
+    );
     const resolver = resolverFor(net);
     const result = await resolve(net, resolver, 'big.example.test');
     expect(addresses(result)).toEqual(many.map((r) => formatIpv4Address((r.data as { address: number }).address)));
@@ -532,7 +611,11 @@ describe('DnsResolver defends', () => {
       server.socket.send(to, port, spoof(query, '6.6.6.1', { id: query.id ^ 0x0101 }));
       other.send(to, port, spoof(query, '6.6.6.2'));
       const elsewhere = { ...query, questions: [{ ...query.questions[0]!, name: 'evil.example.test' }] };
-      server.socket.send(to, port, encode(reply(elsewhere, { answers: [A('www.example.test', '6.6.6.3'), A('evil.example.test', '6.6.6.3')] })));
+      server.socket.send(
+        to,
+        port,
+        encode(reply(elsewhere, { answers: [A('www.example.test', '6.6.6.3'), A('evil.example.test', '6.6.6.3')] })),
+      );
       server.socket.send(to, port, spoof(query, '6.6.6.4', { response: false }));
       const aaaa = { ...query, questions: [{ ...query.questions[0]!, type: DnsTypeValue.aaaa }] };
       server.socket.send(to, port, encode(reply(aaaa, { answers: [A('www.example.test', '6.6.6.5')] })));
@@ -576,7 +659,12 @@ describe('DnsResolver cache', () => {
     net.clock.advance(20_000);
     const hit = await resolver.resolve('WWW.example.test.');
     expect(hit).toEqual({
-      ok: true, name: 'WWW.example.test', canonicalName: 'www.example.test', addresses: [ipv4Address('192.0.2.10')], ttlSeconds: 40, fromCache: true,
+      ok: true,
+      name: 'WWW.example.test',
+      canonicalName: 'www.example.test',
+      addresses: [ipv4Address('192.0.2.10')],
+      ttlSeconds: 40,
+      fromCache: true,
     });
     expect(net.a.udp.stats.datagrams_tx.value).toBe(sent);
     expect(server.seen).toHaveLength(1);
@@ -589,9 +677,11 @@ describe('DnsResolver cache', () => {
 
   it('caches a CNAME chain under the name asked for the smallest TTL along it', async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query) => reply(query, {
-      answers: [CNAME('www.example.test', 'host.example.test', 10), A('host.example.test', '192.0.2.20', 600)],
-    }));
+    const server = dnsServer(net.b, (query) =>
+      reply(query, {
+        answers: [CNAME('www.example.test', 'host.example.test', 10), A('host.example.test', '192.0.2.20', 600)],
+      }),
+    );
     const resolver = resolverFor(net);
     await resolve(net, resolver, 'www.example.test');
     net.clock.advance(9_000);
@@ -633,7 +723,9 @@ describe('DnsResolver cache', () => {
     const server = dnsServer(net.b, (query) => reply(query, { answers: [A(query.questions[0]!.name, '192.0.2.10')] }));
     const resolver = resolverFor(net);
     const all = Promise.all([
-      resolver.resolve('www.example.test'), resolver.resolve('WWW.EXAMPLE.TEST'), resolver.resolve('www.example.test.'),
+      resolver.resolve('www.example.test'),
+      resolver.resolve('WWW.EXAMPLE.TEST'),
+      resolver.resolve('www.example.test.'),
       resolver.resolve('mail.example.test'),
     ]);
     const results = await settle(net.clock, all);
@@ -675,7 +767,7 @@ describe('DnsResolver close', () => {
 
   it('aborts a TCP retry in progress', async () => {
     const net = setup();
-    const server = dnsServer(net.b, (query, seen) => seen.transport === 'udp' ? reply(query, { truncated: true }) : undefined);
+    const server = dnsServer(net.b, (query, seen) => (seen.transport === 'udp' ? reply(query, { truncated: true }) : undefined));
     const resolver = resolverFor(net);
     const pending = resolver.resolve('www.example.test');
     await advanceUntil(net.clock, () => server.seen.length >= 2);

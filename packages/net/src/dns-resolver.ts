@@ -19,30 +19,37 @@ export interface DnsResolverOptions {
 }
 
 export type DnsResolveError =
-  | 'not-found' | 'no-data' | 'timeout' | 'server-failure' | 'refused' | 'unreachable' | 'invalid-name' | 'no-servers' | 'unconfigured'
-  | 'cname-loop' | 'invalid-response';
+  | 'not-found'
+  | 'no-data'
+  | 'timeout'
+  | 'server-failure'
+  | 'refused'
+  | 'unreachable'
+  | 'invalid-name'
+  | 'no-servers'
+  | 'unconfigured'
+  | 'cname-loop'
+  | 'invalid-response';
 
 export type DnsResolveResult =
   | {
-    ok: true;
-    /** The name asked for, without a trailing dot. */
-    name: string;
-    /** The name the addresses belong to, at the end of any CNAME chain (the name asked for when there is none). */
-    canonicalName: string;
-    addresses: Ipv4Address[];
-    /**
-     * Seconds the answer stays valid: the smallest TTL along the chain (what is left of it on a cache hit);
-     * 2147483647 (RFC 2181's largest TTL) for an IPv4 literal, which never goes stale.
-     */
-    ttlSeconds: number;
-    fromCache: boolean;
-  }
+      ok: true;
+      /** The name asked for, without a trailing dot. */
+      name: string;
+      /** The name the addresses belong to, at the end of any CNAME chain (the name asked for when there is none). */
+      canonicalName: string;
+      addresses: Ipv4Address[];
+      /**
+       * Seconds the answer stays valid: the smallest TTL along the chain (what is left of it on a cache hit);
+       * 2147483647 (RFC 2181's largest TTL) for an IPv4 literal, which never goes stale.
+       */
+      ttlSeconds: number;
+      fromCache: boolean;
+    }
   | { ok: false; error: DnsResolveError };
 
 /** What a lookup of one name found, shared by every caller waiting on it. */
-type Lookup =
-  | { ok: true; canonicalName: string; addresses: Ipv4Address[]; ttlSeconds: number }
-  | { ok: false; error: DnsResolveError };
+type Lookup = { ok: true; canonicalName: string; addresses: Ipv4Address[]; ttlSeconds: number } | { ok: false; error: DnsResolveError };
 
 /** How one exchange with one server ended. */
 type Exchange =
@@ -99,7 +106,7 @@ const ttlOf = (record: DnsRecord): number => (record.ttl > MAX_TTL ? 0 : record.
 function within(name: string, zone: string): boolean {
   const n = lower(name);
   const z = lower(zone);
-  return z === '' || n === z || n.endsWith('.' + z);
+  return z === '' || n === z || n.endsWith(`.${z}`);
 }
 
 /** The negative TTL an NXDOMAIN carries (RFC 2308 §5: the lesser of the SOA's TTL and MINIMUM), or undefined without an SOA. */
@@ -154,7 +161,10 @@ export class DnsResolver {
   private readonly stopWatching: () => void;
   private closed = false;
 
-  constructor(private readonly inet: Inet, options: DnsResolverOptions = {}) {
+  constructor(
+    private readonly inet: Inet,
+    options: DnsResolverOptions = {},
+  ) {
     this.servers = options.servers?.map((s) => (typeof s === 'string' ? ipv4Address(s) : s));
     this.timeoutMs = checked('timeoutMs', options.timeoutMs ?? 2000, 1, false);
     this.attempts = checked('attempts', options.attempts ?? 3, 1, true);
@@ -187,11 +197,20 @@ export class DnsResolver {
       lookup = this.lookup(bare, key, [...servers]);
       this.inFlight.set(key, lookup);
       const started = lookup;
-      void started.then(() => { if (this.inFlight.get(key) === started) this.inFlight.delete(key); });
+      void started.then(() => {
+        if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+      });
     }
     const found = await lookup;
     if (!found.ok) return found;
-    return { ok: true, name: bare, canonicalName: found.canonicalName, addresses: [...found.addresses], ttlSeconds: found.ttlSeconds, fromCache: false };
+    return {
+      ok: true,
+      name: bare,
+      canonicalName: found.canonicalName,
+      addresses: [...found.addresses],
+      ttlSeconds: found.ttlSeconds,
+      fromCache: false,
+    };
   }
 
   /** Forgets every cached answer and NXDOMAIN. */
@@ -280,7 +299,7 @@ export class DnsResolver {
           return { ok: true, canonicalName: target, addresses: [...addresses], ttlSeconds };
         }
         const alias = owned.find((r) => r.data.kind === 'cname');
-        if (!alias || alias.data.kind !== 'cname') break;
+        if (alias?.data.kind !== 'cname') break;
         const next = alias.data.name;
         if (++links > MAX_CHAIN || seen.has(lower(next))) return { ok: false, error: 'cname-loop' };
         seen.add(lower(next));
@@ -335,7 +354,9 @@ export class DnsResolver {
   private begin(resolve: (outcome: Exchange) => void, release: (outcome: Exchange) => void, timedOut: () => Exchange): Pending {
     let done = false;
     const pending: Pending = {
-      get done() { return done; },
+      get done() {
+        return done;
+      },
       finish: (outcome) => {
         if (done) return;
         done = true;
@@ -360,7 +381,11 @@ export class DnsResolver {
       }
       const socket = bound.socket;
       let sawInvalid = false;
-      const pending = this.begin(resolve, () => socket.close(), () => ({ kind: 'failed', reason: sawInvalid ? 'invalid-response' : 'timeout' }));
+      const pending = this.begin(
+        resolve,
+        () => socket.close(),
+        () => ({ kind: 'failed', reason: sawInvalid ? 'invalid-response' : 'timeout' }),
+      );
       // UDP -> DNS
       socket.onMessage((message) => {
         if (message.source !== server || message.sourcePort !== DNS_PORT) return;
@@ -394,8 +419,11 @@ export class DnsResolver {
       const connection: TcpConnection = start.connection;
       const chunks: Uint8Array[] = [];
       let received = 0;
-      const pending = this.begin(resolve, (outcome) => (outcome.kind === 'reply' ? connection.close() : connection.abort()),
-        () => ({ kind: 'failed', reason: 'timeout' }));
+      const pending = this.begin(
+        resolve,
+        (outcome) => (outcome.kind === 'reply' ? connection.close() : connection.abort()),
+        () => ({ kind: 'failed', reason: 'timeout' }),
+      );
       // TCP -> DNS
       connection.onData((data) => {
         if (pending.done) return;
@@ -407,7 +435,11 @@ export class DnsResolver {
         if (received < 2 + length) return;
         const verdict = checkReply(bytes.slice(2, 2 + length), id, name);
         // Nobody can inject into the connection blind: a bad answer here is the server's.
-        pending.finish(verdict === 'ignore' || verdict === 'invalid' ? { kind: 'failed', reason: 'invalid-response' } : { kind: 'reply', reply: verdict });
+        pending.finish(
+          verdict === 'ignore' || verdict === 'invalid'
+            ? { kind: 'failed', reason: 'invalid-response' }
+            : { kind: 'reply', reply: verdict },
+        );
       });
       connection.onEnd(() => pending.finish({ kind: 'failed', reason: 'invalid-response' }));
       connection.onClose(() => pending.finish({ kind: 'failed', reason: 'server-failure' }));
@@ -431,8 +463,18 @@ function checked(option: string, value: number, minimum: number, integer: boolea
 /** The query message: our ID, RD set, one question (name, A, IN); undefined if the name cannot be sent. */
 function queryBytes(name: string, id: number): Uint8Array | undefined {
   const repr: DnsRepr = {
-    id, response: false, opcode: 0, authoritative: false, truncated: false, recursionDesired: true, recursionAvailable: false,
-    responseCode: 0, questions: [{ name, type: DnsTypeValue.a, class: CLASS_IN }], answers: [], authorities: [], additionals: [],
+    id,
+    response: false,
+    opcode: 0,
+    authoritative: false,
+    truncated: false,
+    recursionDesired: true,
+    recursionAvailable: false,
+    responseCode: 0,
+    questions: [{ name, type: DnsTypeValue.a, class: CLASS_IN }],
+    answers: [],
+    authorities: [],
+    additionals: [],
   };
   try {
     // A name that passed normalizedName always fits; a NetError here would be our bug, not the caller's.
@@ -454,8 +496,15 @@ function checkReply(bytes: Uint8Array, id: number, name: string): DnsRepr | 'ign
   if (!parsed.ok) return 'invalid';
   const reply = parsed.value;
   const question = reply.questions[0];
-  if (reply.opcode !== 0 || reply.questions.length !== 1 || !question || question.type !== DnsTypeValue.a ||
-    question.class !== CLASS_IN || lower(question.name) !== lower(name)) return 'invalid';
+  if (
+    reply.opcode !== 0 ||
+    reply.questions.length !== 1 ||
+    !question ||
+    question.type !== DnsTypeValue.a ||
+    question.class !== CLASS_IN ||
+    lower(question.name) !== lower(name)
+  )
+    return 'invalid';
   return reply;
 }
 

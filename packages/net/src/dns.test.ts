@@ -119,12 +119,24 @@ const ALIAS_ANSWERS: DnsRecord[] = [
   { name: 'alias.example.test', type: DnsTypeValue.cname, class: IN, ttl: 0, data: { kind: 'cname', name: 'example.test' } },
   { name: 'example.test', type: DnsTypeValue.a, class: IN, ttl: 0, data: { kind: 'a', address: ipv4Address('10.9.1.7') } },
 ];
-const QUERY_FLAGS = { response: false, opcode: 0, authoritative: false, truncated: false, recursionDesired: true, recursionAvailable: false, responseCode: 0 };
+const QUERY_FLAGS = {
+  response: false,
+  opcode: 0,
+  authoritative: false,
+  truncated: false,
+  recursionDesired: true,
+  recursionAvailable: false,
+  responseCode: 0,
+};
 const ANSWER_FLAGS = { ...QUERY_FLAGS, response: true, authoritative: true, recursionAvailable: true };
 const NO_RECORDS = { answers: [], authorities: [], additionals: [] };
 /** dig's OPT: UDP payload size 1232, no extended flags, a client cookie (option 10, 8 bytes). */
 const QUERY_OPT: DnsRecord = {
-  name: '', type: OPT, class: 1232, ttl: 0, data: { kind: 'unknown', type: OPT, data: Uint8Array.of(0, 10, 0, 8, 0xf9, 0xaf, 0x0a, 0xe2, 0xd1, 0xef, 0xdb, 0x0d) },
+  name: '',
+  type: OPT,
+  class: 1232,
+  ttl: 0,
+  data: { kind: 'unknown', type: OPT, data: Uint8Array.of(0, 10, 0, 8, 0xf9, 0xaf, 0x0a, 0xe2, 0xd1, 0xef, 0xdb, 0x0d) },
 };
 const RESPONSE_OPT: DnsRecord = { name: '', type: OPT, class: 1232, ttl: 0, data: { kind: 'unknown', type: OPT, data: new Uint8Array(0) } };
 const MX_DATA = Uint8Array.of(0, 10, 4, ...bytesOf('mail'), 7, ...bytesOf('example'), 4, ...bytesOf('test'), 0);
@@ -132,19 +144,55 @@ const MX_DATA = Uint8Array.of(0, 10, 4, ...bytesOf('mail'), 7, ...bytesOf('examp
 /** Each capture and the repr it parses to. */
 const CAPTURED: [string, Uint8Array, DnsRepr][] = [
   ['EDNS query', QUERY_EDNS, { id: 30188, ...QUERY_FLAGS, questions: [ALIAS_QUESTION], ...NO_RECORDS, additionals: [QUERY_OPT] }],
-  ['EDNS response', RESPONSE_EDNS, { id: 30188, ...ANSWER_FLAGS, questions: [ALIAS_QUESTION], ...NO_RECORDS, answers: ALIAS_ANSWERS, additionals: [RESPONSE_OPT] }],
+  [
+    'EDNS response',
+    RESPONSE_EDNS,
+    { id: 30188, ...ANSWER_FLAGS, questions: [ALIAS_QUESTION], ...NO_RECORDS, answers: ALIAS_ANSWERS, additionals: [RESPONSE_OPT] },
+  ],
   ['query', QUERY, { id: 1330, ...QUERY_FLAGS, questions: [ALIAS_QUESTION], ...NO_RECORDS }],
   ['response', RESPONSE, { id: 1330, ...ANSWER_FLAGS, questions: [ALIAS_QUESTION], ...NO_RECORDS, answers: ALIAS_ANSWERS }],
-  ['MX query', MX_QUERY, { id: 10946, ...QUERY_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.mx, class: IN }], ...NO_RECORDS }],
-  ['MX response', MX_RESPONSE, {
-    id: 10946, ...ANSWER_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.mx, class: IN }], ...NO_RECORDS,
-    answers: [{ name: 'example.test', type: DnsTypeValue.mx, class: IN, ttl: 0, data: { kind: 'unknown', type: DnsTypeValue.mx, data: MX_DATA } }],
-  }],
-  ['TXT query', TXT_QUERY, { id: 58360, ...QUERY_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.txt, class: IN }], ...NO_RECORDS }],
-  ['TXT response', TXT_RESPONSE, {
-    id: 58360, ...ANSWER_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.txt, class: IN }], ...NO_RECORDS,
-    answers: [{ name: 'example.test', type: DnsTypeValue.txt, class: IN, ttl: 0, data: { kind: 'unknown', type: DnsTypeValue.txt, data: Uint8Array.of(6, ...bytesOf('v=uos1')) } }],
-  }],
+  [
+    'MX query',
+    MX_QUERY,
+    { id: 10946, ...QUERY_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.mx, class: IN }], ...NO_RECORDS },
+  ],
+  [
+    'MX response',
+    MX_RESPONSE,
+    {
+      id: 10946,
+      ...ANSWER_FLAGS,
+      questions: [{ name: 'example.test', type: DnsTypeValue.mx, class: IN }],
+      ...NO_RECORDS,
+      answers: [
+        { name: 'example.test', type: DnsTypeValue.mx, class: IN, ttl: 0, data: { kind: 'unknown', type: DnsTypeValue.mx, data: MX_DATA } },
+      ],
+    },
+  ],
+  [
+    'TXT query',
+    TXT_QUERY,
+    { id: 58360, ...QUERY_FLAGS, questions: [{ name: 'example.test', type: DnsTypeValue.txt, class: IN }], ...NO_RECORDS },
+  ],
+  [
+    'TXT response',
+    TXT_RESPONSE,
+    {
+      id: 58360,
+      ...ANSWER_FLAGS,
+      questions: [{ name: 'example.test', type: DnsTypeValue.txt, class: IN }],
+      ...NO_RECORDS,
+      answers: [
+        {
+          name: 'example.test',
+          type: DnsTypeValue.txt,
+          class: IN,
+          ttl: 0,
+          data: { kind: 'unknown', type: DnsTypeValue.txt, data: Uint8Array.of(6, ...bytesOf('v=uos1')) },
+        },
+      ],
+    },
+  ],
 ];
 
 function packetOf(bytes: Uint8Array): DnsPacket {
@@ -176,7 +224,14 @@ describe('DNS', () => {
   it('deconstructs a captured response', () => {
     const packet = packetOf(RESPONSE);
     expect(packet.bytes).toBe(RESPONSE);
-    expect([packet.id, packet.flags, packet.response, packet.opcode, packet.authoritative, packet.truncated]).toEqual([1330, 0x8580, true, 0, true, false]);
+    expect([packet.id, packet.flags, packet.response, packet.opcode, packet.authoritative, packet.truncated]).toEqual([
+      1330,
+      0x8580,
+      true,
+      0,
+      true,
+      false,
+    ]);
     expect([packet.recursionDesired, packet.recursionAvailable, packet.responseCode]).toEqual([true, true, 0]);
     expect([packet.questionCount, packet.answerCount, packet.authorityCount, packet.additionalCount]).toEqual([1, 2, 0, 0]);
     const query = packetOf(QUERY_EDNS);
@@ -188,7 +243,11 @@ describe('DNS', () => {
   });
 
   it.each([
-    ['query', QUERY], ['MX query', MX_QUERY], ['MX response', MX_RESPONSE], ['TXT query', TXT_QUERY], ['TXT response', TXT_RESPONSE],
+    ['query', QUERY],
+    ['MX query', MX_QUERY],
+    ['MX response', MX_RESPONSE],
+    ['TXT query', TXT_QUERY],
+    ['TXT response', TXT_RESPONSE],
   ])('constructs the captured %s byte for byte into a poisoned buffer', (_name, bytes) => {
     expect(Array.from(emitted(reprOf(bytes)))).toEqual(Array.from(bytes));
   });
@@ -213,7 +272,8 @@ describe('DNS', () => {
 
   it('compresses with the longest written suffix, case-sensitively', () => {
     const repr: DnsRepr = {
-      ...REPR, response: true,
+      ...REPR,
+      response: true,
       questions: [{ name: 'www.example.test', type: 1, class: IN }],
       answers: [
         { name: 'www.example.test', type: 5, class: IN, ttl: 60, data: { kind: 'cname', name: 'cdn.Example.test' } },
@@ -229,7 +289,14 @@ describe('DNS', () => {
   });
 
   it('writes a name with a trailing dot as without, and the root as one zero byte', () => {
-    const dotted = emitted({ ...REPR, questions: [{ name: 'example.test.', type: 1, class: IN }, { name: '', type: 2, class: IN }, { name: '.', type: 2, class: IN }] });
+    const dotted = emitted({
+      ...REPR,
+      questions: [
+        { name: 'example.test.', type: 1, class: IN },
+        { name: '', type: 2, class: IN },
+        { name: '.', type: 2, class: IN },
+      ],
+    });
     expect(Array.from(dotted.subarray(12))).toEqual([...label('example'), ...label('test'), 0, ...A_IN, 0, 0, 2, 0, 1, 0, 0, 2, 0, 1]);
     expect(reprOf(dotted).questions.map((q) => q.name)).toEqual(['example.test', '', '']);
   });
@@ -240,7 +307,9 @@ describe('DNS', () => {
     const name = 'a\\.b\\\\.\\032\\000\\255.A~-';
     expect(reprOf(bytes).questions).toEqual([{ name, type: 1, class: IN }]);
     expect(Array.from(emitted(reprOf(bytes)))).toEqual(Array.from(bytes));
-    expect(Array.from(emitted({ ...REPR, questions: [{ name: '\\097\\b.c', type: 1, class: IN }] }).subarray(12, 19))).toEqual([2, 0x61, 0x62, 1, 0x63, 0, 0]);
+    expect(Array.from(emitted({ ...REPR, questions: [{ name: '\\097\\b.c', type: 1, class: IN }] }).subarray(12, 19))).toEqual([
+      2, 0x61, 0x62, 1, 0x63, 0, 0,
+    ]);
   });
 
   it('expands the names in NS, PTR, MX and SOA rdata so it stands alone', () => {
@@ -315,10 +384,21 @@ describe('DNS', () => {
     ['a label of type 0x80', 'label type', 1, [0x81, 0x61, 0, ...A_IN]],
     ['a name of 257 bytes', 'over 255', 1, [...[1, 2, 3, 4].flatMap(() => [63, ...new Array<number>(63).fill(0x61)]), 0, ...A_IN]],
     ['a name of 256 bytes', 'over 255', 1, [...[63, 63, 63, 62].flatMap((n) => [n, ...new Array<number>(n).fill(0x61)]), 0, ...A_IN]],
-    ['a name over 255 bytes through a pointer', 'over 255', 2, [
-      ...[1, 2, 3].flatMap(() => [63, ...new Array<number>(63).fill(0x61)]), 0, ...A_IN,
-      63, ...new Array<number>(63).fill(0x62), 0xc0, 12, ...A_IN,
-    ]],
+    [
+      'a name over 255 bytes through a pointer',
+      'over 255',
+      2,
+      [
+        ...[1, 2, 3].flatMap(() => [63, ...new Array<number>(63).fill(0x61)]),
+        0,
+        ...A_IN,
+        63,
+        ...new Array<number>(63).fill(0x62),
+        0xc0,
+        12,
+        ...A_IN,
+      ],
+    ],
   ] as [string, string, number, number[]][])('refuses %s as malformed', (_name, reason, questions, body) => {
     const result = parseDns(packetOf(message([questions, 0, 0, 0], body)));
     expect(result).toMatchObject({ ok: false, error: { kind: 'malformed' } });
@@ -343,17 +423,47 @@ describe('DNS', () => {
         rdata.push(0xc0 | (target >> 8), target & 0xff);
       }
       const last = start + 1 + 2 * (pointers - 1);
-      return message([0, 2, 0, 0], [0, 0, 99, 0, 1, 0, 0, 0, 0, rdata.length >> 8, rdata.length & 0xff, ...rdata,
-        0xc0 | (last >> 8), last & 0xff, 0, 99, 0, 1, 0, 0, 0, 0, 0, 0]);
+      return message(
+        [0, 2, 0, 0],
+        [
+          0,
+          0,
+          99,
+          0,
+          1,
+          0,
+          0,
+          0,
+          0,
+          rdata.length >> 8,
+          rdata.length & 0xff,
+          ...rdata,
+          0xc0 | (last >> 8),
+          last & 0xff,
+          0,
+          99,
+          0,
+          1,
+          0,
+          0,
+          0,
+          0,
+          0,
+          0,
+        ],
+      );
     };
     expect(reprOf(chain(127)).answers[1]!.name).toBe(''); // 128 hops
-    expect(parseDns(packetOf(chain(128)))).toMatchObject({ ok: false, error: { kind: 'malformed', detail: expect.stringContaining('over 128 pointers') } });
+    expect(parseDns(packetOf(chain(128)))).toMatchObject({
+      ok: false,
+      error: { kind: 'malformed', detail: expect.stringContaining('over 128 pointers') },
+    });
   });
 
   it.each([
     ['a label of 64 bytes', 'a'.repeat(64)],
     ['a name of 257 bytes', ['a', 'b', 'c', 'd'].map((c) => c.repeat(63)).join('.')],
-    ['a name of 256 bytes', ['a', 'b', 'c'].map((c) => c.repeat(63)).join('.') + '.' + 'd'.repeat(62)],
+    ['a name of 256 bytes', `${['a', 'b', 'c'].map((c) => c.repeat(63)).join('.')}.${'d'.repeat(62)}`],
     ['an empty label', 'a..b'],
     ['a leading dot', '.a'],
     ['a dangling backslash', 'a\\'],
@@ -379,59 +489,120 @@ describe('DNS', () => {
     };
 
     it('never throws on random bytes', () => {
-      const header = fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }));
+      const header = fc.tuple(
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
+      );
       const bytes = fc.oneof(
         fc.uint8Array({ maxLength: 120 }),
         // Small counts, so that the sections get read.
-        fc.tuple(header, fc.uint8Array({ maxLength: 120 })).map(([[flags, counts], body]) => message(counts as [number, number, number, number], Array.from(body)).map((b, i) => (i < 4 ? flags[i]! : b))),
+        fc
+          .tuple(header, fc.uint8Array({ maxLength: 120 }))
+          .map(([[flags, counts], body]) =>
+            message(counts as [number, number, number, number], Array.from(body)).map((b, i) => (i < 4 ? flags[i]! : b)),
+          ),
         // Names made of labels and pointers.
-        fc.array(fc.oneof(fc.constantFrom(0, 1, 0x61, 0xc0, 12, 5, 63, 64), fc.integer({ min: 0, max: 255 })), { maxLength: 120 }).map((body) => message([2, 2, 0, 0], body)),
+        fc
+          .array(fc.oneof(fc.constantFrom(0, 1, 0x61, 0xc0, 12, 5, 63, 64), fc.integer({ min: 0, max: 255 })), { maxLength: 120 })
+          .map((body) => message([2, 2, 0, 0], body)),
       );
-      fc.assert(fc.property(bytes, (b) => { exercise(b); }), { numRuns: 3000 });
+      fc.assert(
+        fc.property(bytes, (b) => {
+          exercise(b);
+        }),
+        { numRuns: 3000 },
+      );
     });
 
     it('never throws on mutated captured messages', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
-        fc.array(fc.tuple(fc.nat(88), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(30),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes); }), { numRuns: 3000 });
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
+          fc.array(fc.tuple(fc.nat(88), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+          fc.nat(30),
+        )
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes);
+        }),
+        { numRuns: 3000 },
+      );
     });
 
     it('emit then parse gives the repr back', () => {
       /** The presentation of a label, escaped as parseDns does. */
-      const present = (bytes: Uint8Array) => Array.from(bytes, (b) =>
-        b === 0x2e || b === 0x5c ? '\\' + String.fromCharCode(b) : b <= 0x20 || b >= 0x7f ? '\\' + String(b).padStart(3, '0') : String.fromCharCode(b)).join('');
+      const present = (bytes: Uint8Array) =>
+        Array.from(bytes, (b) =>
+          b === 0x2e || b === 0x5c
+            ? `\\${String.fromCharCode(b)}`
+            : b <= 0x20 || b >= 0x7f
+              ? `\\${String(b).padStart(3, '0')}`
+              : String.fromCharCode(b),
+        ).join('');
       const labelBytes = fc.oneof(
         fc.constantFrom('www', 'example', 'Example', 'test', 'a').map(bytesOf),
         fc.uint8Array({ minLength: 1, maxLength: 63 }),
       );
-      const name = fc.array(labelBytes, { maxLength: 5 })
+      const name = fc
+        .array(labelBytes, { maxLength: 5 })
         .filter((labels) => labels.reduce((n, l) => n + 1 + l.length, 1) <= 255)
         .map((labels) => labels.map(present).join('.'));
       const u16 = fc.integer({ min: 0, max: 0xffff });
       const u32 = fc.nat({ max: 0xffffffff });
       const record = fc.oneof(
-        fc.record({ name, ttl: u32, address: u32 }).map(({ name, ttl, address }): DnsRecord => ({ name, type: 1, class: IN, ttl, data: { kind: 'a', address } })),
-        fc.record({ name, cls: u16, ttl: u32, target: name }).map(({ name, cls, ttl, target }): DnsRecord => ({ name, type: 5, class: cls, ttl, data: { kind: 'cname', name: target } })),
-        fc.record({ name, type: u16.filter((t) => ![1, 2, 5, 6, 12, 15].includes(t)), cls: u16, ttl: u32, data: fc.uint8Array({ maxLength: 40 }) })
-          .map(({ name, type, cls, ttl, data }): DnsRecord => ({ name, type, class: cls, ttl, data: { kind: 'unknown', type, data } as DnsRecordData })),
+        fc
+          .record({ name, ttl: u32, address: u32 })
+          .map(({ name, ttl, address }): DnsRecord => ({ name, type: 1, class: IN, ttl, data: { kind: 'a', address } })),
+        fc
+          .record({ name, cls: u16, ttl: u32, target: name })
+          .map(({ name, cls, ttl, target }): DnsRecord => ({ name, type: 5, class: cls, ttl, data: { kind: 'cname', name: target } })),
+        fc
+          .record({
+            name,
+            type: u16.filter((t) => ![1, 2, 5, 6, 12, 15].includes(t)),
+            cls: u16,
+            ttl: u32,
+            data: fc.uint8Array({ maxLength: 40 }),
+          })
+          .map(
+            ({ name, type, cls, ttl, data }): DnsRecord => ({
+              name,
+              type,
+              class: cls,
+              ttl,
+              data: { kind: 'unknown', type, data } as DnsRecordData,
+            }),
+          ),
       );
       const repr = fc.record({
-        id: u16, response: fc.boolean(), opcode: fc.integer({ min: 0, max: 15 }), authoritative: fc.boolean(), truncated: fc.boolean(),
-        recursionDesired: fc.boolean(), recursionAvailable: fc.boolean(), responseCode: fc.integer({ min: 0, max: 15 }),
-        questions: fc.array(fc.record({ name, type: u16, class: u16 }).map((q) => ({ ...q })), { maxLength: 3 }),
-        answers: fc.array(record, { maxLength: 4 }), authorities: fc.array(record, { maxLength: 2 }), additionals: fc.array(record, { maxLength: 2 }),
+        id: u16,
+        response: fc.boolean(),
+        opcode: fc.integer({ min: 0, max: 15 }),
+        authoritative: fc.boolean(),
+        truncated: fc.boolean(),
+        recursionDesired: fc.boolean(),
+        recursionAvailable: fc.boolean(),
+        responseCode: fc.integer({ min: 0, max: 15 }),
+        questions: fc.array(
+          fc.record({ name, type: u16, class: u16 }).map((q) => ({ ...q })),
+          { maxLength: 3 },
+        ),
+        answers: fc.array(record, { maxLength: 4 }),
+        authorities: fc.array(record, { maxLength: 2 }),
+        additionals: fc.array(record, { maxLength: 2 }),
       });
-      fc.assert(fc.property(repr, (generated) => {
-        const input: DnsRepr = { ...generated };
-        expect(reprOf(emitted(input))).toEqual(input);
-      }), { numRuns: 1000 });
+      fc.assert(
+        fc.property(repr, (generated) => {
+          const input: DnsRepr = { ...generated };
+          expect(reprOf(emitted(input))).toEqual(input);
+        }),
+        { numRuns: 1000 },
+      );
     });
   });
 });

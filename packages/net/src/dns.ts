@@ -4,7 +4,7 @@
  * "\\", "\DDD"), so every name reads back to the same labels. Compression pointers must point before the
  * name being read (so a loop or a forward pointer is 'malformed'), with a hop limit besides.
  */
-import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
+import { type Ipv4Address, readIpv4 } from './address.js';
 import { type WireResult, wireError, wireOk } from './wire.js';
 import { NetError } from './errors.js';
 
@@ -82,20 +82,46 @@ export class DnsPacket {
     return wireOk(new DnsPacket(bytes));
   }
 
-  get id(): number { return readU16(this.bytes, Field.id); }
+  get id(): number {
+    return readU16(this.bytes, Field.id);
+  }
   /** The 16 flag bits: QR, opcode, AA, TC, RD, RA, Z, AD, CD, RCODE. */
-  get flags(): number { return readU16(this.bytes, Field.flags); }
-  get response(): boolean { return (this.flags & Flag.response) !== 0; }
-  get opcode(): number { return (this.flags >> 11) & 0x0f; }
-  get authoritative(): boolean { return (this.flags & Flag.authoritative) !== 0; }
-  get truncated(): boolean { return (this.flags & Flag.truncated) !== 0; }
-  get recursionDesired(): boolean { return (this.flags & Flag.recursionDesired) !== 0; }
-  get recursionAvailable(): boolean { return (this.flags & Flag.recursionAvailable) !== 0; }
-  get responseCode(): number { return this.flags & 0x0f; }
-  get questionCount(): number { return readU16(this.bytes, Field.questionCount); }
-  get answerCount(): number { return readU16(this.bytes, Field.answerCount); }
-  get authorityCount(): number { return readU16(this.bytes, Field.authorityCount); }
-  get additionalCount(): number { return readU16(this.bytes, Field.additionalCount); }
+  get flags(): number {
+    return readU16(this.bytes, Field.flags);
+  }
+  get response(): boolean {
+    return (this.flags & Flag.response) !== 0;
+  }
+  get opcode(): number {
+    return (this.flags >> 11) & 0x0f;
+  }
+  get authoritative(): boolean {
+    return (this.flags & Flag.authoritative) !== 0;
+  }
+  get truncated(): boolean {
+    return (this.flags & Flag.truncated) !== 0;
+  }
+  get recursionDesired(): boolean {
+    return (this.flags & Flag.recursionDesired) !== 0;
+  }
+  get recursionAvailable(): boolean {
+    return (this.flags & Flag.recursionAvailable) !== 0;
+  }
+  get responseCode(): number {
+    return this.flags & 0x0f;
+  }
+  get questionCount(): number {
+    return readU16(this.bytes, Field.questionCount);
+  }
+  get answerCount(): number {
+    return readU16(this.bytes, Field.answerCount);
+  }
+  get authorityCount(): number {
+    return readU16(this.bytes, Field.authorityCount);
+  }
+  get additionalCount(): number {
+    return readU16(this.bytes, Field.additionalCount);
+  }
 }
 
 type NameResult = { ok: true; next: number } | { ok: false; kind: 'truncated' | 'malformed'; detail: string };
@@ -106,7 +132,11 @@ type NameResult = { ok: true; next: number } | { ok: false; kind: 'truncated' | 
  * that holds it. `next` is the offset after the name where it starts.
  */
 function walkName(
-  bytes: Uint8Array, start: number, end: number, overrun: 'truncated' | 'malformed', label: (at: number, length: number) => void,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  overrun: 'truncated' | 'malformed',
+  label: (at: number, length: number) => void,
 ): NameResult {
   let at = start;
   let bound = end;
@@ -123,8 +153,10 @@ function walkName(
       if (at + 1 >= bound) return { ok: false, kind: overrun, detail: `DNS name at ${start} runs past ${bound}` };
       const target = ((size & 0x3f) << 8) | bytes[at + 1]!;
       if (next < 0) next = at + 2;
-      if (target >= partStart) return { ok: false, kind: 'malformed', detail: `DNS compression pointer at ${at} to ${target} does not point back` };
-      if (++hops > MAX_POINTER_HOPS) return { ok: false, kind: 'malformed', detail: `DNS name at ${start} follows over ${MAX_POINTER_HOPS} pointers` };
+      if (target >= partStart)
+        return { ok: false, kind: 'malformed', detail: `DNS compression pointer at ${at} to ${target} does not point back` };
+      if (++hops > MAX_POINTER_HOPS)
+        return { ok: false, kind: 'malformed', detail: `DNS name at ${start} follows over ${MAX_POINTER_HOPS} pointers` };
       at = partStart = target;
       bound = bytes.length;
       continue;
@@ -145,8 +177,8 @@ function escapedLabel(bytes: Uint8Array, at: number, length: number): string {
   let text = '';
   for (let i = at; i < at + length; i++) {
     const byte = bytes[i]!;
-    if (byte === DOT || byte === BACKSLASH) text += '\\' + String.fromCharCode(byte);
-    else if (byte <= 0x20 || byte >= 0x7f) text += '\\' + String(byte).padStart(3, '0');
+    if (byte === DOT || byte === BACKSLASH) text += `\\${String.fromCharCode(byte)}`;
+    else if (byte <= 0x20 || byte >= 0x7f) text += `\\${String(byte).padStart(3, '0')}`;
     else text += String.fromCharCode(byte);
   }
   return text;
@@ -193,9 +225,7 @@ function expandedRdata(bytes: Uint8Array, type: number, start: number, end: numb
     at += count;
     return undefined;
   };
-  const failed = type === DnsTypeValue.mx ? fixed(2) ?? name()
-    : type === DnsTypeValue.soa ? name() ?? name() ?? fixed(20)
-      : name();
+  const failed = type === DnsTypeValue.mx ? (fixed(2) ?? name()) : type === DnsTypeValue.soa ? (name() ?? name() ?? fixed(20)) : name();
   if (failed) return failed;
   if (at !== end) return wireError('malformed', `DNS type ${type} rdata has ${end - at} bytes after its data`);
   return wireOk(Uint8Array.from(out));
@@ -212,7 +242,8 @@ function readRecord(bytes: Uint8Array, start: number): Read<DnsRecord> {
   const rdlength = readU16(bytes, at + 8);
   at += 10;
   const end = at + rdlength;
-  if (end > bytes.length) return { ok: false, error: wireError('truncated', `DNS record at ${start} has ${rdlength} bytes of data past the end`) };
+  if (end > bytes.length)
+    return { ok: false, error: wireError('truncated', `DNS record at ${start} has ${rdlength} bytes of data past the end`) };
   let data: DnsRecordData;
   if (type === DnsTypeValue.a && klass === CLASS_IN) {
     if (rdlength !== 4) return { ok: false, error: wireError('malformed', `DNS A record with ${rdlength} bytes of data`) };
@@ -220,7 +251,8 @@ function readRecord(bytes: Uint8Array, start: number): Read<DnsRecord> {
   } else if (type === DnsTypeValue.cname) {
     const target = readName(bytes, at, end, 'malformed');
     if (!target.ok) return target;
-    if (target.next !== end) return { ok: false, error: wireError('malformed', `DNS CNAME record with ${end - target.next} bytes after its name`) };
+    if (target.next !== end)
+      return { ok: false, error: wireError('malformed', `DNS CNAME record with ${end - target.next} bytes after its name`) };
     data = { kind: 'cname', name: target.value };
   } else if (type === DnsTypeValue.ns || type === DnsTypeValue.ptr || type === DnsTypeValue.mx || type === DnsTypeValue.soa) {
     const expanded = expandedRdata(bytes, type, at, end);
@@ -263,7 +295,9 @@ export function parseDns(packet: DnsPacket): WireResult<DnsRepr> {
     at += 4;
   }
   const sections: [DnsRecord[], number][] = [
-    [repr.answers, packet.answerCount], [repr.authorities, packet.authorityCount], [repr.additionals, packet.additionalCount],
+    [repr.answers, packet.answerCount],
+    [repr.authorities, packet.authorityCount],
+    [repr.additionals, packet.additionalCount],
   ];
   for (const [records, count] of sections) {
     for (let i = 0; i < count; i++) {
@@ -313,7 +347,8 @@ function labelsOf(name: string): number[][] {
       label.push(code);
       i += 1;
     }
-    if (label.length > MAX_LABEL_LENGTH) throw new NetError('invalid-name', `DNS name "${name}" has a label over ${MAX_LABEL_LENGTH} bytes`);
+    if (label.length > MAX_LABEL_LENGTH)
+      throw new NetError('invalid-name', `DNS name "${name}" has a label over ${MAX_LABEL_LENGTH} bytes`);
   }
   if (!endsWithDot) labels.push(label);
   const length = labels.reduce((n, l) => n + 1 + l.length, 1);
@@ -384,9 +419,13 @@ class Writer {
 function writeMessage(repr: DnsRepr, writer: Writer): number {
   writer.u16(repr.id);
   writer.u16(
-    (repr.response ? Flag.response : 0) | ((repr.opcode & 0x0f) << 11) | (repr.authoritative ? Flag.authoritative : 0) |
-    (repr.truncated ? Flag.truncated : 0) | (repr.recursionDesired ? Flag.recursionDesired : 0) |
-    (repr.recursionAvailable ? Flag.recursionAvailable : 0) | (repr.responseCode & 0x0f),
+    (repr.response ? Flag.response : 0) |
+      ((repr.opcode & 0x0f) << 11) |
+      (repr.authoritative ? Flag.authoritative : 0) |
+      (repr.truncated ? Flag.truncated : 0) |
+      (repr.recursionDesired ? Flag.recursionDesired : 0) |
+      (repr.recursionAvailable ? Flag.recursionAvailable : 0) |
+      (repr.responseCode & 0x0f),
   );
   writer.u16(repr.questions.length);
   writer.u16(repr.answers.length);
@@ -406,9 +445,14 @@ function writeMessage(repr: DnsRepr, writer: Writer): number {
     writer.u16(0);
     const data = record.data;
     switch (data.kind) {
-      case 'a': writer.u32(data.address >>> 0); break;
-      case 'cname': writer.name(data.name); break;
-      default: writer.bytes(data.data);
+      case 'a':
+        writer.u32(data.address >>> 0);
+        break;
+      case 'cname':
+        writer.name(data.name);
+        break;
+      default:
+        writer.bytes(data.data);
     }
     writer.patchU16(lengthAt, writer.at - lengthAt - 2);
   }

@@ -1,12 +1,7 @@
 import { UosError } from '@uos/x86';
 
 /** Every `NetError` code. */
-export type NetErrorCode =
-  | 'invalid-address'
-  | 'invalid-configuration'
-  | 'invalid-name'
-  | 'invalid-text'
-  | 'invalid-option';
+export type NetErrorCode = 'invalid-address' | 'invalid-configuration' | 'invalid-name' | 'invalid-text' | 'invalid-option';
 
 /**
  * What the stack throws, only for a caller's own bad arguments (an address that does not parse, a name

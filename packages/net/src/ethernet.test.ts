@@ -8,9 +8,8 @@ import { poisoned } from './test/wire-testing.js';
  * pair between two Linux network namespaces (10.9.0.1/24, 10.9.0.2/24) when a ping triggered resolution.
  */
 const ARP_REQUEST = Uint8Array.from([
-  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xb2, 0xcf, 0xa0, 0x8e, 0x52, 0x1e, 0x08, 0x06,
-  0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0xb2, 0xcf, 0xa0, 0x8e, 0x52, 0x1e, 0x0a, 0x09,
-  0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x09, 0x00, 0x02,
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xb2, 0xcf, 0xa0, 0x8e, 0x52, 0x1e, 0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0xb2,
+  0xcf, 0xa0, 0x8e, 0x52, 0x1e, 0x0a, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x09, 0x00, 0x02,
 ]);
 
 /** The same request carried in VLAN 42 with priority 5. */
@@ -31,11 +30,18 @@ describe('Ethernet II', () => {
 
   it('parses to a repr, with unknown EtherTypes as data', () => {
     const packet = (EthernetPacket.checked(ARP_REQUEST) as { ok: true; value: EthernetPacket }).value;
-    expect(parseEthernet(packet)).toEqual({ destination: MAC_BROADCAST, source: parseMac('b2:cf:a0:8e:52:1e'), etherType: { kind: 'arp' } });
+    expect(parseEthernet(packet)).toEqual({
+      destination: MAC_BROADCAST,
+      source: parseMac('b2:cf:a0:8e:52:1e'),
+      etherType: { kind: 'arp' },
+    });
     const odd = Uint8Array.from(ARP_REQUEST);
     odd[12] = 0x88;
     odd[13] = 0xb5;
-    expect(parseEthernet((EthernetPacket.checked(odd) as { ok: true; value: EthernetPacket }).value).etherType).toEqual({ kind: 'unknown', value: 0x88b5 });
+    expect(parseEthernet((EthernetPacket.checked(odd) as { ok: true; value: EthernetPacket }).value).etherType).toEqual({
+      kind: 'unknown',
+      value: 0x88b5,
+    });
   });
 
   it('parses an 802.1Q tag', () => {
@@ -57,7 +63,12 @@ describe('Ethernet II', () => {
   });
 
   it('round-trips a tagged header', () => {
-    const repr = { destination: 0x020000000001, source: 0x020000000002, etherType: { kind: 'ipv4' } as const, vlan: { id: 4095, priority: 7 } };
+    const repr = {
+      destination: 0x020000000001,
+      source: 0x020000000002,
+      etherType: { kind: 'ipv4' } as const,
+      vlan: { id: 4095, priority: 7 },
+    };
     const buffer = poisoned(ethernetHeaderLength(repr));
     emitEthernet(repr, buffer);
     expect(parseEthernet((EthernetPacket.checked(buffer) as { ok: true; value: EthernetPacket }).value)).toEqual(repr);

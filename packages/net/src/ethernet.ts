@@ -14,10 +14,14 @@ export type EtherType = { kind: 'ipv4' } | { kind: 'arp' } | { kind: 'ipv6' } | 
 
 export function etherTypeOf(value: number): EtherType {
   switch (value) {
-    case EtherTypeValue.ipv4: return { kind: 'ipv4' };
-    case EtherTypeValue.arp: return { kind: 'arp' };
-    case EtherTypeValue.ipv6: return { kind: 'ipv6' };
-    default: return { kind: 'unknown', value };
+    case EtherTypeValue.ipv4:
+      return { kind: 'ipv4' };
+    case EtherTypeValue.arp:
+      return { kind: 'arp' };
+    case EtherTypeValue.ipv6:
+      return { kind: 'ipv6' };
+    default:
+      return { kind: 'unknown', value };
   }
 }
 
@@ -42,20 +46,34 @@ export class EthernetPacket {
     return wireOk(packet);
   }
 
-  get destination(): MacAddress { return readMac(this.bytes, Field.destination); }
-  get source(): MacAddress { return readMac(this.bytes, Field.source); }
-  get tagged(): boolean { return ((this.bytes[Field.etherType]! << 8) | this.bytes[Field.etherType + 1]!) === EtherTypeValue.vlan; }
+  get destination(): MacAddress {
+    return readMac(this.bytes, Field.destination);
+  }
+  get source(): MacAddress {
+    return readMac(this.bytes, Field.source);
+  }
+  get tagged(): boolean {
+    return ((this.bytes[Field.etherType]! << 8) | this.bytes[Field.etherType + 1]!) === EtherTypeValue.vlan;
+  }
   /** The VLAN ID (0..4095) of a tagged frame. */
-  get vlanId(): number | undefined { return this.tagged ? ((this.bytes[Field.tagControl]! << 8) | this.bytes[Field.tagControl + 1]!) & 0x0fff : undefined; }
+  get vlanId(): number | undefined {
+    return this.tagged ? ((this.bytes[Field.tagControl]! << 8) | this.bytes[Field.tagControl + 1]!) & 0x0fff : undefined;
+  }
   /** The priority code point (0..7) of a tagged frame. */
-  get vlanPriority(): number | undefined { return this.tagged ? this.bytes[Field.tagControl]! >> 5 : undefined; }
+  get vlanPriority(): number | undefined {
+    return this.tagged ? this.bytes[Field.tagControl]! >> 5 : undefined;
+  }
   /** The EtherType of the payload (after the tag, when tagged). */
   get etherType(): number {
     const at = this.tagged ? Field.taggedEtherType : Field.etherType;
     return (this.bytes[at]! << 8) | this.bytes[at + 1]!;
   }
-  get headerLength(): number { return this.tagged ? ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH : ETHERNET_HEADER_LENGTH; }
-  get payload(): Uint8Array { return this.bytes.subarray(this.headerLength); }
+  get headerLength(): number {
+    return this.tagged ? ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH : ETHERNET_HEADER_LENGTH;
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength);
+  }
 }
 
 export interface EthernetRepr {

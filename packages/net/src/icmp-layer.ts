@@ -1,7 +1,7 @@
 import type { Ipv4Address } from './address.js';
 import type { NetClock, RandomSource, TimerHandle } from './clock.js';
 import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from './icmpv4.js';
-import { type IpDatagram, type IpSendResult, type Ipv4Layer } from './ipv4-layer.js';
+import type { IpDatagram, IpSendResult, Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from './ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from './stat-names.js';
 
@@ -47,7 +47,12 @@ export class IcmpLayer {
   private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
   private refilledAt: number;
 
-  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, random: RandomSource, scope: StatScope) {
+  constructor(
+    private readonly ip: Ipv4Layer,
+    private readonly clock: NetClock,
+    random: RandomSource,
+    scope: StatScope,
+  ) {
     this.stats = layerStats(scope, 'icmp');
     this.identifier = random.uint32() & 0xffff;
     this.refilledAt = clock.now();
@@ -161,7 +166,10 @@ function quotedReport(code: number, quote: Uint8Array): UnreachableReport | unde
   if (headerLength < 20 || quote.length < headerLength + 4) return undefined;
   const read32 = (at: number): number => ((quote[at]! << 24) | (quote[at + 1]! << 16) | (quote[at + 2]! << 8) | quote[at + 3]!) >>> 0;
   return {
-    code, protocol: quote[9]!, source: read32(12), destination: read32(16),
+    code,
+    protocol: quote[9]!,
+    source: read32(12),
+    destination: read32(16),
     sourcePort: (quote[headerLength]! << 8) | quote[headerLength + 1]!,
     destinationPort: (quote[headerLength + 2]! << 8) | quote[headerLength + 3]!,
   };

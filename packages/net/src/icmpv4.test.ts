@@ -128,9 +128,19 @@ const CAPTURED = [ECHO_REQUEST, ECHO_REPLY, PORT_UNREACHABLE, TIME_EXCEEDED, FRA
 
 const ECHO_REQUEST_MESSAGE: Icmpv4Message = { kind: 'echo-request', identifier: 17907, sequence: 1, data: ECHO_REQUEST.subarray(8) };
 const ECHO_REPLY_MESSAGE: Icmpv4Message = { kind: 'echo-reply', identifier: 17907, sequence: 1, data: ECHO_REPLY.subarray(8) };
-const PORT_UNREACHABLE_MESSAGE: Icmpv4Message = { kind: 'destination-unreachable', code: UnreachableCode.port, nextHopMtu: 0, original: CLOSED_PORT_FRAME.subarray(14) };
+const PORT_UNREACHABLE_MESSAGE: Icmpv4Message = {
+  kind: 'destination-unreachable',
+  code: UnreachableCode.port,
+  nextHopMtu: 0,
+  original: CLOSED_PORT_FRAME.subarray(14),
+};
 const TIME_EXCEEDED_MESSAGE: Icmpv4Message = { kind: 'time-exceeded', code: 0, original: TTL_PROBE_FRAME.subarray(14) };
-const FRAGMENTATION_NEEDED_MESSAGE: Icmpv4Message = { kind: 'destination-unreachable', code: UnreachableCode.fragmentationNeeded, nextHopMtu: 1000, original: FRAGMENTATION_NEEDED.subarray(8) };
+const FRAGMENTATION_NEEDED_MESSAGE: Icmpv4Message = {
+  kind: 'destination-unreachable',
+  code: UnreachableCode.fragmentationNeeded,
+  nextHopMtu: 1000,
+  original: FRAGMENTATION_NEEDED.subarray(8),
+};
 
 function packetOf(bytes: Uint8Array): Icmpv4Packet {
   return unwrap(Icmpv4Packet.checked(bytes));
@@ -236,14 +246,20 @@ describe('ICMPv4', () => {
     }
     const reply = Uint8Array.from(ECHO_REPLY);
     reply[7] = 2; // sequence 2, checksum left stale
-    expect(parseIcmpv4(packetOf(reply), { verifyChecksum: false })).toEqual({ ok: true, value: { ...ECHO_REPLY_MESSAGE, sequence: 2, data: reply.subarray(8) } });
+    expect(parseIcmpv4(packetOf(reply), { verifyChecksum: false })).toEqual({
+      ok: true,
+      value: { ...ECHO_REPLY_MESSAGE, sequence: 2, data: reply.subarray(8) },
+    });
   });
 
   it('refuses every length under 8 as truncated', () => {
     for (let length = 0; length < 8; length++) {
       expect(Icmpv4Packet.checked(ECHO_REQUEST.subarray(0, length))).toMatchObject({ ok: false, error: { kind: 'truncated' } });
     }
-    expect(messageOf(fixChecksum(Uint8Array.from(ECHO_REQUEST.subarray(0, 8))))).toMatchObject({ kind: 'echo-request', data: new Uint8Array(0) });
+    expect(messageOf(fixChecksum(Uint8Array.from(ECHO_REQUEST.subarray(0, 8))))).toMatchObject({
+      kind: 'echo-request',
+      data: new Uint8Array(0),
+    });
   });
 
   it('keeps an unknown type as data, and emits it back', () => {
@@ -281,41 +297,70 @@ describe('ICMPv4', () => {
     };
 
     it('never throws on random bytes', () => {
-      const typed = fc.tuple(fc.constantFrom(0, 3, 8, 11, 5, 13), fc.uint8Array({ maxLength: 60 }))
+      const typed = fc
+        .tuple(fc.constantFrom(0, 3, 8, 11, 5, 13), fc.uint8Array({ maxLength: 60 }))
         .map(([type, rest]) => Uint8Array.from([type, ...rest]));
-      fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), typed), (bytes) => { exercise(bytes); }));
+      fc.assert(
+        fc.property(fc.oneof(fc.uint8Array({ maxLength: 60 }), typed), (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('never throws on mutated captured messages', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED),
-        fc.array(fc.tuple(fc.nat(15), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(60),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes); }));
+      const mutated = fc
+        .tuple(fc.constantFrom(...CAPTURED), fc.array(fc.tuple(fc.nat(15), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat(60))
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('emit then parse gives the message back', () => {
       const u16 = fc.integer({ min: 0, max: 0xffff });
       const u8 = fc.integer({ min: 0, max: 255 });
       const message: fc.Arbitrary<Icmpv4Message> = fc.oneof(
-        fc.record({ kind: fc.constantFrom('echo-request' as const, 'echo-reply' as const), identifier: u16, sequence: u16, data: fc.uint8Array({ maxLength: 100 }) }),
-        fc.record({ kind: fc.constant('destination-unreachable' as const), code: u8.filter((c) => c !== 4), nextHopMtu: fc.constant(0), original: fc.uint8Array({ maxLength: 100 }) }),
-        fc.record({ kind: fc.constant('destination-unreachable' as const), code: fc.constant(4), nextHopMtu: u16, original: fc.uint8Array({ maxLength: 100 }) }),
+        fc.record({
+          kind: fc.constantFrom('echo-request' as const, 'echo-reply' as const),
+          identifier: u16,
+          sequence: u16,
+          data: fc.uint8Array({ maxLength: 100 }),
+        }),
+        fc.record({
+          kind: fc.constant('destination-unreachable' as const),
+          code: u8.filter((c) => c !== 4),
+          nextHopMtu: fc.constant(0),
+          original: fc.uint8Array({ maxLength: 100 }),
+        }),
+        fc.record({
+          kind: fc.constant('destination-unreachable' as const),
+          code: fc.constant(4),
+          nextHopMtu: u16,
+          original: fc.uint8Array({ maxLength: 100 }),
+        }),
         fc.record({ kind: fc.constant('time-exceeded' as const), code: u8, original: fc.uint8Array({ maxLength: 100 }) }),
-        fc.record({ kind: fc.constant('unknown' as const), type: u8.filter((t) => t !== 0 && t !== 3 && t !== 8 && t !== 11), code: u8, body: fc.uint8Array({ minLength: 4, maxLength: 100 }) }),
+        fc.record({
+          kind: fc.constant('unknown' as const),
+          type: u8.filter((t) => t !== 0 && t !== 3 && t !== 8 && t !== 11),
+          code: u8,
+          body: fc.uint8Array({ minLength: 4, maxLength: 100 }),
+        }),
       );
-      fc.assert(fc.property(message, (m) => {
-        const length = icmpv4Length(m);
-        const buffer = poisoned(length + 1);
-        expect(emitIcmpv4(m, buffer)).toBe(length);
-        expect(buffer[length]).toBe(0xa5);
-        expect(messageOf(buffer.subarray(0, length))).toEqual(m);
-      }));
+      fc.assert(
+        fc.property(message, (m) => {
+          const length = icmpv4Length(m);
+          const buffer = poisoned(length + 1);
+          expect(emitIcmpv4(m, buffer)).toBe(length);
+          expect(buffer[length]).toBe(0xa5);
+          expect(messageOf(buffer.subarray(0, length))).toEqual(m);
+        }),
+      );
     });
   });
 });

@@ -40,11 +40,19 @@ export class Icmpv4Packet {
     return wireOk(new Icmpv4Packet(bytes));
   }
 
-  get type(): number { return this.bytes[Field.type]!; }
-  get code(): number { return this.bytes[Field.code]!; }
-  get checksum(): number { return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!; }
+  get type(): number {
+    return this.bytes[Field.type]!;
+  }
+  get code(): number {
+    return this.bytes[Field.code]!;
+  }
+  get checksum(): number {
+    return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!;
+  }
   /** Whether the whole message sums to zero. */
-  verifyChecksum(): boolean { return checksum(this.bytes, 0, this.bytes.length) === 0; }
+  verifyChecksum(): boolean {
+    return checksum(this.bytes, 0, this.bytes.length) === 0;
+  }
 }
 
 /**
@@ -85,10 +93,13 @@ export function parseIcmpv4(packet: Icmpv4Packet, options?: { verifyChecksum?: b
 export function icmpv4Length(message: Icmpv4Message): number {
   switch (message.kind) {
     case 'echo-request':
-    case 'echo-reply': return HEADER_LENGTH + message.data.length;
+    case 'echo-reply':
+      return HEADER_LENGTH + message.data.length;
     case 'destination-unreachable':
-    case 'time-exceeded': return HEADER_LENGTH + message.original.length;
-    case 'unknown': return COMMON_LENGTH + message.body.length;
+    case 'time-exceeded':
+      return HEADER_LENGTH + message.original.length;
+    case 'unknown':
+      return COMMON_LENGTH + message.body.length;
   }
 }
 

@@ -16,7 +16,11 @@ function twoStacks(faults: FaultOptions & { seed?: number } = {}) {
   const n = network++;
   const [a, b] = linkPair({ clock, latencyMs: 1, names: [`sim${n}a`, `sim${n}b`] });
   const injector = new FaultInjector(clock, { seed: faults.seed ?? 1, ...faults });
-  const alice = new Inet(injector.wrap(a), { clock, random: seededRandom(11 + n), configuration: { address: '10.0.0.1', prefixLength: 24 } });
+  const alice = new Inet(injector.wrap(a), {
+    clock,
+    random: seededRandom(11 + n),
+    configuration: { address: '10.0.0.1', prefixLength: 24 },
+  });
   const bob = new Inet(injector.wrap(b), { clock, random: seededRandom(29 + n), configuration: { address: '10.0.0.2', prefixLength: 24 } });
   return { clock, alice, bob, injector };
 }
@@ -57,7 +61,9 @@ describe('Inet over a simulated link', () => {
     const { clock, alice, bob } = twoStacks();
     let serverEnded = false;
     bob.tcp.listen(7, (connection) => {
-      connection.onEnd(() => { serverEnded = true; });
+      connection.onEnd(() => {
+        serverEnded = true;
+      });
       echo(connection);
     });
     const start = alice.tcp.connect(ipv4Address('10.0.0.2'), 7);
@@ -66,13 +72,18 @@ describe('Inet over a simulated link', () => {
     const echoed: Uint8Array[] = [];
     let closed = '';
     c.onData((d) => echoed.push(d));
-    c.onClose((r) => { closed = r; });
+    c.onClose((r) => {
+      closed = r;
+    });
     const message = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
     void c.writeAll(message).then(() => c.end());
     await run(clock, () => closed !== '');
     const total = new Uint8Array(echoed.reduce((n, e) => n + e.length, 0));
     let at = 0;
-    for (const e of echoed) { total.set(e, at); at += e.length; }
+    for (const e of echoed) {
+      total.set(e, at);
+      at += e.length;
+    }
     expect(total).toEqual(message);
     expect(serverEnded).toBe(true);
     expect(closed).toBe('normal');
@@ -81,8 +92,20 @@ describe('Inet over a simulated link', () => {
   it('runs more than one interface in one service, each with its own addresses, routes and statistics', async () => {
     const clock = new VirtualClock();
     const statman = new Statman();
-    const [eth0, peer0] = linkPair({ clock, latencyMs: 1, names: ['eth0', 'peer0'], macA: new Uint8Array([2, 0, 0, 0, 0, 0x10]), macB: new Uint8Array([2, 0, 0, 0, 0, 0x11]) });
-    const [eth1, peer1] = linkPair({ clock, latencyMs: 1, names: ['eth1', 'peer1'], macA: new Uint8Array([2, 0, 0, 0, 0, 0x20]), macB: new Uint8Array([2, 0, 0, 0, 0, 0x21]) });
+    const [eth0, peer0] = linkPair({
+      clock,
+      latencyMs: 1,
+      names: ['eth0', 'peer0'],
+      macA: new Uint8Array([2, 0, 0, 0, 0, 0x10]),
+      macB: new Uint8Array([2, 0, 0, 0, 0, 0x11]),
+    });
+    const [eth1, peer1] = linkPair({
+      clock,
+      latencyMs: 1,
+      names: ['eth1', 'peer1'],
+      macA: new Uint8Array([2, 0, 0, 0, 0, 0x20]),
+      macB: new Uint8Array([2, 0, 0, 0, 0, 0x21]),
+    });
     const random = seededRandom(5);
     const first = new Inet(eth0, { clock, random, statman, configuration: { address: '10.0.0.1', prefixLength: 24 } });
     const second = new Inet(eth1, { clock, random, statman, configuration: { address: '192.168.7.1', prefixLength: 24 } });
@@ -90,9 +113,17 @@ describe('Inet over a simulated link', () => {
     const right = new Inet(peer1, { clock, random, statman, configuration: { address: '192.168.7.2', prefixLength: 24 } });
     // The same port on both interfaces: each listener belongs to its own Inet.
     first.tcp.listen(7, echo);
-    second.tcp.listen(7, (connection) => connection.onData(() => { connection.write(ascii('second')); connection.end(); }));
+    second.tcp.listen(7, (connection) =>
+      connection.onData(() => {
+        connection.write(ascii('second'));
+        connection.end();
+      }),
+    );
     const answers: string[] = [];
-    for (const [client, server] of [[left, '10.0.0.1'], [right, '192.168.7.1']] as const) {
+    for (const [client, server] of [
+      [left, '10.0.0.1'],
+      [right, '192.168.7.1'],
+    ] as const) {
       const start = client.tcp.connect(server, 7);
       if (!start.ok) throw new Error(start.error);
       start.connection.onData((d) => answers.push(`${server} ${String.fromCharCode(...d)}`));

@@ -48,7 +48,10 @@ export class Inet {
   dnsServers: Ipv4Address[] = [];
   private readonly configuredListeners = new Set<(inet: Inet) => void>();
 
-  constructor(readonly device: LinkDevice, options: InetOptions = {}) {
+  constructor(
+    readonly device: LinkDevice,
+    options: InetOptions = {},
+  ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     const scope = statScope(device.name, options.statman);

@@ -55,8 +55,13 @@ export class Ipv4Layer {
   /** Called for a datagram of a protocol nobody handles (ICMP answers protocol unreachable). */
   onUnknownProtocol: (datagram: IpDatagram) => void = () => {};
 
-  constructor(private readonly link: LinkLayer, private readonly arp: ArpLayer, clock: NetClock, random: RandomSource,
-    limits: ReassemblyLimits = {}) {
+  constructor(
+    private readonly link: LinkLayer,
+    private readonly arp: ArpLayer,
+    clock: NetClock,
+    random: RandomSource,
+    limits: ReassemblyLimits = {},
+  ) {
     this.stats = layerStats(link.scope, 'ip');
     this.identification = random.uint32() & 0xffff;
     this.reassembler = new Reassembler(clock, limits, () => this.stats.reassembly_timeouts.increment());
@@ -110,7 +115,7 @@ export class Ipv4Layer {
   nextHop(destination: Ipv4Address): Ipv4Address | undefined {
     for (const route of this.routes) {
       const mask = prefixMask(route.prefixLength);
-      if (((destination & mask) >>> 0) === route.destination) return route.gateway ?? destination;
+      if ((destination & mask) >>> 0 === route.destination) return route.gateway ?? destination;
     }
     return undefined;
   }
@@ -131,8 +136,11 @@ export class Ipv4Layer {
     }
     const repr = parsed.value;
     const destination = repr.destination;
-    const forUs = destination === this.address || destination === IPV4_BROADCAST ||
-      (this.address !== IPV4_ANY && destination === this.subnetBroadcast) || this.address === IPV4_ANY;
+    const forUs =
+      destination === this.address ||
+      destination === IPV4_BROADCAST ||
+      (this.address !== IPV4_ANY && destination === this.subnetBroadcast) ||
+      this.address === IPV4_ANY;
     if (!forUs) {
       this.stats.rx_not_for_us.increment();
       return;
@@ -140,8 +148,15 @@ export class Ipv4Layer {
     let payload = packet.payload;
     if (repr.moreFragments || (repr.fragmentOffset ?? 0) > 0) {
       this.stats.fragments_rx.increment();
-      const outcome = this.reassembler.add(repr.source, destination, packet.protocol, repr.identification ?? 0,
-        repr.fragmentOffset ?? 0, repr.moreFragments ?? false, payload);
+      const outcome = this.reassembler.add(
+        repr.source,
+        destination,
+        packet.protocol,
+        repr.identification ?? 0,
+        repr.fragmentOffset ?? 0,
+        repr.moreFragments ?? false,
+        payload,
+      );
       if (outcome.kind === 'waiting') return;
       if (outcome.kind === 'dropped') {
         this.stats.reassembly_dropped.increment();
@@ -151,7 +166,11 @@ export class Ipv4Layer {
       payload = outcome.payload;
     }
     const datagram: IpDatagram = {
-      source: repr.source, destination, protocol: packet.protocol, ttl: repr.ttl, payload,
+      source: repr.source,
+      destination,
+      protocol: packet.protocol,
+      ttl: repr.ttl,
+      payload,
       quote: packet.bytes.subarray(0, Math.min(packet.headerLength + 8, packet.totalLength)),
     };
     const handler = this.handlers.get(packet.protocol);
@@ -188,8 +207,18 @@ export class Ipv4Layer {
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + payloadLength);
       write(frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, source);
       this.identification = (this.identification + 1) & 0xffff;
-      emitIpv4({ source, destination, protocol: protocolType, ttl, payloadLength, identification: this.identification,
-        dontFragment: options.dontFragment ?? false }, frame.subarray(ETHERNET_HEADER_LENGTH));
+      emitIpv4(
+        {
+          source,
+          destination,
+          protocol: protocolType,
+          ttl,
+          payloadLength,
+          identification: this.identification,
+          dontFragment: options.dontFragment ?? false,
+        },
+        frame.subarray(ETHERNET_HEADER_LENGTH),
+      );
       this.stats.tx_packets.increment();
       return out(frame) ? { ok: true } : { ok: false, error: 'queue-full' };
     }
@@ -203,8 +232,19 @@ export class Ipv4Layer {
       const length = Math.min(chunk, payloadLength - offset);
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + length);
       frame.set(whole.subarray(offset, offset + length), ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH);
-      emitIpv4({ source, destination, protocol: protocolType, ttl, payloadLength: length, identification: this.identification,
-        moreFragments: offset + length < payloadLength, fragmentOffset: offset }, frame.subarray(ETHERNET_HEADER_LENGTH));
+      emitIpv4(
+        {
+          source,
+          destination,
+          protocol: protocolType,
+          ttl,
+          payloadLength: length,
+          identification: this.identification,
+          moreFragments: offset + length < payloadLength,
+          fragmentOffset: offset,
+        },
+        frame.subarray(ETHERNET_HEADER_LENGTH),
+      );
       this.stats.fragments_tx.increment();
       sent = out(frame) && sent;
     }

@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
 import { Icmpv4Packet, parseIcmpv4 } from './icmpv4.js';
-import { IPV4_HEADER_LENGTH, type IpProtocol, Ipv4Packet, type Ipv4Repr, emitIpv4, ipProtocolOf, ipProtocolValue, parseIpv4 } from './ipv4.js';
+import {
+  IPV4_HEADER_LENGTH,
+  type IpProtocol,
+  Ipv4Packet,
+  type Ipv4Repr,
+  emitIpv4,
+  ipProtocolOf,
+  ipProtocolValue,
+  parseIpv4,
+} from './ipv4.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
 /*
@@ -258,21 +267,84 @@ const A = ipv4Address('10.9.0.1');
 const B = ipv4Address('10.9.0.2');
 
 const ECHO_REQUEST_REPR: Ipv4Repr = {
-  source: A, destination: B, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 48,
-  identification: 45047, dontFragment: true, moreFragments: false, fragmentOffset: 0, dscp: 0, ecn: 0,
+  source: A,
+  destination: B,
+  protocol: { kind: 'icmp' },
+  ttl: 64,
+  payloadLength: 48,
+  identification: 45047,
+  dontFragment: true,
+  moreFragments: false,
+  fragmentOffset: 0,
+  dscp: 0,
+  ecn: 0,
 };
 const PORT_UNREACHABLE_REPR: Ipv4Repr = {
-  source: B, destination: A, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 54,
-  identification: 2442, dontFragment: false, moreFragments: false, fragmentOffset: 0, dscp: 48, ecn: 0,
+  source: B,
+  destination: A,
+  protocol: { kind: 'icmp' },
+  ttl: 64,
+  payloadLength: 54,
+  identification: 2442,
+  dontFragment: false,
+  moreFragments: false,
+  fragmentOffset: 0,
+  dscp: 48,
+  ecn: 0,
 };
 const UDP_REPR: Ipv4Repr = {
-  source: A, destination: B, protocol: { kind: 'udp' }, ttl: 64, payloadLength: 11,
-  identification: 40094, dontFragment: true, moreFragments: false, fragmentOffset: 0, dscp: 0, ecn: 0,
+  source: A,
+  destination: B,
+  protocol: { kind: 'udp' },
+  ttl: 64,
+  payloadLength: 11,
+  identification: 40094,
+  dontFragment: true,
+  moreFragments: false,
+  fragmentOffset: 0,
+  dscp: 0,
+  ecn: 0,
 };
 const FRAGMENT_REPRS: Ipv4Repr[] = [
-  { source: A, destination: B, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 1480, identification: 45264, dontFragment: false, moreFragments: true, fragmentOffset: 0, dscp: 0, ecn: 0 },
-  { source: A, destination: B, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 1480, identification: 45264, dontFragment: false, moreFragments: true, fragmentOffset: 1480, dscp: 0, ecn: 0 },
-  { source: A, destination: B, protocol: { kind: 'icmp' }, ttl: 64, payloadLength: 48, identification: 45264, dontFragment: false, moreFragments: false, fragmentOffset: 2960, dscp: 0, ecn: 0 },
+  {
+    source: A,
+    destination: B,
+    protocol: { kind: 'icmp' },
+    ttl: 64,
+    payloadLength: 1480,
+    identification: 45264,
+    dontFragment: false,
+    moreFragments: true,
+    fragmentOffset: 0,
+    dscp: 0,
+    ecn: 0,
+  },
+  {
+    source: A,
+    destination: B,
+    protocol: { kind: 'icmp' },
+    ttl: 64,
+    payloadLength: 1480,
+    identification: 45264,
+    dontFragment: false,
+    moreFragments: true,
+    fragmentOffset: 1480,
+    dscp: 0,
+    ecn: 0,
+  },
+  {
+    source: A,
+    destination: B,
+    protocol: { kind: 'icmp' },
+    ttl: 64,
+    payloadLength: 48,
+    identification: 45264,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 2960,
+    dscp: 0,
+    ecn: 0,
+  },
 ];
 
 function packetOf(bytes: Uint8Array): Ipv4Packet {
@@ -376,8 +448,17 @@ describe('IPv4', () => {
     const buffer = poisoned(IPV4_HEADER_LENGTH + 8);
     emitIpv4({ source: A, destination: B, protocol: { kind: 'tcp' }, ttl: 1, payloadLength: 8 }, buffer);
     expect(reprOf(buffer)).toEqual({
-      source: A, destination: B, protocol: { kind: 'tcp' }, ttl: 1, payloadLength: 8,
-      identification: 0, dontFragment: false, moreFragments: false, fragmentOffset: 0, dscp: 0, ecn: 0,
+      source: A,
+      destination: B,
+      protocol: { kind: 'tcp' },
+      ttl: 1,
+      payloadLength: 8,
+      identification: 0,
+      dontFragment: false,
+      moreFragments: false,
+      fragmentOffset: 0,
+      dscp: 0,
+      ecn: 0,
     });
   });
 
@@ -414,9 +495,19 @@ describe('IPv4', () => {
   });
 
   it('refuses impossible lengths', () => {
-    const withFirst = (first: number) => { const b = Uint8Array.from(ECHO_REQUEST); b[0] = first; return b; };
-    const withTotal = (total: number) => { const b = Uint8Array.from(ECHO_REQUEST); b[2] = total >> 8; b[3] = total & 0xff; return b; };
-    for (let ihl = 0; ihl < 5; ihl++) expect(Ipv4Packet.checked(withFirst(0x40 | ihl))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
+    const withFirst = (first: number) => {
+      const b = Uint8Array.from(ECHO_REQUEST);
+      b[0] = first;
+      return b;
+    };
+    const withTotal = (total: number) => {
+      const b = Uint8Array.from(ECHO_REQUEST);
+      b[2] = total >> 8;
+      b[3] = total & 0xff;
+      return b;
+    };
+    for (let ihl = 0; ihl < 5; ihl++)
+      expect(Ipv4Packet.checked(withFirst(0x40 | ihl))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     expect(Ipv4Packet.checked(withFirst(0x4f).subarray(0, 59))).toMatchObject({ ok: false, error: { kind: 'truncated' } }); // a 60-byte header in 59 bytes
     expect(Ipv4Packet.checked(withFirst(0x65))).toMatchObject({ ok: false, error: { kind: 'malformed' } }); // version 6
     for (const total of [0, 1, 19]) expect(Ipv4Packet.checked(withTotal(total))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
@@ -456,7 +547,11 @@ describe('IPv4', () => {
 
   it('maps protocol numbers both ways', () => {
     expect([1, 6, 17, 0, 255].map(ipProtocolOf)).toEqual([
-      { kind: 'icmp' }, { kind: 'tcp' }, { kind: 'udp' }, { kind: 'unknown', value: 0 }, { kind: 'unknown', value: 255 },
+      { kind: 'icmp' },
+      { kind: 'tcp' },
+      { kind: 'udp' },
+      { kind: 'unknown', value: 0 },
+      { kind: 'unknown', value: 255 },
     ]);
     const protocols: IpProtocol[] = [{ kind: 'icmp' }, { kind: 'tcp' }, { kind: 'udp' }, { kind: 'unknown', value: 41 }];
     expect(protocols.map(ipProtocolValue)).toEqual([1, 6, 17, 41]);
@@ -467,8 +562,25 @@ describe('IPv4', () => {
       const result = Ipv4Packet.checked(bytes);
       if (!result.ok) return;
       const p = result.value;
-      void [p.version, p.headerLength, p.dscp, p.ecn, p.totalLength, p.identification, p.dontFragment, p.moreFragments,
-        p.fragmentOffset, p.ttl, p.protocol, p.checksum, p.source, p.destination, p.options, p.payload, p.verifyChecksum()];
+      void [
+        p.version,
+        p.headerLength,
+        p.dscp,
+        p.ecn,
+        p.totalLength,
+        p.identification,
+        p.dontFragment,
+        p.moreFragments,
+        p.fragmentOffset,
+        p.ttl,
+        p.protocol,
+        p.checksum,
+        p.source,
+        p.destination,
+        p.options,
+        p.payload,
+        p.verifyChecksum(),
+      ];
       expect(p.payload.length).toBe(p.totalLength - p.headerLength);
       expect(p.options.length).toBe(p.headerLength - IPV4_HEADER_LENGTH);
       parseIpv4(p);
@@ -476,22 +588,33 @@ describe('IPv4', () => {
     };
 
     it('never throws on random bytes', () => {
-      const ipLike = fc.tuple(fc.integer({ min: 0x40, max: 0x4f }), fc.uint8Array({ maxLength: 80 }))
+      const ipLike = fc
+        .tuple(fc.integer({ min: 0x40, max: 0x4f }), fc.uint8Array({ maxLength: 80 }))
         .map(([first, rest]) => Uint8Array.from([first, ...rest]));
-      fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), ipLike), (bytes) => { exercise(bytes); }));
+      fc.assert(
+        fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), ipLike), (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('never throws on mutated captured packets', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED),
-        fc.array(fc.tuple(fc.nat(IPV4_HEADER_LENGTH + 7), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(100),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes); }));
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...CAPTURED),
+          fc.array(fc.tuple(fc.nat(IPV4_HEADER_LENGTH + 7), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+          fc.nat(100),
+        )
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes);
+        }),
+      );
     });
 
     it('emit then parse gives the repr back', () => {
@@ -509,11 +632,13 @@ describe('IPv4', () => {
         dscp: fc.integer({ min: 0, max: 63 }),
         ecn: fc.integer({ min: 0, max: 3 }),
       });
-      fc.assert(fc.property(repr, (r) => {
-        const buffer = new Uint8Array(IPV4_HEADER_LENGTH + r.payloadLength);
-        expect(emitIpv4(r, buffer)).toBe(IPV4_HEADER_LENGTH);
-        expect(reprOf(buffer)).toEqual(r);
-      }));
+      fc.assert(
+        fc.property(repr, (r) => {
+          const buffer = new Uint8Array(IPV4_HEADER_LENGTH + r.payloadLength);
+          expect(emitIpv4(r, buffer)).toBe(IPV4_HEADER_LENGTH);
+          expect(reprOf(buffer)).toEqual(r);
+        }),
+      );
     });
   });
 });

@@ -40,10 +40,14 @@ const UDP: IpProtocol = Object.freeze({ kind: 'udp' });
 /** The protocol of a number; the known ones are shared frozen objects (no allocation per packet). */
 export function ipProtocolOf(value: number): IpProtocol {
   switch (value) {
-    case IpProtocolValue.icmp: return ICMP;
-    case IpProtocolValue.tcp: return TCP;
-    case IpProtocolValue.udp: return UDP;
-    default: return { kind: 'unknown', value };
+    case IpProtocolValue.icmp:
+      return ICMP;
+    case IpProtocolValue.tcp:
+      return TCP;
+    case IpProtocolValue.udp:
+      return UDP;
+    default:
+      return { kind: 'unknown', value };
   }
 }
 
@@ -70,35 +74,72 @@ export class Ipv4Packet {
     if (headerLength < IPV4_HEADER_LENGTH) return wireError('malformed', `IPv4 header length ${headerLength} is under 20`);
     if (headerLength > bytes.length) return wireError('truncated', `IPv4 header length ${headerLength} exceeds the ${bytes.length} bytes`);
     const totalLength = (bytes[Field.totalLength]! << 8) | bytes[Field.totalLength + 1]!;
-    if (totalLength < headerLength) return wireError('malformed', `IPv4 total length ${totalLength} is under the header length ${headerLength}`);
+    if (totalLength < headerLength)
+      return wireError('malformed', `IPv4 total length ${totalLength} is under the header length ${headerLength}`);
     if (totalLength > bytes.length) return wireError('truncated', `IPv4 total length ${totalLength} exceeds the ${bytes.length} bytes`);
     return wireOk(new Ipv4Packet(bytes));
   }
 
-  get version(): number { return this.bytes[Field.versionAndLength]! >> 4; }
+  get version(): number {
+    return this.bytes[Field.versionAndLength]! >> 4;
+  }
   /** In bytes (IHL × 4). */
-  get headerLength(): number { return (this.bytes[Field.versionAndLength]! & 0x0f) * 4; }
-  get dscp(): number { return this.bytes[Field.dscpAndEcn]! >> 2; }
-  get ecn(): number { return this.bytes[Field.dscpAndEcn]! & 3; }
-  get totalLength(): number { return (this.bytes[Field.totalLength]! << 8) | this.bytes[Field.totalLength + 1]!; }
-  get identification(): number { return (this.bytes[Field.identification]! << 8) | this.bytes[Field.identification + 1]!; }
-  get dontFragment(): boolean { return (this.flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0; }
-  get moreFragments(): boolean { return (this.flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0; }
+  get headerLength(): number {
+    return (this.bytes[Field.versionAndLength]! & 0x0f) * 4;
+  }
+  get dscp(): number {
+    return this.bytes[Field.dscpAndEcn]! >> 2;
+  }
+  get ecn(): number {
+    return this.bytes[Field.dscpAndEcn]! & 3;
+  }
+  get totalLength(): number {
+    return (this.bytes[Field.totalLength]! << 8) | this.bytes[Field.totalLength + 1]!;
+  }
+  get identification(): number {
+    return (this.bytes[Field.identification]! << 8) | this.bytes[Field.identification + 1]!;
+  }
+  get dontFragment(): boolean {
+    return (this.flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0;
+  }
+  get moreFragments(): boolean {
+    return (this.flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0;
+  }
   /** In bytes (the field counts 8-byte units). */
-  get fragmentOffset(): number { return (this.flagsAndOffset & OFFSET_MASK) * 8; }
-  get ttl(): number { return this.bytes[Field.ttl]!; }
-  get protocol(): number { return this.bytes[Field.protocol]!; }
-  get checksum(): number { return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!; }
-  get source(): Ipv4Address { return readIpv4(this.bytes, Field.source); }
-  get destination(): Ipv4Address { return readIpv4(this.bytes, Field.destination); }
+  get fragmentOffset(): number {
+    return (this.flagsAndOffset & OFFSET_MASK) * 8;
+  }
+  get ttl(): number {
+    return this.bytes[Field.ttl]!;
+  }
+  get protocol(): number {
+    return this.bytes[Field.protocol]!;
+  }
+  get checksum(): number {
+    return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!;
+  }
+  get source(): Ipv4Address {
+    return readIpv4(this.bytes, Field.source);
+  }
+  get destination(): Ipv4Address {
+    return readIpv4(this.bytes, Field.destination);
+  }
   /** The options, between the fixed header and the header length (empty when IHL is 5). */
-  get options(): Uint8Array { return this.bytes.subarray(IPV4_HEADER_LENGTH, this.headerLength); }
+  get options(): Uint8Array {
+    return this.bytes.subarray(IPV4_HEADER_LENGTH, this.headerLength);
+  }
   /** From the header length up to the total length (padding after it excluded). */
-  get payload(): Uint8Array { return this.bytes.subarray(this.headerLength, this.totalLength); }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength, this.totalLength);
+  }
   /** Whether the header (options included) sums to zero. */
-  verifyChecksum(): boolean { return checksum(this.bytes, 0, this.headerLength) === 0; }
+  verifyChecksum(): boolean {
+    return checksum(this.bytes, 0, this.headerLength) === 0;
+  }
 
-  private get flagsAndOffset(): number { return (this.bytes[Field.flagsAndOffset]! << 8) | this.bytes[Field.flagsAndOffset + 1]!; }
+  private get flagsAndOffset(): number {
+    return (this.bytes[Field.flagsAndOffset]! << 8) | this.bytes[Field.flagsAndOffset + 1]!;
+  }
 }
 
 export interface Ipv4Repr {
@@ -149,8 +190,10 @@ export function parseIpv4(packet: Ipv4Packet, options?: { verifyChecksum?: boole
 export function emitIpv4(repr: Ipv4Repr, buffer: Uint8Array): number {
   const totalLength = IPV4_HEADER_LENGTH + repr.payloadLength;
   const identification = repr.identification ?? 0;
-  const flagsAndOffset = (repr.dontFragment === true ? FLAG_DONT_FRAGMENT : 0) |
-    (repr.moreFragments === true ? FLAG_MORE_FRAGMENTS : 0) | (((repr.fragmentOffset ?? 0) >>> 3) & OFFSET_MASK);
+  const flagsAndOffset =
+    (repr.dontFragment === true ? FLAG_DONT_FRAGMENT : 0) |
+    (repr.moreFragments === true ? FLAG_MORE_FRAGMENTS : 0) |
+    (((repr.fragmentOffset ?? 0) >>> 3) & OFFSET_MASK);
   buffer[Field.versionAndLength] = 0x45;
   buffer[Field.dscpAndEcn] = (((repr.dscp ?? 0) & 0x3f) << 2) | ((repr.ecn ?? 0) & 3);
   buffer[Field.totalLength] = (totalLength >> 8) & 0xff;

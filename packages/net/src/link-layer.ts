@@ -20,7 +20,10 @@ export class LinkLayer {
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(readonly device: LinkDevice, readonly scope: StatScope = statScope(device.name)) {
+  constructor(
+    readonly device: LinkDevice,
+    readonly scope: StatScope = statScope(device.name),
+  ) {
     this.mac = macFromBytes(device.mac);
     this.stats = layerStats(scope, 'ethernet');
     this.unsubscribe.push(device.onReceive((frame) => this.receive(frame)));

@@ -34,7 +34,11 @@ export class Reassembler {
   private readonly maxBytes: number;
   private readonly maxFragments: number;
 
-  constructor(private readonly clock: NetClock, limits: ReassemblyLimits = {}, private readonly onTimeout: () => void = () => {}) {
+  constructor(
+    private readonly clock: NetClock,
+    limits: ReassemblyLimits = {},
+    private readonly onTimeout: () => void = () => {},
+  ) {
     this.timeoutMs = limits.timeoutMs ?? 30_000;
     this.maxDatagrams = limits.maxDatagrams ?? 16;
     this.maxBytes = limits.maxBytes ?? 256 * 1024;
@@ -49,10 +53,18 @@ export class Reassembler {
     return this.heldBytes;
   }
 
-  add(source: Ipv4Address, destination: Ipv4Address, protocol: number, identification: number, offset: number,
-    moreFragments: boolean, data: Uint8Array): ReassemblyOutcome {
+  add(
+    source: Ipv4Address,
+    destination: Ipv4Address,
+    protocol: number,
+    identification: number,
+    offset: number,
+    moreFragments: boolean,
+    data: Uint8Array,
+  ): ReassemblyOutcome {
     if (offset + data.length > 65535 - 20) return { kind: 'dropped', reason: 'datagram longer than 65535 bytes' };
-    if (moreFragments && data.length % 8) return { kind: 'dropped', reason: 'a fragment that is not the last is not a multiple of 8 bytes' };
+    if (moreFragments && data.length % 8)
+      return { kind: 'dropped', reason: 'a fragment that is not the last is not a multiple of 8 bytes' };
     const key = `${source}:${destination}:${protocol}:${identification}`;
     let partial = this.partials.get(key);
     if (!partial) {

@@ -14,8 +14,16 @@ import { TcpFlag, TcpPacket, type TcpRepr } from './tcp.js';
 import { seqDiff } from './tcp/sequence.js';
 import type { TcpConnection, TcpOptions } from './tcp/connection.js';
 import {
-  type FaultOptions, type TestNetwork, collect, createTestNetwork, firstDifference, forgeSegment, linkPair, patternBytes as pattern,
-  runUntil, sendAll,
+  type FaultOptions,
+  type TestNetwork,
+  collect,
+  createTestNetwork,
+  firstDifference,
+  forgeSegment,
+  linkPair,
+  patternBytes as pattern,
+  runUntil,
+  sendAll,
 } from './test/index.js';
 
 /**
@@ -37,7 +45,14 @@ function watchSegments(device: { onReceive(listener: (frame: Uint8Array) => void
     const tcp = TcpPacket.checked(ip.value.payload);
     if (!tcp.ok) return;
     const t = tcp.value;
-    seen.push({ id: ip.value.identification, sequence: t.sequence, acknowledgment: t.acknowledgment, window: t.window, flags: t.flags, length: t.payload.length });
+    seen.push({
+      id: ip.value.identification,
+      sequence: t.sequence,
+      acknowledgment: t.acknowledgment,
+      window: t.window,
+      flags: t.flags,
+      length: t.payload.length,
+    });
   });
   return Object.assign(seen, { fragments });
 }
@@ -62,7 +77,13 @@ const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 function establish(net: Net, options: { client?: TcpOptions; server?: TcpOptions; port?: number } = {}) {
   const port = options.port ?? 8000;
   let server: TcpConnection | undefined;
-  const listening = net.bob.tcp.listen(port, (c) => { server = c; }, options.server);
+  const listening = net.bob.tcp.listen(
+    port,
+    (c) => {
+      server = c;
+    },
+    options.server,
+  );
   if (!listening.ok) throw new Error(listening.error);
   const start = net.alice.tcp.connect(BOB, port, options.client);
   if (!start.ok) throw new Error(start.error);
@@ -145,20 +166,27 @@ describe('TCP bulk transfer', () => {
     sendAll(client, up);
     sendAll(server, down);
     let flips = 0;
-    runUntil(net.clock, () => {
-      if (net.clock.now() % 100 === 0) {
-        paused = !paused;
-        flips++;
-        if (paused) server.pause();
-        else server.resume();
-      }
-      return atClient.ended && atServer.ended;
-    }, 3_600_000);
+    runUntil(
+      net.clock,
+      () => {
+        if (net.clock.now() % 100 === 0) {
+          paused = !paused;
+          flips++;
+          if (paused) server.pause();
+          else server.resume();
+        }
+        return atClient.ended && atServer.ended;
+      },
+      3_600_000,
+    );
     expect(firstDifference(atServer.data(), up)).toBe(-1);
     expect(firstDifference(atClient.data(), down)).toBe(-1);
     expect(flips).toBeGreaterThan(3);
     expect(net.alice.tcp.stats.timeouts.value + net.bob.tcp.stats.timeouts.value).toBeGreaterThan(0);
-    for (const [segments, shift] of [[fromBob, 2], [fromAlice, 2]] as const) {
+    for (const [segments, shift] of [
+      [fromBob, 2],
+      [fromAlice, 2],
+    ] as const) {
       let edge: number | undefined;
       let highest: number | undefined;
       let shrunk = 0;
@@ -172,7 +200,8 @@ describe('TCP bulk transfer', () => {
         if (edge !== undefined && seqDiff(right, edge) < 0) shrunk++;
         if (edge === undefined || seqDiff(right, edge) > 0) edge = right;
         const end = (segment.sequence + segment.length + (segment.flags & TcpFlag.fin ? 1 : 0)) >>> 0;
-        if (segment.length === 0 && !(segment.flags & TcpFlag.fin) && highest !== undefined && seqDiff(segment.sequence, highest) < 0) stale++;
+        if (segment.length === 0 && !(segment.flags & TcpFlag.fin) && highest !== undefined && seqDiff(segment.sequence, highest) < 0)
+          stale++;
         if (highest === undefined || seqDiff(end, highest) > 0) highest = end;
       }
       expect(segments.length).toBeGreaterThan(500);
@@ -329,7 +358,10 @@ describe('TCP closing', () => {
   it('closes 1000 connections one after another and leaves none behind', () => {
     const net = twoStacks();
     let accepted = 0;
-    net.bob.tcp.listen(80, (c) => { accepted++; echoThenClose(c); });
+    net.bob.tcp.listen(80, (c) => {
+      accepted++;
+      echoThenClose(c);
+    });
     let done = 0;
     for (let i = 0; i < 1000; i++) {
       const start = net.alice.tcp.connect(BOB, 80, { timeWaitMs: 1000 });
@@ -350,7 +382,9 @@ describe('TCP closing', () => {
 });
 
 function echoThenClose(connection: TcpConnection): void {
-  connection.onData((d) => { connection.write(d); });
+  connection.onData((d) => {
+    connection.write(d);
+  });
   connection.onEnd(() => connection.end());
 }
 
@@ -390,10 +424,17 @@ describe('TCP against forged and stale segments', () => {
     const net = twoStacks();
     const { client } = establish(net);
     const got = collect(client);
-    forge(net, 'bob', client, {
-      sequence: state(client, 'receiveNext'), acknowledgment: (state(client, 'sendMax') + 100_000) >>> 0,
-      timestamps: { value: net.clock.now() + 10, echo: 0 },
-    }, ascii('injected'));
+    forge(
+      net,
+      'bob',
+      client,
+      {
+        sequence: state(client, 'receiveNext'),
+        acknowledgment: (state(client, 'sendMax') + 100_000) >>> 0,
+        timestamps: { value: net.clock.now() + 10, echo: 0 },
+      },
+      ascii('injected'),
+    );
     net.clock.advance(5);
     expect(got.bytes).toBe(0);
     expect(client.state).toBe('established');
@@ -423,7 +464,8 @@ describe('TCP against forged and stale segments', () => {
     const { client } = establish(net);
     const before = net.alice.tcp.stats.challenge_acks.value;
     net.clock.advance(2_000);
-    for (let i = 0; i < 500; i++) forge(net, 'bob', client, { flags: TcpFlag.syn, sequence: (state(client, 'receiveNext') + 10 + i) >>> 0 });
+    for (let i = 0; i < 500; i++)
+      forge(net, 'bob', client, { flags: TcpFlag.syn, sequence: (state(client, 'receiveNext') + 10 + i) >>> 0 });
     net.clock.advance(5);
     expect(net.alice.tcp.stats.challenge_acks.value - before).toBe(100);
   });

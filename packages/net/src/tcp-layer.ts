@@ -19,8 +19,9 @@ export interface ConnectOptions extends TcpOptions {
 }
 
 export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
-export type ConnectStart = { ok: true; connection: TcpConnection } |
-  { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
+export type ConnectStart =
+  | { ok: true; connection: TcpConnection }
+  | { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
 
 export interface TcpListener {
   readonly port: number;
@@ -56,18 +57,25 @@ export class TcpLayer {
   private challengeRefilled: number;
   private readonly host: ConnectionHost;
 
-  constructor(private readonly ip: Ipv4Layer, private readonly clock: NetClock, private readonly random: RandomSource, scope: StatScope) {
+  constructor(
+    private readonly ip: Ipv4Layer,
+    private readonly clock: NetClock,
+    private readonly random: RandomSource,
+    scope: StatScope,
+  ) {
     this.stats = layerStats(scope, 'tcp');
     this.initialSequence = new InitialSequence(random, () => clock.now());
     this.challengeRefilled = clock.now();
-    const layer = this;
     this.host = {
       clock,
-      send: (connection, repr, length, payload) => layer.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
-      release: (connection) => layer.release(connection),
-      established: (connection) => layer.established(connection),
-      allowChallengeAck: () => layer.allowChallengeAck(),
-      get localMss() { return ip.maxPayload - 20; },
+      send: (connection, repr, length, payload) =>
+        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
+      release: (connection) => this.release(connection),
+      established: (connection) => this.established(connection),
+      allowChallengeAck: () => this.allowChallengeAck(),
+      get localMss() {
+        return ip.maxPayload - 20;
+      },
       stats: this.stats,
     };
     // IP4 -> TCP
@@ -88,8 +96,12 @@ export class TcpLayer {
       ok: true,
       listener: {
         port,
-        get halfOpen() { return listening.halfOpen; },
-        close: () => { if (this.listeners.get(port) === listening) this.listeners.delete(port); },
+        get halfOpen() {
+          return listening.halfOpen;
+        },
+        close: () => {
+          if (this.listeners.get(port) === listening) this.listeners.delete(port);
+        },
       },
     };
   }
@@ -117,8 +129,14 @@ export class TcpLayer {
       if (!localPort) return { ok: false, error: 'no-free-port' };
     }
     const local = { address: this.ip.address, port: localPort };
-    const connection = new TcpConnection(this.host, local, { address, port },
-      this.initialSequence.next(local.address, localPort, address, port), options, 'syn-sent');
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      { address, port },
+      this.initialSequence.next(local.address, localPort, address, port),
+      options,
+      'syn-sent',
+    );
     this.add(connection);
     connection.connect();
     return { ok: true, connection };
@@ -162,15 +180,23 @@ export class TcpLayer {
 
   private allowChallengeAck(): boolean {
     const now = this.clock.now();
-    this.challengeTokens = Math.min(CHALLENGE_ACKS_PER_SECOND, this.challengeTokens + ((now - this.challengeRefilled) / 1000) * CHALLENGE_ACKS_PER_SECOND);
+    this.challengeTokens = Math.min(
+      CHALLENGE_ACKS_PER_SECOND,
+      this.challengeTokens + ((now - this.challengeRefilled) / 1000) * CHALLENGE_ACKS_PER_SECOND,
+    );
     this.challengeRefilled = now;
     if (this.challengeTokens < 1) return false;
     this.challengeTokens -= 1;
     return true;
   }
 
-  private sendSegment(source: Ipv4Address, destination: Ipv4Address, repr: TcpRepr, payloadLength: number,
-    payload?: (buffer: Uint8Array, offset: number) => void): boolean {
+  private sendSegment(
+    source: Ipv4Address,
+    destination: Ipv4Address,
+    repr: TcpRepr,
+    payloadLength: number,
+    payload?: (buffer: Uint8Array, offset: number) => void,
+  ): boolean {
     const headerLength = tcpHeaderLength(repr);
     const total = headerLength + payloadLength;
     const result = this.ip.send(destination, IpProtocolValue.tcp, total, (buffer, offset, from) => {
@@ -192,7 +218,11 @@ export class TcpLayer {
     const tcp = parsed.value;
     if (datagram.destination !== this.ip.address) return; // TCP is unicast
     const segment: IncomingSegment = {
-      sequence: tcp.sequence, acknowledgment: tcp.acknowledgment, flags: tcp.flags, window: tcp.window, payload: tcp.payload,
+      sequence: tcp.sequence,
+      acknowledgment: tcp.acknowledgment,
+      flags: tcp.flags,
+      window: tcp.window,
+      payload: tcp.payload,
       ...(tcp.mss !== undefined ? { mss: tcp.mss } : {}),
       ...(tcp.windowScale !== undefined ? { windowScale: tcp.windowScale } : {}),
       ...(tcp.sackPermitted ? { sackPermitted: true } : {}),
@@ -203,8 +233,12 @@ export class TcpLayer {
     const existing = this.connections.get(key);
     if (existing) {
       // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
-      if (existing.state === 'time-wait' && tcp.flags & TcpFlag.syn && !(tcp.flags & TcpFlag.ack) &&
-        seqGt(tcp.sequence, existing.debugState.receiveNext as number)) {
+      if (
+        existing.state === 'time-wait' &&
+        tcp.flags & TcpFlag.syn &&
+        !(tcp.flags & TcpFlag.ack) &&
+        seqGt(tcp.sequence, existing.debugState.receiveNext as number)
+      ) {
         existing.terminate('normal');
       } else {
         existing.receive(segment);
@@ -225,8 +259,14 @@ export class TcpLayer {
     }
     const local = { address: this.ip.address, port: tcp.destinationPort };
     const remote = { address: datagram.source, port: tcp.sourcePort };
-    const connection = new TcpConnection(this.host, local, remote,
-      this.initialSequence.next(local.address, local.port, remote.address, remote.port), listening.options, 'syn-received');
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      remote,
+      this.initialSequence.next(local.address, local.port, remote.address, remote.port),
+      listening.options,
+      'syn-received',
+    );
     listening.halfOpen++;
     this.passive.set(connection, listening);
     this.add(connection);
@@ -236,9 +276,24 @@ export class TcpLayer {
   /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
   private resetFor(datagram: IpDatagram, remotePort: number, localPort: number, segment: IncomingSegment): void {
     const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);
-    const repr: TcpRepr = segment.flags & TcpFlag.ack
-      ? { sourcePort: localPort, destinationPort: remotePort, sequence: segment.acknowledgment, acknowledgment: 0, flags: TcpFlag.rst, window: 0 }
-      : { sourcePort: localPort, destinationPort: remotePort, sequence: 0, acknowledgment: seqAdd(segment.sequence, length), flags: TcpFlag.rst | TcpFlag.ack, window: 0 };
+    const repr: TcpRepr =
+      segment.flags & TcpFlag.ack
+        ? {
+            sourcePort: localPort,
+            destinationPort: remotePort,
+            sequence: segment.acknowledgment,
+            acknowledgment: 0,
+            flags: TcpFlag.rst,
+            window: 0,
+          }
+        : {
+            sourcePort: localPort,
+            destinationPort: remotePort,
+            sequence: 0,
+            acknowledgment: seqAdd(segment.sequence, length),
+            flags: TcpFlag.rst | TcpFlag.ack,
+            window: 0,
+          };
     this.sendSegment(datagram.destination, datagram.source, repr, 0);
     this.stats.resets_tx.increment();
   }

@@ -1,9 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipv4Address } from './address.js';
-import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import {
-  TCP_HEADER_LENGTH, TcpFlag, type TcpOption, TcpPacket, type TcpRepr, emitTcp, parseTcp, parseTcpOptions, tcpHeaderLength,
+  TCP_HEADER_LENGTH,
+  TcpFlag,
+  type TcpOption,
+  TcpPacket,
+  type TcpRepr,
+  emitTcp,
+  parseTcp,
+  parseTcpOptions,
+  tcpHeaderLength,
 } from './tcp.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from './test/wire-testing.js';
 
@@ -136,48 +143,197 @@ const NONE = new Uint8Array(0);
 
 /** Each capture, its addresses and the repr it parses to. */
 const CAPTURED: [string, Uint8Array, number, number, TcpRepr & { payload: Uint8Array }][] = [
-  ['SYN', SYN, B, A, {
-    sourcePort: 43200, destinationPort: 7777, sequence: 2429361085, acknowledgment: 0, flags: TcpFlag.syn, window: 64240,
-    mss: 1460, sackPermitted: true, timestamps: { value: 4279749553, echo: 0 }, windowScale: 10, payload: NONE,
-  }],
-  ['SYN-ACK', SYN_ACK, A, B, {
-    sourcePort: 7777, destinationPort: 43200, sequence: 531247933, acknowledgment: 2429361086, flags: TcpFlag.syn | TcpFlag.ack, window: 65160,
-    mss: 1460, sackPermitted: true, timestamps: { value: 2205362486, echo: 4279749553 }, windowScale: 10, payload: NONE,
-  }],
-  ['ACK', ACK, B, A, {
-    sourcePort: 43200, destinationPort: 7777, sequence: 2429361086, acknowledgment: 531247934, flags: TcpFlag.ack, window: 63,
-    timestamps: { value: 4279749553, echo: 2205362486 }, payload: NONE,
-  }],
-  ['data', DATA, B, A, {
-    sourcePort: 43200, destinationPort: 7777, sequence: 2429361086, acknowledgment: 531247934, flags: TcpFlag.psh | TcpFlag.ack, window: 63,
-    timestamps: { value: 4279749553, echo: 2205362486 }, payload: Uint8Array.from('hello uos\n', (c) => c.charCodeAt(0)),
-  }],
-  ['FIN', FIN, B, A, {
-    sourcePort: 43200, destinationPort: 7777, sequence: 2429361096, acknowledgment: 531247934, flags: TcpFlag.fin | TcpFlag.ack, window: 63,
-    timestamps: { value: 4279749553, echo: 2205362486 }, payload: NONE,
-  }],
-  ['SACK', SACK, B, A, {
-    sourcePort: 48588, destinationPort: 8000, sequence: 3137749427, acknowledgment: 3222308173, flags: TcpFlag.ack, window: 78,
-    timestamps: { value: 1306686303, echo: 324964151 },
-    sackBlocks: [[3222319757, 3222321205], [3222316861, 3222318309], [3222311069, 3222315413]], payload: NONE,
-  }],
-  ['SYN without timestamps', SYN_NO_TIMESTAMPS, B, A, {
-    sourcePort: 36810, destinationPort: 9, sequence: 2035286162, acknowledgment: 0, flags: TcpFlag.syn, window: 64240,
-    mss: 1460, sackPermitted: true, windowScale: 10, payload: NONE,
-  }],
-  ['RST', RST, A, B, {
-    sourcePort: 9, destinationPort: 36810, sequence: 0, acknowledgment: 2035286163, flags: TcpFlag.rst | TcpFlag.ack, window: 0, payload: NONE,
-  }],
-  ['SYN without SACK', SYN_NO_SACK, B, A, {
-    sourcePort: 37152, destinationPort: 10, sequence: 244927571, acknowledgment: 0, flags: TcpFlag.syn, window: 64240,
-    mss: 1460, timestamps: { value: 307240231, echo: 0 }, windowScale: 10, payload: NONE,
-  }],
-  ['SYN with window scale only', SYN_SCALE_ONLY, B, A, {
-    sourcePort: 43232, destinationPort: 11, sequence: 635711418, acknowledgment: 0, flags: TcpFlag.syn, window: 64240, mss: 1460, windowScale: 10, payload: NONE,
-  }],
-  ['SYN with MSS only', SYN_MSS_ONLY, B, A, {
-    sourcePort: 51828, destinationPort: 12, sequence: 2891533586, acknowledgment: 0, flags: TcpFlag.syn, window: 64240, mss: 1460, payload: NONE,
-  }],
+  [
+    'SYN',
+    SYN,
+    B,
+    A,
+    {
+      sourcePort: 43200,
+      destinationPort: 7777,
+      sequence: 2429361085,
+      acknowledgment: 0,
+      flags: TcpFlag.syn,
+      window: 64240,
+      mss: 1460,
+      sackPermitted: true,
+      timestamps: { value: 4279749553, echo: 0 },
+      windowScale: 10,
+      payload: NONE,
+    },
+  ],
+  [
+    'SYN-ACK',
+    SYN_ACK,
+    A,
+    B,
+    {
+      sourcePort: 7777,
+      destinationPort: 43200,
+      sequence: 531247933,
+      acknowledgment: 2429361086,
+      flags: TcpFlag.syn | TcpFlag.ack,
+      window: 65160,
+      mss: 1460,
+      sackPermitted: true,
+      timestamps: { value: 2205362486, echo: 4279749553 },
+      windowScale: 10,
+      payload: NONE,
+    },
+  ],
+  [
+    'ACK',
+    ACK,
+    B,
+    A,
+    {
+      sourcePort: 43200,
+      destinationPort: 7777,
+      sequence: 2429361086,
+      acknowledgment: 531247934,
+      flags: TcpFlag.ack,
+      window: 63,
+      timestamps: { value: 4279749553, echo: 2205362486 },
+      payload: NONE,
+    },
+  ],
+  [
+    'data',
+    DATA,
+    B,
+    A,
+    {
+      sourcePort: 43200,
+      destinationPort: 7777,
+      sequence: 2429361086,
+      acknowledgment: 531247934,
+      flags: TcpFlag.psh | TcpFlag.ack,
+      window: 63,
+      timestamps: { value: 4279749553, echo: 2205362486 },
+      payload: Uint8Array.from('hello uos\n', (c) => c.charCodeAt(0)),
+    },
+  ],
+  [
+    'FIN',
+    FIN,
+    B,
+    A,
+    {
+      sourcePort: 43200,
+      destinationPort: 7777,
+      sequence: 2429361096,
+      acknowledgment: 531247934,
+      flags: TcpFlag.fin | TcpFlag.ack,
+      window: 63,
+      timestamps: { value: 4279749553, echo: 2205362486 },
+      payload: NONE,
+    },
+  ],
+  [
+    'SACK',
+    SACK,
+    B,
+    A,
+    {
+      sourcePort: 48588,
+      destinationPort: 8000,
+      sequence: 3137749427,
+      acknowledgment: 3222308173,
+      flags: TcpFlag.ack,
+      window: 78,
+      timestamps: { value: 1306686303, echo: 324964151 },
+      sackBlocks: [
+        [3222319757, 3222321205],
+        [3222316861, 3222318309],
+        [3222311069, 3222315413],
+      ],
+      payload: NONE,
+    },
+  ],
+  [
+    'SYN without timestamps',
+    SYN_NO_TIMESTAMPS,
+    B,
+    A,
+    {
+      sourcePort: 36810,
+      destinationPort: 9,
+      sequence: 2035286162,
+      acknowledgment: 0,
+      flags: TcpFlag.syn,
+      window: 64240,
+      mss: 1460,
+      sackPermitted: true,
+      windowScale: 10,
+      payload: NONE,
+    },
+  ],
+  [
+    'RST',
+    RST,
+    A,
+    B,
+    {
+      sourcePort: 9,
+      destinationPort: 36810,
+      sequence: 0,
+      acknowledgment: 2035286163,
+      flags: TcpFlag.rst | TcpFlag.ack,
+      window: 0,
+      payload: NONE,
+    },
+  ],
+  [
+    'SYN without SACK',
+    SYN_NO_SACK,
+    B,
+    A,
+    {
+      sourcePort: 37152,
+      destinationPort: 10,
+      sequence: 244927571,
+      acknowledgment: 0,
+      flags: TcpFlag.syn,
+      window: 64240,
+      mss: 1460,
+      timestamps: { value: 307240231, echo: 0 },
+      windowScale: 10,
+      payload: NONE,
+    },
+  ],
+  [
+    'SYN with window scale only',
+    SYN_SCALE_ONLY,
+    B,
+    A,
+    {
+      sourcePort: 43232,
+      destinationPort: 11,
+      sequence: 635711418,
+      acknowledgment: 0,
+      flags: TcpFlag.syn,
+      window: 64240,
+      mss: 1460,
+      windowScale: 10,
+      payload: NONE,
+    },
+  ],
+  [
+    'SYN with MSS only',
+    SYN_MSS_ONLY,
+    B,
+    A,
+    {
+      sourcePort: 51828,
+      destinationPort: 12,
+      sequence: 2891533586,
+      acknowledgment: 0,
+      flags: TcpFlag.syn,
+      window: 64240,
+      mss: 1460,
+      payload: NONE,
+    },
+  ],
 ];
 
 function packetOf(bytes: Uint8Array): TcpPacket {
@@ -215,19 +371,38 @@ describe('TCP', () => {
     expect(syn.payload.length).toBe(0);
     expect(syn.verifyChecksum(B, A)).toBe(true);
     const data = packetOf(DATA);
-    expect([data.headerLength, data.flags, data.sequence, data.acknowledgment]).toEqual([32, TcpFlag.psh | TcpFlag.ack, 2429361086, 531247934]);
+    expect([data.headerLength, data.flags, data.sequence, data.acknowledgment]).toEqual([
+      32,
+      TcpFlag.psh | TcpFlag.ack,
+      2429361086,
+      531247934,
+    ]);
     expect(String.fromCharCode(...data.payload)).toBe('hello uos\n');
     expect(data.payload.buffer).toBe(DATA.buffer); // a view, not a copy
   });
 
   it('lists the options of a SYN and of a SACK in order', () => {
     expect(optionsOf(packetOf(SYN))).toEqual([
-      { kind: 'mss', value: 1460 }, { kind: 'sack-permitted' }, { kind: 'timestamps', value: 4279749553, echo: 0 },
-      { kind: 'nop' }, { kind: 'window-scale', shift: 10 },
+      { kind: 'mss', value: 1460 },
+      { kind: 'sack-permitted' },
+      { kind: 'timestamps', value: 4279749553, echo: 0 },
+      { kind: 'nop' },
+      { kind: 'window-scale', shift: 10 },
     ]);
     expect(optionsOf(packetOf(SACK))).toEqual([
-      { kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', value: 1306686303, echo: 324964151 }, { kind: 'nop' }, { kind: 'nop' },
-      { kind: 'sack', blocks: [[3222319757, 3222321205], [3222316861, 3222318309], [3222311069, 3222315413]] },
+      { kind: 'nop' },
+      { kind: 'nop' },
+      { kind: 'timestamps', value: 1306686303, echo: 324964151 },
+      { kind: 'nop' },
+      { kind: 'nop' },
+      {
+        kind: 'sack',
+        blocks: [
+          [3222319757, 3222321205],
+          [3222316861, 3222318309],
+          [3222311069, 3222315413],
+        ],
+      },
     ]);
     expect(optionsOf(packetOf(RST))).toEqual([]);
   });
@@ -276,7 +451,11 @@ describe('TCP', () => {
   });
 
   it('refuses a data offset under 5 as malformed and one past the bytes as truncated', () => {
-    const withOffset = (bytes: Uint8Array, words: number) => { const b = Uint8Array.from(bytes); b[12] = (words << 4) | (b[12]! & 0x0f); return b; };
+    const withOffset = (bytes: Uint8Array, words: number) => {
+      const b = Uint8Array.from(bytes);
+      b[12] = (words << 4) | (b[12]! & 0x0f);
+      return b;
+    };
     for (let words = 0; words < 5; words++) {
       expect(TcpPacket.checked(withOffset(SYN, words))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     }
@@ -312,14 +491,24 @@ describe('TCP', () => {
     // MSS, an MPTCP option (30) with two bytes, a Fast Open cookie request (34, empty), NOP, EOL.
     const packet = withOptions([2, 4, 0x05, 0xb4, 30, 4, 0x10, 0x81, 34, 2, 1, 0]);
     expect(optionsOf(packet)).toEqual([
-      { kind: 'mss', value: 1460 }, { kind: 'unknown', type: 30, data: Uint8Array.of(0x10, 0x81) }, { kind: 'unknown', type: 34, data: NONE },
-      { kind: 'nop' }, { kind: 'end' },
+      { kind: 'mss', value: 1460 },
+      { kind: 'unknown', type: 30, data: Uint8Array.of(0x10, 0x81) },
+      { kind: 'unknown', type: 34, data: NONE },
+      { kind: 'nop' },
+      { kind: 'end' },
     ]);
     const parsed = parseTcp(packet, B, A, { verifyChecksum: false });
     expect(parsed.ok && parsed.value.mss).toBe(1460);
-    expect(parsed.ok && Object.keys(parsed.value).sort()).toEqual(
-      ['acknowledgment', 'destinationPort', 'flags', 'mss', 'payload', 'sequence', 'sourcePort', 'window'],
-    );
+    expect(parsed.ok && Object.keys(parsed.value).sort()).toEqual([
+      'acknowledgment',
+      'destinationPort',
+      'flags',
+      'mss',
+      'payload',
+      'sequence',
+      'sourcePort',
+      'window',
+    ]);
   });
 
   it('stops at the end-of-options list: what follows is padding', () => {
@@ -337,19 +526,70 @@ describe('TCP', () => {
     const plain = parseTcp(packet, B, A, { verifyChecksum: false });
     expect(plain.ok && 'urgentPointer' in plain.value).toBe(false);
     bytes[13] = bytes[13]! | TcpFlag.urg;
-    expect(parseTcp(packet, B, A, { verifyChecksum: false })).toMatchObject({ ok: true, value: { urgentPointer: 5, flags: TcpFlag.urg | TcpFlag.psh | TcpFlag.ack } });
+    expect(parseTcp(packet, B, A, { verifyChecksum: false })).toMatchObject({
+      ok: true,
+      value: { urgentPointer: 5, flags: TcpFlag.urg | TcpFlag.psh | TcpFlag.ack },
+    });
   });
 
   it.each([
     ['no options', {}, 20],
     ['an MSS', { mss: 536 }, 24],
     ['SACK-permitted', { sackPermitted: true }, 24],
-    ['a SYN\'s four', { mss: 1460, sackPermitted: true, timestamps: { value: 1, echo: 0 }, windowScale: 7 }, 40],
+    ["a SYN's four", { mss: 1460, sackPermitted: true, timestamps: { value: 1, echo: 0 }, windowScale: 7 }, 40],
     ['timestamps', { timestamps: { value: 1, echo: 2 } }, 32],
-    ['4 SACK blocks', { sackBlocks: [[1, 2], [3, 4], [5, 6], [7, 8]] as [number, number][] }, 56],
-    ['5 SACK blocks (4 fit)', { sackBlocks: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]] as [number, number][] }, 56],
-    ['4 SACK blocks and timestamps (3 fit)', { timestamps: { value: 1, echo: 2 }, sackBlocks: [[1, 2], [3, 4], [5, 6], [7, 8]] as [number, number][] }, 60],
-    ['everything (2 blocks fit)', { mss: 1, windowScale: 1, timestamps: { value: 1, echo: 2 }, sackBlocks: [[1, 2], [3, 4], [5, 6]] as [number, number][] }, 60],
+    [
+      '4 SACK blocks',
+      {
+        sackBlocks: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+        ] as [number, number][],
+      },
+      56,
+    ],
+    [
+      '5 SACK blocks (4 fit)',
+      {
+        sackBlocks: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+          [9, 10],
+        ] as [number, number][],
+      },
+      56,
+    ],
+    [
+      '4 SACK blocks and timestamps (3 fit)',
+      {
+        timestamps: { value: 1, echo: 2 },
+        sackBlocks: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+        ] as [number, number][],
+      },
+      60,
+    ],
+    [
+      'everything (2 blocks fit)',
+      {
+        mss: 1,
+        windowScale: 1,
+        timestamps: { value: 1, echo: 2 },
+        sackBlocks: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ] as [number, number][],
+      },
+      60,
+    ],
     ['an empty SACK list', { sackBlocks: [] }, 20],
   ])('gives a header length for %s', (_name, options, length) => {
     const repr: TcpRepr = { sourcePort: 1, destinationPort: 2, sequence: 3, acknowledgment: 4, flags: TcpFlag.ack, window: 5, ...options };
@@ -360,8 +600,22 @@ describe('TCP', () => {
   });
 
   it('writes the SACK blocks that fit, first ones first', () => {
-    const blocks: [number, number][] = [[10, 20], [30, 40], [50, 60], [70, 80]];
-    const repr: TcpRepr = { sourcePort: 1, destinationPort: 2, sequence: 3, acknowledgment: 4, flags: TcpFlag.ack, window: 5, timestamps: { value: 6, echo: 7 }, sackBlocks: blocks };
+    const blocks: [number, number][] = [
+      [10, 20],
+      [30, 40],
+      [50, 60],
+      [70, 80],
+    ];
+    const repr: TcpRepr = {
+      sourcePort: 1,
+      destinationPort: 2,
+      sequence: 3,
+      acknowledgment: 4,
+      flags: TcpFlag.ack,
+      window: 5,
+      timestamps: { value: 6, echo: 7 },
+      sackBlocks: blocks,
+    };
     const [buffer, length] = emitted(repr, NONE, A, B);
     const parsed = parseTcp(packetOf(buffer.subarray(0, length)), A, B);
     expect(parsed).toMatchObject({ ok: true, value: { sackBlocks: blocks.slice(0, 3), timestamps: { value: 6, echo: 7 } } });
@@ -386,58 +640,94 @@ describe('TCP', () => {
     };
 
     it('never throws on random bytes', () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), address, address, (bytes, s, d) => { exercise(bytes, s, d); }), { numRuns: 2000 });
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 80 }), address, address, (bytes, s, d) => {
+          exercise(bytes, s, d);
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('never throws on random option areas after a valid header', () => {
-      fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 8, 10), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }), (options) => {
-        const padded = [...options, ...new Array<number>((4 - (options.length % 4)) % 4).fill(1)];
-        const packet = withOptions(padded);
-        const list = parseTcpOptions(packet.optionBytes);
-        const parsed = parseTcp(packet, A, B, { verifyChecksum: false });
-        expect(parsed.ok).toBe(list.ok);
-      }), { numRuns: 2000 });
+      fc.assert(
+        fc.property(
+          fc.array(fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 8, 10), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }),
+          (options) => {
+            const padded = [...options, ...new Array<number>((4 - (options.length % 4)) % 4).fill(1)];
+            const packet = withOptions(padded);
+            const list = parseTcpOptions(packet.optionBytes);
+            const parsed = parseTcp(packet, A, B, { verifyChecksum: false });
+            expect(parsed.ok).toBe(list.ok);
+          },
+        ),
+        { numRuns: 2000 },
+      );
     });
 
     it('never throws on mutated captured segments', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
-        fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(50),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes, A, B); }), { numRuns: 2000 });
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
+          fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+          fc.nat(50),
+        )
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes, A, B);
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('emit then parse gives the repr and payload back', () => {
       const u16 = fc.integer({ min: 0, max: 0xffff });
       const u32 = fc.nat({ max: 0xffffffff });
-      const repr = fc.record({
-        sourcePort: u16, destinationPort: u16, sequence: u32, acknowledgment: u32, flags: fc.integer({ min: 0, max: 255 }), window: u16,
-        urgentPointer: u16, mss: u16, windowScale: fc.integer({ min: 0, max: 255 }), sackPermitted: fc.constant(true),
-        sackBlocks: fc.array(fc.tuple(u32, u32), { minLength: 1, maxLength: 5 }), timestamps: fc.record({ value: u32, echo: u32 }),
-      }, { requiredKeys: ['sourcePort', 'destinationPort', 'sequence', 'acknowledgment', 'flags', 'window'] });
-      fc.assert(fc.property(repr, fc.uint8Array({ maxLength: 100 }), address, address, (generated, payload, source, destination) => {
-        const input: TcpRepr = { ...generated };
-        const [buffer, length] = emitted(input, payload, source, destination);
-        expect(Array.from(buffer.subarray(length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]);
-        const packet = packetOf(buffer.subarray(0, length));
-        expect(packet.headerLength % 4).toBe(0);
-        // What comes back: the urgent pointer only with URG, and the SACK blocks that fit.
-        const expected: TcpRepr & { payload: Uint8Array } = { ...input, payload };
-        if (input.flags & TcpFlag.urg) expected.urgentPointer = input.urgentPointer ?? 0;
-        else delete expected.urgentPointer;
-        if (input.sackBlocks) {
-          const fixed = (input.mss !== undefined ? 4 : 0) + (input.timestamps ? 12 : input.sackPermitted ? 4 : 0) + (input.windowScale !== undefined ? 4 : 0);
-          const fit = Math.min(4, Math.floor((40 - fixed - 4) / 8));
-          expected.sackBlocks = input.sackBlocks.slice(0, fit);
-          expect(fit).toBeGreaterThanOrEqual(2);
-        }
-        expect(parseTcp(packet, source, destination)).toEqual({ ok: true, value: expected });
-      }), { numRuns: 1000 });
+      const repr = fc.record(
+        {
+          sourcePort: u16,
+          destinationPort: u16,
+          sequence: u32,
+          acknowledgment: u32,
+          flags: fc.integer({ min: 0, max: 255 }),
+          window: u16,
+          urgentPointer: u16,
+          mss: u16,
+          windowScale: fc.integer({ min: 0, max: 255 }),
+          sackPermitted: fc.constant(true),
+          sackBlocks: fc.array(fc.tuple(u32, u32), { minLength: 1, maxLength: 5 }),
+          timestamps: fc.record({ value: u32, echo: u32 }),
+        },
+        { requiredKeys: ['sourcePort', 'destinationPort', 'sequence', 'acknowledgment', 'flags', 'window'] },
+      );
+      fc.assert(
+        fc.property(repr, fc.uint8Array({ maxLength: 100 }), address, address, (generated, payload, source, destination) => {
+          const input: TcpRepr = { ...generated };
+          const [buffer, length] = emitted(input, payload, source, destination);
+          expect(Array.from(buffer.subarray(length))).toEqual([0xa5, 0xa5, 0xa5, 0xa5]);
+          const packet = packetOf(buffer.subarray(0, length));
+          expect(packet.headerLength % 4).toBe(0);
+          // What comes back: the urgent pointer only with URG, and the SACK blocks that fit.
+          const expected: TcpRepr & { payload: Uint8Array } = { ...input, payload };
+          if (input.flags & TcpFlag.urg) expected.urgentPointer = input.urgentPointer ?? 0;
+          else delete expected.urgentPointer;
+          if (input.sackBlocks) {
+            const fixed =
+              (input.mss !== undefined ? 4 : 0) +
+              (input.timestamps ? 12 : input.sackPermitted ? 4 : 0) +
+              (input.windowScale !== undefined ? 4 : 0);
+            const fit = Math.min(4, Math.floor((40 - fixed - 4) / 8));
+            expected.sackBlocks = input.sackBlocks.slice(0, fit);
+            expect(fit).toBeGreaterThanOrEqual(2);
+          }
+          expect(parseTcp(packet, source, destination)).toEqual({ ok: true, value: expected });
+        }),
+        { numRuns: 1000 },
+      );
     });
   });
 });

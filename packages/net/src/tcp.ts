@@ -82,23 +82,45 @@ export class TcpPacket {
     return wireOk(new TcpPacket(bytes));
   }
 
-  get sourcePort(): number { return readU16(this.bytes, Field.sourcePort); }
-  get destinationPort(): number { return readU16(this.bytes, Field.destinationPort); }
+  get sourcePort(): number {
+    return readU16(this.bytes, Field.sourcePort);
+  }
+  get destinationPort(): number {
+    return readU16(this.bytes, Field.destinationPort);
+  }
   /** Unsigned 32-bit. */
-  get sequence(): number { return readU32(this.bytes, Field.sequence); }
+  get sequence(): number {
+    return readU32(this.bytes, Field.sequence);
+  }
   /** Unsigned 32-bit; meaningful when the ACK flag is set. */
-  get acknowledgment(): number { return readU32(this.bytes, Field.acknowledgment); }
+  get acknowledgment(): number {
+    return readU32(this.bytes, Field.acknowledgment);
+  }
   /** In bytes (data offset × 4): 20..60. */
-  get headerLength(): number { return (this.bytes[Field.dataOffset]! >> 4) * 4; }
+  get headerLength(): number {
+    return (this.bytes[Field.dataOffset]! >> 4) * 4;
+  }
   /** The eight flag bits, CWR to FIN (see `TcpFlag`). */
-  get flags(): number { return this.bytes[Field.flags]!; }
+  get flags(): number {
+    return this.bytes[Field.flags]!;
+  }
   /** Unscaled, as on the wire. */
-  get window(): number { return readU16(this.bytes, Field.window); }
-  get checksum(): number { return readU16(this.bytes, Field.checksum); }
-  get urgentPointer(): number { return readU16(this.bytes, Field.urgentPointer); }
+  get window(): number {
+    return readU16(this.bytes, Field.window);
+  }
+  get checksum(): number {
+    return readU16(this.bytes, Field.checksum);
+  }
+  get urgentPointer(): number {
+    return readU16(this.bytes, Field.urgentPointer);
+  }
   /** The options area, between the fixed header and the data offset. */
-  get optionBytes(): Uint8Array { return this.bytes.subarray(TCP_HEADER_LENGTH, this.headerLength); }
-  get payload(): Uint8Array { return this.bytes.subarray(this.headerLength); }
+  get optionBytes(): Uint8Array {
+    return this.bytes.subarray(TCP_HEADER_LENGTH, this.headerLength);
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength);
+  }
 
   /** Whether the checksum verifies over this pseudo-header, the header and the payload. */
   verifyChecksum(source: Ipv4Address, destination: Ipv4Address): boolean {
@@ -142,13 +164,21 @@ function optionProblem(bytes: Uint8Array, at: number, kind: number, end = bytes.
   const length = bytes[at + 1]!;
   if (length < 2) return `TCP option ${kind} has length ${length}`;
   if (at + length > end) return `TCP option ${kind} of length ${length} runs past the header`;
-  const expected = kind === OptionKind.mss ? OptionLength.mss
-    : kind === OptionKind.windowScale ? OptionLength.windowScale
-      : kind === OptionKind.sackPermitted ? OptionLength.sackPermitted
-        : kind === OptionKind.timestamps ? OptionLength.timestamps
-          : undefined;
+  const expected =
+    kind === OptionKind.mss
+      ? OptionLength.mss
+      : kind === OptionKind.windowScale
+        ? OptionLength.windowScale
+        : kind === OptionKind.sackPermitted
+          ? OptionLength.sackPermitted
+          : kind === OptionKind.timestamps
+            ? OptionLength.timestamps
+            : undefined;
   if (expected !== undefined && length !== expected) return `TCP option ${kind} has length ${length}, not ${expected}`;
-  if (kind === OptionKind.sack && (length < OptionLength.sackBase + OptionLength.sackBlock || (length - OptionLength.sackBase) % OptionLength.sackBlock !== 0)) {
+  if (
+    kind === OptionKind.sack &&
+    (length < OptionLength.sackBase + OptionLength.sackBlock || (length - OptionLength.sackBase) % OptionLength.sackBlock !== 0)
+  ) {
     return `TCP SACK option has length ${length}`;
   }
   return undefined;
@@ -156,7 +186,8 @@ function optionProblem(bytes: Uint8Array, at: number, kind: number, end = bytes.
 
 function sackBlocksAt(bytes: Uint8Array, at: number, length: number): [number, number][] {
   const blocks: [number, number][] = [];
-  for (let i = at + OptionLength.sackBase; i < at + length; i += OptionLength.sackBlock) blocks.push([readU32(bytes, i), readU32(bytes, i + 4)]);
+  for (let i = at + OptionLength.sackBase; i < at + length; i += OptionLength.sackBlock)
+    blocks.push([readU32(bytes, i), readU32(bytes, i + 4)]);
   return blocks;
 }
 
@@ -165,14 +196,29 @@ export function parseTcpOptions(bytes: Uint8Array): WireResult<TcpOption[]> {
   const options: TcpOption[] = [];
   const problem = walkOptions(bytes, (kind, at, length) => {
     switch (kind) {
-      case OptionKind.end: options.push({ kind: 'end' }); break;
-      case OptionKind.nop: options.push({ kind: 'nop' }); break;
-      case OptionKind.mss: options.push({ kind: 'mss', value: readU16(bytes, at + 2) }); break;
-      case OptionKind.windowScale: options.push({ kind: 'window-scale', shift: bytes[at + 2]! }); break;
-      case OptionKind.sackPermitted: options.push({ kind: 'sack-permitted' }); break;
-      case OptionKind.sack: options.push({ kind: 'sack', blocks: sackBlocksAt(bytes, at, length) }); break;
-      case OptionKind.timestamps: options.push({ kind: 'timestamps', value: readU32(bytes, at + 2), echo: readU32(bytes, at + 6) }); break;
-      default: options.push({ kind: 'unknown', type: kind, data: bytes.subarray(at + 2, at + length) });
+      case OptionKind.end:
+        options.push({ kind: 'end' });
+        break;
+      case OptionKind.nop:
+        options.push({ kind: 'nop' });
+        break;
+      case OptionKind.mss:
+        options.push({ kind: 'mss', value: readU16(bytes, at + 2) });
+        break;
+      case OptionKind.windowScale:
+        options.push({ kind: 'window-scale', shift: bytes[at + 2]! });
+        break;
+      case OptionKind.sackPermitted:
+        options.push({ kind: 'sack-permitted' });
+        break;
+      case OptionKind.sack:
+        options.push({ kind: 'sack', blocks: sackBlocksAt(bytes, at, length) });
+        break;
+      case OptionKind.timestamps:
+        options.push({ kind: 'timestamps', value: readU32(bytes, at + 2), echo: readU32(bytes, at + 6) });
+        break;
+      default:
+        options.push({ kind: 'unknown', type: kind, data: bytes.subarray(at + 2, at + length) });
     }
   });
   return problem === undefined ? wireOk(options) : wireError('malformed', problem);
@@ -204,7 +250,10 @@ export interface TcpRepr {
  * repeated option's last occurrence wins.
  */
 export function parseTcp(
-  packet: TcpPacket, source: Ipv4Address, destination: Ipv4Address, options?: { verifyChecksum?: boolean },
+  packet: TcpPacket,
+  source: Ipv4Address,
+  destination: Ipv4Address,
+  options?: { verifyChecksum?: boolean },
 ): WireResult<TcpRepr & { payload: Uint8Array }> {
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
     return wireError('checksum', `TCP checksum 0x${packet.checksum.toString(16)} does not verify`);
@@ -250,7 +299,8 @@ export function parseTcp(
 function fixedOptionsLength(repr: TcpRepr): number {
   let length = 0;
   if (repr.mss !== undefined) length += 4;
-  if (repr.timestamps) length += 12; // SACK-permitted (or NOP NOP) then the timestamps
+  if (repr.timestamps)
+    length += 12; // SACK-permitted (or NOP NOP) then the timestamps
   else if (repr.sackPermitted) length += 4; // NOP NOP SACK-permitted
   if (repr.windowScale !== undefined) length += 4; // NOP then window scale
   return length;
@@ -321,6 +371,10 @@ export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number
   }
 
   const length = headerLength + payloadLength;
-  writeU16(buffer, Field.checksum, checksumFold(checksumSum(buffer, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))));
+  writeU16(
+    buffer,
+    Field.checksum,
+    checksumFold(checksumSum(buffer, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))),
+  );
   return length;
 }

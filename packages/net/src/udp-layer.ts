@@ -35,7 +35,10 @@ export class UdpSocket {
   private errorListener: ((error: UdpSocketError) => void) | undefined;
   private open = true;
 
-  constructor(private readonly layer: UdpLayer, readonly port: number) {}
+  constructor(
+    private readonly layer: UdpLayer,
+    readonly port: number,
+  ) {}
 
   /** Receives datagrams sent to this port. */
   onMessage(listener: (message: UdpMessage) => void): void {
@@ -83,7 +86,12 @@ export class UdpLayer {
   readonly stats: LayerStats<'udp'>;
   private readonly sockets = new Map<number, UdpSocket>();
 
-  constructor(private readonly ip: Ipv4Layer, private readonly icmp: IcmpLayer, private readonly random: RandomSource, scope: StatScope) {
+  constructor(
+    private readonly ip: Ipv4Layer,
+    private readonly icmp: IcmpLayer,
+    private readonly random: RandomSource,
+    scope: StatScope,
+  ) {
     this.stats = layerStats(scope, 'udp');
     // IP4 -> UDP
     ip.on(IpProtocolValue.udp, (datagram) => this.receive(datagram));
@@ -91,7 +99,10 @@ export class UdpLayer {
     icmp.onUnreachable((report) => {
       if (report.protocol !== IpProtocolValue.udp) return;
       this.sockets.get(report.sourcePort)?.deliverError({
-        kind: 'unreachable', code: report.code, destination: report.destination, port: report.destinationPort,
+        kind: 'unreachable',
+        code: report.code,
+        destination: report.destination,
+        port: report.destinationPort,
       });
     });
   }
@@ -144,7 +155,7 @@ export class UdpLayer {
     const udp = parsed.value;
     this.stats.datagrams_rx.increment();
     const socket = this.sockets.get(udp.destinationPort);
-    if (!socket || !socket.deliver({ source: datagram.source, sourcePort: udp.sourcePort, destination: datagram.destination, data: udp.payload })) {
+    if (!socket?.deliver({ source: datagram.source, sourcePort: udp.sourcePort, destination: datagram.destination, data: udp.payload })) {
       this.stats.no_port.increment();
       this.icmp.unreachable(datagram, UnreachableCode.port);
     }

@@ -128,7 +128,12 @@ describe('UDP', () => {
   });
 
   it('refuses a length field under 8 as malformed and one past the bytes as truncated', () => {
-    const withLength = (length: number) => { const b = Uint8Array.from(HI); b[4] = length >> 8; b[5] = length & 0xff; return b; };
+    const withLength = (length: number) => {
+      const b = Uint8Array.from(HI);
+      b[4] = length >> 8;
+      b[5] = length & 0xff;
+      return b;
+    };
     for (let length = 0; length < UDP_HEADER_LENGTH; length++) {
       expect(UdpPacket.checked(withLength(length))).toMatchObject({ ok: false, error: { kind: 'malformed' } });
     }
@@ -151,34 +156,49 @@ describe('UDP', () => {
     };
 
     it('never throws on random bytes', () => {
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), address, address, (bytes, s, d) => { exercise(bytes, s, d); }));
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 60 }), address, address, (bytes, s, d) => {
+          exercise(bytes, s, d);
+        }),
+      );
     });
 
     it('never throws on mutated captured datagrams', () => {
-      const mutated = fc.tuple(
-        fc.constantFrom(...CAPTURED),
-        fc.array(fc.tuple(fc.nat(11), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
-        fc.nat(30),
-      ).map(([base, changes, cut]) => {
-        const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
-        for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
-        return bytes;
-      });
-      fc.assert(fc.property(mutated, (bytes) => { exercise(bytes, A, B); }));
+      const mutated = fc
+        .tuple(fc.constantFrom(...CAPTURED), fc.array(fc.tuple(fc.nat(11), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat(30))
+        .map(([base, changes, cut]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return bytes;
+        });
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          exercise(bytes, A, B);
+        }),
+      );
     });
 
     it('emit then parse gives the repr and payload back', () => {
       const port = fc.integer({ min: 0, max: 0xffff });
-      fc.assert(fc.property(port, port, fc.uint8Array({ maxLength: 200 }), address, address, (sourcePort, destinationPort, payload, source, destination) => {
-        const length = UDP_HEADER_LENGTH + payload.length;
-        const buffer = poisoned(length + 1);
-        buffer.set(payload, UDP_HEADER_LENGTH);
-        expect(emitUdp({ sourcePort, destinationPort }, buffer, payload.length, source, destination)).toBe(length);
-        expect(buffer[length]).toBe(0xa5);
-        const packet = packetOf(buffer);
-        expect(packet.checksum).not.toBe(0);
-        expect(parseUdp(packet, source, destination)).toEqual({ ok: true, value: { sourcePort, destinationPort, payload } });
-      }));
+      fc.assert(
+        fc.property(
+          port,
+          port,
+          fc.uint8Array({ maxLength: 200 }),
+          address,
+          address,
+          (sourcePort, destinationPort, payload, source, destination) => {
+            const length = UDP_HEADER_LENGTH + payload.length;
+            const buffer = poisoned(length + 1);
+            buffer.set(payload, UDP_HEADER_LENGTH);
+            expect(emitUdp({ sourcePort, destinationPort }, buffer, payload.length, source, destination)).toBe(length);
+            expect(buffer[length]).toBe(0xa5);
+            const packet = packetOf(buffer);
+            expect(packet.checksum).not.toBe(0);
+            expect(parseUdp(packet, source, destination)).toEqual({ ok: true, value: { sourcePort, destinationPort, payload } });
+          },
+        ),
+      );
     });
   });
 });

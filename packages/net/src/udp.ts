@@ -28,13 +28,23 @@ export class UdpPacket {
     return wireOk(new UdpPacket(bytes));
   }
 
-  get sourcePort(): number { return (this.bytes[Field.sourcePort]! << 8) | this.bytes[Field.sourcePort + 1]!; }
-  get destinationPort(): number { return (this.bytes[Field.destinationPort]! << 8) | this.bytes[Field.destinationPort + 1]!; }
+  get sourcePort(): number {
+    return (this.bytes[Field.sourcePort]! << 8) | this.bytes[Field.sourcePort + 1]!;
+  }
+  get destinationPort(): number {
+    return (this.bytes[Field.destinationPort]! << 8) | this.bytes[Field.destinationPort + 1]!;
+  }
   /** The header and payload length, from the length field. */
-  get length(): number { return (this.bytes[Field.length]! << 8) | this.bytes[Field.length + 1]!; }
-  get checksum(): number { return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!; }
+  get length(): number {
+    return (this.bytes[Field.length]! << 8) | this.bytes[Field.length + 1]!;
+  }
+  get checksum(): number {
+    return (this.bytes[Field.checksum]! << 8) | this.bytes[Field.checksum + 1]!;
+  }
   /** After the header, up to the length field's count. */
-  get payload(): Uint8Array { return this.bytes.subarray(UDP_HEADER_LENGTH, this.length); }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(UDP_HEADER_LENGTH, this.length);
+  }
 
   /** Whether the checksum verifies with this pseudo-header; true when the sender computed none (0). */
   verifyChecksum(source: Ipv4Address, destination: Ipv4Address): boolean {
@@ -51,7 +61,10 @@ export interface UdpRepr {
 
 /** The ports and payload ('checksum' when it does not verify and `verifyChecksum` is not false). */
 export function parseUdp(
-  packet: UdpPacket, source: Ipv4Address, destination: Ipv4Address, options?: { verifyChecksum?: boolean },
+  packet: UdpPacket,
+  source: Ipv4Address,
+  destination: Ipv4Address,
+  options?: { verifyChecksum?: boolean },
 ): WireResult<UdpRepr & { payload: Uint8Array }> {
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
     return wireError('checksum', `UDP checksum 0x${packet.checksum.toString(16)} does not verify`);
@@ -64,9 +77,7 @@ export function parseUdp(
  * the checksum (a computed 0 is sent as 0xffff); returns 8 + payloadLength. The caller keeps 8 + payloadLength
  * within 16 bits (and the IPv4 limit of 65515).
  */
-export function emitUdp(
-  repr: UdpRepr, buffer: Uint8Array, payloadLength: number, source: Ipv4Address, destination: Ipv4Address,
-): number {
+export function emitUdp(repr: UdpRepr, buffer: Uint8Array, payloadLength: number, source: Ipv4Address, destination: Ipv4Address): number {
   const length = UDP_HEADER_LENGTH + payloadLength;
   buffer[Field.sourcePort] = (repr.sourcePort >> 8) & 0xff;
   buffer[Field.sourcePort + 1] = repr.sourcePort & 0xff;

@@ -1,14 +1,6 @@
 import { UosError } from '@uos/x86';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type StatHandle,
-  type StatKind,
-  type StatType,
-  Statman,
-  StatmanError,
-  type StatmanErrorCode,
-  statman,
-} from './statman.js';
+import { type StatHandle, type StatKind, type StatType, Statman, StatmanError, type StatmanErrorCode, statman } from './statman.js';
 
 const twoTo32 = 2 ** 32;
 const twoTo53 = 2 ** 53;
@@ -403,19 +395,14 @@ describe('capacity', () => {
 });
 
 describe('names', () => {
-  it.each([
-    'eth0.arp.requests_rx',
-    'kernel.timers.fired',
-    'a.b',
-    'A-Z.0_9',
-    'eth0.tcp.rto-backoffs',
-    'a.b.c.d.e.f',
-    `${'x'.repeat(62)}.y`,
-  ])('accepts %s', (name) => {
-    const registry = new Statman();
-    expect(registry.create(name).name).toBe(name);
-    expect(registry.has(name)).toBe(true);
-  });
+  it.each(['eth0.arp.requests_rx', 'kernel.timers.fired', 'a.b', 'A-Z.0_9', 'eth0.tcp.rto-backoffs', 'a.b.c.d.e.f', `${'x'.repeat(62)}.y`])(
+    'accepts %s',
+    (name) => {
+      const registry = new Statman();
+      expect(registry.create(name).name).toBe(name);
+      expect(registry.has(name)).toBe(true);
+    },
+  );
 
   it.each<[string, unknown, string]>([
     ['empty', '', 'is empty'],
@@ -432,10 +419,7 @@ describe('names', () => {
     ['null', null, 'is null, not a string'],
   ])('refuses %s', (_label, name, reason) => {
     const registry = new Statman();
-    for (const attempt of [
-      () => registry.create(name as string),
-      () => registry.getOrCreate(name as string),
-    ]) {
+    for (const attempt of [() => registry.create(name as string), () => registry.getOrCreate(name as string)]) {
       const error = caught(attempt);
       expect(error.code).toBe('stat-name-invalid');
       expect(error.message).toContain(typeof name === 'string' ? `"${name}"` : String(name));
@@ -558,9 +542,18 @@ describe('a seeded random model', () => {
   const types: StatType[] = ['u32', 'u64', 'f64'];
   const kinds: StatKind[] = ['counter', 'gauge'];
   const names = [
-    'eth0.arp.requests_rx', 'eth0.arp.replies_tx', 'eth0.nic.rx_bytes', 'eth0.nic.tx_bytes', 'eth1.ip4.rx_dropped',
-    'eth1.udp.rx_packets', 'kernel.timers.fired', 'kernel.heap.used', 'kernel.loop.passes', 'kernel.irq.deferred',
-    'eth1.tcp.connections', 'eth0.tcp.retransmits',
+    'eth0.arp.requests_rx',
+    'eth0.arp.replies_tx',
+    'eth0.nic.rx_bytes',
+    'eth0.nic.tx_bytes',
+    'eth1.ip4.rx_dropped',
+    'eth1.udp.rx_packets',
+    'kernel.timers.fired',
+    'kernel.heap.used',
+    'kernel.loop.passes',
+    'kernel.irq.deferred',
+    'eth1.tcp.connections',
+    'eth0.tcp.retransmits',
   ];
 
   function wrap(type: StatType, value: bigint): bigint {
@@ -588,10 +581,14 @@ describe('a seeded random model', () => {
        */
       const integerAmount = (type: StatType): number => {
         switch (random(4)) {
-          case 0: return random(4);
-          case 1: return random(1000);
-          case 2: return twoTo32 - 2 + random(4);
-          default: return random(type === 'u64' ? 2 ** 21 : 2 ** 8) * twoTo32 + random(twoTo32);
+          case 0:
+            return random(4);
+          case 1:
+            return random(1000);
+          case 2:
+            return twoTo32 - 2 + random(4);
+          default:
+            return random(type === 'u64' ? 2 ** 21 : 2 ** 8) * twoTo32 + random(twoTo32);
         }
       };
       const amountFor = (type: StatType): number => (type === 'f64' ? random(4000) / 4 : integerAmount(type));
@@ -633,9 +630,7 @@ describe('a seeded random model', () => {
           const by = random(3) === 0 ? undefined : amountFor(stat.type);
           stat.handle.increment(by);
           const amount = by ?? 1;
-          stat.value = typeof stat.value === 'number'
-            ? stat.value + amount
-            : wrap(stat.type, stat.value + BigInt(amount));
+          stat.value = typeof stat.value === 'number' ? stat.value + amount : wrap(stat.type, stat.value + BigInt(amount));
         } else if (operation === 4) {
           const by = random(3) === 0 ? undefined : amountFor(stat.type);
           if (stat.kind === 'counter') {
@@ -644,9 +639,7 @@ describe('a seeded random model', () => {
           } else {
             stat.handle.decrement(by);
             const amount = by ?? 1;
-            stat.value = typeof stat.value === 'number'
-              ? stat.value - amount
-              : wrap(stat.type, stat.value - BigInt(amount));
+            stat.value = typeof stat.value === 'number' ? stat.value - amount : wrap(stat.type, stat.value - BigInt(amount));
           }
         } else if (operation === 5) {
           const value = valueFor(stat.type);
@@ -684,9 +677,10 @@ describe('a seeded random model', () => {
           snapshot: [...model].map(([name, modelStat]) => [name, expected(modelStat)]),
           handles: [...model.values()].map((modelStat) => modelStat.handle),
         };
-        const same = actual.size === wanted.size
-          && JSON.stringify(actual.snapshot) === JSON.stringify(wanted.snapshot)
-          && actual.handles.every((handle, index) => handle === wanted.handles[index]);
+        const same =
+          actual.size === wanted.size &&
+          JSON.stringify(actual.snapshot) === JSON.stringify(wanted.snapshot) &&
+          actual.handles.every((handle, index) => handle === wanted.handles[index]);
         if (!same) expect({ step, ...actual }).toEqual({ step, ...wanted });
         operations[operation]!++;
       }
@@ -708,7 +702,9 @@ describe('collectors', () => {
     const registry = new Statman({ capacity: 8 });
     const gauge = registry.create('kernel.cpu.halted_cycles', { type: 'u64', kind: 'gauge' });
     let source = 5;
-    const remove = registry.addCollector(() => { gauge.value = source; });
+    const remove = registry.addCollector(() => {
+      gauge.value = source;
+    });
     expect(registry.snapshot()).toEqual({ 'kernel.cpu.halted_cycles': 5 });
     source = 2 ** 40;
     expect([...registry].map((e) => e.value)).toEqual([2 ** 40]);
@@ -720,8 +716,12 @@ describe('collectors', () => {
   it('skip a collector that throws and still run the others', () => {
     const registry = new Statman({ capacity: 8 });
     const gauge = registry.create('kernel.loop.turns', { kind: 'gauge' });
-    registry.addCollector(() => { throw new Error('device gone'); });
-    registry.addCollector(() => { gauge.value = 3; });
+    registry.addCollector(() => {
+      throw new Error('device gone');
+    });
+    registry.addCollector(() => {
+      gauge.value = 3;
+    });
     expect(registry.snapshot()).toEqual({ 'kernel.loop.turns': 3 });
   });
 });

@@ -279,8 +279,7 @@ export class Statman {
     if (existing) {
       throw new StatmanError(
         'stat-exists',
-        `stat "${name}" exists already as ${describe(existing.type, existing.kind)}; ` +
-          'getOrCreate shares it, or free it first',
+        `stat "${name}" exists already as ${describe(existing.type, existing.kind)}; ` + 'getOrCreate shares it, or free it first',
       );
     }
     return this.add(name, type, kind, persistent);

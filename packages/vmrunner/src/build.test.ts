@@ -53,7 +53,7 @@ describe('needsEval', () => {
   it.each([
     ['eval inside a double-quoted string', 'const s = "eval(x)";'],
     ['eval inside a single-quoted string', "const s = 'eval(x)';"],
-    ['new Function( inside a string', "const s = 'new Function(\"x\")';"],
+    ['new Function( inside a string', 'const s = \'new Function("x")\';'],
     ['Function ( inside a string', 'const s = "Function (x)";'],
     ['an escaped quote before eval in a string', 'const s = "say \\"eval(x)\\" twice";'],
     ['eval in a line comment', 'const a = 1; // eval(x)\nconst b = 2;'],
@@ -235,7 +235,10 @@ describe('bundleService', () => {
       const inputs = inputPaths(bundle);
       expect(inputs.some((input) => input.startsWith(workspacePackage('kernel')))).toBe(true);
       for (const input of inputs) {
-        expect(unwanted.some((prefix) => input.startsWith(prefix) && !input.startsWith(fixtures)), input).toBe(false);
+        expect(
+          unwanted.some((prefix) => input.startsWith(prefix) && !input.startsWith(fixtures)),
+          input,
+        ).toBe(false);
       }
     });
   });

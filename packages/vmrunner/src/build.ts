@@ -110,9 +110,14 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const serviceName = owner?.directory === serviceDir ? owner.name : basename(serviceDir);
   const sources = bundle.sourceMap.sources.map((s) => (s === ENTRY_NAME ? s : displayPath(s, serviceDir)));
   const lineMap = encodeLineMap(BUNDLE_NAME, sources, firstMappingPerLine(bundle.sourceMap));
-  const info = new TextEncoder().encode(JSON.stringify({
-    service: serviceName, engine, boot, packages: bundle.packages.map((p) => `${p.name}@${p.version}`),
-  }));
+  const info = new TextEncoder().encode(
+    JSON.stringify({
+      service: serviceName,
+      engine,
+      boot,
+      packages: bundle.packages.map((p) => `${p.name}@${p.version}`),
+    }),
+  );
   const sections: PayloadSection[] = [
     { kind: PayloadKind.bytecode, data: bytecode },
     { kind: PayloadKind.lineMap, data: lineMap },
@@ -134,8 +139,16 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   writeFileSync(temporary, image);
   renameSync(temporary, output);
   return {
-    image: output, imageBytes: image.length, boot, engine, serviceName, entry: bundle.entry,
-    bundleBytes: Buffer.byteLength(bundle.code), bytecodeBytes: bytecode.length, payloadBytes: payload.length,
-    packages: bundle.packages, metafile: bundle.metafile,
+    image: output,
+    imageBytes: image.length,
+    boot,
+    engine,
+    serviceName,
+    entry: bundle.entry,
+    bundleBytes: Buffer.byteLength(bundle.code),
+    bytecodeBytes: bytecode.length,
+    payloadBytes: payload.length,
+    packages: bundle.packages,
+    metafile: bundle.metafile,
   };
 }

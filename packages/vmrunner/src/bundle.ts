@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UosError } from '@uos/x86';
-import { type Message, type Metafile, build } from 'esbuild';
-import { type SourceMapV3 } from './line-map.js';
+import { type BuildResult, type Message, type Metafile, build } from 'esbuild';
+import type { SourceMapV3 } from './line-map.js';
 import { owningPackage } from './packages.js';
 
 export interface Bundle {
@@ -45,22 +45,27 @@ export function resolveServiceEntry(serviceDir: string): string {
     const path = join(serviceDir, candidate);
     if (existsSync(path)) return path;
   }
-  throw new UosError('service-not-found',
-    `no service entry in ${serviceDir}: add one of ${ENTRY_CANDIDATES.join(', ')} or set "uos": { "entry": … } in package.json`);
+  throw new UosError(
+    'service-not-found',
+    `no service entry in ${serviceDir}: add one of ${ENTRY_CANDIDATES.join(', ')} or set "uos": { "entry": … } in package.json`,
+  );
 }
 
 function describeMessages(messages: Message[]): string {
-  return messages.map((m) => {
-    const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : '';
-    const source = m.location?.lineText.trim();
-    const hint = m.id === 'ignored-bare-import'
-      ? '\n  uOS keeps side-effect imports: a driver must list its entry file in "sideEffects" in its package.json,' +
-        ' or this import would silently drop the driver from the image'
-      : /Could not resolve "@uos\/kernel/.test(m.text)
-        ? '\n  a service depends on @uos/kernel: add it to the service\'s package.json dependencies'
-        : '';
-    return `${where}${m.text}${source ? `\n  ${source}` : ''}${hint}`;
-  }).join('\n');
+  return messages
+    .map((m) => {
+      const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : '';
+      const source = m.location?.lineText.trim();
+      const hint =
+        m.id === 'ignored-bare-import'
+          ? '\n  uOS keeps side-effect imports: a driver must list its entry file in "sideEffects" in its package.json,' +
+            ' or this import would silently drop the driver from the image'
+          : /Could not resolve "@uos\/kernel/.test(m.text)
+            ? "\n  a service depends on @uos/kernel: add it to the service's package.json dependencies"
+            : '';
+      return `${where}${m.text}${source ? `\n  ${source}` : ''}${hint}`;
+    })
+    .join('\n');
 }
 
 /**
@@ -78,7 +83,7 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
     'startService(service);',
     '',
   ].join('\n');
-  let result;
+  let result: BuildResult<{ metafile: true; write: false }>;
   try {
     result = await build({
       stdin: { contents, resolveDir: dir, sourcefile: ENTRY_NAME, loader: 'js' },

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ExitStatus, UosError } from '@uos/x86';
 import { type BuildResult, type EvalMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
-import { ACCELS, type Accel, MACHINES, type Machine, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
+import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
 import { loadPlatform } from '@uos/x86/platform';
 
@@ -39,8 +39,10 @@ function kib(bytes: number): string {
 
 function printBuild(result: BuildResult): void {
   const out = process.stdout;
-  out.write(`uos: built ${relative(process.cwd(), result.image) || result.image}: ${result.imageBytes} bytes (${kib(result.imageBytes)}), ` +
-    `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}\n`);
+  out.write(
+    `uos: built ${relative(process.cwd(), result.image) || result.image}: ${result.imageBytes} bytes (${kib(result.imageBytes)}), ` +
+      `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}\n`,
+  );
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
 }
@@ -53,8 +55,14 @@ function oneOf<T extends string>(value: string | undefined, choices: readonly T[
 
 async function build(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' }, boot: { type: 'string' }, eval: { type: 'string' }, 'no-symbols': { type: 'boolean' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      boot: { type: 'string' },
+      eval: { type: 'string' },
+      'no-symbols': { type: 'boolean' },
+    },
   });
   if (positionals.length !== 1) usage('uos build takes one service directory');
   const result = await buildImage({
@@ -73,10 +81,17 @@ async function boot(argv: string[]): Promise<number> {
   const own = separator >= 0 ? argv.slice(0, separator) : argv;
   const serviceArgs = separator >= 0 ? argv.slice(separator + 1) : [];
   const { values, positionals } = parseArgs({
-    args: own, allowPositionals: true,
+    args: own,
+    allowPositionals: true,
     options: {
-      vm: { type: 'string' }, machine: { type: 'string' }, mem: { type: 'string' }, accel: { type: 'string' },
-      timeout: { type: 'string' }, gdb: { type: 'boolean' }, eval: { type: 'string' }, verbose: { type: 'boolean', short: 'v' },
+      vm: { type: 'string' },
+      machine: { type: 'string' },
+      mem: { type: 'string' },
+      accel: { type: 'string' },
+      timeout: { type: 'string' },
+      gdb: { type: 'boolean' },
+      eval: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
     },
   });
   if (positionals.length !== 1) usage('uos boot takes one service directory or image');
@@ -95,15 +110,23 @@ async function boot(argv: string[]): Promise<number> {
   let image = target;
   if (isDirectory) {
     const result = await buildImage({
-      serviceDir: target, boot: machine === 'microvm' ? 'pvh' : 'multiboot',
+      serviceDir: target,
+      boot: machine === 'microvm' ? 'pvh' : 'multiboot',
       eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? 'auto',
     });
     printBuild(result);
     image = result.image;
   }
   const vm = await Vm.start({
-    image, config, machine, ...(values.mem ? { mem: values.mem } : {}), ...(accel ? { accel } : {}),
-    args: serviceArgs, gdb: values.gdb ?? false, echo: process.stdout, inheritStdin: process.stdin.isTTY === true,
+    image,
+    config,
+    machine,
+    ...(values.mem ? { mem: values.mem } : {}),
+    ...(accel ? { accel } : {}),
+    args: serviceArgs,
+    gdb: values.gdb ?? false,
+    echo: process.stdout,
+    inheritStdin: process.stdin.isTTY === true,
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
   // Not a terminal: what arrives on stdin is typed into the serial console.
@@ -117,7 +140,10 @@ async function boot(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') void vm.kill();
   });
-  const forward = (signal: NodeJS.Signals) => process.on(signal, () => { void vm.kill(); });
+  const forward = (signal: NodeJS.Signals) =>
+    process.on(signal, () => {
+      void vm.kill();
+    });
   forward('SIGINT');
   forward('SIGTERM');
   const exit = await vm.waitForExit(timeout !== undefined ? timeout * 1000 : undefined);
@@ -137,19 +163,26 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'build': return await build(rest);
-      case 'boot': return await boot(rest);
-      case undefined: case 'help': case '--help': case '-h':
+      case 'build':
+        return await build(rest);
+      case 'boot':
+        return await boot(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
         process.stdout.write(USAGE);
         return command === undefined ? CliExit.usage : 0;
-      default: usage(`unknown command "${command}"`);
+      default:
+        usage(`unknown command "${command}"`);
     }
   } catch (error) {
     if (UosError.isInstance(error)) {
       process.stderr.write(`uos: ${error.message}\n`);
       if (error.code === 'usage') return CliExit.usage;
       if (error.code === 'vm-config-invalid') return CliExit.configInvalid;
-      if (['qemu-missing', 'elf-invalid', 'mem-too-small'].includes(error.code) || error.code.startsWith('image-')) return CliExit.bootFailed;
+      if (['qemu-missing', 'elf-invalid', 'mem-too-small'].includes(error.code) || error.code.startsWith('image-'))
+        return CliExit.bootFailed;
       return CliExit.buildFailed;
     }
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -58,12 +58,31 @@ export function readElf(bytes: Uint8Array, what = 'the file'): Elf {
   const programHeaders: ProgramHeader[] = [];
   for (let i = 0; i < count; i++) {
     const o = programHeaderOffset + i * programHeaderSize;
-    programHeaders.push(is64
-      ? { index: i, type: view.getUint32(o, true), flags: view.getUint32(o + 4, true), offset: word(o + 8),
-          vaddr: word(o + 16), paddr: word(o + 24), filesz: word(o + 32), memsz: word(o + 40), align: word(o + 48) }
-      : { index: i, type: view.getUint32(o, true), offset: view.getUint32(o + 4, true), vaddr: view.getUint32(o + 8, true),
-          paddr: view.getUint32(o + 12, true), filesz: view.getUint32(o + 16, true), memsz: view.getUint32(o + 20, true),
-          flags: view.getUint32(o + 24, true), align: view.getUint32(o + 28, true) });
+    programHeaders.push(
+      is64
+        ? {
+            index: i,
+            type: view.getUint32(o, true),
+            flags: view.getUint32(o + 4, true),
+            offset: word(o + 8),
+            vaddr: word(o + 16),
+            paddr: word(o + 24),
+            filesz: word(o + 32),
+            memsz: word(o + 40),
+            align: word(o + 48),
+          }
+        : {
+            index: i,
+            type: view.getUint32(o, true),
+            offset: view.getUint32(o + 4, true),
+            vaddr: view.getUint32(o + 8, true),
+            paddr: view.getUint32(o + 12, true),
+            filesz: view.getUint32(o + 16, true),
+            memsz: view.getUint32(o + 20, true),
+            flags: view.getUint32(o + 24, true),
+            align: view.getUint32(o + 28, true),
+          },
+    );
   }
   return { bytes, is64, programHeaderOffset, programHeaderSize, programHeaders };
 }
@@ -75,11 +94,27 @@ export function writeProgramHeader(elf: Elf, header: ProgramHeader): void {
   if (elf.is64) {
     view.setUint32(o, header.type, true);
     view.setUint32(o + 4, header.flags, true);
-    for (const [at, value] of [[8, header.offset], [16, header.vaddr], [24, header.paddr], [32, header.filesz],
-      [40, header.memsz], [48, header.align]] as const) view.setBigUint64(o + at, BigInt(value), true);
+    for (const [at, value] of [
+      [8, header.offset],
+      [16, header.vaddr],
+      [24, header.paddr],
+      [32, header.filesz],
+      [40, header.memsz],
+      [48, header.align],
+    ] as const)
+      view.setBigUint64(o + at, BigInt(value), true);
   } else {
-    for (const [at, value] of [[0, header.type], [4, header.offset], [8, header.vaddr], [12, header.paddr],
-      [16, header.filesz], [20, header.memsz], [24, header.flags], [28, header.align]] as const) view.setUint32(o + at, value, true);
+    for (const [at, value] of [
+      [0, header.type],
+      [4, header.offset],
+      [8, header.vaddr],
+      [12, header.paddr],
+      [16, header.filesz],
+      [20, header.memsz],
+      [24, header.flags],
+      [28, header.align],
+    ] as const)
+      view.setUint32(o + at, value, true);
   }
 }
 
@@ -108,8 +143,13 @@ export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
   const sectionCount = view.getUint16(is64 ? 60 : 48, true);
   const section = (i: number) => {
     const o = sectionOffset + i * sectionSize;
-    return { type: view.getUint32(o + 4, true), offset: word(o + (is64 ? 24 : 16)), size: word(o + (is64 ? 32 : 20)),
-      link: view.getUint32(o + (is64 ? 40 : 24), true), entrySize: word(o + (is64 ? 56 : 36)) };
+    return {
+      type: view.getUint32(o + 4, true),
+      offset: word(o + (is64 ? 24 : 16)),
+      size: word(o + (is64 ? 32 : 20)),
+      link: view.getUint32(o + (is64 ? 40 : 24), true),
+      entrySize: word(o + (is64 ? 56 : 36)),
+    };
   };
   const decoder = new TextDecoder();
   const symbols: ElfSymbol[] = [];

@@ -29,14 +29,22 @@ type Segment = readonly number[];
 /** Encodes generated lines of absolute segments as a source map "mappings" string (with relative fields). */
 function encodeMappings(lines: readonly (readonly Segment[])[]): string {
   const previous = [0, 0, 0, 0, 0];
-  return lines.map((segments) => {
-    previous[0] = 0; // the generated column restarts on every line
-    return segments.map((segment) => segment.map((value, field) => {
-      const delta = value - previous[field]!;
-      previous[field] = value;
-      return encodeVlq(delta);
-    }).join('')).join(',');
-  }).join(';');
+  return lines
+    .map((segments) => {
+      previous[0] = 0; // the generated column restarts on every line
+      return segments
+        .map((segment) =>
+          segment
+            .map((value, field) => {
+              const delta = value - previous[field]!;
+              previous[field] = value;
+              return encodeVlq(delta);
+            })
+            .join(''),
+        )
+        .join(',');
+    })
+    .join(';');
 }
 
 function sourceMap(mappings: string, sources = ['a.ts', 'b.ts', 'c.ts']): SourceMapV3 {
@@ -46,7 +54,15 @@ function sourceMap(mappings: string, sources = ['a.ts', 'b.ts', 'c.ts']): Source
 describe('the VLQ encoder used by these tests', () => {
   it('matches known source map encodings', () => {
     expect([0, 1, -1, 15, 16, -16, 1000].map(encodeVlq)).toEqual(['A', 'C', 'D', 'e', 'gB', 'hB', 'w+B']);
-    expect(encodeMappings([[[0, 0, 0, 0]], [[2, 0, 1, 2], [9, 1, 0, 0]]])).toBe('AAAA;EACE,OCDF');
+    expect(
+      encodeMappings([
+        [[0, 0, 0, 0]],
+        [
+          [2, 0, 1, 2],
+          [9, 1, 0, 0],
+        ],
+      ]),
+    ).toBe('AAAA;EACE,OCDF');
   });
 });
 
@@ -54,18 +70,29 @@ describe('firstMappingPerLine', () => {
   it('reads a hand-written mappings string', () => {
     // Line 1: a.ts:1; line 2: a.ts:2; line 3: b.ts:1 (source +1, line -1).
     expect(firstMappingPerLine(sourceMap('AAAA;AACA;ACDA'))).toEqual([
-      { source: 0, line: 1 }, { source: 0, line: 2 }, { source: 1, line: 1 },
+      { source: 0, line: 1 },
+      { source: 0, line: 2 },
+      { source: 1, line: 1 },
     ]);
   });
 
   it('takes the first segment that has a source on every generated line', () => {
     const lines: Segment[][] = [
-      [[0, 0, 4, 0], [10, 1, 20, 3], [15, 2, 7, 0]],
-      [[4, 1, 2, 0], [8, 0, 30, 0]],
+      [
+        [0, 0, 4, 0],
+        [10, 1, 20, 3],
+        [15, 2, 7, 0],
+      ],
+      [
+        [4, 1, 2, 0],
+        [8, 0, 30, 0],
+      ],
       [[0, 2, 100, 5, 0]],
     ];
     expect(firstMappingPerLine(sourceMap(encodeMappings(lines)))).toEqual([
-      { source: 0, line: 5 }, { source: 1, line: 3 }, { source: 2, line: 101 },
+      { source: 0, line: 5 },
+      { source: 1, line: 3 },
+      { source: 2, line: 101 },
     ]);
   });
 
@@ -74,7 +101,11 @@ describe('firstMappingPerLine', () => {
     const mappings = encodeMappings(lines);
     expect(mappings).toBe('ACSA;;;EACA;');
     expect(firstMappingPerLine(sourceMap(mappings))).toEqual([
-      { source: 1, line: 10 }, undefined, undefined, { source: 1, line: 11 }, undefined,
+      { source: 1, line: 10 },
+      undefined,
+      undefined,
+      { source: 1, line: 11 },
+      undefined,
     ]);
   });
 
@@ -84,20 +115,16 @@ describe('firstMappingPerLine', () => {
       [[0], [5], [7]],
       [[1], [4, 0, 1, 0], [9]],
     ];
-    expect(firstMappingPerLine(sourceMap(encodeMappings(lines)))).toEqual([
-      { source: 2, line: 7 }, undefined, { source: 0, line: 2 },
-    ]);
+    expect(firstMappingPerLine(sourceMap(encodeMappings(lines)))).toEqual([{ source: 2, line: 7 }, undefined, { source: 0, line: 2 }]);
   });
 
   it('follows large and negative deltas (multi-digit VLQs)', () => {
-    const lines: Segment[][] = [
-      [[0, 2, 5000, 40]],
-      [[0, 0, 12, 0]],
-      [[100, 2, 70000, 9]],
-      [[3, 1, 0, 0]],
-    ];
+    const lines: Segment[][] = [[[0, 2, 5000, 40]], [[0, 0, 12, 0]], [[100, 2, 70000, 9]], [[3, 1, 0, 0]]];
     expect(firstMappingPerLine(sourceMap(encodeMappings(lines)))).toEqual([
-      { source: 2, line: 5001 }, { source: 0, line: 13 }, { source: 2, line: 70001 }, { source: 1, line: 1 },
+      { source: 2, line: 5001 },
+      { source: 0, line: 13 },
+      { source: 2, line: 70001 },
+      { source: 1, line: 1 },
     ]);
   });
 
@@ -194,7 +221,12 @@ describe('encodeLineMap / lookupLineMap', () => {
     expect(streamLength([{ source: 0, line: 63 }])).toBe(2); // zigzag(63) = 126
     expect(streamLength([{ source: 0, line: 64 }])).toBe(3); // zigzag(64) = 128
     expect(streamLength([{ source: 0, line: 200 }])).toBe(3);
-    expect(streamLength([{ source: 0, line: 200 }, { source: 0, line: 1 }])).toBe(6); // -199: two bytes
+    expect(
+      streamLength([
+        { source: 0, line: 200 },
+        { source: 0, line: 1 },
+      ]),
+    ).toBe(6); // -199: two bytes
     expect(streamLength([{ source: 0, line: 100_000 }])).toBe(4);
     expect(streamLength([undefined, undefined])).toBe(4);
     // An unmapped line repeats the previous values (zero deltas), so the next mapped line stays cheap.
@@ -204,7 +236,8 @@ describe('encodeLineMap / lookupLineMap', () => {
   it('maps every line of a long bundle (lines > 127 and > 16383)', () => {
     const longSources = ['one.ts', 'two.ts', 'three.ts'];
     const long = Array.from({ length: 20_000 }, (_, i): LineMapping | undefined =>
-      (i % 7 === 3 ? undefined : { source: (i * 5) % 3, line: ((i * 7919) % 30_000) + 1 }));
+      i % 7 === 3 ? undefined : { source: (i * 5) % 3, line: ((i * 7919) % 30_000) + 1 },
+    );
     const map = encodeLineMap('service.js', longSources, long);
     for (const line of [1, 2, 4, 127, 128, 129, 1000, 16_383, 16_384, 16_385, 19_999, 20_000]) {
       const mapping = long[line - 1];
@@ -229,7 +262,11 @@ describe('encodeLineMap / lookupLineMap', () => {
     const mapped = firstMappingPerLine(sourceMap(encodeMappings(segments), ['a.ts', 'b.ts']));
     const map = encodeLineMap('service.js', ['a.ts', 'b.ts'], mapped);
     expect([1, 2, 3, 4, 5].map((line) => lookupLineMap(map, line))).toEqual([
-      { source: 'a.ts', line: 1 }, undefined, { source: 'b.ts', line: 41 }, { source: 'a.ts', line: 4 }, undefined,
+      { source: 'a.ts', line: 1 },
+      undefined,
+      { source: 'b.ts', line: 41 },
+      { source: 'a.ts', line: 4 },
+      undefined,
     ]);
   });
 });

@@ -267,8 +267,11 @@ describe.each(platforms)('joinImage on the platform $file', ({ file, is64, elfHe
   it('drops the symbols and section headers, so it is smaller than platform plus payload', () => {
     const { platform, image } = joinPlatform();
     expect(image.length).toBeLessThan(platform.length + payload.length);
-    const loadedEnd = Math.max(...readElf(platform).programHeaders
-      .filter((h) => h.index !== payloadSegmentIndex(platform) && h.filesz > 0).map((h) => h.offset + h.filesz));
+    const loadedEnd = Math.max(
+      ...readElf(platform)
+        .programHeaders.filter((h) => h.index !== payloadSegmentIndex(platform) && h.filesz > 0)
+        .map((h) => h.offset + h.filesz),
+    );
     expect(image.length).toBeLessThan(loadedEnd + 16 + payload.length);
   });
 
@@ -375,8 +378,17 @@ function syntheticElf(is64: boolean, segments: readonly SyntheticSegment[], trai
       data.setBigUint64(o + 40, BigInt(memsz), true);
       data.setBigUint64(o + 48, 16n, true);
     } else {
-      for (const [at, value] of [[0, PT_LOAD], [4, segment.at], [8, segment.vaddr], [12, segment.vaddr],
-        [16, segment.bytes.length], [20, memsz], [24, 4], [28, 16]] as const) data.setUint32(o + at, value, true);
+      for (const [at, value] of [
+        [0, PT_LOAD],
+        [4, segment.at],
+        [8, segment.vaddr],
+        [12, segment.vaddr],
+        [16, segment.bytes.length],
+        [20, memsz],
+        [24, 4],
+        [28, 16],
+      ] as const)
+        data.setUint32(o + at, value, true);
     }
     bytes.set(segment.bytes, segment.at);
   });
@@ -404,7 +416,11 @@ describe.each([
       { bytes: data, vaddr: 0x180000, memsz: 0x4000 },
       { bytes: placeholder, vaddr: 0x200000 },
     ];
-    const platform = syntheticElf(is64, order.map((i) => segments[i]!), trailer);
+    const platform = syntheticElf(
+      is64,
+      order.map((i) => segments[i]!),
+      trailer,
+    );
     const image = joinImage(platform, payload);
     const before = readElf(platform).programHeaders;
     const after = readElf(image).programHeaders;

@@ -67,8 +67,7 @@ export function decodePayload(bytes: Uint8Array): PayloadSection[] {
 
 function findPayloadSegment(bytes: Uint8Array, headers: ProgramHeader[]): ProgramHeader | undefined {
   const magic = new TextEncoder().encode(PAYLOAD_MAGIC);
-  return headers.find((h) => h.type === PT_LOAD && h.filesz >= magic.length &&
-    magic.every((b, i) => bytes[h.offset + i] === b));
+  return headers.find((h) => h.type === PT_LOAD && h.filesz >= magic.length && magic.every((b, i) => bytes[h.offset + i] === b));
 }
 
 /**
@@ -80,8 +79,10 @@ export function joinImage(platform: Uint8Array, payload: Uint8Array): Uint8Array
   const elf = readElf(platform, 'the platform image');
   const segment = findPayloadSegment(platform, elf.programHeaders);
   if (!segment) throw new UosError('platform-invalid', 'the platform image has no payload segment (is it a uOS platform ELF?)');
-  const kept = Math.max(elf.programHeaderOffset + elf.programHeaders.length * elf.programHeaderSize,
-    ...elf.programHeaders.filter((h) => h !== segment && h.filesz > 0).map((h) => h.offset + h.filesz));
+  const kept = Math.max(
+    elf.programHeaderOffset + elf.programHeaders.length * elf.programHeaderSize,
+    ...elf.programHeaders.filter((h) => h !== segment && h.filesz > 0).map((h) => h.offset + h.filesz),
+  );
   const alignment = 16;
   const payloadOffset = Math.ceil(kept / alignment) * alignment;
   const out = new Uint8Array(payloadOffset + payload.length);

@@ -14,8 +14,10 @@ export function findQemu(): string {
   const binary = process.env.UOS_QEMU || QEMU_BINARY;
   const found = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new UosError('qemu-missing',
-      `${binary} is not installed or does not run (${found.error?.message ?? found.stderr.trim()}); install it with: sudo apt-get install qemu-system-x86`);
+    throw new UosError(
+      'qemu-missing',
+      `${binary} is not installed or does not run (${found.error?.message ?? found.stderr.trim()}); install it with: sudo apt-get install qemu-system-x86`,
+    );
   }
   return binary;
 }
@@ -48,24 +50,36 @@ export function qemuArgs(o: QemuOptions): string[] {
   const cpu = [model, ...(o.cpu?.features ?? [])].join(',');
   const args = [
     // microvm: qboot loads the PVH kernel itself (no option ROM), and nothing edits our command line.
-    '-M', o.machine === 'microvm' ? 'microvm,x-option-roms=off,auto-kernel-cmdline=off' : o.machine,
-    '-accel', o.accel,
-    '-cpu', cpu,
-    '-m', memoryArgument(o.memMiB),
-    '-smp', String(o.smp ?? 1),
-    '-display', 'none',
+    '-M',
+    o.machine === 'microvm' ? 'microvm,x-option-roms=off,auto-kernel-cmdline=off' : o.machine,
+    '-accel',
+    o.accel,
+    '-cpu',
+    cpu,
+    '-m',
+    memoryArgument(o.memMiB),
+    '-smp',
+    String(o.smp ?? 1),
+    '-display',
+    'none',
     '-nodefaults',
     '-no-reboot',
-    '-serial', 'stdio',
-    '-device', DEBUG_EXIT_DEVICE,
-    '-kernel', o.image,
+    '-serial',
+    'stdio',
+    '-device',
+    DEBUG_EXIT_DEVICE,
+    '-kernel',
+    o.image,
   ];
   if (o.append) args.push('-append', o.append);
   (o.net ?? []).forEach((n, i) => {
     const id = `net${i}`;
-    const netdev = n.backend === 'user' ? `user,id=${id}${n.name ? `,${n.name}` : ''}`
-      : n.backend === 'tap' ? `tap,id=${id},ifname=${n.name},script=no,downscript=no`
-      : `${n.backend},id=${id},${n.name}`;
+    const netdev =
+      n.backend === 'user'
+        ? `user,id=${id}${n.name ? `,${n.name}` : ''}`
+        : n.backend === 'tap'
+          ? `tap,id=${id},ifname=${n.name},script=no,downscript=no`
+          : `${n.backend},id=${id},${n.name}`;
     args.push('-netdev', netdev);
     args.push('-device', [n.device, `netdev=${id}`, n.mac ? `mac=${n.mac}` : '', n.options ?? ''].filter(Boolean).join(','));
   });

@@ -41,7 +41,10 @@ afterEach(async () => {
  * A fake QMP server: sends the greeting (or `greetingText`), answers qmp_capabilities and hands every
  * other request to `handler`. Resolves with the socket path and the requests seen.
  */
-async function fakeQemu(handler: Handler, options: { greetingText?: string; path?: string; listen?: boolean } = {}): Promise<{ path: string; requests: Request[]; server: Server; connections: Socket[] }> {
+async function fakeQemu(
+  handler: Handler,
+  options: { greetingText?: string; path?: string; listen?: boolean } = {},
+): Promise<{ path: string; requests: Request[]; server: Server; connections: Socket[] }> {
   const path = options.path ?? join(directory, 'qmp.sock');
   const requests: Request[] = [];
   const connections: Socket[] = [];
@@ -73,7 +76,10 @@ async function connect(path: string, timeoutMs?: number): Promise<QmpClient> {
   return client;
 }
 
-const answer = (value: unknown): Handler => (request, connection) => connection.write(line({ return: value, id: request.id }));
+const answer =
+  (value: unknown): Handler =>
+  (request, connection) =>
+    connection.write(line({ return: value, id: request.id }));
 
 describe('QmpClient', () => {
   it('reads the greeting and negotiates capabilities before anything else', async () => {
@@ -88,19 +94,30 @@ describe('QmpClient', () => {
     const qemu = await fakeQemu(answer({ status: 'running', running: true }));
     const client = await connect(qemu.path);
     await expect(client.execute('query-status')).resolves.toEqual({ status: 'running', running: true });
-    await expect(client.execute<string>('human-monitor-command', { 'command-line': 'info pci' })).resolves.toEqual({ status: 'running', running: true });
+    await expect(client.execute<string>('human-monitor-command', { 'command-line': 'info pci' })).resolves.toEqual({
+      status: 'running',
+      running: true,
+    });
     expect(qemu.requests[2]).toMatchObject({ execute: 'human-monitor-command', arguments: { 'command-line': 'info pci' } });
     expect(qemu.requests[1]!.arguments).toBeUndefined();
   });
 
-  it('rejects a refused command with a qmp-error carrying QEMU\'s error description', async () => {
+  it("rejects a refused command with a qmp-error carrying QEMU's error description", async () => {
     const qemu = await fakeQemu((request, connection) =>
-      connection.write(line({ error: { class: 'CommandNotFound', desc: `The command ${request.execute} has not been found` }, id: request.id })));
+      connection.write(
+        line({ error: { class: 'CommandNotFound', desc: `The command ${request.execute} has not been found` }, id: request.id }),
+      ),
+    );
     const client = await connect(qemu.path);
     const error = await client.execute('nonsense').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QmpError);
     expect(UosError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'qmp-error', command: 'nonsense', errorClass: 'CommandNotFound', description: 'The command nonsense has not been found' });
+    expect(error).toMatchObject({
+      code: 'qmp-error',
+      command: 'nonsense',
+      errorClass: 'CommandNotFound',
+      description: 'The command nonsense has not been found',
+    });
     expect((error as Error).message).toContain('The command nonsense has not been found');
     // The connection is still usable afterwards.
     expect(client.events).toEqual([]);
@@ -160,11 +177,14 @@ describe('QmpClient', () => {
 
   it('handles several messages in one chunk: greeting and event together, answers to concurrent commands together', async () => {
     const held: Request[] = [];
-    const qemu = await fakeQemu((request, connection) => {
-      held.push(request);
-      if (held.length < 3) return;
-      connection.write(held.map((r) => line({ return: `answer to ${r.execute}`, id: r.id })).join('') + line({ event: 'AFTER' }));
-    }, { greetingText: line(GREETING) + line({ event: 'BEFORE' }) });
+    const qemu = await fakeQemu(
+      (request, connection) => {
+        held.push(request);
+        if (held.length < 3) return;
+        connection.write(held.map((r) => line({ return: `answer to ${r.execute}`, id: r.id })).join('') + line({ event: 'AFTER' }));
+      },
+      { greetingText: line(GREETING) + line({ event: 'BEFORE' }) },
+    );
     const client = await connect(qemu.path);
     const answers = await Promise.all([client.execute('one'), client.execute('two'), client.execute('three')]);
     expect(answers).toEqual(['answer to one', 'answer to two', 'answer to three']);
@@ -198,7 +218,9 @@ describe('QmpClient', () => {
 
   it('gives up with qmp-connect-failed when no socket appears in time', async () => {
     const started = Date.now();
-    await expect(QmpClient.connect(join(directory, 'never.sock'), { timeoutMs: 300 })).rejects.toMatchObject({ code: 'qmp-connect-failed' });
+    await expect(QmpClient.connect(join(directory, 'never.sock'), { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'qmp-connect-failed',
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 

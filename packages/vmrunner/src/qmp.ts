@@ -15,7 +15,11 @@ export interface QmpEvent {
 
 /** A QMP command that QEMU answered with an error; `errorClass` and `description` are QEMU's own. */
 export class QmpError extends UosError {
-  constructor(readonly command: string, readonly errorClass: string, readonly description: string) {
+  constructor(
+    readonly command: string,
+    readonly errorClass: string,
+    readonly description: string,
+  ) {
     super('qmp-error', `QMP command ${command} failed: ${description} (${errorClass})`);
   }
 }
@@ -68,14 +72,19 @@ export class QmpClient {
   /** QEMU's greeting (its version and capabilities), once connected. */
   greeting: QmpGreeting | undefined;
 
-  private constructor(private readonly socket: Socket, readonly path: string) {
+  private constructor(
+    private readonly socket: Socket,
+    readonly path: string,
+  ) {
     this.greetingReceived = new Promise((resolveGreeting, reject) => {
       this.greetingWaiter = { resolve: resolveGreeting, reject };
     });
     this.greetingReceived.catch(() => {}); // handled by connect()
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.receive(chunk));
-    socket.on('error', (error) => this.fail(new UosError('qmp-closed', `the QMP connection at ${path} failed: ${error.message}`, { cause: error })));
+    socket.on('error', (error) =>
+      this.fail(new UosError('qmp-closed', `the QMP connection at ${path} failed: ${error.message}`, { cause: error })),
+    );
     socket.on('close', () => this.fail(new UosError('qmp-closed', `the QMP connection at ${path} closed (did QEMU exit?)`)));
   }
 
@@ -96,7 +105,9 @@ export class QmpClient {
         const code = (error as NodeJS.ErrnoException).code;
         const retriable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EAGAIN';
         if (!retriable || Date.now() >= deadline) {
-          throw new UosError('qmp-connect-failed', `cannot connect to QMP at ${path} within ${timeoutMs} ms: ${(error as Error).message}`, { cause: error });
+          throw new UosError('qmp-connect-failed', `cannot connect to QMP at ${path} within ${timeoutMs} ms: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         await new Promise((r) => setTimeout(r, retryMs));
       }
@@ -108,7 +119,10 @@ export class QmpClient {
       await Promise.race([
         client.handshake(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new UosError('qmp-connect-failed', `QEMU sent no QMP greeting on ${path} within ${remaining} ms`)), remaining);
+          timer = setTimeout(
+            () => reject(new UosError('qmp-connect-failed', `QEMU sent no QMP greeting on ${path} within ${remaining} ms`)),
+            remaining,
+          );
         }),
       ]);
     } catch (error) {

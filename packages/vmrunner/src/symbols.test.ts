@@ -56,13 +56,32 @@ describe('encodeSymbols', () => {
   });
 
   it('lays out the count, the token table, then address deltas and front-coded NUL-terminated names', () => {
-    const blob = encodeSymbols([symbol('js_array_push', 0x1000), symbol('js_array_pop', 0x1090), symbol('kernel', 0x1200)], textStart, textEnd);
+    const blob = encodeSymbols(
+      [symbol('js_array_push', 0x1000), symbol('js_array_pop', 0x1090), symbol('kernel', 0x1200)],
+      textStart,
+      textEnd,
+    );
     expect(Array.from(blob)).toEqual([
-      3, 0, 0, 0,
+      3,
+      0,
+      0,
+      0,
       0, // no pair occurs three times: no tokens
-      0x80, 0x20, 0, ...new TextEncoder().encode('js_array_push'), 0, // 0x1000 as a varint, nothing shared
-      0x90, 0x01, 10, ...new TextEncoder().encode('op'), 0, // +0x90, "js_array_p" shared
-      0xf0, 0x02, 0, ...new TextEncoder().encode('kernel'), 0, // +0x170
+      0x80,
+      0x20,
+      0,
+      ...new TextEncoder().encode('js_array_push'),
+      0, // 0x1000 as a varint, nothing shared
+      0x90,
+      0x01,
+      10,
+      ...new TextEncoder().encode('op'),
+      0, // +0x90, "js_array_p" shared
+      0xf0,
+      0x02,
+      0,
+      ...new TextEncoder().encode('kernel'),
+      0, // +0x170
     ]);
     expect(decodeSymbols(blob)).toEqual([
       { address: 0x1000, name: 'js_array_push' },
@@ -73,7 +92,11 @@ describe('encodeSymbols', () => {
 
   it('byte-pair encodes frequent pairs into tokens, and decodes them back', () => {
     const names = ['js_map_get', 'js_map_set', 'lre_exec', 'js_map_delete', 'js_string_get', 'lre_compile', 'js_string_set', 'zz_map_x'];
-    const blob = encodeSymbols(names.map((name, i) => symbol(name, 0x1000 + i * 0x10)), textStart, textEnd);
+    const blob = encodeSymbols(
+      names.map((name, i) => symbol(name, 0x1000 + i * 0x10)),
+      textStart,
+      textEnd,
+    );
     const tokenCount = blob[4]!;
     expect(tokenCount).toBeGreaterThan(0);
     for (let i = 0; i < tokenCount; i++) {
@@ -91,16 +114,22 @@ describe('encodeSymbols', () => {
   });
 
   it('keeps one name per address, preferring a function over a label', () => {
-    const entries = decodeSymbols(encodeSymbols([
-      symbol('label_first', 0x1000, STT_NOTYPE),
-      symbol('function_second', 0x1000),
-      symbol('function_first', 0x1100),
-      symbol('label_second', 0x1100, STT_NOTYPE),
-      symbol('label_a', 0x1200, STT_NOTYPE),
-      symbol('label_b', 0x1200, STT_NOTYPE),
-      symbol('isr_14', 0x1300, STT_NOTYPE),
-      symbol('isr_common', 0x1300),
-    ], textStart, textEnd));
+    const entries = decodeSymbols(
+      encodeSymbols(
+        [
+          symbol('label_first', 0x1000, STT_NOTYPE),
+          symbol('function_second', 0x1000),
+          symbol('function_first', 0x1100),
+          symbol('label_second', 0x1100, STT_NOTYPE),
+          symbol('label_a', 0x1200, STT_NOTYPE),
+          symbol('label_b', 0x1200, STT_NOTYPE),
+          symbol('isr_14', 0x1300, STT_NOTYPE),
+          symbol('isr_common', 0x1300),
+        ],
+        textStart,
+        textEnd,
+      ),
+    );
     expect(entries.map((e) => [e.address, e.name])).toEqual([
       [0x1000, 'function_second'],
       [0x1100, 'function_first'],
@@ -149,9 +178,13 @@ describe.each(['uos-multiboot.elf', 'uos-pvh.elf'])('encodeSymbols on the platfo
   it('keeps one entry per distinct text address, strictly ascending', () => {
     const { symbols, start, end } = platformSymbols();
     const entries = decodeSymbols(encodeSymbols(symbols, start, end));
-    const expected = new Set(symbols
-      .filter((s) => (s.type === STT_FUNC || s.type === STT_NOTYPE) && s.name && !s.name.startsWith('.') && s.value >= start && s.value < end)
-      .map((s) => s.value));
+    const expected = new Set(
+      symbols
+        .filter(
+          (s) => (s.type === STT_FUNC || s.type === STT_NOTYPE) && s.name && !s.name.startsWith('.') && s.value >= start && s.value < end,
+        )
+        .map((s) => s.value),
+    );
     expect(entries.length).toBe(expected.size);
     expect(entries.length).toBeGreaterThan(1000);
     entries.forEach((entry, i) => {

@@ -36,7 +36,10 @@ function pairEncode(sequences: number[][]): [number, number][] {
         const key = s[i]! * 256 + s[i + 1]!;
         const n = (counts.get(key) ?? 0) + 1;
         counts.set(key, n);
-        if (n > bestCount || (n === bestCount && key < best)) { bestCount = n; best = key; }
+        if (n > bestCount || (n === bestCount && key < best)) {
+          bestCount = n;
+          best = key;
+        }
       }
     }
     if (best < 0) break;
@@ -47,8 +50,10 @@ function pairEncode(sequences: number[][]): [number, number][] {
     for (const s of sequences) {
       let write = 0;
       for (let read = 0; read < s.length; read++) {
-        if (read + 1 < s.length && s[read] === left && s[read + 1] === right) { s[write++] = token; read++; }
-        else s[write++] = s[read]!;
+        if (read + 1 < s.length && s[read] === left && s[read + 1] === right) {
+          s[write++] = token;
+          read++;
+        } else s[write++] = s[read]!;
       }
       s.length = write;
     }
@@ -90,7 +95,10 @@ export function decodeSymbols(blob: Uint8Array): { address: number; name: string
   const count = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0, true);
   const tokenCount = blob[4]!;
   const expand = (byte: number, into: number[]): void => {
-    if (byte < 0x80) { into.push(byte); return; }
+    if (byte < 0x80) {
+      into.push(byte);
+      return;
+    }
     const at = 5 + (byte - 0x80) * 2;
     expand(blob[at]!, into);
     expand(blob[at + 1]!, into);

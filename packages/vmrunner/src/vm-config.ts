@@ -47,14 +47,19 @@ function invalid(path: string, message: string): never {
   throw new UosError('vm-config-invalid', `vm.json: "${path}" ${message}`);
 }
 
-const isString: Check = (v, p) => { if (typeof v !== 'string') invalid(p, `must be a string, got ${JSON.stringify(v)}`); };
+const isString: Check = (v, p) => {
+  if (typeof v !== 'string') invalid(p, `must be a string, got ${JSON.stringify(v)}`);
+};
 const stringArray: Check = (v, p) => {
   if (!Array.isArray(v)) invalid(p, `must be an array of strings, got ${JSON.stringify(v)}`);
   v.forEach((item, i) => isString(item, `${p}[${i}]`));
 };
-const oneOf = (choices: readonly string[]): Check => (v, p) => {
-  if (typeof v !== 'string' || !choices.includes(v)) invalid(p, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(v)}`);
-};
+const oneOf =
+  (choices: readonly string[]): Check =>
+  (v, p) => {
+    if (typeof v !== 'string' || !choices.includes(v))
+      invalid(p, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(v)}`);
+  };
 const positiveInteger: Check = (v, p) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) invalid(p, `must be a positive integer, got ${JSON.stringify(v)}`);
 };
@@ -92,9 +97,8 @@ function closest(name: string, candidates: readonly string[]): string | undefine
     return d[b.length]!;
   };
   const lower = name.toLowerCase();
-  const prefix = lower.length >= 3
-    ? candidates.find((c) => lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower))
-    : undefined;
+  const prefix =
+    lower.length >= 3 ? candidates.find((c) => lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower)) : undefined;
   if (prefix) return prefix;
   const best = candidates.map((c) => [c, distance(lower, c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
   return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? best[0] : undefined;
@@ -111,7 +115,10 @@ function checkObject(value: unknown, path: string, fields: Record<string, Check>
     const check = Object.hasOwn(fields, key) ? fields[key] : undefined;
     if (!check) {
       const hint = closest(key, Object.keys(fields));
-      invalid(child, `is not a known field${hint ? ` (did you mean "${path ? `${path}.` : ''}${hint}"?)` : ''}; known: ${Object.keys(fields).join(', ')}`);
+      invalid(
+        child,
+        `is not a known field${hint ? ` (did you mean "${path ? `${path}.` : ''}${hint}"?)` : ''}; known: ${Object.keys(fields).join(', ')}`,
+      );
     }
     check(v, child);
   }
@@ -120,10 +127,15 @@ function checkObject(value: unknown, path: string, fields: Record<string, Check>
 
 const netCheck: Check = (v, p) => {
   const o = checkObject(v, p, {
-    device: isString, backend: oneOf(NET_BACKENDS), name: isString, mac: (m, mp) => {
+    device: isString,
+    backend: oneOf(NET_BACKENDS),
+    name: isString,
+    mac: (m, mp) => {
       isString(m, mp);
-      if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(m as string)) invalid(mp, `must be a MAC address like "52:54:00:12:34:56", got ${JSON.stringify(m)}`);
-    }, options: isString,
+      if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(m as string))
+        invalid(mp, `must be a MAC address like "52:54:00:12:34:56", got ${JSON.stringify(m)}`);
+    },
+    options: isString,
   });
   if (o.device === undefined) invalid(`${p}.device`, 'is required (a QEMU NIC model such as "virtio-net-pci")');
   if (o.backend === undefined) invalid(`${p}.backend`, `is required (one of ${NET_BACKENDS.join(', ')})`);
@@ -134,7 +146,8 @@ const topLevel: Record<string, Check> = {
   description: isString,
   machine: oneOf(MACHINES),
   mem: (v, p) => {
-    if (typeof v !== 'number' && typeof v !== 'string') invalid(p, `must be a size like "128M" or a number of MiB, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' && typeof v !== 'string')
+      invalid(p, `must be a size like "128M" or a number of MiB, got ${JSON.stringify(v)}`);
     parseMemory(v, p);
   },
   smp: positiveInteger,

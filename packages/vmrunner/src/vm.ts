@@ -95,7 +95,10 @@ function removeDirectory(directory: string): void {
 
 /** Lines of QEMU's stderr that are errors, not warnings. */
 function qemuErrorLines(stderr: string): string {
-  return stderr.split('\n').filter((l) => /^qemu-system-\w+: /.test(l) && !/: warning: /.test(l)).join('\n');
+  return stderr
+    .split('\n')
+    .filter((l) => /^qemu-system-\w+: /.test(l) && !/: warning: /.test(l))
+    .join('\n');
 }
 
 /** What `uos build` recorded in an image (payload section 4). */
@@ -175,7 +178,14 @@ export class Vm {
       });
       child.on('error', (error) => {
         ended();
-        resolveExit({ status: undefined, reason: `QEMU could not start: ${error.message}`, qemuCode: null, signal: null, qemuErrors: error.message, killed: false });
+        resolveExit({
+          status: undefined,
+          reason: `QEMU could not start: ${error.message}`,
+          qemuCode: null,
+          signal: null,
+          qemuErrors: error.message,
+          killed: false,
+        });
       });
     });
   }
@@ -192,7 +202,10 @@ export class Vm {
     // Below the image's own end the loader cannot place it and QEMU resets without a word.
     const needKiB = Math.ceil(loadEnd / 1024);
     if (memMiB * 1024 < needKiB) {
-      throw new UosError('mem-too-small', `${memMiB * 1024} KiB of RAM cannot hold ${image} (it loads up to ${Math.ceil(loadEnd / 1024)} KiB); give at least ${needKiB} KiB`);
+      throw new UosError(
+        'mem-too-small',
+        `${memMiB * 1024} KiB of RAM cannot hold ${image} (it loads up to ${Math.ceil(loadEnd / 1024)} KiB); give at least ${needKiB} KiB`,
+      );
     }
     const words = [...(config.args ?? []), ...(options.args ?? [])];
     installExitHook();
@@ -245,7 +258,8 @@ export class Vm {
   private interpret(code: number | null, signal: NodeJS.Signals | null): VmExit {
     const qemuErrors = qemuErrorLines(this.stderr);
     const base = { qemuCode: code, signal, qemuErrors, killed: this.killedByRunner };
-    if (this.killedByRunner || signal) return { ...base, status: undefined, reason: this.killedByRunner ? 'killed by the runner' : `QEMU got ${signal}` };
+    if (this.killedByRunner || signal)
+      return { ...base, status: undefined, reason: this.killedByRunner ? 'killed by the runner' : `QEMU got ${signal}` };
     if (qemuErrors) return { ...base, status: undefined, reason: `the image did not boot: ${qemuErrors}` };
     if (code !== null && code % 2 === 1) {
       const status = (code - 1) / 2;
@@ -288,13 +302,24 @@ export class Vm {
             const late = this.lines().find(matcher);
             finish();
             if (late !== undefined) resolveWait(late);
-            else reject(new UosError('vm-wait-failed', `the VM ended (${exit.reason}) before printing ${String(pattern)}; its console ended with:\n${this.tail()}`));
+            else
+              reject(
+                new UosError(
+                  'vm-wait-failed',
+                  `the VM ended (${exit.reason}) before printing ${String(pattern)}; its console ended with:\n${this.tail()}`,
+                ),
+              );
           });
         }
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new UosError('vm-wait-timeout', `no serial line matched ${String(pattern)} within ${timeoutMs} ms; the console ended with:\n${this.tail()}`));
+        reject(
+          new UosError(
+            'vm-wait-timeout',
+            `no serial line matched ${String(pattern)} within ${timeoutMs} ms; the console ended with:\n${this.tail()}`,
+          ),
+        );
       }, timeoutMs);
       const finish = (): void => {
         done = true;
@@ -310,7 +335,9 @@ export class Vm {
   async waitForExit(timeoutMs?: number): Promise<VmExit> {
     if (timeoutMs === undefined) return this.exited;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    const timedOut = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+    });
     const first = await Promise.race([this.exited, timedOut]);
     clearTimeout(timer);
     if (first !== 'timeout') return first;
@@ -323,8 +350,10 @@ export class Vm {
   async expectExit(status: number, timeoutMs = 60_000): Promise<VmExit> {
     const exit = await this.waitForExit(timeoutMs);
     if (exit.status !== status) {
-      throw new UosError('vm-unexpected-exit',
-        `expected exit status ${status} (${describeExitStatus(status)}), got ${exit.status ?? 'none'} (${exit.reason}); the console ended with:\n${this.tail()}`);
+      throw new UosError(
+        'vm-unexpected-exit',
+        `expected exit status ${status} (${describeExitStatus(status)}), got ${exit.status ?? 'none'} (${exit.reason}); the console ended with:\n${this.tail()}`,
+      );
     }
     return exit;
   }
@@ -343,7 +372,10 @@ export class Vm {
     const socket = this.qmpSocket;
     this.qmpConnection ??= (async () => {
       const endedFirst = this.exited.then((): never => {
-        throw new UosError('vm-ended', `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`);
+        throw new UosError(
+          'vm-ended',
+          `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`,
+        );
       });
       endedFirst.catch(() => {}); // only matters while connecting
       const client = await Promise.race([QmpClient.connect(socket), endedFirst]);
@@ -377,7 +409,10 @@ export class Vm {
   private closeQmp(): void {
     const connection = this.qmpConnection;
     this.qmpConnection = undefined;
-    connection?.then((client) => client.close(), () => {});
+    connection?.then(
+      (client) => client.close(),
+      () => {},
+    );
   }
 
   /** Ends QEMU (SIGKILL), closes the QMP connection and waits until QEMU is gone. */

@@ -24,9 +24,25 @@ export const QUICKJS = {
   integrity: 'sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w==',
   directory: 'package/deps/quickjs_2021_03_27',
   release: '2021-03-27',
-  files: ['quickjs.c', 'quickjs.h', 'quickjs-atom.h', 'quickjs-opcode.h', 'libregexp.c', 'libregexp.h',
-    'libregexp-opcode.h', 'libunicode.c', 'libunicode.h', 'libunicode-table.h', 'cutils.c', 'cutils.h',
-    'libbf.c', 'libbf.h', 'list.h', 'VERSION', 'LICENSE'],
+  files: [
+    'quickjs.c',
+    'quickjs.h',
+    'quickjs-atom.h',
+    'quickjs-opcode.h',
+    'libregexp.c',
+    'libregexp.h',
+    'libregexp-opcode.h',
+    'libunicode.c',
+    'libunicode.h',
+    'libunicode-table.h',
+    'cutils.c',
+    'cutils.h',
+    'libbf.c',
+    'libbf.h',
+    'list.h',
+    'VERSION',
+    'LICENSE',
+  ],
 };
 const QUICKJS_SOURCES = ['quickjs.c', 'libregexp.c', 'libunicode.c', 'cutils.c', 'libbf.c'];
 const MUSL_LIB = '/usr/lib/x86_64-linux-musl/libc.a';
@@ -55,13 +71,17 @@ async function fetchQuickJs() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    const { stdout } = await execFile('npm', ['pack', `${QUICKJS.package}@${QUICKJS.version}`, '--json', '--pack-destination', work], { cwd: work });
+    const { stdout } = await execFile('npm', ['pack', `${QUICKJS.package}@${QUICKJS.version}`, '--json', '--pack-destination', work], {
+      cwd: work,
+    });
     const [packed] = JSON.parse(stdout);
     const tarball = join(work, packed.filename);
     const [algorithm, expected] = QUICKJS.integrity.split('-');
     const actual = createHash(algorithm).update(readFileSync(tarball)).digest('base64');
     if (actual !== expected) {
-      throw new BuildError(`integrity mismatch for ${QUICKJS.package}@${QUICKJS.version}: expected ${QUICKJS.integrity}, got ${algorithm}-${actual}`);
+      throw new BuildError(
+        `integrity mismatch for ${QUICKJS.package}@${QUICKJS.version}: expected ${QUICKJS.integrity}, got ${algorithm}-${actual}`,
+      );
     }
     await execFile('tar', ['-xzf', tarball, '-C', work, ...QUICKJS.files.map((f) => `${QUICKJS.directory}/${f}`)]);
     rmSync(dir, { recursive: true, force: true });
@@ -75,8 +95,7 @@ async function fetchQuickJs() {
 }
 
 function listFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]);
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 async function gccVersion() {
@@ -112,9 +131,26 @@ async function main() {
   const libgcc = (await execFile('gcc', ['-print-libgcc-file-name'])).stdout.trim();
 
   // -flto: link-time optimisation across QuickJS and the kernel (about 8 KB smaller at -Os).
-  const common = ['-std=gnu11', '-m64', '-march=x86-64', '-flto', '-fno-pie', '-fno-pic', '-fno-stack-protector',
-    '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-fno-omit-frame-pointer', '-ffunction-sections',
-    '-fdata-sections', '-fno-common', '-nostdinc', '-isystem', gccInclude, '-isystem', MUSL_INCLUDE];
+  const common = [
+    '-std=gnu11',
+    '-m64',
+    '-march=x86-64',
+    '-flto',
+    '-fno-pie',
+    '-fno-pic',
+    '-fno-stack-protector',
+    '-fno-asynchronous-unwind-tables',
+    '-fno-unwind-tables',
+    '-fno-omit-frame-pointer',
+    '-ffunction-sections',
+    '-fdata-sections',
+    '-fno-common',
+    '-nostdinc',
+    '-isystem',
+    gccInclude,
+    '-isystem',
+    MUSL_INCLUDE,
+  ];
   const quickjsDefines = ['-D_GNU_SOURCE', `-DCONFIG_VERSION="${QUICKJS.release}"`, '-DCONFIG_BIGNUM'];
   const targetQuickjs = [...common, process.env.UOS_QJS_OPT || '-Os', ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
@@ -130,8 +166,12 @@ async function main() {
   const manifestPath = join(outDir, 'manifest.json');
   const IMAGES = ['uos-multiboot.elf', 'uos-pvh.elf', 'uos-multiboot-eval.elf', 'uos-pvh-eval.elf'];
   const outputs = [...IMAGES, 'uos-multiboot.elf64', 'uos-multiboot-eval.elf64', 'uos-jsc'].map((f) => join(outDir, f));
-  if (!process.argv.includes('--force') && existsSync(manifestPath) && outputs.every(existsSync) &&
-      JSON.parse(readFileSync(manifestPath, 'utf8')).inputHash === digest) {
+  if (
+    !process.argv.includes('--force') &&
+    existsSync(manifestPath) &&
+    outputs.every(existsSync) &&
+    JSON.parse(readFileSync(manifestPath, 'utf8')).inputHash === digest
+  ) {
     log('native platform is up to date');
     return;
   }
@@ -187,20 +227,47 @@ async function main() {
   const shared = [asm['entry.asm'], asm['interrupts.asm'], asm['stacks.asm'], ...kernelObjects, ...targetObjects];
   // Load addresses stay 4 KiB aligned (linker.ld), but file offsets need only 16: no padding in the file.
   // Linked through gcc so the LTO plugin runs; -Os again for the link-time code generation.
-  const link = (output, extra, entry) => run('gcc', ['-flto=2', '-Os', '-nostdlib', '-static', '-Wl,-z,max-page-size=0x10',
-    '-Wl,-z,common-page-size=0x10', '-Wl,-z,noexecstack', '-Wl,--gc-sections', '-Wl,--no-warn-rwx-segments',
-    '-Wl,--build-id=none', `-Wl,-e,${entry}`, `-Wl,-T,${join(nativeDir, 'linker.ld')}`, '-o', output, ...extra, ...shared,
-    '-Wl,--start-group', MUSL_LIB, libgcc, '-Wl,--end-group']);
+  const link = (output, extra, entry) =>
+    run('gcc', [
+      '-flto=2',
+      '-Os',
+      '-nostdlib',
+      '-static',
+      '-Wl,-z,max-page-size=0x10',
+      '-Wl,-z,common-page-size=0x10',
+      '-Wl,-z,noexecstack',
+      '-Wl,--gc-sections',
+      '-Wl,--no-warn-rwx-segments',
+      '-Wl,--build-id=none',
+      `-Wl,-e,${entry}`,
+      `-Wl,-T,${join(nativeDir, 'linker.ld')}`,
+      '-o',
+      output,
+      ...extra,
+      ...shared,
+      '-Wl,--start-group',
+      MUSL_LIB,
+      libgcc,
+      '-Wl,--end-group',
+    ]);
   const links = [];
-  for (const [engine, suffix] of [['compact', ''], ['full', '-eval']]) {
+  for (const [engine, suffix] of [
+    ['compact', ''],
+    ['full', '-eval'],
+  ]) {
     const host = hostObjectsByEngine[engine];
     // QEMU's multiboot loader refuses ELF64: the multiboot variant ships as ELF32 around the same code.
     const multiboot64 = join(buildDir, `uos-multiboot${suffix}.elf64`);
-    links.push(link(multiboot64, [asm['multiboot-header.asm'], host], 'multiboot_entry')
-      .then(() => run('objcopy', ['-O', 'elf32-i386', multiboot64, join(buildDir, `uos-multiboot${suffix}.elf`)])));
+    links.push(
+      link(multiboot64, [asm['multiboot-header.asm'], host], 'multiboot_entry').then(() =>
+        run('objcopy', ['-O', 'elf32-i386', multiboot64, join(buildDir, `uos-multiboot${suffix}.elf`)]),
+      ),
+    );
     links.push(link(join(buildDir, `uos-pvh${suffix}.elf`), [asm['pvh-note.asm'], host], 'pvh_entry'));
   }
-  links.push(run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]));
+  links.push(
+    run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]),
+  );
   await Promise.all(links);
   // gdb needs ELF64: the multiboot images' 64-bit twins are their debug files.
   const DEBUG = ['uos-multiboot.elf64', 'uos-multiboot-eval.elf64'];

@@ -18,23 +18,55 @@ export const ExitStatus = {
 } as const;
 
 export const cpuExceptionNames: readonly string[] = [
-  'divide error', 'debug', 'NMI', 'breakpoint', 'overflow', 'bound range', 'invalid opcode',
-  'device not available', 'double fault', 'coprocessor segment overrun', 'invalid TSS', 'segment not present',
-  'stack fault', 'general protection', 'page fault', 'reserved', 'x87 floating point', 'alignment check',
-  'machine check', 'SIMD floating point', 'virtualization', 'control protection', 'reserved', 'reserved',
-  'reserved', 'reserved', 'reserved', 'reserved', 'hypervisor injection', 'VMM communication', 'security',
+  'divide error',
+  'debug',
+  'NMI',
+  'breakpoint',
+  'overflow',
+  'bound range',
+  'invalid opcode',
+  'device not available',
+  'double fault',
+  'coprocessor segment overrun',
+  'invalid TSS',
+  'segment not present',
+  'stack fault',
+  'general protection',
+  'page fault',
+  'reserved',
+  'x87 floating point',
+  'alignment check',
+  'machine check',
+  'SIMD floating point',
+  'virtualization',
+  'control protection',
+  'reserved',
+  'reserved',
+  'reserved',
+  'reserved',
+  'reserved',
+  'reserved',
+  'hypervisor injection',
+  'VMM communication',
+  'security',
   'reserved',
 ];
 
 /** A human description of a guest exit status. */
 export function describeExitStatus(status: number): string {
   switch (status) {
-    case ExitStatus.ok: return 'success';
-    case ExitStatus.jsPanic: return 'uncaught exception or unhandled rejection in the service';
-    case ExitStatus.outOfMemory: return 'out of memory';
-    case ExitStatus.timeout: return 'timeout';
-    case ExitStatus.kernelPanic: return 'kernel panic';
-    case ExitStatus.noService: return 'the image carries no service';
+    case ExitStatus.ok:
+      return 'success';
+    case ExitStatus.jsPanic:
+      return 'uncaught exception or unhandled rejection in the service';
+    case ExitStatus.outOfMemory:
+      return 'out of memory';
+    case ExitStatus.timeout:
+      return 'timeout';
+    case ExitStatus.kernelPanic:
+      return 'kernel panic';
+    case ExitStatus.noService:
+      return 'the image carries no service';
   }
   const vector = status - ExitStatus.cpuExceptionBase;
   if (vector >= 0 && vector < 32) return `CPU exception ${vector} (${cpuExceptionNames[vector]})`;

@@ -15,8 +15,19 @@ let binary: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'uos-heap-test-'));
   binary = join(work, 'heap-test');
-  execFileSync('gcc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fsanitize=undefined', `-I${join(native, 'include')}`,
-    join(native, 'test', 'heap-test.c'), join(native, 'kernel', 'heap.c'), '-o', binary]);
+  execFileSync('gcc', [
+    '-O2',
+    '-g',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-fsanitize=undefined',
+    `-I${join(native, 'include')}`,
+    join(native, 'test', 'heap-test.c'),
+    join(native, 'kernel', 'heap.c'),
+    '-o',
+    binary,
+  ]);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -15,8 +15,15 @@ export { UosError } from './errors.js';
 export { ExitStatus, describeExitStatus, cpuExceptionNames } from './exit-status.js';
 export { isRunningOnUos, native } from './native.js';
 export type {
-  BootInfo, FaultKind, NativeBindings, NativeCpuStats, NativeMemoryMap, NativeMemoryRegion, NativeMemoryUsage,
-  NativePanicInfo, NativePciFunction,
+  BootInfo,
+  FaultKind,
+  NativeBindings,
+  NativeCpuStats,
+  NativeMemoryMap,
+  NativeMemoryRegion,
+  NativeMemoryUsage,
+  NativePanicInfo,
+  NativePciFunction,
 } from './native.js';
 import type { FaultKind } from './native.js';
 

@@ -35,8 +35,10 @@ export const platformDirectory: string = fileURLToPath(new URL('../platform/', i
 export function loadPlatform(directory: string = platformDirectory): Platform {
   const manifestPath = join(directory, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    throw new UosError('platform-missing',
-      `the uOS native platform is not built (no ${manifestPath}); run \`pnpm --filter @uos/x86 build\``);
+    throw new UosError(
+      'platform-missing',
+      `the uOS native platform is not built (no ${manifestPath}); run \`pnpm --filter @uos/x86 build\``,
+    );
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PlatformManifest;
   const path = (file: string): string => {

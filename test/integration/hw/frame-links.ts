@@ -27,7 +27,10 @@ export interface FrameLink {
 
 function frame(etherType: number, destination: string, sequence: number): Uint8Array {
   const bytes = new Uint8Array(60);
-  bytes.set(destination.split(':').map((h) => parseInt(h, 16)), 0);
+  bytes.set(
+    destination.split(':').map((h) => parseInt(h, 16)),
+    0,
+  );
   bytes.set([0x02, 0, 0, 0, 0, 0x01], 6);
   const view = new DataView(bytes.buffer);
   view.setUint16(12, etherType);
@@ -47,7 +50,12 @@ function followProgress(vm: Vm): { readonly taken: number; stop(): void } {
       if (m) taken = Number(m[1]);
     }
   });
-  return { get taken() { return taken; }, stop };
+  return {
+    get taken() {
+      return taken;
+    },
+    stop,
+  };
 }
 
 export async function openFrameLink(name: string): Promise<FrameLink> {
@@ -66,8 +74,12 @@ export async function openFrameLink(name: string): Promise<FrameLink> {
       async receiveFromGuest(count, etherType, timeoutMs) {
         const child = tap.spawn(tool, ['receive', tap.tap, etherType.toString(16), String(count), String(timeoutMs)]);
         let output = '';
-        child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-        child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+        child.stdout!.on('data', (d: Buffer) => {
+          output += d.toString();
+        });
+        child.stderr!.on('data', (d: Buffer) => {
+          output += d.toString();
+        });
         const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
         for (let waited = 0; !output.includes('listening') && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
         return async () => {
@@ -95,13 +107,18 @@ export async function openFrameLink(name: string): Promise<FrameLink> {
       let received = 0;
       let duplicates = 0;
       let finish: () => void = () => {};
-      const finished = new Promise<void>((resolve) => { finish = resolve; });
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
       const stop = dgram.onFrame((f) => {
         if (f.length < 18 || ((f[12]! << 8) | f[13]!) !== etherType) return;
         const sequence = new DataView(f.buffer, f.byteOffset, f.byteLength).getUint32(14);
         if (sequence >= count) return;
         if (seen[sequence]) duplicates++;
-        else { seen[sequence] = 1; if (++received === count) finish(); }
+        else {
+          seen[sequence] = 1;
+          if (++received === count) finish();
+        }
       });
       const timer = setTimeout(finish, timeoutMs);
       return async () => {

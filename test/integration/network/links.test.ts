@@ -36,7 +36,9 @@ describe('dgram link', () => {
     await vm.waitFor('qmp: ready');
     expect(vm.command).toContain(`dgram,id=net0,${link.netdev}`);
     expect(await vm.qmp('query-status')).toMatchObject({ status: 'running' });
-    expect(await vm.monitor('info network')).toContain(`net0: index=0,type=dgram,udp=127.0.0.1:${link.qemuPort}/127.0.0.1:${link.hostPort}`);
+    expect(await vm.monitor('info network')).toContain(
+      `net0: index=0,type=dgram,udp=127.0.0.1:${link.qemuPort}/127.0.0.1:${link.hostPort}`,
+    );
 
     const frames: Uint8Array[] = [];
     link.onFrame((frame) => frames.push(frame));

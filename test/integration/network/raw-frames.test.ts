@@ -40,24 +40,49 @@ describe('raw-frames', () => {
     expect(sent).toMatchObject({ code: 0, stdout: 'sent 1000\n' });
     const result = await receiver.ended;
     expect(result.code, result.stderr).toBe(0);
-    expect(parseReceiveReport(result.stdout)).toEqual({ received: 1000, firstSequence: 0, lastSequence: 999, missing: 0, duplicates: 0, outOfRange: 0 });
+    expect(parseReceiveReport(result.stdout)).toEqual({
+      received: 1000,
+      firstSequence: 0,
+      lastSequence: 999,
+      missing: 0,
+      duplicates: 0,
+      outOfRange: 0,
+    });
   });
 
   it.skipIf(unavailable)('counts only its own ethertype, with unicast frames to another MAC and full-size payloads', async () => {
     const receiver = await receive(ETHERTYPE, 300, 20_000);
     expect(await link!.exec(rawFrames, ['send', 'veth0', '200', OTHER_ETHERTYPE, 'ff:ff:ff:ff:ff:ff'])).toMatchObject({ code: 0 });
-    expect(await link!.exec(rawFrames, ['send', 'veth0', '300', ETHERTYPE, '02:00:00:00:00:01', '1500'])).toMatchObject({ code: 0, stdout: 'sent 300\n' });
+    expect(await link!.exec(rawFrames, ['send', 'veth0', '300', ETHERTYPE, '02:00:00:00:00:01', '1500'])).toMatchObject({
+      code: 0,
+      stdout: 'sent 300\n',
+    });
     const result = await receiver.ended;
-    expect(parseReceiveReport(result.stdout)).toEqual({ received: 300, firstSequence: 0, lastSequence: 299, missing: 0, duplicates: 0, outOfRange: 0 });
+    expect(parseReceiveReport(result.stdout)).toEqual({
+      received: 300,
+      firstSequence: 0,
+      lastSequence: 299,
+      missing: 0,
+      duplicates: 0,
+      outOfRange: 0,
+    });
   });
 
   it.skipIf(unavailable)('reports what is missing and what repeats, and exits with 3 on timeout', async () => {
     const receiver = await receive(ETHERTYPE, 20, 1500);
     // Two rounds of 0 … 9: ten duplicates, and 10 … 19 never come.
-    for (let round = 0; round < 2; round++) expect(await link!.exec(rawFrames, ['send', 'veth0', '10', ETHERTYPE, 'ff:ff:ff:ff:ff:ff'])).toMatchObject({ code: 0 });
+    for (let round = 0; round < 2; round++)
+      expect(await link!.exec(rawFrames, ['send', 'veth0', '10', ETHERTYPE, 'ff:ff:ff:ff:ff:ff'])).toMatchObject({ code: 0 });
     const result = await receiver.ended;
     expect(result.code).toBe(0); // 20 frames arrived: the count is of frames, not of distinct sequence numbers
-    expect(parseReceiveReport(result.stdout)).toEqual({ received: 20, firstSequence: 0, lastSequence: 9, missing: 10, duplicates: 10, outOfRange: 0 });
+    expect(parseReceiveReport(result.stdout)).toEqual({
+      received: 20,
+      firstSequence: 0,
+      lastSequence: 9,
+      missing: 10,
+      duplicates: 10,
+      outOfRange: 0,
+    });
 
     const idle = await receive(ETHERTYPE, 5, 300);
     const timedOut = await idle.ended;
@@ -68,12 +93,33 @@ describe('raw-frames', () => {
   it('says clearly what is wrong and exits non-zero', () => {
     const run = (...args: string[]) => spawnSync(rawFrames, args, { encoding: 'utf8' });
     expect(run()).toMatchObject({ status: 2, stderr: expect.stringContaining('usage:') });
-    expect(run('send', 'no-such-if', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff')).toMatchObject({ status: 1, stderr: expect.stringContaining('raw-frames: no interface named "no-such-if"') });
-    expect(run('send', 'lo', '1', '0800z', 'ff:ff:ff:ff:ff:ff')).toMatchObject({ status: 2, stderr: expect.stringContaining('ethertype must be hexadecimal') });
-    expect(run('send', 'lo', '1', '05dc', 'ff:ff:ff:ff:ff:ff')).toMatchObject({ status: 2, stderr: expect.stringContaining('802.3 lengths') });
-    expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff')).toMatchObject({ status: 2, stderr: expect.stringContaining('destination MAC must look like') });
-    expect(run('send', 'lo', '0', ETHERTYPE, 'ff:ff:ff:ff:ff:ff')).toMatchObject({ status: 2, stderr: expect.stringContaining('count must be a whole number') });
-    expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff', '2')).toMatchObject({ status: 2, stderr: expect.stringContaining('payload size must be a whole number from 4') });
-    expect(run('receive', 'lo', ETHERTYPE, 'many', '100')).toMatchObject({ status: 2, stderr: expect.stringContaining('count must be a whole number') });
+    expect(run('send', 'no-such-if', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff')).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('raw-frames: no interface named "no-such-if"'),
+    });
+    expect(run('send', 'lo', '1', '0800z', 'ff:ff:ff:ff:ff:ff')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('ethertype must be hexadecimal'),
+    });
+    expect(run('send', 'lo', '1', '05dc', 'ff:ff:ff:ff:ff:ff')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('802.3 lengths'),
+    });
+    expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('destination MAC must look like'),
+    });
+    expect(run('send', 'lo', '0', ETHERTYPE, 'ff:ff:ff:ff:ff:ff')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('count must be a whole number'),
+    });
+    expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff', '2')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('payload size must be a whole number from 4'),
+    });
+    expect(run('receive', 'lo', ETHERTYPE, 'many', '100')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('count must be a whole number'),
+    });
   });
 });

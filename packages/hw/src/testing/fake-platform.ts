@@ -173,7 +173,8 @@ export class FakePciFunction {
    */
   setBar(index: number, bar: FakeBar): this {
     const offset = 0x10 + index * 4;
-    if (bar.size <= 0 || !Number.isInteger(Math.log2(bar.size))) throw new Error(`fake platform: BAR size ${bar.size} is not a power of two`);
+    if (bar.size <= 0 || !Number.isInteger(Math.log2(bar.size)))
+      throw new Error(`fake platform: BAR size ${bar.size} is not a power of two`);
     if (bar.address % bar.size) throw new Error(`fake platform: BAR address 0x${bar.address.toString(16)} is not aligned to its size`);
     if (bar.kind === 'io') {
       const mask = ~(bar.size - 1) & 0xfffffffc;
@@ -238,10 +239,18 @@ export class FakePciFunction {
   /** What the boot code would report for this function. */
   info(): PciFunctionInfo {
     return {
-      bus: this.bus, device: this.device, function: this.function,
-      vendorId: this.read(0x00, 2), deviceId: this.read(0x02, 2), classCode: this.read(0x0b, 1),
-      subclass: this.read(0x0a, 1), progIf: this.read(0x09, 1), revision: this.read(0x08, 1),
-      headerType: this.read(0x0e, 1), interruptLine: this.read(0x3c, 1), interruptPin: this.read(0x3d, 1),
+      bus: this.bus,
+      device: this.device,
+      function: this.function,
+      vendorId: this.read(0x00, 2),
+      deviceId: this.read(0x02, 2),
+      classCode: this.read(0x0b, 1),
+      subclass: this.read(0x0a, 1),
+      progIf: this.read(0x09, 1),
+      revision: this.read(0x08, 1),
+      headerType: this.read(0x0e, 1),
+      interruptLine: this.read(0x3c, 1),
+      interruptPin: this.read(0x3d, 1),
     };
   }
 
@@ -340,7 +349,15 @@ export class FakePlatform implements HwPlatform {
 
   configWrite(bus: number, device: number, fn: number, offset: number, width: AccessWidth, value: number): void {
     const f = this.functionsByLocation.get(key(bus, device, fn));
-    this.configWrites.push({ bus, device, function: fn, offset, width, value: truncate(value, width), commandBefore: f?.command ?? 0xffff });
+    this.configWrites.push({
+      bus,
+      device,
+      function: fn,
+      offset,
+      width,
+      value: truncate(value, width),
+      commandBefore: f?.command ?? 0xffff,
+    });
     f?.write(offset, width, value);
   }
 

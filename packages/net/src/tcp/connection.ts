@@ -6,8 +6,16 @@ import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt, seqMax } from './sequence.js';
 
 export type TcpState =
-  | 'syn-sent' | 'syn-received' | 'established' | 'fin-wait-1' | 'fin-wait-2' | 'close-wait' | 'closing'
-  | 'last-ack' | 'time-wait' | 'closed';
+  | 'syn-sent'
+  | 'syn-received'
+  | 'established'
+  | 'fin-wait-1'
+  | 'fin-wait-2'
+  | 'close-wait'
+  | 'closing'
+  | 'last-ack'
+  | 'time-wait'
+  | 'closed';
 
 /** Why a connection ended. */
 export type CloseReason = 'normal' | 'reset' | 'refused' | 'timeout' | 'aborted';
@@ -199,8 +207,14 @@ export class TcpConnection {
   private wantsDrain = false;
   private paused = false;
 
-  constructor(private readonly host: ConnectionHost, local: { address: Ipv4Address; port: number },
-    remote: { address: Ipv4Address; port: number }, iss: number, options: TcpOptions, state: 'syn-sent' | 'syn-received') {
+  constructor(
+    private readonly host: ConnectionHost,
+    local: { address: Ipv4Address; port: number },
+    remote: { address: Ipv4Address; port: number },
+    iss: number,
+    options: TcpOptions,
+    state: 'syn-sent' | 'syn-received',
+  ) {
     this.localAddress = local.address;
     this.localPort = local.port;
     this.remoteAddress = remote.address;
@@ -216,7 +230,11 @@ export class TcpConnection {
     this.receiveCapacity = options.receiveBufferBytes ?? 128 * 1024;
     this.noDelay = options.noDelay ?? false;
     this.keepAlive = options.keepAlive
-      ? { idleMs: options.keepAlive.idleMs ?? 7_200_000, intervalMs: options.keepAlive.intervalMs ?? 75_000, probes: options.keepAlive.probes ?? 9 }
+      ? {
+          idleMs: options.keepAlive.idleMs ?? 7_200_000,
+          intervalMs: options.keepAlive.intervalMs ?? 75_000,
+          probes: options.keepAlive.probes ?? 9,
+        }
       : undefined;
     this.delayedAckMs = options.delayedAckMs ?? 40;
     this.timeWaitMs = options.timeWaitMs ?? 60_000;
@@ -305,7 +323,9 @@ export class TcpConnection {
   /** Resolves when the connection is established, or with why it never was. */
   opened(): Promise<ConnectResult> {
     if (this.state !== 'syn-sent' && this.state !== 'syn-received') {
-      return Promise.resolve(this.closedWith ? { ok: false, error: this.closedWith === 'normal' ? 'aborted' : this.closedWith } : { ok: true });
+      return Promise.resolve(
+        this.closedWith ? { ok: false, error: this.closedWith === 'normal' ? 'aborted' : this.closedWith } : { ok: true },
+      );
     }
     return new Promise((resolve) => this.connectWaiters.push(resolve));
   }
@@ -380,16 +400,27 @@ export class TcpConnection {
     const queue: Uint8Array[] = [];
     let done = false;
     let wake: (() => void) | undefined;
-    this.onData((data) => { queue.push(data); wake?.(); });
-    this.onEnd(() => { done = true; wake?.(); });
-    this.onClose(() => { done = true; wake?.(); });
+    this.onData((data) => {
+      queue.push(data);
+      wake?.();
+    });
+    this.onEnd(() => {
+      done = true;
+      wake?.();
+    });
+    this.onClose(() => {
+      done = true;
+      wake?.();
+    });
     for (;;) {
       if (queue.length) {
         yield queue.shift()!;
         continue;
       }
       if (done) return;
-      await new Promise<void>((resolve) => { wake = resolve; });
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
       wake = undefined;
     }
   }
@@ -441,9 +472,13 @@ export class TcpConnection {
 
   private sendSyn(withAck: boolean): void {
     const repr: TcpRepr = {
-      sourcePort: this.localPort, destinationPort: this.remotePort, sequence: this.iss,
-      acknowledgment: withAck ? this.receiveNext : 0, flags: TcpFlag.syn | (withAck ? TcpFlag.ack : 0),
-      window: Math.min(this.receiveCapacity, 0xffff), mss: this.host.localMss,
+      sourcePort: this.localPort,
+      destinationPort: this.remotePort,
+      sequence: this.iss,
+      acknowledgment: withAck ? this.receiveNext : 0,
+      flags: TcpFlag.syn | (withAck ? TcpFlag.ack : 0),
+      window: Math.min(this.receiveCapacity, 0xffff),
+      mss: this.host.localMss,
     };
     if (this.windowScalingEnabled) repr.windowScale = this.receiveShift;
     if (this.sackEnabled) repr.sackPermitted = true;
@@ -479,8 +514,13 @@ export class TcpConnection {
     const length = segment.payload.length + (flags & TcpFlag.syn ? 1 : 0) + (flags & TcpFlag.fin ? 1 : 0);
 
     // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
-    if (this.timestampsEnabled && segment.timestamps && !(flags & TcpFlag.rst) &&
-      seqLt(segment.timestamps.value, this.tsRecent) && this.state !== 'syn-received') {
+    if (
+      this.timestampsEnabled &&
+      segment.timestamps &&
+      !(flags & TcpFlag.rst) &&
+      seqLt(segment.timestamps.value, this.tsRecent) &&
+      this.state !== 'syn-received'
+    ) {
       this.host.stats.duplicate_segments.increment();
       this.sendAck();
       return;
@@ -488,10 +528,14 @@ export class TcpConnection {
 
     // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
     const window = this.offeredWindow;
-    const acceptable = length === 0
-      ? (window === 0 ? segment.sequence === this.receiveNext : seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)))
-      : window > 0 && (seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)) ||
-        seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, seqAdd(this.receiveNext, window)));
+    const acceptable =
+      length === 0
+        ? window === 0
+          ? segment.sequence === this.receiveNext
+          : seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window))
+        : window > 0 &&
+          (seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)) ||
+            seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, seqAdd(this.receiveNext, window)));
     if (!acceptable) {
       if (!(flags & TcpFlag.rst)) {
         this.host.stats.duplicate_segments.increment();
@@ -520,8 +564,10 @@ export class TcpConnection {
     if (!(flags & TcpFlag.ack)) return;
 
     // RFC 5961 §5: an ACK for data not sent, or older than the window the peer can know of, is dropped.
-    if (seqGt(segment.acknowledgment, this.sendMax) ||
-      seqLt(segment.acknowledgment, (this.sendUnacknowledged - this.maxSendWindow) >>> 0)) {
+    if (
+      seqGt(segment.acknowledgment, this.sendMax) ||
+      seqLt(segment.acknowledgment, (this.sendUnacknowledged - this.maxSendWindow) >>> 0)
+    ) {
       this.challengeAck();
       return;
     }
@@ -624,14 +670,18 @@ export class TcpConnection {
         this.wantsDrain = false;
         for (const l of this.drainListeners.splice(0)) l();
       }
-    } else if (ack === this.sendUnacknowledged && outstanding && segment.payload.length === 0 &&
-      !(segment.flags & (TcpFlag.syn | TcpFlag.fin)) && windowRaw === this.sendWindow) {
+    } else if (
+      ack === this.sendUnacknowledged &&
+      outstanding &&
+      segment.payload.length === 0 &&
+      !(segment.flags & (TcpFlag.syn | TcpFlag.fin)) &&
+      windowRaw === this.sendWindow
+    ) {
       this.onDuplicateAck();
     }
 
     // Window update (RFC 9293: SND.WL1/WL2).
-    if (seqLt(this.sendWindowLast1, segment.sequence) ||
-      (this.sendWindowLast1 === segment.sequence && seqLe(this.sendWindowLast2, ack))) {
+    if (seqLt(this.sendWindowLast1, segment.sequence) || (this.sendWindowLast1 === segment.sequence && seqLe(this.sendWindowLast2, ack))) {
       const opened = windowRaw > this.sendWindow;
       this.sendWindow = windowRaw;
       this.maxSendWindow = Math.max(this.maxSendWindow, windowRaw);
@@ -807,7 +857,7 @@ export class TcpConnection {
       this.drainOutOfOrder();
       this.unackedSegments++;
       // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
-      if (filledHole || this.unackedSegments >= 2 || data.length < this.effectiveMss && this.noDelay) this.sendAck();
+      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.sendAck();
       else this.scheduleDelayedAck();
       return;
     }
@@ -880,13 +930,18 @@ export class TcpConnection {
     this.receiveNext = seqAdd(this.receiveNext, 1);
     this.sendAck();
     switch (this.state) {
-      case 'established': this.state = 'close-wait'; break;
+      case 'established':
+        this.state = 'close-wait';
+        break;
       case 'fin-wait-1':
         this.state = this.finSent && this.sendUnacknowledged === this.sendMax ? 'time-wait' : 'closing';
         if (this.state === 'time-wait') this.enterTimeWait();
         break;
-      case 'fin-wait-2': this.enterTimeWait(); break;
-      default: break;
+      case 'fin-wait-2':
+        this.enterTimeWait();
+        break;
+      default:
+        break;
     }
     if (this.dataListener || this.endListeners.length) this.deliverEnd();
   }
@@ -965,7 +1020,10 @@ export class TcpConnection {
     const offset = seqDiff(sequence, this.sendUnacknowledged);
     const bufferEnd = this.sendBuffer.length;
     const count = Math.max(0, Math.min(length, bufferEnd - offset));
-    const repr = this.segmentRepr(sequence, TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0));
+    const repr = this.segmentRepr(
+      sequence,
+      TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0),
+    );
     this.host.send(this, repr, count, count ? (buffer, at) => this.sendBuffer.copy(offset, count, buffer, at) : undefined);
     this.host.stats.segments_tx.increment();
     this.afterAckSent();
@@ -979,7 +1037,11 @@ export class TcpConnection {
 
   private segmentRepr(sequence: number, flags: number): TcpRepr {
     const repr: TcpRepr = {
-      sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: this.receiveNext, flags,
+      sourcePort: this.localPort,
+      destinationPort: this.remotePort,
+      sequence,
+      acknowledgment: this.receiveNext,
+      flags,
       window: Math.min(0xffff, Math.ceil(this.offeredWindow / 2 ** this.receiveShift)),
     };
     const edge = seqAdd(this.receiveNext, repr.window * 2 ** this.receiveShift);
@@ -1022,7 +1084,11 @@ export class TcpConnection {
   }
 
   private sendReset(sequence: number): void {
-    this.host.send(this, { sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 }, 0);
+    this.host.send(
+      this,
+      { sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
+      0,
+    );
     this.host.stats.resets_tx.increment();
   }
 
@@ -1198,18 +1264,44 @@ export class TcpConnection {
     this.timeWaitTimer?.cancel();
     this.outOfOrder = [];
     this.outOfOrderBytes = 0;
-    if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason === 'timeout' ? 'timeout' : reason === 'reset' ? 'reset' : reason === 'refused' ? 'refused' : 'aborted' });
+    if (wasOpening)
+      this.resolveConnect({
+        ok: false,
+        error:
+          reason === 'normal'
+            ? 'aborted'
+            : reason === 'timeout'
+              ? 'timeout'
+              : reason === 'reset'
+                ? 'reset'
+                : reason === 'refused'
+                  ? 'refused'
+                  : 'aborted',
+      });
     this.notifyClosedOnce(reason, true);
   }
 
   /** For diagnostics and tests. */
   get debugState(): Record<string, number | string | boolean> {
     return {
-      state: this.state, sendUnacknowledged: this.sendUnacknowledged, sendNext: this.sendNext, sendMax: this.sendMax,
-      sendWindow: this.sendWindow, congestionWindow: this.congestionWindow, slowStartThreshold: this.slowStartThreshold,
-      receiveNext: this.receiveNext, receiveWindow: this.receiveWindow, mss: this.mss, sendShift: this.sendShift,
-      receiveShift: this.receiveShift, sack: this.sackEnabled, timestamps: this.timestampsEnabled, inRecovery: this.inRecovery,
-      rtoMs: this.rtt.timeoutMs, outOfOrder: this.outOfOrder.length, irs: this.irs,
+      state: this.state,
+      sendUnacknowledged: this.sendUnacknowledged,
+      sendNext: this.sendNext,
+      sendMax: this.sendMax,
+      sendWindow: this.sendWindow,
+      congestionWindow: this.congestionWindow,
+      slowStartThreshold: this.slowStartThreshold,
+      receiveNext: this.receiveNext,
+      receiveWindow: this.receiveWindow,
+      mss: this.mss,
+      sendShift: this.sendShift,
+      receiveShift: this.receiveShift,
+      sack: this.sackEnabled,
+      timestamps: this.timestampsEnabled,
+      inRecovery: this.inRecovery,
+      rtoMs: this.rtt.timeoutMs,
+      outOfOrder: this.outOfOrder.length,
+      irs: this.irs,
     };
   }
 }

@@ -434,7 +434,14 @@ describe('size limit', () => {
 
 describe('determinism', () => {
   const faults: FaultInjectorOptions = {
-    drop: 0.2, duplicate: 0.2, reorder: 0.2, corrupt: 0.2, delayMs: 3, jitterMs: 7, rateBytesPerSecond: 200_000, rateQueueBytes: 4000,
+    drop: 0.2,
+    duplicate: 0.2,
+    reorder: 0.2,
+    corrupt: 0.2,
+    delayMs: 3,
+    jitterMs: 7,
+    rateBytesPerSecond: 200_000,
+    rateQueueBytes: 4000,
   };
 
   function run(seed: number) {
@@ -519,8 +526,17 @@ describe('robustness', () => {
   it('refuses bad options when given, not later', () => {
     const clock = new VirtualClock();
     for (const bad of [
-      { drop: 1.5 }, { duplicate: -0.1 }, { reorder: Number.NaN }, { corrupt: 2 }, { delayMs: -1 }, { jitterMs: Infinity },
-      { rateBytesPerSecond: 0 }, { rateQueueBytes: -1 }, { maxFrameBytes: 1.5 }, { reorderDistance: 0 }, { reorderLimit: -1 },
+      { drop: 1.5 },
+      { duplicate: -0.1 },
+      { reorder: Number.NaN },
+      { corrupt: 2 },
+      { delayMs: -1 },
+      { jitterMs: Infinity },
+      { rateBytesPerSecond: 0 },
+      { rateQueueBytes: -1 },
+      { maxFrameBytes: 1.5 },
+      { reorderDistance: 0 },
+      { reorderLimit: -1 },
     ]) {
       expect(() => new FaultInjector(clock, bad), JSON.stringify(bad)).toThrow(NetError);
     }

@@ -87,7 +87,8 @@ const OK: LinkTransmitResult = { ok: true };
 const TWO_TO_32 = 4294967296;
 
 function checkProbability(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1)) throw new NetError('invalid-option', `${name} must be a probability 0..1, not ${value}`);
+  if (value !== undefined && !(value >= 0 && value <= 1))
+    throw new NetError('invalid-option', `${name} must be a probability 0..1, not ${value}`);
 }
 
 function checkAtLeast(name: string, value: number | undefined, minimum: number, integer: boolean): void {
@@ -110,7 +111,8 @@ function validate(options: FaultOptions): void {
   checkAtLeast('rateQueueBytes', options.rateQueueBytes, 0, true);
   checkAtLeast('maxFrameBytes', options.maxFrameBytes, 0, true);
   const rate = options.rateBytesPerSecond;
-  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new NetError('invalid-option', `rateBytesPerSecond must be > 0, not ${rate}`);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0))
+    throw new NetError('invalid-option', `rateBytesPerSecond must be > 0, not ${rate}`);
 }
 
 /** What a lane needs from its injector. */
@@ -160,14 +162,26 @@ class Queue<T> {
  */
 export class FaultInjector {
   readonly stats: FaultStats = {
-    offered: 0, passed: 0, refused: 0, dropped: 0, duplicated: 0, reordered: 0, corrupted: 0, delayed: 0,
-    queueDropped: 0, queuePeakBytes: 0, oversized: 0,
+    offered: 0,
+    passed: 0,
+    refused: 0,
+    dropped: 0,
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
+    delayed: 0,
+    queueDropped: 0,
+    queuePeakBytes: 0,
+    oversized: 0,
   };
   private options: FaultOptions;
   private readonly lanes: Lane[] = [];
   private readonly context: LaneContext;
 
-  constructor(readonly clock: NetClock, options: FaultInjectorOptions = {}) {
+  constructor(
+    readonly clock: NetClock,
+    options: FaultInjectorOptions = {},
+  ) {
     const { seed, random, ...faults } = options;
     validate(faults);
     this.options = { ...faults };
@@ -225,7 +239,10 @@ class Lane {
   /** When the last frame on the delay line leaves; later frames never leave before it. */
   private delayLineLast = 0;
 
-  constructor(private readonly context: LaneContext, private readonly device: LinkDevice) {}
+  constructor(
+    private readonly context: LaneContext,
+    private readonly device: LinkDevice,
+  ) {}
 
   get inFlight(): number {
     return this.held.length + this.rateQueue.length + this.delayLine.length;

@@ -16,8 +16,10 @@ export interface FrameAddresses {
 function ipv4Frame(addresses: FrameAddresses, protocol: 'tcp' | 'udp', payloadLength: number): Uint8Array {
   const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + payloadLength);
   emitEthernet({ destination: addresses.destinationMac, source: addresses.sourceMac, etherType: { kind: 'ipv4' } }, frame);
-  emitIpv4({ source: addresses.source, destination: addresses.destination, protocol: { kind: protocol }, ttl: addresses.ttl ?? 64, payloadLength },
-    frame.subarray(ETHERNET_HEADER_LENGTH));
+  emitIpv4(
+    { source: addresses.source, destination: addresses.destination, protocol: { kind: protocol }, ttl: addresses.ttl ?? 64, payloadLength },
+    frame.subarray(ETHERNET_HEADER_LENGTH),
+  );
   return frame;
 }
 
@@ -39,6 +41,12 @@ export function udpFrame(addresses: FrameAddresses, ports: { source: number; des
   const frame = ipv4Frame(addresses, 'udp', UDP_HEADER_LENGTH + payload.length);
   const datagram = frame.subarray(ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH);
   datagram.set(payload, UDP_HEADER_LENGTH);
-  emitUdp({ sourcePort: ports.source, destinationPort: ports.destination }, datagram, payload.length, addresses.source, addresses.destination);
+  emitUdp(
+    { sourcePort: ports.source, destinationPort: ports.destination },
+    datagram,
+    payload.length,
+    addresses.source,
+    addresses.destination,
+  );
   return frame;
 }

@@ -39,7 +39,11 @@ export type { LinkPairOptions, LoopbackDeviceOptions, LoopbackStats } from './lo
 export { FaultInjector } from './fault-injector.js';
 export type { FaultInjectorOptions, FaultOptions, FaultStats } from './fault-injector.js';
 export {
-  PcapWriter, PCAP_FILE_HEADER_LENGTH, PCAP_LINK_TYPE_ETHERNET, PCAP_MAGIC_MICROSECONDS, PCAP_RECORD_HEADER_LENGTH,
+  PcapWriter,
+  PCAP_FILE_HEADER_LENGTH,
+  PCAP_LINK_TYPE_ETHERNET,
+  PCAP_MAGIC_MICROSECONDS,
+  PCAP_RECORD_HEADER_LENGTH,
 } from './pcap-writer.js';
 export type { PcapWriterOptions } from './pcap-writer.js';
 export { VirtualClock, seededRandom } from '../clock.js';

@@ -198,7 +198,13 @@ describe('linkPair', () => {
 
   it('works with the real clock interface shape: only setTimer and now are used', () => {
     const timers: { ms: number; callback: () => void }[] = [];
-    const clock = { now: () => 0, setTimer: (ms: number, callback: () => void) => (timers.push({ ms, callback }), { cancel() {} }) };
+    const clock = {
+      now: () => 0,
+      setTimer: (ms: number, callback: () => void) => {
+        timers.push({ ms, callback });
+        return { cancel() {} };
+      },
+    };
     const [a, b] = linkPair({ clock, latencyMs: 4 });
     const got: number[] = [];
     b.onReceive((f) => got.push(f[0]!));

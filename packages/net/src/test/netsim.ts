@@ -42,10 +42,18 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
   const injector = new FaultInjector(clock, { seed, ...options.faults });
   const statman = new Statman();
   const a = new Inet(injector.wrap(wire[0]), {
-    ...options.inet, clock, statman, random: seededRandom(seed * 2 + 1), configuration: { address: '10.0.0.1', prefixLength: 24 },
+    ...options.inet,
+    clock,
+    statman,
+    random: seededRandom(seed * 2 + 1),
+    configuration: { address: '10.0.0.1', prefixLength: 24 },
   });
   const b = new Inet(injector.wrap(wire[1]), {
-    ...options.inet, clock, statman, random: seededRandom(seed * 2 + 2), configuration: { address: '10.0.0.2', prefixLength: 24 },
+    ...options.inet,
+    clock,
+    statman,
+    random: seededRandom(seed * 2 + 2),
+    configuration: { address: '10.0.0.2', prefixLength: 24 },
   });
   return { clock, a, b, injector, wire, statman };
 }
@@ -114,17 +122,33 @@ export interface Collected {
 export function collect(connection: TcpConnection): Collected {
   const chunks: Uint8Array[] = [];
   const state = { bytes: 0, ended: false, closed: undefined as CloseReason | undefined };
-  connection.onData((d) => { chunks.push(d); state.bytes += d.length; });
-  connection.onEnd(() => { state.ended = true; });
-  connection.onClose((reason) => { state.closed = reason; });
+  connection.onData((d) => {
+    chunks.push(d);
+    state.bytes += d.length;
+  });
+  connection.onEnd(() => {
+    state.ended = true;
+  });
+  connection.onClose((reason) => {
+    state.closed = reason;
+  });
   return {
-    get bytes() { return state.bytes; },
-    get ended() { return state.ended; },
-    get closed() { return state.closed; },
+    get bytes() {
+      return state.bytes;
+    },
+    get ended() {
+      return state.ended;
+    },
+    get closed() {
+      return state.closed;
+    },
     data: () => {
       const out = new Uint8Array(state.bytes);
       let at = 0;
-      for (const c of chunks) { out.set(c, at); at += c.length; }
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
       return out;
     },
   };
@@ -134,14 +158,32 @@ export function collect(connection: TcpConnection): Collected {
  * Puts a hand-made segment on `sender` as if the peer of `connection` had sent it (its ports and
  * addresses; ACK flag and a 1024 window unless `fields` say otherwise), addressed to `receiver`'s MAC.
  */
-export function forgeSegment(sender: LoopbackDevice, receiver: { mac: Uint8Array }, connection: TcpConnection,
-  fields: Partial<TcpRepr>, payload?: Uint8Array): void {
+export function forgeSegment(
+  sender: LoopbackDevice,
+  receiver: { mac: Uint8Array },
+  connection: TcpConnection,
+  fields: Partial<TcpRepr>,
+  payload?: Uint8Array,
+): void {
   const repr: TcpRepr = {
-    sourcePort: connection.remotePort, destinationPort: connection.localPort, sequence: 0, acknowledgment: 0,
-    flags: TcpFlag.ack, window: 1024, ...fields,
+    sourcePort: connection.remotePort,
+    destinationPort: connection.localPort,
+    sequence: 0,
+    acknowledgment: 0,
+    flags: TcpFlag.ack,
+    window: 1024,
+    ...fields,
   };
-  sender.transmit(tcpFrame({
-    sourceMac: macFromBytes(sender.mac), destinationMac: macFromBytes(receiver.mac),
-    source: connection.remoteAddress, destination: connection.localAddress,
-  }, repr, payload));
+  sender.transmit(
+    tcpFrame(
+      {
+        sourceMac: macFromBytes(sender.mac),
+        destinationMac: macFromBytes(receiver.mac),
+        source: connection.remoteAddress,
+        destination: connection.localAddress,
+      },
+      repr,
+      payload,
+    ),
+  );
 }

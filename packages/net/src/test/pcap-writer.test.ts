@@ -43,9 +43,11 @@ function readPcap(file: Uint8Array): { snapLength: number; linkType: number; rec
 describe('PcapWriter', () => {
   it('starts with the classic pcap file header, byte for byte', () => {
     const writer = new PcapWriter();
-    expect(writer.bytes()).toEqual(hex(`
+    expect(writer.bytes()).toEqual(
+      hex(`
       d4c3b2a1 0200 0400 00000000 00000000 ffff0000 01000000
-    `));
+    `),
+    );
     expect(writer.byteLength).toBe(PCAP_FILE_HEADER_LENGTH);
     expect(writer.frameCount).toBe(0);
   });
@@ -54,13 +56,17 @@ describe('PcapWriter', () => {
     const writer = new PcapWriter();
     // 1234.5678 ms = 1 s + 234567.8 us, rounded to 234568 us = 0x00039448.
     expect(writer.record(Uint8Array.of(0xaa, 0xbb, 0xcc), 1234.5678)).toBe(true);
-    expect(writer.bytes().subarray(PCAP_FILE_HEADER_LENGTH)).toEqual(hex(`
+    expect(writer.bytes().subarray(PCAP_FILE_HEADER_LENGTH)).toEqual(
+      hex(`
       01000000 48940300 03000000 03000000 aabbcc
-    `));
+    `),
+    );
     writer.record(new Uint8Array(0), 4_000_000_000_000.0005);
-    expect(writer.bytes().subarray(PCAP_FILE_HEADER_LENGTH + 19)).toEqual(hex(`
+    expect(writer.bytes().subarray(PCAP_FILE_HEADER_LENGTH + 19)).toEqual(
+      hex(`
       00286bee 01000000 00000000 00000000
-    `));
+    `),
+    );
     expect(writer.byteLength).toBe(PCAP_FILE_HEADER_LENGTH + 2 * PCAP_RECORD_HEADER_LENGTH + 3);
     expect(writer.frameCount).toBe(2);
   });
@@ -86,7 +92,10 @@ describe('PcapWriter', () => {
     const file = readPcap(writer.bytes());
     expect(file.snapLength).toBe(4);
     expect(file.linkType).toBe(1);
-    expect(file.records.map((r) => [[...r.data], r.originalLength])).toEqual([[[1, 2, 3, 4], 10], [[1, 2], 2]]);
+    expect(file.records.map((r) => [[...r.data], r.originalLength])).toEqual([
+      [[1, 2, 3, 4], 10],
+      [[1, 2], 2],
+    ]);
   });
 
   it('grows past its first buffer and keeps every frame', () => {
@@ -120,7 +129,10 @@ describe('PcapWriter', () => {
     const first = writer.bytes();
     first[24 + 16] = 7;
     writer.record(frame, 0);
-    expect(readPcap(writer.bytes()).records.map((r) => [...r.data])).toEqual([[1, 2, 3], [9, 2, 3]]);
+    expect(readPcap(writer.bytes()).records.map((r) => [...r.data])).toEqual([
+      [1, 2, 3],
+      [9, 2, 3],
+    ]);
     expect(first.length).toBe(24 + 16 + 3);
   });
 });
@@ -139,7 +151,10 @@ describe('PcapWriter.tap', () => {
     b.onReceive((f) => b.transmit(new Uint8Array(f.length).fill(f[0]! + 1)));
     clock.runUntilIdle();
     const records = readPcap(writer.bytes()).records;
-    expect(records.map((r) => [r.data[0], r.seconds, r.microseconds])).toEqual([[1, 1, 0], [2, 1, 4000]]);
+    expect(records.map((r) => [r.data[0], r.seconds, r.microseconds])).toEqual([
+      [1, 1, 0],
+      [2, 1, 4000],
+    ]);
     expect(got).toEqual([2]);
   });
 
@@ -271,10 +286,17 @@ describe('PcapWriter and tcpdump', () => {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const lines = output.trim().split('\n').filter((line) => /^\d/.test(line));
+      const lines = output
+        .trim()
+        .split('\n')
+        .filter((line) => /^\d/.test(line));
       expect(lines).toHaveLength(4);
-      expect(lines[0]).toMatch(/^1\.000000 b2:cf:a0:8e:52:1e > ff:ff:ff:ff:ff:ff, ethertype ARP \(0x0806\), length 42: .*Request who-has 10\.9\.0\.2 tell 10\.9\.0\.1/);
-      expect(lines[1]).toMatch(/^1\.003000 ae:4e:3d:e4:01:cd > b2:cf:a0:8e:52:1e, ethertype ARP \(0x0806\), length 42: .*Reply 10\.9\.0\.2 is-at ae:4e:3d:e4:01:cd/);
+      expect(lines[0]).toMatch(
+        /^1\.000000 b2:cf:a0:8e:52:1e > ff:ff:ff:ff:ff:ff, ethertype ARP \(0x0806\), length 42: .*Request who-has 10\.9\.0\.2 tell 10\.9\.0\.1/,
+      );
+      expect(lines[1]).toMatch(
+        /^1\.003000 ae:4e:3d:e4:01:cd > b2:cf:a0:8e:52:1e, ethertype ARP \(0x0806\), length 42: .*Reply 10\.9\.0\.2 is-at ae:4e:3d:e4:01:cd/,
+      );
       expect(lines[2]).toMatch(/^2\.000250 b2:cf:a0:8e:52:1e > ae:4e:3d:e4:01:cd, ethertype IPv4 \(0x0800\), length 50: /);
       expect(output).toMatch(/10\.9\.0\.1 > 10\.9\.0\.2: ICMP echo request, id 4660, seq 1, length 16/);
       expect(output).not.toMatch(/bad cksum|wrong icmp cksum/);

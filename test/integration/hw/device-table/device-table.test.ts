@@ -20,7 +20,9 @@ function qemuView(buses: { devices: QmpPciDevice[] }[]): string[] {
   const lines: string[] = [];
   const walk = (devices: QmpPciDevice[]) => {
     for (const d of devices) {
-      lines.push(`${hex(d.bus, 2)}:${hex(d.slot, 2)}.${d.function} ${hex(d.id.vendor, 4)}:${hex(d.id.device, 4)} ${hex(d.class_info.class, 4)}`);
+      lines.push(
+        `${hex(d.bus, 2)}:${hex(d.slot, 2)}.${d.function} ${hex(d.id.vendor, 4)}:${hex(d.id.device, 4)} ${hex(d.class_info.class, 4)}`,
+      );
       if (d.pci_bridge?.devices) walk(d.pci_bridge.devices);
     }
   };
@@ -30,15 +32,28 @@ function qemuView(buses: { devices: QmpPciDevice[] }[]): string[] {
 
 /** The boot table's rows: address, ids, class code, and the driver column. */
 function bootTable(output: string): { key: string; driver: string }[] {
-  return [...output.matchAll(/^ {2}([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) {2}([0-9a-f]{4}:[0-9a-f]{4}) {2}([0-9a-f]{4}) {2}.{22} {2}(.+)$/gm)]
-    .map((m) => ({ key: `${m[1]} ${m[2]} ${m[3]}`, driver: m[4]! }));
+  return [
+    ...output.matchAll(/^ {2}([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) {2}([0-9a-f]{4}:[0-9a-f]{4}) {2}([0-9a-f]{4}) {2}.{22} {2}(.+)$/gm),
+  ].map((m) => ({ key: `${m[1]} ${m[2]} ${m[3]}`, driver: m[4]! }));
 }
 
 const deviceSets = [
   { name: 'virtio-net (modern)', machine: 'pc', devices: ['virtio-net-pci,netdev=n0'] },
   { name: 'virtio-net (legacy)', machine: 'q35', devices: ['virtio-net-pci,netdev=n0,disable-modern=on'] },
-  { name: 'virtio-net with virtio-rng and e1000 beside it', machine: 'q35', devices: ['virtio-rng-pci', 'virtio-net-pci,netdev=n0', 'e1000,netdev=n1'] },
-  { name: 'two virtio-net behind a PCI bridge', machine: 'pc', devices: ['pci-bridge,id=bridge,chassis_nr=1', 'virtio-net-pci,netdev=n0,bus=bridge,addr=3', 'virtio-net-pci,netdev=n1,bus=bridge,addr=4'] },
+  {
+    name: 'virtio-net with virtio-rng and e1000 beside it',
+    machine: 'q35',
+    devices: ['virtio-rng-pci', 'virtio-net-pci,netdev=n0', 'e1000,netdev=n1'],
+  },
+  {
+    name: 'two virtio-net behind a PCI bridge',
+    machine: 'pc',
+    devices: [
+      'pci-bridge,id=bridge,chassis_nr=1',
+      'virtio-net-pci,netdev=n0,bus=bridge,addr=3',
+      'virtio-net-pci,netdev=n1,bus=bridge,addr=4',
+    ],
+  },
 ] as const;
 
 describe('the boot device table', () => {

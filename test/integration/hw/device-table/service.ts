@@ -4,7 +4,9 @@ import { os, service } from '@uos/kernel';
 // Imports the virtio-net driver and stays up until told to quit, so the test can ask QEMU about the bus.
 export default service({
   start() {
-    os.stdin.onData((text) => { if (text.includes('quit')) os.exit(0); });
+    os.stdin.onData((text) => {
+      if (text.includes('quit')) os.exit(0);
+    });
     console.log('device-table: ready');
   },
 });

@@ -49,7 +49,10 @@ function expect(eth0: Nic, count: number, etherType: number): void {
     const sequence = ((frame[14]! << 24) | (frame[15]! << 16) | (frame[16]! << 8) | frame[17]!) >>> 0;
     if (!received) started = os.uptime();
     if (sequence >= count) return;
-    if (seen[sequence]) { duplicates++; return; }
+    if (seen[sequence]) {
+      duplicates++;
+      return;
+    }
     seen[sequence] = 1;
     // Progress lets the sender keep a bounded number of frames in flight (the host side drops on overflow).
     if (++received % 50 === 0 && received < count) console.log(`virtio: progress ${received}`);
@@ -81,7 +84,10 @@ export default service({
         if (command === 'send') send(eth0, Number(words[0]), parseInt(words[1]!, 16), parseMac(words[2]!));
         else if (command === 'expect') expect(eth0, Number(words[0]), parseInt(words[1]!, 16));
         else if (command === 'report') report();
-        else if (command === 'stats') console.log(`virtio: stats ${JSON.stringify({ rx: eth0.stats.rxPackets.value, tx: eth0.stats.txPackets.value, dropped: eth0.stats.rxDropped.value, irq: eth0.stats.interrupts.value })}`);
+        else if (command === 'stats')
+          console.log(
+            `virtio: stats ${JSON.stringify({ rx: eth0.stats.rxPackets.value, tx: eth0.stats.txPackets.value, dropped: eth0.stats.rxDropped.value, irq: eth0.stats.interrupts.value })}`,
+          );
         else if (command === 'quit') os.exit(0);
       }
     });

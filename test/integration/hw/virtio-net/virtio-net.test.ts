@@ -18,7 +18,8 @@ describe('virtio-net moves raw frames both ways without loss', () => {
   let link: FrameLink;
   beforeAll(async () => {
     link = await openFrameLink('virtio');
-    if (link.kind === 'dgram') console.warn(`virtio-net test: no tap device (${link.fallbackReason}); using QEMU's dgram netdev over loopback instead`);
+    if (link.kind === 'dgram')
+      console.warn(`virtio-net test: no tap device (${link.fallbackReason}); using QEMU's dgram netdev over loopback instead`);
   });
   afterAll(() => link?.close());
 

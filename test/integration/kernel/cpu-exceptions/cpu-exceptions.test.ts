@@ -9,9 +9,21 @@ const cases = [
   { kind: 'invalid-opcode', vector: 6, report: /CPU exception 6: #UD invalid opcode/ },
   { kind: 'breakpoint', vector: 3, report: /CPU exception 3: #BP breakpoint/ },
   { kind: 'general-protection', vector: 13, report: /CPU exception 13: #GP general protection/ },
-  { kind: 'null-pointer', vector: 14, report: /Page fault: write at 0x0, page not present\n {2}the address is in page 0: a null pointer dereference/ },
-  { kind: 'write-text', vector: 14, report: /Page fault: write at 0x[0-9a-f]+, protection violation\n {2}the address is in read-only kernel text or data \(W\^X\)/ },
-  { kind: 'execute-data', vector: 14, report: /Page fault: instruction fetch at 0x[0-9a-f]+, protection violation\n {2}the address is not executable \(W\^X\)/ },
+  {
+    kind: 'null-pointer',
+    vector: 14,
+    report: /Page fault: write at 0x0, page not present\n {2}the address is in page 0: a null pointer dereference/,
+  },
+  {
+    kind: 'write-text',
+    vector: 14,
+    report: /Page fault: write at 0x[0-9a-f]+, protection violation\n {2}the address is in read-only kernel text or data \(W\^X\)/,
+  },
+  {
+    kind: 'execute-data',
+    vector: 14,
+    report: /Page fault: instruction fetch at 0x[0-9a-f]+, protection violation\n {2}the address is not executable \(W\^X\)/,
+  },
   { kind: 'stack-overflow', vector: 14, report: /the address is the guard page of the main stack: a stack overflow/ },
   { kind: 'double-fault', vector: 8, report: /CPU exception 8: #DF double fault, error code 0x0\nThe CPU could not deliver an exception/ },
 ] as const;
@@ -26,8 +38,13 @@ describe('CPU exceptions', () => {
       expect(out).toContain('**** PANIC ****');
       expect(out).toMatch(report);
       // RIP is named where it lies in kernel text; in NX data (execute-data) there is no symbol to give.
-      expect(out).toMatch(kind === 'execute-data' ? /RIP 0x[0-9a-f]+\n/
-        : kind === 'stack-overflow' ? /RIP 0x[0-9a-f]+ <recurse[.\w]*\+0x[0-9a-f]+>/ : /RIP 0x[0-9a-f]+ <trigger_fault\+0x[0-9a-f]+>/);
+      expect(out).toMatch(
+        kind === 'execute-data'
+          ? /RIP 0x[0-9a-f]+\n/
+          : kind === 'stack-overflow'
+            ? /RIP 0x[0-9a-f]+ <recurse[.\w]*\+0x[0-9a-f]+>/
+            : /RIP 0x[0-9a-f]+ <trigger_fault\+0x[0-9a-f]+>/,
+      );
       expect(out).toMatch(/CR2 0x[0-9a-f]{16} {2}CR3 0x[0-9a-f]{16}/);
       expect(out).toMatch(/RAX 0x[0-9a-f]{16} {2}RBX/);
       expect(out).toMatch(/Backtrace:\n {2}#0 /);

@@ -18,7 +18,8 @@ describe('hello world', () => {
       if (machine === 'microvm') expect(bootLog).toEqual([]);
       else {
         expect(bootLog[0]).toBe('uos: PCI devices:');
-        for (const row of bootLog.slice(1)) expect(row).toMatch(/^ {2}[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] {2}[0-9a-f]{4}:[0-9a-f]{4} {2}[0-9a-f]{4} {2}.+ {2}no driver$/);
+        for (const row of bootLog.slice(1))
+          expect(row).toMatch(/^ {2}[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] {2}[0-9a-f]{4}:[0-9a-f]{4} {2}[0-9a-f]{4} {2}.+ {2}no driver$/);
       }
     });
   }

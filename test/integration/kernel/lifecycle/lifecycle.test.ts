@@ -23,7 +23,7 @@ describe('service lifecycle', () => {
   });
 
   it('os.shutdown() runs the stop hook and exits 0', async () => {
-    const vm = await boot(dir, { args: ['shutdown'] }, );
+    const vm = await boot(dir, { args: ['shutdown'] });
     await vm.expectExit(ExitStatus.ok);
     expect(vm.output).toContain('lifecycle: stop hook ran');
   });

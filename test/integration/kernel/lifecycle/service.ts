@@ -16,7 +16,9 @@ export default service({
     order.push('microtask');
     await new Promise((resolve) => setTimeout(resolve, 250));
     console.log(`lifecycle: order ${order.join(', ')}`);
-    console.log(`lifecycle: uptime ${os.uptime() > 0 ? 'positive' : 'zero'}, wall clock ${Date.now() > Date.UTC(2020, 0, 1) ? 'set' : 'unset'}`);
+    console.log(
+      `lifecycle: uptime ${os.uptime() > 0 ? 'positive' : 'zero'}, wall clock ${Date.now() > Date.UTC(2020, 0, 1) ? 'set' : 'unset'}`,
+    );
     if (args[0] === 'exit') os.exit(Number(args[1]));
     if (args[0] === 'shutdown') os.shutdown();
   },

@@ -15,8 +15,16 @@ describe('memory map, heap usage, statistics, log ring', () => {
     expect(out).toContain('memory: guard --- true 0');
     expect(out).toContain('memory: nx true, ram regions true');
     expect(out).toContain('memory: heap grew true, peak true, blocks true');
-    for (const name of ['kernel.cpu.halted_cycles', 'kernel.cpu.total_cycles', 'kernel.cpu.wakeups', 'kernel.heap.used_bytes',
-      'kernel.loop.turns', 'kernel.memory.free_bytes', 'kernel.timers.fired', 'kernel.timers.started']) {
+    for (const name of [
+      'kernel.cpu.halted_cycles',
+      'kernel.cpu.total_cycles',
+      'kernel.cpu.wakeups',
+      'kernel.heap.used_bytes',
+      'kernel.loop.turns',
+      'kernel.memory.free_bytes',
+      'kernel.timers.fired',
+      'kernel.timers.started',
+    ]) {
       expect(out).toMatch(new RegExp(`memory: stats .*\\b${name.replace(/\./g, '\\.')}\\b`));
     }
     expect(out).toContain('memory: used bytes stat true');

@@ -16,7 +16,9 @@ describe('panic hooks and actions', () => {
   it('after a CPU exception prints the JS stack that was running and runs the hooks', async () => {
     const vm = await boot(dir, { args: ['exit', 'cpu'] });
     await vm.expectExit(ExitStatus.cpuExceptionBase + 14);
-    expect(vm.output).toMatch(/JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at trigger \(@uos\/x86\/src\/index\.ts:\d+\)\n {4}at start \(service\.ts:14\)/);
+    expect(vm.output).toMatch(
+      /JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at trigger \(@uos\/x86\/src\/index\.ts:\d+\)\n {4}at start \(service\.ts:14\)/,
+    );
     expect(vm.output).toContain('panic-hooks: first hook: cpu-exception, status 94');
     expect(vm.output).toContain('panic-hooks: third hook: #PF page fault');
   });

@@ -14,7 +14,9 @@ async function bootWithoutDebugExit(machine: 'pc' | 'q35' | 'microvm', status: n
   args.splice(index - 1, 2);
   const child = spawn(findQemu(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearTimeout(timer);

@@ -15,8 +15,16 @@ export default service({
     console.log(`random: uuid ${crypto.randomUUID()}`);
     console.log(`random: source ${rng.source}`);
     const refusals: string[] = [];
-    try { crypto.getRandomValues(new Float64Array(4) as unknown as Uint8Array); } catch (error) { refusals.push((error as Error).name); }
-    try { crypto.getRandomValues(new Uint8Array(65537)); } catch (error) { refusals.push((error as Error).name); }
+    try {
+      crypto.getRandomValues(new Float64Array(4) as unknown as Uint8Array);
+    } catch (error) {
+      refusals.push((error as Error).name);
+    }
+    try {
+      crypto.getRandomValues(new Uint8Array(65537));
+    } catch (error) {
+      refusals.push((error as Error).name);
+    }
     console.log(`random: refused ${refusals.join(', ')}`);
   },
 });

@@ -23,8 +23,14 @@ function randomString(): string {
   const length = random(20);
   for (let i = 0; i < length; i++) {
     const r = random(6);
-    s += r < 2 ? String.fromCharCode(random(0x80)) : r < 4 ? String.fromCharCode(random(0xd800))
-      : r < 5 ? String.fromCharCode(0xd800 + random(0x800)) : String.fromCodePoint(0x10000 + random(0xfffff));
+    s +=
+      r < 2
+        ? String.fromCharCode(random(0x80))
+        : r < 4
+          ? String.fromCharCode(random(0xd800))
+          : r < 5
+            ? String.fromCharCode(0xd800 + random(0x800))
+            : String.fromCodePoint(0x10000 + random(0xfffff));
   }
   return s;
 }
@@ -41,7 +47,7 @@ export default service({
           const decoder = make();
           if (i % 2) return decoder.decode(bytes);
           let out = '';
-          for (let at = 0; at < bytes.length;) {
+          for (let at = 0; at < bytes.length; ) {
             const step = 1 + (at % 3);
             out += decoder.decode(bytes.subarray(at, at + step), { stream: true });
             at += step;

@@ -27,10 +27,14 @@ export default service({
       log(`interval ${ticks}`);
       if (ticks === 3) clearInterval(interval);
     }, 100);
-    const periodic = timers.periodic(50, () => {
-      log('periodic');
-      timers.stop(periodic);
-    }, 350);
+    const periodic = timers.periodic(
+      50,
+      () => {
+        log('periodic');
+        timers.stop(periodic);
+      },
+      350,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1));
     log('await 1 ms');
     await null;

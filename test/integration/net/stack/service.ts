@@ -17,7 +17,9 @@ import { statman } from '@uos/statman';
 /** Reads until the client ends, then answers how many bytes came. */
 function discard(connection: TcpConnection): void {
   let bytes = 0;
-  connection.onData((data) => { bytes += data.length; });
+  connection.onData((data) => {
+    bytes += data.length;
+  });
   connection.onEnd(() => {
     connection.write(new TextEncoder().encode(`${bytes}\n`));
     connection.end();
@@ -61,8 +63,11 @@ function http(connection: TcpConnection): void {
     if (!request.includes('\r\n\r\n')) return;
     const path = /^GET (\S+)/.exec(request)?.[1] ?? '/';
     const body = `hello from uOS: ${path}\n`;
-    connection.write(new TextEncoder().encode(
-      `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+    connection.write(
+      new TextEncoder().encode(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      ),
+    );
     connection.end();
   });
 }
@@ -88,7 +93,9 @@ export default service({
         os.exit(3);
         return;
       }
-      console.log(`net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? 0)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`);
+      console.log(
+        `net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? 0)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`,
+      );
     }
     const resolver = new DnsResolver(inet);
     inet.tcp.listen(7, echo);
@@ -99,7 +106,11 @@ export default service({
     const commands: Record<string, (words: string[]) => Promise<void> | void> = {
       async resolve([name]) {
         const answer = await resolver.resolve(name ?? '');
-        console.log(answer.ok ? `net: resolved ${name} ${answer.addresses.map(formatIpv4Address).join(',')}` : `net: resolve ${name} failed: ${answer.error}`);
+        console.log(
+          answer.ok
+            ? `net: resolved ${name} ${answer.addresses.map(formatIpv4Address).join(',')}`
+            : `net: resolve ${name} failed: ${answer.error}`,
+        );
       },
       async ping([destination, count]) {
         const times: string[] = [];
@@ -115,7 +126,9 @@ export default service({
         console.log(`net: stats ${tag} ${JSON.stringify({ ...mine, connections: inet.tcp.connectionCount })}`);
       },
       connections() {
-        const list = inet.tcp.openConnections().map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
+        const list = inet.tcp
+          .openConnections()
+          .map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
       quit() {

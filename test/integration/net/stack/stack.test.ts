@@ -17,7 +17,9 @@ const HOST = '10.0.2.1';
 const MAC = '52:54:00:00:00:02';
 const ECHO_BYTES = 50 * 1024 * 1024;
 
-interface Stats { [name: string]: number }
+interface Stats {
+  [name: string]: number;
+}
 
 let statsTag = 0;
 async function guestStats(vm: Vm): Promise<Stats> {
@@ -29,7 +31,8 @@ async function guestStats(vm: Vm): Promise<Stats> {
 
 // UOS_TEST_NO_TAP=1 exercises the fallback on machines that could make a tap.
 const tap = process.env.UOS_TEST_NO_TAP ? { unavailable: 'UOS_TEST_NO_TAP is set' } : await createTapLink('net', { address: `${HOST}/24` });
-if ('unavailable' in tap) console.warn(`@uos/net integration: no tap device (${tap.unavailable}); testing over QEMU user networking instead`);
+if ('unavailable' in tap)
+  console.warn(`@uos/net integration: no tap device (${tap.unavailable}); testing over QEMU user networking instead`);
 const link: TapLink | undefined = 'unavailable' in tap ? undefined : tap;
 
 /** The guest's open connections with their TCP state, for failure messages. */
@@ -53,13 +56,26 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
     let guest = '';
     afterAll(() => vm?.kill());
     beforeAll(async () => {
-      const dnsmasq = watchProcess(link!.spawn('dnsmasq', [
-        '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--no-resolv', '--no-hosts',
-        '--leasefile-ro', '--interface=tap0', '--bind-interfaces', '--log-dhcp', '--log-queries',
-        '--dhcp-range=10.0.2.50,10.0.2.99,255.255.255.0,2m', `--dhcp-option=option:router,${HOST}`,
-        '--local=/uos.test/', '--host-record=service.uos.test,10.0.2.77', '--cname=alias.uos.test,service.uos.test',
-        '--cname=chain.uos.test,alias.uos.test',
-      ]));
+      const dnsmasq = watchProcess(
+        link!.spawn('dnsmasq', [
+          '--keep-in-foreground',
+          '--log-facility=-',
+          '--conf-file=/dev/null',
+          '--no-resolv',
+          '--no-hosts',
+          '--leasefile-ro',
+          '--interface=tap0',
+          '--bind-interfaces',
+          '--log-dhcp',
+          '--log-queries',
+          '--dhcp-range=10.0.2.50,10.0.2.99,255.255.255.0,2m',
+          `--dhcp-option=option:router,${HOST}`,
+          '--local=/uos.test/',
+          '--host-record=service.uos.test,10.0.2.77',
+          '--cname=alias.uos.test,service.uos.test',
+          '--cname=chain.uos.test,alias.uos.test',
+        ]),
+      );
       // dnsmasq logs to stderr; give it a moment to bind, and fail early if it died.
       await new Promise((r) => setTimeout(r, 300));
       if (dnsmasq.child.exitCode !== null) throw new Error(`dnsmasq ended: ${dnsmasq.stderr}`);
@@ -97,8 +113,12 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
       // The guest closes second (the client ends first), so it keeps no TIME-WAIT: all gone at the last ACK.
       // (A SYN that Linux retransmitted while the slow guest was busy can leave a half-open connection
       // for a while: it is bounded by the SYN-RECEIVED retransmissions.)
-      await expect.poll(async () => (await guestStats(vm)).connections, { timeout: 90_000, interval: 500 }).toBe(0)
-        .catch(async (error: Error) => { throw new Error(`${error.message}\n${await guestConnections(vm)}`); });
+      await expect
+        .poll(async () => (await guestStats(vm)).connections, { timeout: 90_000, interval: 500 })
+        .toBe(0)
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\n${await guestConnections(vm)}`);
+        });
       const after = await guestStats(vm);
       expect(after['eth0.tcp.connections_opened']! - before['eth0.tcp.connections_opened']!).toBe(1000);
       expect(after['eth0.tcp.connections_closed']! - before['eth0.tcp.connections_closed']!).toBe(1000);
@@ -120,15 +140,19 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
     const vm = await boot(dir, { args: ['static', '10.0.2.15/24', HOST], ...faults.vm });
     await vm.waitFor('net: ready');
     const result = await tcpClientRun(['echo', '10.0.2.15', '7', String(ECHO_BYTES), '42'], 1_500_000).catch(async (error: Error) => {
-      throw new Error(`${error.message}\nguest: ${await guestConnections(vm)}\n${JSON.stringify(await guestStats(vm).catch(() => ({})))}\nfaults: ${await faults.stop()}`);
+      throw new Error(
+        `${error.message}\nguest: ${await guestConnections(vm)}\n${JSON.stringify(await guestStats(vm).catch(() => ({})))}\nfaults: ${await faults.stop()}`,
+      );
     });
     expect(result.sent).toBe(ECHO_BYTES);
     expect(result.received).toBe(ECHO_BYTES);
     expect(result.receivedSha256).toBe(result.sentSha256);
     const stats = await guestStats(vm);
     const report = await faults.stop();
-    console.info(`echo ${ECHO_BYTES >> 20} MB each way under faults (${faults.kind}) in ${result.ms} ms; ` +
-      `guest retransmits ${stats['eth0.tcp.retransmits']}, out of order ${stats['eth0.tcp.out_of_order']}, duplicates ${stats['eth0.tcp.duplicate_segments']}\n${report}`);
+    console.info(
+      `echo ${ECHO_BYTES >> 20} MB each way under faults (${faults.kind}) in ${result.ms} ms; ` +
+        `guest retransmits ${stats['eth0.tcp.retransmits']}, out of order ${stats['eth0.tcp.out_of_order']}, duplicates ${stats['eth0.tcp.duplicate_segments']}\n${report}`,
+    );
     // The faults were real: the guest saw them.
     expect(stats['eth0.tcp.retransmits']).toBeGreaterThan(0);
     expect(stats['eth0.tcp.out_of_order']).toBeGreaterThan(0);
@@ -138,11 +162,20 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
 });
 
 describe.skipIf(!!link)('@uos/net over QEMU user networking (no tap device)', () => {
-  it('takes a lease from QEMU\'s DHCP, serves HTTP and echo through host forwarding, pings the gateway', async () => {
+  it("takes a lease from QEMU's DHCP, serves HTTP and echo through host forwarding, pings the gateway", async () => {
     const ports = await freePorts(2);
     const vm = await boot(dir, {
       args: ['dhcp'],
-      config: { net: [{ device: 'virtio-net-pci', backend: 'user', mac: MAC, name: `hostfwd=tcp:127.0.0.1:${ports[0]}-:80,hostfwd=tcp:127.0.0.1:${ports[1]}-:7` }] },
+      config: {
+        net: [
+          {
+            device: 'virtio-net-pci',
+            backend: 'user',
+            mac: MAC,
+            name: `hostfwd=tcp:127.0.0.1:${ports[0]}-:80,hostfwd=tcp:127.0.0.1:${ports[1]}-:7`,
+          },
+        ],
+      },
     });
     expect(await vm.waitFor(/net: dhcp lease /, 60_000)).toMatch(/net: dhcp lease 10\.0\.2\.15\/24 gateway 10\.0\.2\.2 dns 10\.0\.2\.3 /);
     await vm.waitFor('net: ready');
@@ -169,7 +202,10 @@ describe.skipIf(!!link)('@uos/net over QEMU user networking (no tap device)', ()
 type LinkOptions = Pick<VmOptions, 'wrapper' | 'config'>;
 
 function vmOnTap(): LinkOptions {
-  return { wrapper: link!.qemuWrapper, config: { net: [{ device: 'virtio-net-pci', backend: 'tap' as const, name: link!.tap, mac: MAC }] } };
+  return {
+    wrapper: link!.qemuWrapper,
+    config: { net: [{ device: 'virtio-net-pci', backend: 'tap' as const, name: link!.tap, mac: MAC }] },
+  };
 }
 
 /**
@@ -177,7 +213,22 @@ function vmOnTap(): LinkOptions {
  * carries frames between the tap and QEMU's dgram netdev with the same faults, in both directions.
  */
 async function faultyVmOptions(): Promise<{ kind: string; vm: LinkOptions; stop(): Promise<string> }> {
-  const netem = await link!.exec('tc', ['qdisc', 'replace', 'dev', link!.tap, 'root', 'netem', 'loss', '3%', 'reorder', '5%', 'duplicate', '1%', 'delay', '1ms']);
+  const netem = await link!.exec('tc', [
+    'qdisc',
+    'replace',
+    'dev',
+    link!.tap,
+    'root',
+    'netem',
+    'loss',
+    '3%',
+    'reorder',
+    '5%',
+    'duplicate',
+    '1%',
+    'delay',
+    '1ms',
+  ]);
   if (netem.code === 0) {
     return {
       kind: 'tc netem on the host side',
@@ -195,7 +246,10 @@ async function faultyVmOptions(): Promise<{ kind: string; vm: LinkOptions; stop(
   const netdev = `local.type=inet,local.host=127.0.0.1,local.port=${qemuPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${relayPort}`;
   return {
     kind: 'fault-relay, both directions',
-    vm: { wrapper: link!.qemuWrapper, config: { net: [{ device: 'virtio-net-pci', backend: 'dgram' as const, name: netdev, mac: MAC }], qemu: dump } },
+    vm: {
+      wrapper: link!.qemuWrapper,
+      config: { net: [{ device: 'virtio-net-pci', backend: 'dgram' as const, name: netdev, mac: MAC }], qemu: dump },
+    },
     stop: async () => {
       relayProcess.child.kill('SIGTERM');
       return (await relayProcess.ended).stdout.trim();
@@ -207,13 +261,15 @@ async function faultyVmOptions(): Promise<{ kind: string; vm: LinkOptions; stop(
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   for (let i = 0; i < count; i++) {
-    ports.push(await new Promise<number>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    }));
+    ports.push(
+      await new Promise<number>((resolve) => {
+        const server = createServer();
+        server.listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as { port: number };
+          server.close(() => resolve(port));
+        });
+      }),
+    );
   }
   return ports;
 }
