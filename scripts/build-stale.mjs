@@ -18,7 +18,7 @@ function newest(path) {
 
 const packages = readdirSync(packagesDir).map((dir) => {
   const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
-  return { dir, name: manifest.name, dependencies: Object.keys({ ...manifest.dependencies }) };
+  return { dir, name: manifest.name, dependencies: Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }) };
 });
 const byName = new Map(packages.map((p) => [p.name, p]));
 const ordered = [];

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Checks every publishable package the way users will consume it: publint (manifest, exports, files)
 // and Are The Types Wrong (types resolve under node16 ESM and bundlers; the packages are ESM-only).
-// Packages must be built first (`pnpm build`).
+// Packages must be built first (`pnpm build`). Also the house rules publint does not know: the source
+// condition first in every exports entry (TypeScript and bundlers take the first condition that matches,
+// so a `types` before it makes type-checks in the monorepo read stale dist/ declarations), and the kernel
+// and hw packages only as peer dependencies (one copy of each in a service, whatever depends on them).
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -12,8 +15,27 @@ const root = new URL('..', import.meta.url).pathname;
 const bin = (tool) => join(root, 'node_modules', '.bin', tool);
 const packages = readdirSync(join(root, 'packages')).map((dir) => join(root, 'packages', dir));
 
-async function check(dir) {
+const SOURCE_CONDITION = 'uos-source';
+const PEER_ONLY = ['@uos/kernel', '@uos/hw'];
+
+/** What the manifest in `dir` breaks of the house rules, as messages. */
+function manifestProblems(manifest) {
   const problems = [];
+  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+    if (typeof target !== 'object' || target === null) continue;
+    const conditions = Object.keys(target);
+    if (conditions[0] !== SOURCE_CONDITION) {
+      problems.push(`exports["${subpath}"]: the first condition must be "${SOURCE_CONDITION}", not "${conditions[0]}"`);
+    }
+  }
+  for (const name of PEER_ONLY) {
+    if (manifest.dependencies?.[name]) problems.push(`${name} must be a peerDependency (one copy per service), not a dependency`);
+  }
+  return problems;
+}
+
+async function check(dir) {
+  const problems = manifestProblems(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
   try {
     const { stdout } = await run(bin('publint'), [dir, '--strict']);
     if (!/All good!/.test(stdout)) problems.push(`publint:\n${stdout}`);
@@ -47,7 +69,7 @@ packages.forEach((dir, i) => {
     failed++;
     process.stdout.write(`✗ ${name}\n${results[i].join('\n')}\n`);
   } else {
-    process.stdout.write(`✓ ${name}: publint, attw\n`);
+    process.stdout.write(`✓ ${name}: manifest, publint, attw\n`);
   }
 });
 process.exit(failed ? 1 : 0);

@@ -1,6 +1,6 @@
 import { PciCapability, type PciDevice, type RegisterWindow } from '@uos/hw';
-import { UosError } from '@uos/x86';
 import type { Virtqueue } from './virtqueue.js';
+import { VirtioNetError } from './errors.js';
 
 /** Device status bits (virtio 1.x §2.1). */
 export const DeviceStatus = { acknowledge: 1, driver: 2, driverOk: 4, featuresOk: 8, needsReset: 64, failed: 128 } as const;
@@ -272,7 +272,7 @@ export function openTransport(device: PciDevice, options: { preferLegacy?: boole
   }
   const bar0 = device.bars[0];
   if (bar0?.kind !== 'io') {
-    throw new UosError('virtio-no-transport', `${device} offers neither virtio 1.x capabilities nor a legacy I/O BAR`);
+    throw new VirtioNetError('virtio-no-transport', `${device} offers neither virtio 1.x capabilities nor a legacy I/O BAR`);
   }
   return new LegacyTransport(device.barWindow(0));
 }

@@ -1,8 +1,8 @@
 import { DmaPool, MsixTable, NicBase, type PciDevice, type TransmitResult, routeIntx } from '@uos/hw';
 import { irq } from '@uos/kernel';
-import { UosError } from '@uos/x86';
 import { DeviceStatus, NO_VECTOR, type VirtioTransport, openTransport } from './transport.js';
 import { DescriptorFlag, Virtqueue } from './virtqueue.js';
+import { VirtioNetError } from './errors.js';
 
 /** Feature bits (virtio 1.x §5.1.3 and §6). */
 export const VirtioNetFeature = {
@@ -85,7 +85,7 @@ export class VirtioNet extends NicBase {
     const offered = transport.deviceFeatures();
     if (transport.kind === 'modern' && !(offered & bit(VirtioNetFeature.version1))) {
       transport.addStatus(DeviceStatus.failed);
-      throw new UosError('virtio-features', `${device}: the modern interface does not offer VERSION_1`);
+      throw new VirtioNetError('virtio-features', `${device}: the modern interface does not offer VERSION_1`);
     }
     this.features = offered & (transport.kind === 'modern' ? WANTED : WANTED & 0xffffffffn);
     transport.setDriverFeatures(this.features);
@@ -93,7 +93,7 @@ export class VirtioNet extends NicBase {
       transport.addStatus(DeviceStatus.featuresOk);
       if (!(transport.status() & DeviceStatus.featuresOk)) {
         transport.addStatus(DeviceStatus.failed);
-        throw new UosError('virtio-features', `${device} refused the features ${this.features.toString(16)}`);
+        throw new VirtioNetError('virtio-features', `${device} refused the features ${this.features.toString(16)}`);
       }
     }
     // The 12-byte header (with num_buffers) under VERSION_1 or mergeable buffers, else the legacy 10 bytes.
@@ -101,7 +101,7 @@ export class VirtioNet extends NicBase {
 
     const size = (index: number): number => {
       const offeredSize = transport.queueSize(index);
-      if (!offeredSize) throw new UosError('virtio-queue', `${device} has no queue ${index}`);
+      if (!offeredSize) throw new VirtioNetError('virtio-queue', `${device} has no queue ${index}`);
       return transport.queueSizeFixed ? offeredSize : Math.min(offeredSize, MAX_QUEUE_SIZE);
     };
     this.receiveQueue = new Virtqueue(RECEIVE_QUEUE, size(RECEIVE_QUEUE));
@@ -150,7 +150,7 @@ export class VirtioNet extends NicBase {
       if (transport.setConfigVector(MSIX_CONFIG)) {
         if (!transport.setupQueue(this.receiveQueue, MSIX_RECEIVE) || !transport.setupQueue(this.transmitQueue, MSIX_TRANSMIT)) {
           transport.addStatus(DeviceStatus.failed);
-          throw new UosError('virtio-msix', `${device} took the MSI-X configuration vector but not the queue vectors`);
+          throw new VirtioNetError('virtio-msix', `${device} took the MSI-X configuration vector but not the queue vectors`);
         }
         irq.subscribe(vectors[MSIX_CONFIG]!, () => this.configurationChanged());
         irq.subscribe(vectors[MSIX_RECEIVE]!, () => {

@@ -1,5 +1,5 @@
-import { UosError } from '@uos/x86';
 import { hwPlatform } from './platform.js';
+import { HwError } from './errors.js';
 
 /** Memory a device reads and writes: a view of physically contiguous, identity-mapped pages. */
 export interface DmaBuffer {
@@ -38,7 +38,7 @@ export class DmaPool {
       count < 1 ||
       count > 1 << 16
     ) {
-      throw new UosError('dma-pool-invalid', `a DMA pool holds 1..65536 buffers of 1 byte..1 MiB, not ${count} x ${bufferSize}`);
+      throw new HwError('dma-pool-invalid', `a DMA pool holds 1..65536 buffers of 1 byte..1 MiB, not ${count} x ${bufferSize}`);
     }
     const stride = Math.ceil(bufferSize / 64) * 64;
     const perChunk = Math.max(1, Math.floor((256 * 1024) / stride));
@@ -69,16 +69,16 @@ export class DmaPool {
 
   release(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) {
-      throw new UosError('dma-pool-index', `no DMA buffer ${index} in a pool of ${this.count}`);
+      throw new HwError('dma-pool-index', `no DMA buffer ${index} in a pool of ${this.count}`);
     }
-    if (!this.inUse[index]) throw new UosError('dma-pool-double-release', `DMA buffer ${index} released twice`);
+    if (!this.inUse[index]) throw new HwError('dma-pool-double-release', `DMA buffer ${index} released twice`);
     this.inUse[index] = 0;
     this.free.push(index);
   }
 
   buffer(index: number): DmaBuffer {
     const b = this.buffers[index];
-    if (!b) throw new UosError('dma-pool-index', `no DMA buffer ${index} in a pool of ${this.count}`);
+    if (!b) throw new HwError('dma-pool-index', `no DMA buffer ${index} in a pool of ${this.count}`);
     return b;
   }
 

@@ -1,8 +1,8 @@
-import { UosError } from '@uos/x86';
 import { irq } from '@uos/kernel';
 import { type PciDevice, PciCapability } from './pci.js';
 import { hwPlatform } from './platform.js';
 import type { RegisterWindow } from './registers.js';
+import { HwError } from './errors.js';
 
 const CONTROL = 2;
 const TABLE = 4;
@@ -33,10 +33,10 @@ export class MsixTable {
     const bar = placement & 7;
     const offset = (placement & ~7) >>> 0;
     if (!device.bars[bar])
-      throw new UosError('msix-table-invalid', `${device}: the MSI-X table is in BAR ${bar}, which the device does not have`);
+      throw new HwError('msix-table-invalid', `${device}: the MSI-X table is in BAR ${bar}, which the device does not have`);
     const window = device.barWindow(bar);
     if (window.kind !== 'mmio' || offset + size * ENTRY > window.size) {
-      throw new UosError(
+      throw new HwError(
         'msix-table-invalid',
         `${device}: the MSI-X table (BAR ${bar} + 0x${offset.toString(16)}, ${size} entries) lies outside its BAR`,
       );
@@ -46,7 +46,7 @@ export class MsixTable {
 
   private check(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) {
-      throw new UosError('msix-entry-invalid', `MSI-X entry ${index} is not one of the ${this.size} in ${this.device}'s table`);
+      throw new HwError('msix-entry-invalid', `MSI-X entry ${index} is not one of the ${this.size} in ${this.device}'s table`);
     }
   }
 
@@ -84,7 +84,7 @@ export class MsixTable {
   /** Allocates `count` vectors, routes entries 0..count-1 to them and enables MSI-X; returns the vectors. */
   enableVectors(count: number): number[] {
     if (!Number.isInteger(count) || count < 1 || count > this.size)
-      throw new UosError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
+      throw new HwError('msix-entry-invalid', `${this.device} has ${this.size} MSI-X entries, not ${count}`);
     const first = irq.allocate(count);
     const vectors = Array.from({ length: count }, (_, i) => first + i);
     vectors.forEach((vector, i) => this.route(i, vector));
@@ -95,8 +95,8 @@ export class MsixTable {
 
 /** Routes the device's legacy INTx line through the I/O APIC (level-triggered, as QEMU's ACPI describes it). */
 export function routeIntx(device: PciDevice): number {
-  if (!device.interruptPin) throw new UosError('pci-no-interrupt', `${device} has no legacy interrupt pin`);
+  if (!device.interruptPin) throw new HwError('pci-no-interrupt', `${device} has no legacy interrupt pin`);
   const line = device.interruptLine;
-  if (line === 0xff || line === 0) throw new UosError('pci-no-interrupt', `${device}: the firmware assigned no interrupt line`);
+  if (line === 0xff || line === 0) throw new HwError('pci-no-interrupt', `${device}: the firmware assigned no interrupt line`);
   return irq.routeGsi(line, { level: true, activeLow: false });
 }

@@ -1,5 +1,5 @@
 import { statman } from '@uos/statman';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NicBase, NicStat, NicStats, type TransmitResult, formatMac } from './nic.js';
 import { thrownBy } from './testing/fake-platform.js';

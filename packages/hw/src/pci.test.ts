@@ -1,4 +1,4 @@
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PciCapability, PciCommand, PciConfig, PciDevice } from './pci.js';
 import { setHwPlatform } from './platform.js';

@@ -1,6 +1,6 @@
-import { UosError } from '@uos/x86';
 import { hwPlatform } from './platform.js';
 import { type RegisterWindow, ioWindow, mmioWindow } from './registers.js';
+import { HwError } from './errors.js';
 
 /** Configuration-space offsets (type 0 header) and bits. */
 export const PciConfig = {
@@ -182,7 +182,7 @@ export class PciDevice implements PciLocation {
   /** The registers behind BAR `index` (mapped uncached for memory BARs). */
   barWindow(index: number): RegisterWindow {
     const bar = this.bars[index];
-    if (!bar) throw new UosError('pci-bar-missing', `${this} has no BAR ${index}`);
+    if (!bar) throw new HwError('pci-bar-missing', `${this} has no BAR ${index}`);
     return bar.kind === 'io' ? ioWindow(bar.address, bar.size) : mmioWindow(bar.address, bar.size);
   }
 

@@ -1,5 +1,5 @@
 import { type DeviceBinder, type PciFunctionInfo, pciAddress } from '@uos/kernel';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Nic, NicStats } from './nic.js';
 import type { PciDevice } from './pci.js';

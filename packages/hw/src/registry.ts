@@ -1,7 +1,7 @@
 import { type PciFunctionInfo, setDeviceBinder } from '@uos/kernel';
-import { UosError } from '@uos/x86';
 import type { Nic } from './nic.js';
 import { PciDevice } from './pci.js';
+import { HwError } from './errors.js';
 
 /** A NIC driver, as its entry module registers it. */
 export interface NicDriver {
@@ -70,11 +70,11 @@ function bind(functions: readonly PciFunctionInfo[]): Map<PciFunctionInfo, strin
  */
 export function registerNic(driver: NicDriver): void {
   if (!driver || typeof driver.create !== 'function' || typeof driver.name !== 'string' || typeof driver.vendor !== 'number') {
-    throw new UosError('driver-invalid', 'registerNic needs { name, vendor, device | predicate, create }');
+    throw new HwError('driver-invalid', 'registerNic needs { name, vendor, device | predicate, create }');
   }
   const ids = typeof driver.device === 'number' ? [driver.device] : driver.device;
   if ((ids === undefined || ids.length === 0) && !driver.predicate) {
-    throw new UosError('driver-invalid', `driver ${driver.name} names neither device IDs nor a predicate`);
+    throw new HwError('driver-invalid', `driver ${driver.name} names neither device IDs nor a predicate`);
   }
   registry().nicDrivers.push(driver);
   setDeviceBinder(bind);

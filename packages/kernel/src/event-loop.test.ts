@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventLoop, type EventLoopHost } from './event-loop.js';
+import { EventLoop, type EventLoopHost, eventLoop } from './event-loop.js';
 
 /** A host whose clock, microtask queue and raised interrupts the test controls. */
 class FakeHost implements EventLoopHost {
@@ -359,5 +359,19 @@ describe('EventLoop errors outside an image', () => {
     });
     host.time = 1;
     expect(() => loop.turn()).toThrow('Uncaught exception in a timer callback: 42');
+  });
+});
+
+describe('eventLoop()', () => {
+  it('is the one loop in the Symbol.for slot, so that two copies of the kernel in a bundle share it', () => {
+    const key = Symbol.for('uos.kernel.event-loop');
+    const holder = globalThis as unknown as Record<symbol, unknown>;
+    const loop = new EventLoop(new FakeHost());
+    holder[key] = loop;
+    try {
+      expect(eventLoop()).toBe(loop);
+    } finally {
+      delete holder[key];
+    }
   });
 });

@@ -96,7 +96,13 @@ export class EventLoop {
   }
 }
 
-let loop: EventLoop | undefined;
+/**
+ * Where the image's one loop lives: a `Symbol.for` slot on `globalThis`, as statman's registry and the
+ * device binder, so that a bundle holding two copies of this package still runs one loop (a driver from
+ * one copy subscribing to a loop that nobody runs would never see an interrupt).
+ */
+const loopKey = Symbol.for('uos.kernel.event-loop');
+const loopHolder = globalThis as unknown as Record<symbol, EventLoop | undefined>;
 
 /** Counts kept natively (interrupts, halted cycles, the heap), copied into statman when it is read. */
 function collectNativeStats(): void {
@@ -119,6 +125,7 @@ function collectNativeStats(): void {
 
 /** The loop of this image, created on first use over the native platform. */
 export function eventLoop(): EventLoop {
+  let loop = loopHolder[loopKey];
   if (!loop) {
     const bindings = native();
     const counter = (name: string): StatHandle => statman.getOrCreate(name, { type: 'u64' });
@@ -136,6 +143,7 @@ export function eventLoop(): EventLoop {
         turns: counter(KernelStat.loopTurns),
       },
     );
+    loopHolder[loopKey] = loop;
     statman.addCollector(collectNativeStats);
   }
   return loop;

@@ -40,7 +40,9 @@ export { format, inspect } from './inspect.js';
 export type { InspectOptions } from './inspect.js';
 export { panic } from './panic.js';
 export type { StdoutWriter } from './stdout.js';
-export { UosError } from '@uos/x86';
+export { UosError } from '@uos/errors';
+export { KernelError } from './errors.js';
+export type { KernelErrorCode } from './errors.js';
 
 /** The globals a uOS image provides (TypeScript's ES2020 library declares none of them). */
 declare global {

@@ -1,4 +1,4 @@
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { describe, expect, it } from 'vitest';
 import { irq } from './irq.js';
 

@@ -1,5 +1,6 @@
-import { UosError, native } from '@uos/x86';
+import { native } from '@uos/x86';
 import { type InterruptHandler, eventLoop } from './event-loop.js';
+import { KernelError } from './errors.js';
 
 /** The first and last vectors a service or driver may subscribe to (0..31 are CPU exceptions). */
 const FIRST_VECTOR = 32;
@@ -7,7 +8,10 @@ const LAST_VECTOR = 254;
 
 function checkVector(vector: number): void {
   if (!Number.isInteger(vector) || vector < FIRST_VECTOR || vector > LAST_VECTOR) {
-    throw new UosError('irq-vector-invalid', `interrupt vector ${vector} is not one a handler can take (${FIRST_VECTOR}..${LAST_VECTOR})`);
+    throw new KernelError(
+      'irq-vector-invalid',
+      `interrupt vector ${vector} is not one a handler can take (${FIRST_VECTOR}..${LAST_VECTOR})`,
+    );
   }
 }
 
@@ -28,19 +32,19 @@ export const irq = {
   /** Routes ISA IRQ `line` (0..15) through the I/O APIC and returns its vector. */
   routeIsa(line: number): number {
     const vector = native().irqRouteIsa(line);
-    if (vector < 0) throw new UosError('irq-route-failed', `ISA IRQ ${line} cannot be routed (no I/O APIC pin for it)`);
+    if (vector < 0) throw new KernelError('irq-route-failed', `ISA IRQ ${line} cannot be routed (no I/O APIC pin for it)`);
     return vector;
   },
   /** Routes a global system interrupt (a PCI INTx line) to a new vector. */
   routeGsi(gsi: number, options: { level?: boolean; activeLow?: boolean } = {}): number {
     const vector = native().irqRouteGsi(gsi, options.level ?? true, options.activeLow ?? true);
-    if (vector < 0) throw new UosError('irq-route-failed', `global system interrupt ${gsi} cannot be routed`);
+    if (vector < 0) throw new KernelError('irq-route-failed', `global system interrupt ${gsi} cannot be routed`);
     return vector;
   },
   /** An aligned block of `count` vectors for MSI or MSI-X; returns the first. */
   allocate(count = 1): number {
     const first = native().irqAllocate(count);
-    if (first < 0) throw new UosError('irq-vectors-exhausted', `no block of ${count} free interrupt vectors is left`);
+    if (first < 0) throw new KernelError('irq-vectors-exhausted', `no block of ${count} free interrupt vectors is left`);
     return first;
   },
   /** Gives vectors back (and masks a routed pin). */

@@ -1,17 +1,10 @@
-import {
-  type BootInfo,
-  type NativeCpuStats,
-  type NativeMemoryMap,
-  type NativeMemoryUsage,
-  type NativePanicInfo,
-  UosError,
-  native,
-} from '@uos/x86';
+import { type BootInfo, type NativeCpuStats, type NativeMemoryMap, type NativeMemoryUsage, type NativePanicInfo, native } from '@uos/x86';
 import { stdin } from './console-input.js';
 import { eventLoop } from './event-loop.js';
 import type { LogRing } from './log-ring.js';
 import { shutdown } from './service.js';
 import { type StdoutWriter, addStdout, stdoutLog } from './stdout.js';
+import { KernelError } from './errors.js';
 
 /** What a panic hook learns: the kind of failure, its reason and the exit status about to be used. */
 export type PanicInfo = NativePanicInfo;
@@ -112,7 +105,7 @@ export const os = {
   /** What a panic does after its report: exit with a distinct status (default), halt, or reboot. */
   setPanicAction(action: PanicAction): void {
     if (action !== 'exit' && action !== 'halt' && action !== 'reboot') {
-      throw new UosError('panic-action-invalid', `unknown panic action "${String(action)}" (exit, halt or reboot)`);
+      throw new KernelError('panic-action-invalid', `unknown panic action "${String(action)}" (exit, halt or reboot)`);
     }
     native().setPanicAction(action);
   },

@@ -1,7 +1,8 @@
-import { type NativeBindings, UosError, native } from '@uos/x86';
+import { type NativeBindings, native } from '@uos/x86';
 import { probeDevices } from './devices.js';
 import { eventLoop } from './event-loop.js';
 import { panic } from './panic.js';
+import { KernelError } from './errors.js';
 
 const serviceMarker = Symbol.for('uos.service');
 
@@ -26,10 +27,10 @@ export interface Service extends ServiceDefinition {
 /** Declares a service: `export default service({ start(args) { … } })` in the service's entry module. */
 export function service(definition: ServiceDefinition): Service {
   if (typeof definition !== 'object' || definition === null || typeof definition.start !== 'function') {
-    throw new UosError('service-invalid', 'service() needs an object with a start(args) function');
+    throw new KernelError('service-invalid', 'service() needs an object with a start(args) function');
   }
   if (definition.stop !== undefined && typeof definition.stop !== 'function') {
-    throw new UosError('service-invalid', 'service(): stop must be a function when given');
+    throw new KernelError('service-invalid', 'service(): stop must be a function when given');
   }
   return Object.freeze({ ...definition, [serviceMarker]: true as const });
 }
@@ -116,7 +117,7 @@ export function startService(module: { default?: unknown }): void {
   if (!isService(candidate)) {
     panic(
       'The service cannot start:',
-      new UosError(
+      new KernelError(
         'service-missing',
         "the service's entry module must `export default service({ start(args) { … } })` using service() from @uos/kernel",
       ),

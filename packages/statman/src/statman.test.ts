@@ -1,4 +1,4 @@
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { describe, expect, it, vi } from 'vitest';
 import { type StatHandle, type StatKind, type StatType, Statman, StatmanError, type StatmanErrorCode, statman } from './statman.js';
 

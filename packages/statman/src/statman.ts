@@ -1,4 +1,4 @@
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 
 /**
  * How a stat stores its value. `u32` wraps modulo 2^32 like an unsigned C counter; `u64` is two u32
@@ -82,14 +82,9 @@ export type StatmanErrorCode =
   | 'stat-options-invalid'
   | 'statman-capacity-invalid';
 
-/** The error statman throws; check it with `UosError.isInstance(e)` and `e.code`. */
-export class StatmanError extends UosError {
-  declare readonly code: StatmanErrorCode;
-
-  constructor(code: StatmanErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-    this.name = 'StatmanError';
-  }
+/** The error statman throws; check it with `StatmanError.isInstance(e)` and narrow on `e.code`. */
+export class StatmanError extends UosError<StatmanErrorCode> {
+  static override readonly kind = 'StatmanError';
 }
 
 const defaultCapacity = 1024;
@@ -279,7 +274,7 @@ export class Statman {
     if (existing) {
       throw new StatmanError(
         'stat-exists',
-        `stat "${name}" exists already as ${describe(existing.type, existing.kind)}; ` + 'getOrCreate shares it, or free it first',
+        `stat "${name}" exists already as ${describe(existing.type, existing.kind)}; getOrCreate shares it, or free it first`,
       );
     }
     return this.add(name, type, kind, persistent);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needsEval } from './build.js';
 import { type Bundle, bundleService, resolveServiceEntry } from './bundle.js';

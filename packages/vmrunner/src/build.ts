@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { UosError } from '@uos/x86';
 import { type BootProtocol, type Engine, loadPlatform } from '@uos/x86/platform';
 import { BUNDLE_NAME, type Bundle, ENTRY_NAME, bundleService } from './bundle.js';
 import { readSymbols } from './elf.js';
@@ -11,6 +10,7 @@ import { encodeLineMap, firstMappingPerLine } from './line-map.js';
 import { owningPackage, displayPath } from './packages.js';
 import { PayloadKind, type PayloadSection, encodePayload, joinImage } from './payload.js';
 import { encodeSymbols } from './symbols.js';
+import { VmRunnerError } from './errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -86,7 +86,7 @@ async function compileBytecode(compiler: string, code: string): Promise<Uint8Arr
       await execFileAsync(compiler, [input, output, '--filename', BUNDLE_NAME], { maxBuffer: 16 << 20 });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
-      throw new UosError('bytecode-failed', `QuickJS could not compile the bundle:\n${stderr.trim()}`, { cause: error });
+      throw new VmRunnerError('bytecode-failed', `QuickJS could not compile the bundle:\n${stderr.trim()}`, { cause: error });
     }
     return new Uint8Array(readFileSync(output));
   } finally {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UosError } from '@uos/x86';
 import { type BuildResult, type Message, type Metafile, build } from 'esbuild';
 import type { SourceMapV3 } from './line-map.js';
 import { owningPackage } from './packages.js';
+import { VmRunnerError } from './errors.js';
 
 export interface Bundle {
   /** The bundled JavaScript (an IIFE, ES2020). */
@@ -25,19 +25,19 @@ const ENTRY_CANDIDATES = ['service.ts', 'src/service.ts', 'src/index.ts', 'index
 
 /** Finds a service's entry module: package.json "uos.entry", else the first of ENTRY_CANDIDATES. */
 export function resolveServiceEntry(serviceDir: string): string {
-  if (!existsSync(serviceDir)) throw new UosError('service-not-found', `no service directory at ${serviceDir}`);
+  if (!existsSync(serviceDir)) throw new VmRunnerError('service-not-found', `no service directory at ${serviceDir}`);
   const manifestPath = join(serviceDir, 'package.json');
   if (existsSync(manifestPath)) {
     let manifest: { uos?: { entry?: string } };
     try {
       manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { uos?: { entry?: string } };
     } catch (error) {
-      throw new UosError('service-not-found', `${manifestPath} is not valid JSON: ${(error as Error).message}`, { cause: error });
+      throw new VmRunnerError('service-not-found', `${manifestPath} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     const entry = manifest.uos?.entry;
     if (entry) {
       const path = resolve(serviceDir, entry);
-      if (!existsSync(path)) throw new UosError('service-not-found', `package.json "uos.entry" names ${entry}, which does not exist`);
+      if (!existsSync(path)) throw new VmRunnerError('service-not-found', `package.json "uos.entry" names ${entry}, which does not exist`);
       return path;
     }
   }
@@ -45,7 +45,7 @@ export function resolveServiceEntry(serviceDir: string): string {
     const path = join(serviceDir, candidate);
     if (existsSync(path)) return path;
   }
-  throw new UosError(
+  throw new VmRunnerError(
     'service-not-found',
     `no service entry in ${serviceDir}: add one of ${ENTRY_CANDIDATES.join(', ')} or set "uos": { "entry": … } in package.json`,
   );
@@ -107,13 +107,13 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
   } catch (error) {
     const failure = error as { errors?: Message[] };
     if (failure.errors?.length) {
-      throw new UosError('bundle-failed', `bundling ${dir} failed:\n${describeMessages(failure.errors)}`, { cause: error });
+      throw new VmRunnerError('bundle-failed', `bundling ${dir} failed:\n${describeMessages(failure.errors)}`, { cause: error });
     }
     throw error;
   }
   const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
   const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'))?.text;
-  if (code === undefined || map === undefined) throw new UosError('bundle-failed', 'esbuild produced no output');
+  if (code === undefined || map === undefined) throw new VmRunnerError('bundle-failed', 'esbuild produced no output');
   const sourceMap = JSON.parse(map) as SourceMapV3;
   const sourceMapDir = join(dir, 'build');
   sourceMap.sources = sourceMap.sources.map((s) => {

@@ -7,12 +7,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExitStatus, UosError } from '@uos/x86';
+import { ExitStatus } from '@uos/x86';
 import { type BuildResult, type EvalMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
 import { loadPlatform } from '@uos/x86/platform';
+import { VmRunnerError } from './errors.js';
+import { UosError } from '@uos/errors';
 
 /** CLI exit codes beside the guest's own status (IncludeOS's vmrunner uses the same numbers). */
 export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, bootFailed: 72, configInvalid: 73 } as const;
@@ -24,7 +26,7 @@ const USAGE = `usage:
 `;
 
 function usage(message: string): never {
-  throw new UosError('usage', `${message}\n${USAGE}`);
+  throw new VmRunnerError('usage', `${message}\n${USAGE}`);
 }
 
 /** Paths on the command line are relative to where the user ran the command (pnpm scripts change cwd). */

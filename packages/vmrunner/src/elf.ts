@@ -1,4 +1,4 @@
-import { UosError } from '@uos/x86';
+import { VmRunnerError } from './errors.js';
 
 /** Program header of an ELF file (the fields the image writer reads and patches). */
 export interface ProgramHeader {
@@ -38,7 +38,7 @@ export const STT_FUNC = 2;
 const SHT_SYMTAB = 2;
 
 function fail(message: string): never {
-  throw new UosError('elf-invalid', message);
+  throw new VmRunnerError('elf-invalid', message);
 }
 
 /** Parses the ELF header and program headers of a little-endian x86 ELF32 or ELF64 executable. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { platformDirectory } from '@uos/x86/platform';
 import { describe, expect, it } from 'vitest';
 import { PT_LOAD, STT_FUNC, STT_NOTYPE, readElf, readSymbols } from './elf.js';

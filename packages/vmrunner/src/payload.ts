@@ -1,5 +1,5 @@
-import { UosError } from '@uos/x86';
 import { PT_LOAD, type ProgramHeader, clearSectionHeaders, readElf, writeProgramHeader } from './elf.js';
+import { VmRunnerError } from './errors.js';
 
 /**
  * The payload `uos build` joins to the platform ELF (read by native/kernel/payload.c):
@@ -47,19 +47,19 @@ export function encodePayload(sections: readonly PayloadSection[]): Uint8Array {
 /** Reads a payload back (tests, `uos` diagnostics). */
 export function decodePayload(bytes: Uint8Array): PayloadSection[] {
   if (bytes.length < HEADER_SIZE || new TextDecoder().decode(bytes.subarray(0, 8)) !== PAYLOAD_MAGIC) {
-    throw new UosError('payload-invalid', 'no uOS payload header');
+    throw new VmRunnerError('payload-invalid', 'no uOS payload header');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(8, true) !== 1) throw new UosError('payload-invalid', `payload version ${view.getUint32(8, true)} is not 1`);
+  if (view.getUint32(8, true) !== 1) throw new VmRunnerError('payload-invalid', `payload version ${view.getUint32(8, true)} is not 1`);
   const total = view.getUint32(16, true);
   const count = view.getUint32(20, true);
-  if (total > bytes.length || HEADER_SIZE + count * ENTRY_SIZE > total) throw new UosError('payload-invalid', 'payload truncated');
+  if (total > bytes.length || HEADER_SIZE + count * ENTRY_SIZE > total) throw new VmRunnerError('payload-invalid', 'payload truncated');
   const sections: PayloadSection[] = [];
   for (let i = 0; i < count; i++) {
     const e = HEADER_SIZE + i * ENTRY_SIZE;
     const at = view.getUint32(e + 4, true);
     const length = view.getUint32(e + 8, true);
-    if (at + length > total) throw new UosError('payload-invalid', `payload section ${i} lies outside the payload`);
+    if (at + length > total) throw new VmRunnerError('payload-invalid', `payload section ${i} lies outside the payload`);
     sections.push({ kind: view.getUint32(e, true) as PayloadKind, data: bytes.subarray(at, at + length) });
   }
   return sections;
@@ -78,7 +78,7 @@ function findPayloadSegment(bytes: Uint8Array, headers: ProgramHeader[]): Progra
 export function joinImage(platform: Uint8Array, payload: Uint8Array): Uint8Array {
   const elf = readElf(platform, 'the platform image');
   const segment = findPayloadSegment(platform, elf.programHeaders);
-  if (!segment) throw new UosError('platform-invalid', 'the platform image has no payload segment (is it a uOS platform ELF?)');
+  if (!segment) throw new VmRunnerError('platform-invalid', 'the platform image has no payload segment (is it a uOS platform ELF?)');
   const kept = Math.max(
     elf.programHeaderOffset + elf.programHeaders.length * elf.programHeaderSize,
     ...elf.programHeaders.filter((h) => h !== segment && h.filesz > 0).map((h) => h.offset + h.filesz),

@@ -2,9 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { UosError } from '@uos/x86';
 import { loadPlatform } from '@uos/x86/platform';
 import type { Machine, NetConfig } from './vm-config.js';
+import { VmRunnerError } from './errors.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEBUG_EXIT_DEVICE = 'isa-debug-exit,iobase=0xf4,iosize=0x04';
@@ -14,7 +14,7 @@ export function findQemu(): string {
   const binary = process.env.UOS_QEMU || QEMU_BINARY;
   const found = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
-    throw new UosError(
+    throw new VmRunnerError(
       'qemu-missing',
       `${binary} is not installed or does not run (${found.error?.message ?? found.stderr.trim()}); install it with: sudo apt-get install qemu-system-x86`,
     );

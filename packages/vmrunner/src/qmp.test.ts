@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QMP_EVENTS_KEPT, QmpClient, QmpError } from './qmp.js';
 import { qemuArgs } from './qemu.js';

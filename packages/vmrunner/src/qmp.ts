@@ -1,5 +1,5 @@
 import { type Socket, createConnection } from 'node:net';
-import { UosError } from '@uos/x86';
+import { VmRunnerError } from './errors.js';
 
 /** QEMU's first message on a QMP connection. */
 export interface QmpGreeting {
@@ -14,7 +14,9 @@ export interface QmpEvent {
 }
 
 /** A QMP command that QEMU answered with an error; `errorClass` and `description` are QEMU's own. */
-export class QmpError extends UosError {
+export class QmpError extends VmRunnerError {
+  static override readonly kind = 'QmpError';
+
   constructor(
     readonly command: string,
     readonly errorClass: string,
@@ -83,9 +85,9 @@ export class QmpClient {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.receive(chunk));
     socket.on('error', (error) =>
-      this.fail(new UosError('qmp-closed', `the QMP connection at ${path} failed: ${error.message}`, { cause: error })),
+      this.fail(new VmRunnerError('qmp-closed', `the QMP connection at ${path} failed: ${error.message}`, { cause: error })),
     );
-    socket.on('close', () => this.fail(new UosError('qmp-closed', `the QMP connection at ${path} closed (did QEMU exit?)`)));
+    socket.on('close', () => this.fail(new VmRunnerError('qmp-closed', `the QMP connection at ${path} closed (did QEMU exit?)`)));
   }
 
   /**
@@ -105,9 +107,13 @@ export class QmpClient {
         const code = (error as NodeJS.ErrnoException).code;
         const retriable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EAGAIN';
         if (!retriable || Date.now() >= deadline) {
-          throw new UosError('qmp-connect-failed', `cannot connect to QMP at ${path} within ${timeoutMs} ms: ${(error as Error).message}`, {
-            cause: error,
-          });
+          throw new VmRunnerError(
+            'qmp-connect-failed',
+            `cannot connect to QMP at ${path} within ${timeoutMs} ms: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
         }
         await new Promise((r) => setTimeout(r, retryMs));
       }
@@ -120,7 +126,7 @@ export class QmpClient {
         client.handshake(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new UosError('qmp-connect-failed', `QEMU sent no QMP greeting on ${path} within ${remaining} ms`)),
+            () => reject(new VmRunnerError('qmp-connect-failed', `QEMU sent no QMP greeting on ${path} within ${remaining} ms`)),
             remaining,
           );
         }),
@@ -152,7 +158,7 @@ export class QmpClient {
 
   /** Closes the connection; commands still waiting are rejected. */
   close(): void {
-    this.fail(new UosError('qmp-closed', `the QMP connection at ${this.path} was closed`));
+    this.fail(new VmRunnerError('qmp-closed', `the QMP connection at ${this.path} was closed`));
     this.socket.destroy();
   }
 
@@ -180,7 +186,7 @@ export class QmpClient {
     try {
       message = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      this.fail(new UosError('qmp-protocol', `QEMU sent a QMP message that is not JSON: ${line.slice(0, 200)}`));
+      this.fail(new VmRunnerError('qmp-protocol', `QEMU sent a QMP message that is not JSON: ${line.slice(0, 200)}`));
       this.socket.destroy();
       return;
     }

@@ -1,6 +1,6 @@
-import { UosError } from '@uos/x86';
 import { type ElfSymbol, STT_FUNC, STT_NOTYPE } from './elf.js';
 import { pushVarint, readVarint } from './varint.js';
+import { VmRunnerError } from './errors.js';
 
 /**
  * The native symbol table joined to the image (payload section 2, read by native/kernel/panic.c) so the
@@ -67,7 +67,7 @@ export function encodeSymbols(symbols: readonly ElfSymbol[], textStart: number, 
   const shared: number[] = [];
   let previous = '';
   for (const [, name] of sorted) {
-    if (/[^\x01-\x7f]/.test(name)) throw new UosError('symbols-invalid', `symbol name ${JSON.stringify(name)} is not ASCII`);
+    if (/[^\x01-\x7f]/.test(name)) throw new VmRunnerError('symbols-invalid', `symbol name ${JSON.stringify(name)} is not ASCII`);
     let k = 0;
     while (k < 255 && k < name.length && k < previous.length && name[k] === previous[k]) k++;
     shared.push(k);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UosError } from '@uos/x86';
+import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VmConfig, loadVmConfig, parseMemory, validateVmConfig } from './vm-config.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UosError } from '@uos/x86';
+import { VmRunnerError } from './errors.js';
 
 export type Machine = 'pc' | 'q35' | 'microvm';
 export type Accel = 'auto' | 'tcg' | 'kvm';
@@ -44,7 +44,7 @@ export interface VmConfig {
 type Check = (value: unknown, path: string) => void;
 
 function invalid(path: string, message: string): never {
-  throw new UosError('vm-config-invalid', `vm.json: "${path}" ${message}`);
+  throw new VmRunnerError('vm-config-invalid', `vm.json: "${path}" ${message}`);
 }
 
 const isString: Check = (v, p) => {
@@ -106,7 +106,7 @@ function closest(name: string, candidates: readonly string[]): string | undefine
 
 function checkObject(value: unknown, path: string, fields: Record<string, Check>): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    if (!path) throw new UosError('vm-config-invalid', `vm.json must be a JSON object, got ${JSON.stringify(value)}`);
+    if (!path) throw new VmRunnerError('vm-config-invalid', `vm.json must be a JSON object, got ${JSON.stringify(value)}`);
     invalid(path, `must be an object, got ${JSON.stringify(value)}`);
   }
   const object = value as Record<string, unknown>;
@@ -175,18 +175,18 @@ export function loadVmConfig(path: string): VmConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UosError('vm-config-invalid', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw new VmRunnerError('vm-config-invalid', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UosError('vm-config-invalid', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new VmRunnerError('vm-config-invalid', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   try {
     return validateVmConfig(parsed);
   } catch (error) {
-    if (UosError.isInstance(error)) throw new UosError(error.code, error.message.replace(/^vm\.json/, path), { cause: error });
+    if (VmRunnerError.isInstance(error)) throw new VmRunnerError(error.code, error.message.replace(/^vm\.json/, path), { cause: error });
     throw error;
   }
 }

@@ -2,13 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ExitStatus, UosError, describeExitStatus } from '@uos/x86';
+import { ExitStatus, describeExitStatus } from '@uos/x86';
 import { type BuildOptions, type BuildResult, buildImage } from './build.js';
 import { PT_LOAD, readElf } from './elf.js';
 import { PayloadKind, extractPayload } from './payload.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
 import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
+import { VmRunnerError } from './errors.js';
 
 export interface VmOptions {
   /** A built image (`uos build`). */
@@ -120,10 +121,10 @@ export function imageInfo(image: string): ImageInfo | undefined {
  * segments load to (the RAM it needs before the service allocates anything).
  */
 export function checkImage(image: string): number {
-  if (!existsSync(image) || !statSync(image).isFile()) throw new UosError('image-missing', `no image at ${image}`);
+  if (!existsSync(image) || !statSync(image).isFile()) throw new VmRunnerError('image-missing', `no image at ${image}`);
   const bytes = new Uint8Array(readFileSync(image));
   const elf = readElf(bytes, image);
-  if (!extractPayload(bytes)) throw new UosError('image-invalid', `${image} is an ELF file but not a uOS image (no payload segment)`);
+  if (!extractPayload(bytes)) throw new VmRunnerError('image-invalid', `${image} is an ELF file but not a uOS image (no payload segment)`);
   return Math.max(...elf.programHeaders.filter((h) => h.type === PT_LOAD).map((h) => h.paddr + h.memsz));
 }
 
@@ -202,7 +203,7 @@ export class Vm {
     // Below the image's own end the loader cannot place it and QEMU resets without a word.
     const needKiB = Math.ceil(loadEnd / 1024);
     if (memMiB * 1024 < needKiB) {
-      throw new UosError(
+      throw new VmRunnerError(
         'mem-too-small',
         `${memMiB * 1024} KiB of RAM cannot hold ${image} (it loads up to ${Math.ceil(loadEnd / 1024)} KiB); give at least ${needKiB} KiB`,
       );
@@ -304,7 +305,7 @@ export class Vm {
             if (late !== undefined) resolveWait(late);
             else
               reject(
-                new UosError(
+                new VmRunnerError(
                   'vm-wait-failed',
                   `the VM ended (${exit.reason}) before printing ${String(pattern)}; its console ended with:\n${this.tail()}`,
                 ),
@@ -315,7 +316,7 @@ export class Vm {
       const timer = setTimeout(() => {
         finish();
         reject(
-          new UosError(
+          new VmRunnerError(
             'vm-wait-timeout',
             `no serial line matched ${String(pattern)} within ${timeoutMs} ms; the console ended with:\n${this.tail()}`,
           ),
@@ -350,7 +351,7 @@ export class Vm {
   async expectExit(status: number, timeoutMs = 60_000): Promise<VmExit> {
     const exit = await this.waitForExit(timeoutMs);
     if (exit.status !== status) {
-      throw new UosError(
+      throw new VmRunnerError(
         'vm-unexpected-exit',
         `expected exit status ${status} (${describeExitStatus(status)}), got ${exit.status ?? 'none'} (${exit.reason}); the console ended with:\n${this.tail()}`,
       );
@@ -367,12 +368,13 @@ export class Vm {
    * refuses rejects with a `QmpError` (code `qmp-error`) carrying QEMU's error description.
    */
   async qmp<T = unknown>(command: string, args?: object): Promise<T> {
-    if (this.qmpSocket === undefined) throw new UosError('qmp-disabled', 'this VM was started with qmp: false, so it has no QMP socket');
-    if (this.hasEnded) throw new UosError('vm-ended', `cannot run QMP command ${command}: the VM has ended`);
+    if (this.qmpSocket === undefined)
+      throw new VmRunnerError('qmp-disabled', 'this VM was started with qmp: false, so it has no QMP socket');
+    if (this.hasEnded) throw new VmRunnerError('vm-ended', `cannot run QMP command ${command}: the VM has ended`);
     const socket = this.qmpSocket;
     this.qmpConnection ??= (async () => {
       const endedFirst = this.exited.then((): never => {
-        throw new UosError(
+        throw new VmRunnerError(
           'vm-ended',
           `the VM ended before its QMP socket answered; QEMU said: ${qemuErrorLines(this.stderr) || '(nothing)'}`,
         );

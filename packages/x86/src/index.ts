@@ -11,7 +11,9 @@
  */
 import { native } from './native.js';
 
-export { UosError } from './errors.js';
+export { UosError } from '@uos/errors';
+export { X86Error } from './errors.js';
+export type { X86ErrorCode } from './errors.js';
 export { ExitStatus, describeExitStatus, cpuExceptionNames } from './exit-status.js';
 export { isRunningOnUos, native } from './native.js';
 export type {

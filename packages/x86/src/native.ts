@@ -1,4 +1,4 @@
-import { UosError } from './errors.js';
+import { X86Error } from './errors.js';
 
 /** Boot facts the native platform reports. */
 export interface BootInfo {
@@ -172,7 +172,7 @@ export function isRunningOnUos(): boolean {
 export function native(): NativeBindings {
   const bindings = (globalThis as { __uos?: NativeBindings }).__uos;
   if (!bindings) {
-    throw new UosError('not-on-uos', 'this needs the uOS native platform: it runs only inside a uOS image (uos build / uos boot)');
+    throw new X86Error('not-on-uos', 'this needs the uOS native platform: it runs only inside a uOS image (uos build / uos boot)');
   }
   return bindings;
 }

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UosError } from './errors.js';
+import { X86Error } from './errors.js';
 
 export type BootProtocol = 'multiboot' | 'pvh';
 export type Engine = 'compact' | 'full';
@@ -35,7 +35,7 @@ export const platformDirectory: string = fileURLToPath(new URL('../platform/', i
 export function loadPlatform(directory: string = platformDirectory): Platform {
   const manifestPath = join(directory, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    throw new UosError(
+    throw new X86Error(
       'platform-missing',
       `the uOS native platform is not built (no ${manifestPath}); run \`pnpm --filter @uos/x86 build\``,
     );
@@ -43,7 +43,7 @@ export function loadPlatform(directory: string = platformDirectory): Platform {
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PlatformManifest;
   const path = (file: string): string => {
     const full = join(directory, file);
-    if (!existsSync(full)) throw new UosError('platform-missing', `the uOS native platform is incomplete: ${full} is missing`);
+    if (!existsSync(full)) throw new X86Error('platform-missing', `the uOS native platform is incomplete: ${full} is missing`);
     return full;
   };
   return {
