@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { uosPreset } from '../../tsup.preset';
 
-export default defineConfig(uosPreset({ entry: ['src/index.ts'] }));
+export default defineConfig(uosPreset({ entry: { index: 'src/index.ts', 'web/inject': 'src/web/inject.ts' } }));

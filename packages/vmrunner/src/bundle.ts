@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type BuildResult, type Message, type Metafile, build } from 'esbuild';
 import type { SourceMapV3 } from './line-map.js';
+import { injectedModules } from './inject.js';
 import { owningPackage } from './packages.js';
 import { VmRunnerError } from './errors.js';
 
@@ -71,7 +72,8 @@ function describeMessages(messages: Message[]): string {
 /**
  * Bundles a service with esbuild so its import graph decides what the image holds: the kernel's globals
  * first, then the service module, then the call that starts it. Side-effect imports are kept, and a
- * side-effect import esbuild would drop (`ignored-bare-import`) fails the build.
+ * side-effect import esbuild would drop (`ignored-bare-import`) fails the build. Globals that dependencies
+ * provide (`"uos": { "inject": [...] }`, see inject.ts) come in only where the bundle names them.
  */
 export async function bundleService(serviceDir: string): Promise<Bundle> {
   const dir = isAbsolute(serviceDir) ? serviceDir : resolve(serviceDir);
@@ -95,6 +97,7 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
       conditions: ['uos-source'],
       mainFields: ['module', 'main'],
       outfile: join(dir, 'build', BUNDLE_NAME),
+      inject: injectedModules(entry),
       sourcemap: 'external',
       metafile: true,
       // No minification: QuickJS reports lines, not columns, so every statement keeps its own line.

@@ -57,6 +57,8 @@ export class RequestParser {
   private owned = false;
   private state = HEAD;
   private paused = false;
+  /** Inside run(): a resume() from a sink callback lets the running loop go on instead of nesting one. */
+  private running = false;
   /** Head/trailer scan, relative to `position`: bytes already searched, where the current line starts, lines seen. */
   private scanned = 0;
   private lineStart = 0;
@@ -103,7 +105,7 @@ export class RequestParser {
     } else {
       this.append(chunk);
     }
-    if (!this.paused) this.run();
+    if (!this.paused && !this.running) this.run();
   }
 
   pause(): void {
@@ -113,7 +115,7 @@ export class RequestParser {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.state !== FAILED) this.run();
+    if (this.state !== FAILED && !this.running) this.run();
   }
 
   private append(chunk: Uint8Array): void {
@@ -148,6 +150,15 @@ export class RequestParser {
   }
 
   private run(): void {
+    this.running = true;
+    try {
+      this.loop();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private loop(): void {
     for (;;) {
       if (this.paused) return;
       let progressed: boolean;

@@ -1,4 +1,4 @@
-/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c) share. */
+/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c, js-digest.c) share. */
 #pragma once
 
 #include <stddef.h>
@@ -14,3 +14,5 @@ extern const JSCFunctionListEntry utf8_functions[];
 extern const int utf8_function_count;
 extern const JSCFunctionListEntry hw_functions[];
 extern const int hw_function_count;
+extern const JSCFunctionListEntry digest_functions[];
+extern const int digest_function_count;
