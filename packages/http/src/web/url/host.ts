@@ -1,7 +1,8 @@
 /**
  * Host parsing and serialization (WHATWG URL §3): IPv6 literals, IPv4 in all its legacy spellings
  * (decimal, octal, hex, fewer than four parts), opaque hosts of non-special URLs, and domains lowercased
- * with non-ASCII labels in Punycode (ToASCII without the full UTS #46 mapping table: see the package README).
+ * with non-ASCII labels in Punycode (ToASCII without the full UTS #46 mapping and validity tables, which
+ * would cost the image hundreds of kilobytes: see the package README).
  */
 import { C0_CONTROL_SET, percentDecode, percentEncode } from './percent-encoding.js';
 import { punycodeEncode } from './punycode.js';
@@ -180,6 +181,8 @@ function serializeIpv4(address: number): string {
 
 /** Domain to ASCII: lowercase, each non-ASCII label as xn--Punycode; failure on forbidden code points. */
 function domainToAscii(domain: string): string | null {
+  // U+FFFD stands for bytes that were not UTF-8 (UTS #46 disallows it), as do the C1 controls.
+  if (/[\ufffd\x80-\x9f]/.test(domain)) return null;
   const labels = domain.toLowerCase().split('.');
   const out: string[] = [];
   for (const label of labels) {

@@ -37,11 +37,15 @@ export class URL {
     }
   }
 
-  /** Applies a setter's state-override parse to a copy and keeps it if it succeeded. */
-  private apply(input: string, state: Parameters<typeof parseUrl>[3]): void {
+  /**
+   * A setter's state-override parse. As in the standard, what the parse changed before it failed stays
+   * changed (`host = "h:x"` sets the host and leaves the port).
+   */
+  private apply(input: string, state: Parameters<typeof parseUrl>[3], prepare?: (record: UrlRecord) => void): void {
     const copy = copyRecord(this._record);
-    const result = parseUrl(toUsv(input), null, copy, state);
-    if (result) this._record = result;
+    prepare?.(copy);
+    parseUrl(toUsv(input), null, copy, state);
+    this._record = copy;
   }
 
   get href(): string {
@@ -131,10 +135,9 @@ export class URL {
 
   set pathname(value: string) {
     if (typeof this._record.path === 'string') return;
-    const copy = copyRecord(this._record);
-    copy.path = [];
-    const result = parseUrl(toUsv(String(value)), null, copy, 'path start');
-    if (result) this._record = result;
+    this.apply(String(value), 'path start', (record) => {
+      record.path = [];
+    });
   }
 
   get search(): string {
@@ -149,13 +152,10 @@ export class URL {
       this._search?._reset('');
       return;
     }
-    const copy = copyRecord(this._record);
-    copy.query = '';
-    const result = parseUrl(toUsv(text.charCodeAt(0) === 0x3f ? text.slice(1) : text), null, copy, 'query');
-    if (result) {
-      this._record = result;
-      this._search?._reset(result.query ?? '');
-    }
+    this.apply(text.charCodeAt(0) === 0x3f ? text.slice(1) : text, 'query', (record) => {
+      record.query = '';
+    });
+    this._search?._reset(this._record.query ?? '');
   }
 
   get searchParams(): URLSearchParams {
@@ -180,10 +180,9 @@ export class URL {
       this._record.fragment = null;
       return;
     }
-    const copy = copyRecord(this._record);
-    copy.fragment = '';
-    const result = parseUrl(toUsv(text.charCodeAt(0) === 0x23 ? text.slice(1) : text), null, copy, 'fragment');
-    if (result) this._record = result;
+    this.apply(text.charCodeAt(0) === 0x23 ? text.slice(1) : text, 'fragment', (record) => {
+      record.fragment = '';
+    });
   }
 
   toString(): string {
