@@ -113,7 +113,9 @@ describe('serve over @uos/net (netsim)', () => {
       },
     });
     const peer = client(net.a);
-    peer.send('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n');
+    peer.send(
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
     runUntil(net.clock, () => peer.state.ended);
     expect(peer.state.text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(handled).toBe(0);
