@@ -16,8 +16,10 @@
  * connection are answered one at a time, in order.
  */
 export { serve, HttpServerCore } from './server/http-server.js';
+export { httpService } from './service/http-service.js';
+export type { FetchApp, HttpServiceOptions } from './service/http-service.js';
 export type { HttpServer, InetLike, ServeOptions, ServerClock } from './server/http-server.js';
-export type { ExecutionContext, FetchHandler, HttpEnv } from './server/http-connection.js';
+export type { ExecutionContext, FetchHandler, HttpEnv, ResponseLike } from './server/http-connection.js';
 export type { HttpSocket, SocketWriteResult } from './server/socket.js';
 export { DEFAULT_LIMITS } from './server/limits.js';
 export type { HttpLimits } from './server/limits.js';

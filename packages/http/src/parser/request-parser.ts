@@ -28,6 +28,7 @@ export interface ParserSink {
 /** The longest chunk-size line (size and extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
 const EMPTY = new Uint8Array(0);
+const DETACHED_SINK: ParserSink = { onHead() {}, onBody() {}, onMessageComplete() {}, onError() {} };
 
 const HEAD = 0;
 const BODY = 1;
@@ -68,9 +69,17 @@ export class RequestParser {
   private bodyBytes = 0;
 
   constructor(
-    private readonly sink: ParserSink,
+    private sink: ParserSink,
     private readonly limits: ParserLimits,
   ) {}
+
+  /** Stops for good and lets go of the sink and the buffered bytes (the connection is gone). */
+  detach(): void {
+    this.sink = DETACHED_SINK;
+    this.state = FAILED;
+    this.buffer = EMPTY;
+    this.position = this.end = 0;
+  }
 
   /** Whether the parser is between requests with nothing buffered (a connection closing now loses nothing). */
   get idle(): boolean {

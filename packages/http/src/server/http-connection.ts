@@ -22,9 +22,20 @@ export interface ExecutionContext {
   /** Keeps work going after the response; a rejection is reported, never unhandled. */
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
+  /** Cloudflare's per-invocation properties (Hono's ExecutionContext has it); empty here. */
+  props: Record<string, unknown>;
 }
 
-export type FetchHandler = (request: Request, env: HttpEnv, ctx: ExecutionContext) => Response | Promise<Response>;
+/**
+ * What a handler returns, as the type system sees it: any Response (the web global in an image is
+ * @uos/http's own class; a value of another kind is answered 500 at run time, with a message).
+ */
+export interface ResponseLike {
+  readonly status: number;
+  readonly statusText: string;
+}
+
+export type FetchHandler = (request: Request, env: HttpEnv, ctx: ExecutionContext) => ResponseLike | Promise<ResponseLike>;
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -82,6 +93,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   private closeAfterResponse = false;
   private peerEnded = false;
   private closed = false;
+  private detached = false;
   private socketPaused = false;
   private bodyFull = false;
   /** Timeouts: which deadline runs and when it expires (the server's sweep checks). */
@@ -90,7 +102,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly socket: HttpSocket,
+    private socket: HttpSocket,
   ) {
     this.parser = new RequestParser(this, host.parserLimits);
     this.env = { remoteAddr: { hostname: formatAddress(socket.remoteAddress), port: socket.remotePort, transport: 'tcp' } };
@@ -146,16 +158,16 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     this.exchange = exchange;
     if (!head.keepAlive) this.closeAfterResponse = true;
     this.setDeadline(hasBody ? BODY : NONE, limits.bodyTimeoutMs);
-    let result: Response | Promise<Response>;
+    let result: ResponseLike | Promise<ResponseLike>;
     try {
       result = this.host.handler(request, this.env, this.host.ctx);
     } catch (error) {
       this.handlerFailed(exchange, error);
       return;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<Response>).then === 'function') {
-      (result as Promise<Response>).then(
-        (response) => this.respond(exchange, response),
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<ResponseLike>).then === 'function') {
+      (result as Promise<ResponseLike>).then(
+        (response) => this.respond(exchange, response as Response),
         (error: unknown) => this.handlerFailed(exchange, error),
       );
     } else {
@@ -232,18 +244,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   }
 
   private onSocketClosed(): void {
-    this.closed = true;
-    this.setDeadline(NONE, 0);
-    const exchange = this.exchange;
-    this.exchange = undefined;
-    if (exchange) {
-      exchange.abandoned = true;
-      exchange.body?.fail(new TypeError('the connection closed'));
-      exchange.request._abort();
-      exchange.cancel?.();
-      if (exchange.responseStarted) this.host.stats.responses_aborted.increment();
-    }
-    this.host.released(this);
+    this.detach();
   }
 
   // ------------------------------------------------------------------------------------------ answering
@@ -307,7 +308,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     this.host.stats.handler_errors.increment();
     this.host.handlerFailed(error, exchange.request);
     if (exchange.responseStarted) {
-      this.socket.abort();
+      this.abort();
       return;
     }
     this.refuse(500);
@@ -409,23 +410,58 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   /** Ends the connection gracefully (a FIN after what was written). */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.parser.pause();
-    this.setDeadline(NONE, 0);
-    const exchange = this.exchange;
-    if (exchange && !exchange.responseStarted) exchange.abandoned = true;
     this.socket.close();
+    this.detach();
   }
 
   /** Ends the connection at once (reset). */
   abort(): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.setDeadline(NONE, 0);
-    }
+    if (this.detached) return;
     this.socket.abort();
+    this.detach();
+  }
+
+  /**
+   * The connection's HTTP life is over (it was closed here, or TCP ended it): the exchange in flight is
+   * abandoned, the server forgets the connection at once (TCP may still be sending the last bytes, or
+   * waiting in TIME-WAIT: that is the TCP layer's), and the references to socket and parser are dropped,
+   * so that no cycle keeps these objects alive until QuickJS's cycle collector comes by.
+   */
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.closed = true;
+    this.setDeadline(NONE, 0);
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    if (exchange) {
+      exchange.abandoned = true;
+      exchange.body?.fail(new TypeError('the connection closed'));
+      exchange.request._abort();
+      exchange.cancel?.();
+      if (exchange.responseStarted && !exchange.responseDone) this.host.stats.responses_aborted.increment();
+    }
+    this.parser.detach();
+    this.socket = DETACHED_SOCKET;
+    this.host.released(this);
   }
 }
+
+/** What a connection holds once detached: a socket that does nothing. */
+const DETACHED_SOCKET: HttpSocket = {
+  remoteAddress: undefined,
+  remotePort: 0,
+  write: () => ({ ok: false, error: 'closed' }),
+  writeAll: () => Promise.resolve({ ok: false, error: 'closed' }),
+  end() {},
+  close() {},
+  abort() {},
+  onData() {},
+  onEnd() {},
+  onClose() {},
+  pause() {},
+  resume() {},
+};
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

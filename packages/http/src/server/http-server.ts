@@ -23,7 +23,7 @@ export interface InetLike {
     listen(
       port: number,
       onConnection: (socket: HttpSocket) => void,
-      options?: { sendBufferBytes?: number; noDelay?: boolean; backlog?: number },
+      options?: { sendBufferBytes?: number; noDelay?: boolean; backlog?: number; timeWaitMs?: number },
     ): { ok: true; listener: { close(): void } } | { ok: false; error: string };
   };
 }
@@ -116,6 +116,7 @@ export class HttpServerCore {
         tracked.then(() => pending.delete(tracked));
       },
       passThroughOnException() {},
+      props: {},
     };
   }
 
@@ -217,6 +218,7 @@ export function serve(options: ServeOptions): HttpServer {
   const core = new HttpServerCore(options.fetch, options, clock, prefix, options.statman);
   const listening = options.inet.tcp.listen(port, (socket) => core.accept(socket), {
     sendBufferBytes: core.limits.sendBufferBytes,
+    timeWaitMs: core.limits.timeWaitMs,
     noDelay: true,
   });
   if (!listening.ok) {

@@ -78,7 +78,8 @@ export function writeResponse(sink: ResponseSink, response: Response, options: W
 
   if (source === null || typeof source === 'string' || source instanceof Uint8Array) {
     if (source === null) {
-      if (status !== 204 && status !== 304) framing.contentLength = 0;
+      // A HEAD response without a body says nothing of GET's length (Hono answers HEAD with GET's response, body dropped).
+      if (status !== 204 && status !== 304 && !options.isHead) framing.contentLength = 0;
       return { status, close: framing.close, done: settle(sink.send(encodeHead(responseHead(response, status, framing, options.date)))) };
     }
     if (typeof source === 'string' && isAscii(source)) {
