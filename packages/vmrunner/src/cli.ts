@@ -12,7 +12,7 @@ import { type BuildResult, type EvalMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
-import { loadPlatform } from '@uos/x86/platform';
+import { loadPlatform } from '@uos/x86-platform';
 import { VmRunnerError } from './errors.js';
 import { UosError } from '@uos/errors';
 
