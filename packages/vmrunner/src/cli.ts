@@ -132,7 +132,10 @@ async function boot(argv: string[]): Promise<number> {
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
   // Not a terminal: what arrives on stdin is typed into the serial console.
-  if (process.stdin.isTTY !== true) process.stdin.on('data', (chunk: Buffer) => vm.write(chunk.toString('utf8')));
+  if (process.stdin.isTTY !== true) {
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (text: string) => vm.write(text));
+  }
   if (values.gdb) {
     const info = imageInfo(image);
     const symbols = info ? loadPlatform().debugImage(info.boot, info.engine) : '<the platform ELF64>';
