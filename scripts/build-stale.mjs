@@ -19,7 +19,7 @@ function newest(path) {
 const packages = readdirSync(packagesDir).map((dir) => {
   const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
   const dependencies = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies });
-  return { dir, name: manifest.name, dependencies };
+  return { dir, name: manifest.name, dependencies, builds: Boolean(manifest.scripts?.build) };
 });
 const byName = new Map(packages.map((p) => [p.name, p]));
 const ordered = [];
@@ -33,6 +33,7 @@ packages.forEach((p) => visit(p));
 
 const rebuilt = new Set();
 for (const p of ordered) {
+  if (!p.builds) continue; // nothing to build (create-uos)
   const dir = join(packagesDir, p.dir);
   const stamp = join(dir, 'dist', '.build-stamp');
   const inputs = Math.max(
