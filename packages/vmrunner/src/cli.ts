@@ -138,7 +138,13 @@ async function boot(argv: string[]): Promise<number> {
   }
   if (values.gdb) {
     const info = imageInfo(image);
-    const symbols = info ? loadPlatform().debugImage(info.boot, info.engine) : '<the platform ELF64>';
+    let symbols = '<the platform ELF64>';
+    try {
+      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine);
+    } catch (error) {
+      // A published platform has no ELF64 twins of its multiboot images: say so, and keep the VM waiting.
+      process.stderr.write(`uos: ${(error as Error).message}\n`);
+    }
     process.stderr.write(`uos: waiting for gdb on :1234; run: gdb -ex 'target remote :1234' ${symbols}\n`);
   }
   // A closed stdout (`uos boot … | head`) ends the VM instead of crashing the runner.
