@@ -26,7 +26,7 @@ export type { HttpLimits } from './server/limits.js';
 export { HttpStat } from './server/stats.js';
 export type { HttpStatName } from './server/stats.js';
 export { RequestParser } from './parser/request-parser.js';
-export type { ParserLimits, ParserSink } from './parser/request-parser.js';
+export type { HeadCache, ParserLimits, ParserSink } from './parser/request-parser.js';
 export type { RequestHead } from './parser/head.js';
 export { PARSE_ERROR_KINDS, PARSE_ERROR_STATUS } from './parser/syntax.js';
 export type { ParseErrorKind } from './parser/syntax.js';

@@ -1,5 +1,5 @@
 import type { RequestHead } from '../parser/head.js';
-import { type ParserLimits, type ParserSink, RequestParser } from '../parser/request-parser.js';
+import { type HeadCache, type ParserLimits, type ParserSink, RequestParser } from '../parser/request-parser.js';
 import { PARSE_ERROR_STATUS, type ParseErrorKind } from '../parser/syntax.js';
 import { Request } from '../web/request.js';
 import type { Response } from '../web/response.js';
@@ -13,8 +13,27 @@ import type { HttpStats } from './stats.js';
 
 /** What a fetch handler gets besides the request: who is asking (Hono's getConnInfo reads `remoteAddr`). */
 export interface HttpEnv {
-  remoteAddr: { hostname: string; port: number; transport: 'tcp' };
+  readonly remoteAddr: { hostname: string; port: number; transport: 'tcp' };
   [key: string]: unknown;
+}
+
+/** One per connection; the address text is made only if a handler asks for it. */
+class ConnectionEnv implements HttpEnv {
+  [key: string]: unknown;
+  private readonly peer: unknown;
+  private readonly port: number;
+  private address: HttpEnv['remoteAddr'] | undefined;
+
+  constructor(socket: { remoteAddress: unknown; remotePort: number }) {
+    // The address itself, not the socket: the env outlives nothing, and holds no cycle.
+    this.peer = socket.remoteAddress;
+    this.port = socket.remotePort;
+  }
+
+  get remoteAddr(): HttpEnv['remoteAddr'] {
+    this.address ??= { hostname: formatAddress(this.peer), port: this.port, transport: 'tcp' };
+    return this.address;
+  }
 }
 
 /** The handler's execution context (the shape Cloudflare Workers and Hono use). */
@@ -41,6 +60,8 @@ export type FetchHandler = (request: Request, env: HttpEnv, ctx: ExecutionContex
 export interface ConnectionHost {
   readonly limits: ResolvedLimits;
   readonly parserLimits: ParserLimits;
+  /** The last head parsed on any of the server's connections. */
+  readonly headCache: HeadCache;
   readonly stats: HttpStats;
   readonly handler: FetchHandler;
   readonly ctx: ExecutionContext;
@@ -104,8 +125,8 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     private readonly host: ConnectionHost,
     private socket: HttpSocket,
   ) {
-    this.parser = new RequestParser(this, host.parserLimits);
-    this.env = { remoteAddr: { hostname: formatAddress(socket.remoteAddress), port: socket.remotePort, transport: 'tcp' } };
+    this.parser = new RequestParser(this, host.parserLimits, host.headCache);
+    this.env = new ConnectionEnv(socket);
     this.deadline = host.now() + host.limits.headersTimeoutMs;
     socket.onData((data) => this.onData(data));
     socket.onEnd(() => this.onPeerEnd());

@@ -62,7 +62,9 @@ export function httpService(app: FetchApp, options: HttpServiceOptions = {}): Se
       const inet = new Inet(device);
       await configure(inet, args);
       server = serve({ ...serveOptions, inet, fetch: handler });
-      console.log(`http: listening on http://${formatIpv4Address(inet.address)}:${server.port}/`);
+      (globalThis as unknown as { console: { log(text: string): void } }).console.log(
+        `http: listening on http://${formatIpv4Address(inet.address)}:${server.port}/`,
+      );
       await onListen?.(server, inet);
     },
     async stop() {

@@ -1,4 +1,3 @@
-/// <reference types="@uos/http/globals" />
 /**
  * The guest of the HTTP integration tests: an unmodified Hono app on @uos/http.
  *
