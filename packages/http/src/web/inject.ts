@@ -30,6 +30,7 @@ export {
   WritableStreamDefaultWriter,
 } from './streams.js';
 export { structuredClone } from './structured-clone.js';
+export { TextDecoderStream, TextEncoderStream, navigator } from './text-streams.js';
 export { URL } from './url/url.js';
 export { URLSearchParams } from './url/url-search-params.js';
 import { hasOwn } from './builtins.js';
