@@ -142,6 +142,6 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet}`);
+    console.log(`net: ready ${inet} (${Math.round(os.uptime())} ms after boot, timeline ${JSON.stringify(os.bootInfo().timeline)})`);
   },
 });
