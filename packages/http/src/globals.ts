@@ -365,6 +365,8 @@ declare global {
   }
   var navigator: Navigator;
 
+  /** Rejects: uOS has no HTTP client yet. */
+  function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   function atob(data: string): string;
   function btoa(data: string): string;
   function structuredClone<T = unknown>(value: T, options?: { transfer?: unknown[] }): T;

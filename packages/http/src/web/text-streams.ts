@@ -60,6 +60,3 @@ export class TextDecoderStream extends TransformStream<Uint8Array, string> {
     this.ignoreBOM = decoder.ignoreBOM;
   }
 }
-
-/** `navigator.userAgent`, as WinterTC asks runtimes to name themselves. */
-export const navigator: { readonly userAgent: string } = Object.freeze({ userAgent: 'uOS' });
