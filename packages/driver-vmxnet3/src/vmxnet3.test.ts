@@ -231,6 +231,10 @@ describe('Vmxnet3 and a device that refuses or reports errors', () => {
     model.revisions = 1;
     expectCode(() => create({ interrupts: 'msix' }), 'vmxnet3-interrupts');
     expectCode(() => create({ interrupts: 'msi' }), 'vmxnet3-interrupts');
+    model.fn.setRaw(0x3d, 1, 0); // no INTx pin either
+    const error = expectCode(() => create(), 'vmxnet3-interrupts');
+    expect(error.message).toBe('00:04.0 15ad:07b0: no interrupts: 00:04.0 15ad:07b0 has no legacy interrupt pin');
+    expect(UosError.isInstance(error.cause)).toBe(true);
     machine.platform.addFunction({ device: 6 }, { vendorId: 0x15ad, deviceId: 0x07b0 });
     expect(thrownBy(() => new Vmxnet3(new PciDevice(0, 6, 0), `vx${serial++}`))).toMatchObject({ code: 'vmxnet3-bar' });
   });

@@ -282,6 +282,22 @@ export class Vmxnet3 extends NicBase {
 
   /** MSI-X with three vectors when asked for or available, else MSI, else INTx; subscribes the handlers. */
   private setUpInterrupts(wanted: NonNullable<Vmxnet3Options['interrupts']>): 'msix' | 'msi' | 'intx' {
+    try {
+      return this.trySetUpInterrupts(wanted);
+    } catch (error) {
+      if (Vmxnet3Error.isInstance(error)) throw error;
+      // Out of vectors, a broken MSI-X table, no routable line: said as this driver's error, with the cause.
+      throw new Vmxnet3Error(
+        'vmxnet3-interrupts',
+        `${this.device}: no ${wanted === 'auto' ? '' : `${wanted} `}interrupts: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private trySetUpInterrupts(wanted: NonNullable<Vmxnet3Options['interrupts']>): 'msix' | 'msi' | 'intx' {
     const device = this.device;
     const subscribe = (vector: number, handler: () => void): void => {
       this.undo.push(irq.subscribe(vector, handler));
@@ -315,14 +331,7 @@ export class Vmxnet3 extends NicBase {
       }
       if (wanted === 'msi') throw new Vmxnet3Error('vmxnet3-interrupts', `${device} has no MSI capability`);
     }
-    let vector: number;
-    try {
-      vector = routeIntx(device);
-    } catch (error) {
-      throw new Vmxnet3Error('vmxnet3-interrupts', `${device} offers neither MSI-X nor MSI, and INTx failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const vector = routeIntx(device);
     device.setCommand(0, PciCommand.interruptDisable);
     this.undo.push(() => irq.free(vector));
     subscribe(vector, () => {
