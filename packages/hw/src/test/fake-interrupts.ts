@@ -174,6 +174,10 @@ export class FakeInterruptController {
   }
 }
 
+/** The host's timer (Node's, under vitest): this file runs in Node and declares no uOS globals. */
+const hostSetTimeout = (globalThis as unknown as { setTimeout(callback: () => void, ms: number): unknown }).setTimeout;
+
+/** Resolves after every promise job and microtask queued before it has run. */
 function macrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => hostSetTimeout(resolve, 0));
 }
