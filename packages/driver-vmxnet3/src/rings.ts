@@ -12,6 +12,12 @@ import {
   TX_GENERATION_SHIFT,
 } from './layout.js';
 
+/** Writes a 64-bit physical address into two little-endian words (descriptor words 0 and 1). */
+function setAddress(words: Uint32Array, at: number, address: number): void {
+  words[at] = address % 4294967296;
+  words[at + 1] = Math.floor(address / 4294967296);
+}
+
 /**
  * The rings of one transmit queue: descriptors the driver fills and a completion ring the device fills,
  * each with a generation bit that flips every lap, so whose turn a slot is needs no shared index.
@@ -48,9 +54,7 @@ export class TransmitRing {
     this.words.fill(0, this.completions, this.completions + this.size * 4);
     for (let i = 0; i < this.size; i++) {
       const at = this.descriptors + i * 4;
-      const address = this.buffers.buffer(i).address;
-      this.words[at] = address % 4294967296;
-      this.words[at + 1] = Math.floor(address / 4294967296);
+      setAddress(this.words, at, this.buffers.buffer(i).address);
       // Generation 0 while the driver owns it: the device (at generation 1) will not take it.
       this.words[at + 2] = 0;
       this.words[at + 3] = TX_END_OF_PACKET | TX_COMPLETION_REQUEST;
@@ -141,9 +145,7 @@ export class ReceiveRing {
     this.words.fill(0, this.completions, this.completions + this.completionSize * 4);
     for (let i = 0; i < this.size; i++) {
       const at = this.descriptors + i * 4;
-      const address = this.buffers.buffer(i).address;
-      this.words[at] = address % 4294967296;
-      this.words[at + 1] = Math.floor(address / 4294967296);
+      setAddress(this.words, at, this.buffers.buffer(i).address);
       this.words[at + 3] = 0;
       this.words[at + 2] = (this.bufferSize | (INITIAL_GENERATION << COMPLETION_GENERATION_SHIFT)) >>> 0;
     }
@@ -160,8 +162,9 @@ export class ReceiveRing {
   /**
    * Hands each completed frame to `deliver` (a view valid during the call), then gives its buffer back.
    * Frames with the error bit, spread over several buffers, or of a length no buffer holds (shorter
-   * than an Ethernet header, longer than the buffer) go to `fault` instead. Returns the completions taken, or -1 when a completion names a descriptor other than
-   * the next one or a ring other than ring 0 (the caller resets the device).
+   * than an Ethernet header, longer than the buffer) go to `fault` instead. Returns the completions
+   * taken, or -1 when a completion names a descriptor other than the next one or a ring other than
+   * ring 0 (the caller resets the device).
    */
   drain(deliver: (frame: Uint8Array) => void, fault: (kind: ReceiveFault) => void): number {
     let taken = 0;

@@ -59,6 +59,25 @@ export async function startDnsmasq(link: TapLink): Promise<WatchedProcess> {
   return dnsmasq;
 }
 
+/** Starts dnsmasq on the tap and boots the stack service with a `device` NIC, asking for a lease. */
+export async function bootForLease(
+  link: TapLink,
+  device: string,
+  boot: (options: LinkOptions & { args: string[] }) => Promise<Vm>,
+): Promise<Vm> {
+  await startDnsmasq(link);
+  return boot({ args: ['dhcp'], ...vmOnTap(link, device) });
+}
+
+/** Waits for the guest's lease (checked: from dnsmasq's range, HOST as gateway and DNS) and readiness; returns its address. */
+export async function leaseOf(vm: Vm): Promise<string> {
+  const lease = await vm.waitFor(/net: dhcp lease /, 60_000);
+  const match = new RegExp(`net: dhcp lease (10\\.0\\.2\\.(\\d+))/24 gateway ${HOST} dns ${HOST} lease 120`).exec(lease);
+  if (!match || Number(match[2]) < 50) throw new Error(`not a lease from dnsmasq's range: ${lease}`);
+  await vm.waitFor('net: ready');
+  return match[1]!;
+}
+
 export interface Stats {
   [name: string]: number;
 }

@@ -17,9 +17,9 @@ import {
   guestStats,
   stackDir,
   stackTapLink,
-  startDnsmasq,
+  bootForLease,
+  leaseOf,
   tcpClientRun,
-  vmOnTap,
 } from './stack-vm.js';
 
 const dir = stackDir;
@@ -36,13 +36,8 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
     let guest = '';
     afterAll(() => vm?.kill());
     beforeAll(async () => {
-      await startDnsmasq(link!);
-      vm = await boot(dir, { args: ['dhcp'], ...vmOnTap(link!, DEVICE) });
-      const lease = await vm.waitFor(/net: dhcp lease /, 60_000);
-      guest = /lease (\d+\.\d+\.\d+\.\d+)\//.exec(lease)![1]!;
-      expect(lease).toMatch(new RegExp(`net: dhcp lease 10\\.0\\.2\\.(\\d+)/24 gateway ${HOST} dns ${HOST} lease 120`));
-      expect(Number(guest.split('.')[3])).toBeGreaterThanOrEqual(50);
-      await vm.waitFor('net: ready');
+      vm = await bootForLease(link!, DEVICE, (options) => boot(dir, options));
+      guest = await leaseOf(vm);
     }, 120_000);
 
     it('resolves names through dnsmasq: an A record, CNAME chains, and a name that does not exist', async () => {

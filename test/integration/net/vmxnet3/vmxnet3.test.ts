@@ -7,7 +7,7 @@
 import { ExitStatus, type Vm } from '@uos/vmrunner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boot } from '../../harness.js';
-import { HOST, echoUnderFaults, guestStats, stackDir, stackTapLink, startDnsmasq, vmOnTap } from '../stack/stack-vm.js';
+import { HOST, echoUnderFaults, guestStats, stackDir, stackTapLink, bootForLease, leaseOf } from '../stack/stack-vm.js';
 
 const DEVICE = 'vmxnet3';
 const ECHO_MB = Number(process.env.UOS_TEST_VMXNET3_ECHO_MB ?? 10);
@@ -23,12 +23,8 @@ describe.skipIf(!link)('@uos/net over vmxnet3 on a tap device', () => {
     let guest = '';
     afterAll(() => vm?.kill());
     beforeAll(async () => {
-      await startDnsmasq(link!);
-      vm = await boot(stackDir, { args: ['dhcp'], ...vmOnTap(link!, DEVICE) });
-      const lease = await vm.waitFor(/net: dhcp lease /, 60_000);
-      guest = /lease (\d+\.\d+\.\d+\.\d+)\//.exec(lease)![1]!;
-      expect(lease).toMatch(new RegExp(`net: dhcp lease 10\\.0\\.2\\.(\\d+)/24 gateway ${HOST} dns ${HOST} lease 120`));
-      await vm.waitFor('net: ready');
+      vm = await bootForLease(link!, DEVICE, (options) => boot(stackDir, options));
+      guest = await leaseOf(vm);
       expect(vm.output).toMatch(/^ {2}00:0[0-9a-f]\.0 {2}15ad:07b0 {2}0200 {2}Ethernet controller {5}vmxnet3 \(eth0\)$/m);
     }, 120_000);
 
