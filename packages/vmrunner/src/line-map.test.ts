@@ -138,7 +138,7 @@ describe('firstMappingPerLine', () => {
   });
 });
 
-/** The line-map stream decoded the way native/kernel/js-host.c does (shifts, zigzag), for comparison. */
+/** The line-map stream decoded the way native/kernel/js-stack-map.c does (shifts, zigzag), for comparison. */
 function lookupLikeKernel(map: Uint8Array, line: number): { source: string; line: number } | undefined {
   const header = new DataView(map.buffer, map.byteOffset, map.byteLength);
   const field = (index: number) => header.getUint32(index * 4, true);

@@ -1,5 +1,5 @@
 /**
- * The JS line map joined to the image (payload section 3, read by native/kernel/js-host.c). QuickJS
+ * The JS line map joined to the image (payload section 3, read by native/kernel/js-stack-map.c). QuickJS
  * reports stack frames as bundle file:line (no columns), so the map keeps, for each line of the bundle,
  * the TypeScript source and line of its first mapped segment:
  *   u32 version = 1, u32 generated_name (offset of a NUL-terminated string), u32 source_count,

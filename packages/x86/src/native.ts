@@ -31,7 +31,7 @@ export interface NativeMemoryUsage {
   heapPages: number;
 }
 
-/** What native/kernel/js-host.c installs as `globalThis.__uos`. Internal: use the typed wrappers. */
+/** What native/kernel/js-*.c install as `globalThis.__uos`. Internal: use the typed wrappers. */
 export interface NativeBindings {
   write(...text: string[]): void;
   exit(status: number): never;

@@ -149,7 +149,8 @@ struct payload_view payload_section(enum payload_kind kind);
 
 /* ---- the JS engine host ---- */
 NORETURN void js_run(void);
-const char *js_map_location(const char *file, int line, int *mapped_line);
+/* The TypeScript source of a line of the bundle (0 when unmapped), its line in *mapped_line. */
+const char *js_map_bundle_line(int line, int *mapped_line);
 size_t js_map_stack(const char *in, char *out, size_t out_size);
 
 #endif
