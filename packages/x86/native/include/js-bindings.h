@@ -1,5 +1,5 @@
-/* What the JS host files (js-host.c, js-natives.c, js-errors.c, js-stack-map.c, js-hw.c, js-utf8.c)
- * share: the engine's runtime and context, the calls into JS, the error reports and the
+/* What the JS host files (js-host.c, js-natives.c, js-errors.c, js-stack-map.c, js-hw.c, js-utf8.c,
+ * js-profiler.c) share: the engine's runtime and context, the calls into JS, the error reports and the
  * tables of natives installed as globalThis.__uos. */
 #pragma once
 
@@ -35,6 +35,12 @@ extern const JSCFunctionListEntry system_functions[];
 extern const int system_function_count;
 extern const JSCFunctionListEntry error_functions[];
 extern const int error_function_count;
+/* js-profiler.c */
+void js_profiler_boot(void);  /* starts sampling for `uos boot --profile` (uos.profile= on the command line) */
+void js_profiler_flush(void); /* names the functions new samples met, for the host */
+
+extern const JSCFunctionListEntry profiler_functions[];
+extern const int profiler_function_count;
 extern const JSCFunctionListEntry utf8_functions[];
 extern const int utf8_function_count;
 extern const JSCFunctionListEntry hw_functions[];

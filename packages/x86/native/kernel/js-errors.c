@@ -91,6 +91,7 @@ NORETURN void js_report_and_exit(JSContext *c, const char *what, JSValueConst er
             h.used_bytes / 1024, h.blocks, h.peak_used_bytes / 1024, h.slab_pages * 4, h.large_pages * 4, h.failed);
   }
   in_panic = 1;
+  js_profiler_flush();
   run_panic_hook(oom ? "out-of-memory" : "exception", what, status);
   panic_finish(status);
 }

@@ -9,6 +9,7 @@
 #include "heap.h"
 #include "js-bindings.h"
 #include "quickjs.h"
+#include "sampler.h"
 #include "uos.h"
 
 #define JS_STACK_LIMIT (200 * 1024) /* of the 256 KiB main stack: the rest is for native frames */
@@ -131,20 +132,28 @@ static NORETURN void no_service(void) {
   power_exit(EXIT_NO_SERVICE);
 }
 
+/* Halts until an interrupt makes work or the deadline comes (-1: none). The sampler's ticks wake the hlt
+ * too; while it runs, a wake with nothing pending before the deadline halts again (counted idle). */
 static void wait_for_event(double deadline_ns) {
   cli();
-  if (!irq_pending_any) {
+  int halted = 0;
+  while (!irq_pending_any) {
     if (deadline_ns >= 0) {
-      if (deadline_ns <= (double)monotonic_ns()) { sti(); return; }
+      if (deadline_ns <= (double)monotonic_ns()) break;
       timer_arm_ns((uint64_t)deadline_ns);
     } else {
       timer_arm_ns(0);
     }
     uint64_t t0 = rdtsc();
+    cpu_idle = 1;
     sti_hlt();
+    cli();
+    cpu_idle = 0;
     js_halted_cycles += rdtsc() - t0;
-    js_wakeups++;
+    halted = 1;
+    if (!sampler_running) break;
   }
+  js_wakeups += (uint64_t)halted;
   sti();
 }
 
@@ -170,10 +179,12 @@ void js_run(void) {
   JS_SetPropertyFunctionList(js_ctx, native, system_functions, system_function_count);
   JS_SetPropertyFunctionList(js_ctx, native, loop_functions, (int)ARRAY_LEN(loop_functions));
   JS_SetPropertyFunctionList(js_ctx, native, error_functions, error_function_count);
+  JS_SetPropertyFunctionList(js_ctx, native, profiler_functions, profiler_function_count);
   JS_SetPropertyFunctionList(js_ctx, native, utf8_functions, utf8_function_count);
   JS_SetPropertyFunctionList(js_ctx, native, hw_functions, hw_function_count);
   JS_DefinePropertyValueStr(js_ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
   JS_FreeValue(js_ctx, global);
+  js_profiler_boot();
 
   JSValue program = JS_ReadObject(js_ctx, bytecode.data, bytecode.length, JS_READ_OBJ_BYTECODE);
   if (JS_IsException(program)) js_report_pending_exception(js_ctx, "The service bytecode cannot be loaded (built for another QuickJS?):");
@@ -194,6 +205,7 @@ void js_run(void) {
     JS_FreeValue(js_ctx, next);
     js_drain_jobs();
     if (JS_IsJobPending(js_rt)) continue;
+    js_profiler_flush();
     wait_for_event(deadline);
   }
 }

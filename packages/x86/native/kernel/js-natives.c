@@ -26,6 +26,7 @@ static JSValue js_exit(JSContext *c, JSValueConst this, int argc, JSValueConst *
   (void)this;
   int32_t status = 0;
   if (argc > 0 && JS_ToInt32(c, &status, argv[0])) return JS_EXCEPTION;
+  js_profiler_flush();
   power_exit(status);
 }
 
@@ -106,6 +107,10 @@ static JSValue js_take_interrupts(JSContext *c, JSValueConst this, int argc, JSV
 static const char *service_cmdline(void) {
   const char *s = boot_info.cmdline;
   if (boot_info.protocol == BOOT_MULTIBOOT) { /* QEMU puts the kernel's path first */
+    while (*s && *s != ' ') s++;
+    while (*s == ' ') s++;
+  }
+  while (!__builtin_strncmp(s, "uos.", 4)) { /* the kernel's own options (uos.profile=) */
     while (*s && *s != ' ') s++;
     while (*s == ' ') s++;
   }
