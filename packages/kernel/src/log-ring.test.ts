@@ -35,6 +35,17 @@ describe('LogRing', () => {
     expect((ring as unknown as { lines: string[] }).lines.length).toBeLessThan(3000);
   });
 
+  it('lets go of trimmed lines at once: what it references is bounded by its limit, not by a line count', () => {
+    // 300 statistics-sized lines through a 16 KiB ring: before, trimmed strings stayed referenced until
+    // 1,024 of them had been trimmed (about 1.2 MB of text held for a 16 KiB view).
+    const ring = new LogRing(16 * 1024);
+    const line = 'kernel.heap.used_bytes '.padEnd(4000, '0');
+    for (let i = 0; i < 300; i++) ring.write(`${line}\n`);
+    const referenced = (ring as unknown as { lines: string[] }).lines.reduce((n, kept) => n + kept.length, 0);
+    expect(referenced).toBeLessThanOrEqual(16 * 1024);
+    expect(ring.read().length).toBe(4);
+  });
+
   it('resizes down at once and clears', () => {
     const ring = new LogRing(1000);
     for (let i = 0; i < 10; i++) ring.write(`line ${i}\n`);

@@ -3,6 +3,7 @@
  * report). Bounded by bytes (UTF-16 code units, roughly): the oldest lines go first.
  */
 export class LogRing {
+  /** Kept lines from `head` on; slots before `head` are emptied as lines are trimmed, so their strings are freed at once. */
   private lines: string[] = [];
   private head = 0;
   private bytes = 0;
@@ -30,9 +31,12 @@ export class LogRing {
   private trim(): void {
     while (this.bytes > this.limit && this.head < this.lines.length) {
       this.bytes -= this.lines[this.head]!.length + 1;
+      this.lines[this.head] = '';
       this.head++;
     }
-    if (this.head > 1024 && this.head * 2 > this.lines.length) {
+    // Compact once the emptied slots are half the array: amortised O(1) per line, and the array is never
+    // more than twice the lines it keeps.
+    if (this.head > 0 && this.head * 2 >= this.lines.length) {
       this.lines = this.lines.slice(this.head);
       this.head = 0;
     }
