@@ -21,10 +21,11 @@ struct js_frame_layout {
   uint16_t class_c_function, class_bytecode[4];
 };
 void js_frame_layout(struct js_frame_layout *out);
-/* The name of the function a bytecode key stands for (into buffer, or the engine's own ASCII copy) and
- * its first line in the bundle; 0 when that memory no longer holds a function's bytecode. Thread
- * context only. */
-const char *js_bytecode_describe(void *runtime, uint64_t bytecode, char *buffer, int size, int *line);
+/* The name of the function a bytecode key stands for (into buffer, or the engine's own ASCII copy; ""
+ * when it has none) and its first line in the bundle; 0 when that memory no longer holds a function's
+ * bytecode. `object` is a function object seen running it, for names QuickJS sets at run time (methods,
+ * arrow functions), 0 when unknown. Thread context only. */
+const char *js_bytecode_describe(void *runtime, uint64_t bytecode, uint64_t object, char *buffer, int size, int *line);
 
 /* What a sample's frames and profiler.top()'s entries are: a kind in the top byte, an address below. */
 #define SAMPLE_KEY_KIND(key) ((unsigned)((key) >> 56))
@@ -72,8 +73,9 @@ void sampler_stop(void);
 void sampler_tick(const struct interrupt_frame *f); /* from the timer interrupt */
 void sampler_stats(struct sampler_stats *out);
 void sampler_reset_counts(void);
-/* Visits the entries of the key table (thread context): self samples and whether it was described. */
-struct sampler_entry { uint64_t key; uint32_t self, described; };
+/* The key table (thread context reads it): per function its self samples, whether js-profiler.c named
+ * it for the host yet, and the last function object seen running it (JS functions). */
+struct sampler_entry { uint64_t key, object; uint32_t self, described; };
 struct sampler_entry *sampler_entries(uint32_t *count);
 int sampler_append(const void *record, uint32_t size); /* thread context; 0 when the buffer is full */
 uint64_t symbol_start(uint64_t address);               /* the start of the symbol holding address, or 0 */

@@ -75,7 +75,7 @@ void js_profiler_flush(void) {
   for (uint32_t i = 0; i < count; i++) {
     if (!e[i].key || e[i].described) continue;
     int line = 0;
-    const char *name = js_bytecode_describe(js_rt, SAMPLE_KEY_ADDRESS(e[i].key), buffer, sizeof buffer, &line);
+    const char *name = js_bytecode_describe(js_rt, SAMPLE_KEY_ADDRESS(e[i].key), e[i].object, buffer, sizeof buffer, &line);
     e[i].described = 1;
     if (!name) continue;
     size_t n = __builtin_strlen(name);
@@ -123,7 +123,8 @@ static JSValue js_profiler_stop(JSContext *c, JSValueConst this, int argc, JSVal
 }
 
 /* Appends [name, kind, url, line] of a key to list. */
-static uint32_t describe(JSContext *c, JSValue list, uint32_t at, uint64_t key) {
+static uint32_t describe(JSContext *c, JSValue list, uint32_t at, const struct sampler_entry *e) {
+  uint64_t key = e->key;
   char buffer[MAX_NAME + 1];
   const char *name = 0, *kind = "native", *url = 0;
   int line = 0, mapped = 0;
@@ -132,7 +133,7 @@ static uint32_t describe(JSContext *c, JSValue list, uint32_t at, uint64_t key) 
     case KEY_IDLE: name = "(idle)"; kind = "idle"; break;
     case KEY_JS:
       kind = "js";
-      name = js_bytecode_describe(js_rt, SAMPLE_KEY_ADDRESS(key), buffer, sizeof buffer, &line);
+      name = js_bytecode_describe(js_rt, SAMPLE_KEY_ADDRESS(key), e->object, buffer, sizeof buffer, &line);
       if (name && !*name) name = "(anonymous)";
       url = line > 0 ? js_map_bundle_line(line, &mapped) : 0;
       break;
@@ -170,7 +171,7 @@ static JSValue js_profiler_top(JSContext *c, JSValueConst this, int argc, JSValu
     if (!best) break;
     last_key = best->key;
     last_self = best->self;
-    at = describe(c, list, at, best->key);
+    at = describe(c, list, at, best);
     JS_SetPropertyUint32(c, list, at++, JS_NewUint32(c, best->self));
   }
   return list;

@@ -74,6 +74,7 @@ static struct sampler_entry *table_find(uint64_t key) {
     if (e->key == key) return e;
     if (!e->key) {
       e->key = key;
+      e->object = 0;
       e->self = 0;
       e->described = SAMPLE_KEY_KIND(key) != KEY_JS; /* only JS functions need naming in the guest */
       if (!e->described) new_keys++;
@@ -106,7 +107,11 @@ static unsigned js_frames(uint64_t *out, unsigned max, int *truncated) {
                   cls == layout.class_bytecode[3]) &&
                  sampler_readable(object + layout.object_bytecode, 8)) {
         uint64_t bytecode = read64(object + layout.object_bytecode);
-        if (bytecode && !(bytecode & 7)) key = SAMPLE_KEY(KEY_JS, SAMPLE_KEY_ADDRESS(bytecode));
+        if (bytecode && !(bytecode & 7)) {
+          key = SAMPLE_KEY(KEY_JS, SAMPLE_KEY_ADDRESS(bytecode));
+          struct sampler_entry *e = n < max ? table_find(key) : 0;
+          if (e) e->object = object; /* for its name, if the bytecode has none */
+        }
       }
       if (key) {
         if (n == max) { *truncated = 1; break; }
@@ -159,8 +164,6 @@ void sampler_tick(const struct interrupt_frame *f) {
     if (head) {
       *head = (struct sample_head){ RECORD_SAMPLE, (uint8_t)(truncated ? SAMPLE_TRUNCATED : 0), (uint8_t)native_count,
                                     (uint8_t)js_count, 0, rdtsc() };
-      for (unsigned i = 0; i < js_count; i++)
-        if (SAMPLE_KEY_KIND(js[i]) == KEY_JS) table_find(js[i]); /* named later by js-profiler.c */
     }
   }
   struct sampler_entry *e = table_find(leaf);
