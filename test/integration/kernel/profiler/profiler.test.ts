@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CpuProfile, ExitStatus, imageSymbolizer, resolveProfile, summarize, toCpuProfile, validateCpuProfile } from '@uos/vmrunner';
+import type { ProfilerEntry, ProfilerStatus } from '@uos/kernel';
 import { afterAll, describe, expect, it } from 'vitest';
 import { boot, here, repositoryRoot } from '../../harness.js';
 
@@ -10,39 +11,22 @@ const dir = here(import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'uos-profiler-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface TopEntry {
-  name: string;
-  kind: string;
-  url: string;
-  line: number;
-  samples: number;
-}
-
-/** Decodes profilerTop's flat array. */
-function parseTop(line: string): { samples: number; lost: number; entries: TopEntry[] } {
-  const flat = JSON.parse(line.slice(line.indexOf('[')));
-  const entries: TopEntry[] = [];
-  for (let i = 5; i + 5 <= flat.length; i += 5) {
-    entries.push({ name: flat[i], kind: flat[i + 1], url: flat[i + 2], line: flat[i + 3], samples: flat[i + 4] });
-  }
-  return { samples: flat[0], lost: flat[1], entries };
-}
-
 describe('the stack sampler', () => {
-  it('shows a known hot function as the top self-time entry, with a plausible share', async () => {
+  it('shows a known hot function as the top self-time entry of profiler.top(), with a plausible share', async () => {
     const vm = await boot(dir, { args: ['hot', '1500'] });
-    const line = await vm.waitFor('profiler: top ');
+    const status = JSON.parse((await vm.waitFor('profiler: status ')).slice('profiler: status '.length)) as ProfilerStatus;
+    const top = JSON.parse((await vm.waitFor('profiler: top ')).slice('profiler: top '.length)) as ProfilerEntry[];
     await vm.expectExit(0);
-    const top = parseTop(line);
-    expect(top.samples).toBeGreaterThan(200); // 1.5 s at about 1 kHz, less what TCG delays
-    expect(top.lost).toBe(0);
-    const [first, second] = top.entries;
+    expect(status).toMatchObject({ hz: 997, running: false, wholeRun: false, lost: 0 });
+    expect(status.samples).toBeGreaterThan(200); // 1.5 s at about 1 kHz, less what TCG delays
+    const [first, second] = top;
     expect(first).toMatchObject({ name: 'hotLoop', kind: 'js', url: 'service.ts', line: 5 });
     expect(second).toMatchObject({ name: 'coldLoop', kind: 'js', url: 'service.ts', line: 12 });
     // hotLoop does three quarters of the work.
-    expect(first!.samples / top.samples).toBeGreaterThan(0.5);
-    expect(first!.samples / top.samples).toBeLessThan(0.95);
+    expect(first!.share).toBeGreaterThan(0.5);
+    expect(first!.share).toBeLessThan(0.95);
     expect(first!.samples / second!.samples).toBeGreaterThan(1.5);
+    expect(top.reduce((sum, e) => sum + e.share, 0)).toBeLessThanOrEqual(1.0000001);
   });
 
   it('leaves the report of an uncaught exception as it is while it samples at 10 kHz', async () => {
@@ -61,7 +45,7 @@ describe('the stack sampler', () => {
     const vm = await boot(dir, { args: ['fault'], profile: {} });
     await vm.expectExit(ExitStatus.cpuExceptionBase + 14);
     expect(vm.output).toContain('CPU exception 14: #PF page fault');
-    expect(vm.output).toMatch(/JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at start \(service\.ts:\d+\)/);
+    expect(vm.output).toMatch(/JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at trigger \(@uos\/x86\/src\/index\.ts:\d+\)\n {4}at start \(service\.ts:\d+\)/);
     expect((await vm.profile()).samples.length).toBeGreaterThan(10);
   });
 

@@ -1,5 +1,5 @@
-import { service } from '@uos/kernel';
-import { native } from '@uos/x86';
+import { profiler, service } from '@uos/kernel';
+import { faults } from '@uos/x86';
 
 /** Pure interpreter work: no calls inside the loop, so the samples land in this function itself. */
 function hotLoop(iterations: number): number {
@@ -28,22 +28,22 @@ function work(ms: number): number {
 // while the sampler runs fast, to show the reports stay the same.
 export default service({
   start([mode = 'hot', ms = '1500']) {
-    const bindings = native();
     if (mode === 'busy') {
       console.log(`profiler: work ${work(Number(ms)) > 0}`);
       return;
     }
     if (mode === 'hot') {
-      bindings.profilerStart();
+      profiler.start();
       const sum = work(Number(ms));
-      bindings.profilerStop();
+      profiler.stop();
       console.log(`profiler: work ${sum > 0}`);
-      console.log(`profiler: top ${JSON.stringify(bindings.profilerTop(8))}`);
+      console.log(`profiler: status ${JSON.stringify(profiler.status())}`);
+      console.log(`profiler: top ${JSON.stringify(profiler.top(8))}`);
       return;
     }
-    bindings.profilerStart(10000);
+    profiler.start({ hz: 10_000 });
     work(200);
-    if (mode === 'fault') bindings.fault('null-pointer');
+    if (mode === 'fault') faults.trigger('null-pointer');
     throw new Error('failing while the sampler runs');
   },
 });
