@@ -8,7 +8,10 @@
 // (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure);
 // and, over a tap device in a network namespace of its own (needs root; null with the reason otherwise),
 // tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest,
-// test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux pings the guest).
+// test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux pings the guest);
+// and the stack sampler's cost at its default rate (bench/sampler): sampler_overhead_ratio, a CPU-bound loop's
+// time with the sampler on over its time with it off (alternating rounds, so the host's load hits both alike),
+// sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second.
 // Benchmarks, not tests: nothing passes or fails on a number.
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -171,6 +174,26 @@ async function virtioFramesPerSecond(properties) {
   }
 }
 
+/** The stack sampler's cost at its default rate: bench/sampler times a loop with it off and on, alternately. */
+async function samplerOverhead() {
+  const build = await buildImage({ serviceDir: join(root, 'bench', 'sampler') });
+  const vm = await Vm.start({ image: build.image, machine: 'pc', mem: 32, accel: 'tcg', args: ['30', '80000'] });
+  try {
+    const line = await vm.waitFor(/^sampler: /, 300_000);
+    await vm.waitForExit(30_000);
+    const d = JSON.parse(line.slice('sampler: '.length));
+    const sum = (values) => values.reduce((a, b) => a + b, 0);
+    return {
+      sampler_overhead_ratio: round(sum(d.on) / sum(d.off), 4),
+      sampler_tick_us: round(d.samplingUs / d.samples, 2),
+      sampler_samples_per_s: Math.round(d.samples / (sum(d.on) / 1000)),
+      sampler_hz: d.hz,
+    };
+  } finally {
+    await vm.kill();
+  }
+}
+
 const results = {};
 /** TCP throughput both ways and ping RTT between Linux and @uos/net over a tap, in a namespace made here. */
 async function tcpOverTap() {
@@ -276,4 +299,6 @@ for (const [name, properties] of [
 }
 const tcp = await tcpOverTap();
 process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp })}\n`);
+const sampler = await samplerOverhead();
+process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
+process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp, ...sampler })}\n`);

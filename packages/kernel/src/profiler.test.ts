@@ -4,29 +4,15 @@ import { parseTop, profiler } from './profiler.js';
 
 describe('profiler', () => {
   it('reads the platform flat top list into entries with their share of all samples', () => {
-    const { status, entries } = parseTop([
-      400,
-      3,
-      997,
-      1,
-      0,
-      'hotLoop',
-      'js',
-      'service.ts',
-      5,
-      300,
-      '(idle)',
-      'idle',
-      '',
-      0,
-      60,
-      'js_checksum_sum',
-      'native',
-      '',
-      0,
-      40,
-    ]);
-    expect(status).toEqual({ samples: 400, lost: 3, hz: 997, running: true, wholeRun: false });
+    // biome-ignore format: one entry per line
+    const flat = [
+      400, 3, 997, 1, 0, 1200,
+      'hotLoop', 'js', 'service.ts', 5, 300,
+      '(idle)', 'idle', '', 0, 60,
+      'js_checksum_sum', 'native', '', 0, 40,
+    ];
+    const { status, entries } = parseTop(flat);
+    expect(status).toEqual({ samples: 400, lost: 3, hz: 997, running: true, wholeRun: false, samplingUs: 1200 });
     expect(entries).toEqual([
       { name: 'hotLoop', kind: 'js', url: 'service.ts', line: 5, samples: 300, share: 0.75 },
       { name: '(idle)', kind: 'idle', url: '', line: 0, samples: 60, share: 0.15 },
@@ -35,8 +21,8 @@ describe('profiler', () => {
   });
 
   it('gives no shares before any sample', () => {
-    expect(parseTop([0, 0, 0, 0, 0])).toEqual({
-      status: { samples: 0, lost: 0, hz: 0, running: false, wholeRun: false },
+    expect(parseTop([0, 0, 0, 0, 0, 0])).toEqual({
+      status: { samples: 0, lost: 0, hz: 0, running: false, wholeRun: false, samplingUs: 0 },
       entries: [],
     });
   });

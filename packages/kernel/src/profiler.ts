@@ -23,16 +23,18 @@ export interface ProfilerStatus {
   running: boolean;
   /** `uos boot --profile` samples the whole run: start() and stop() then mark windows for its profile. */
   wholeRun: boolean;
+  /** Time the timer interrupt spent taking the samples (after its entry), in microseconds. */
+  samplingUs: number;
 }
 
 export const DEFAULT_PROFILER_HZ = 997;
 export const MAX_PROFILER_HZ = 20_000;
-const STATUS_FIELDS = 5;
+const STATUS_FIELDS = 6;
 const ENTRY_FIELDS = 5;
 
 /** Decodes the platform's flat profilerTop array. @internal */
 export function parseTop(flat: readonly (string | number)[]): { status: ProfilerStatus; entries: ProfilerEntry[] } {
-  const [samples = 0, lost = 0, hz = 0, running = 0, wholeRun = 0] = flat.slice(0, STATUS_FIELDS) as number[];
+  const [samples = 0, lost = 0, hz = 0, running = 0, wholeRun = 0, samplingUs = 0] = flat.slice(0, STATUS_FIELDS) as number[];
   const entries: ProfilerEntry[] = [];
   for (let i = STATUS_FIELDS; i + ENTRY_FIELDS <= flat.length; i += ENTRY_FIELDS) {
     const own = flat[i + 4] as number;
@@ -45,7 +47,7 @@ export function parseTop(flat: readonly (string | number)[]): { status: Profiler
       share: samples > 0 ? own / samples : 0,
     });
   }
-  return { status: { samples, lost, hz, running: running !== 0, wholeRun: wholeRun !== 0 }, entries };
+  return { status: { samples, lost, hz, running: running !== 0, wholeRun: wholeRun !== 0, samplingUs }, entries };
 }
 
 /**
@@ -75,7 +77,7 @@ export const profiler = {
     }
     return parseTop(native().profilerTop(n)).entries;
   },
-  /** Samples so far, lost samples, the rate, and whether it runs. */
+  /** Samples so far, lost samples, the rate, whether it runs, and what sampling cost. */
   status(): ProfilerStatus {
     return parseTop(native().profilerTop(0)).status;
   },

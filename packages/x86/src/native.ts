@@ -102,8 +102,9 @@ export interface NativeBindings {
   /** Stops the sampler (under `uos boot --profile`: marks the end of a window). */
   profilerStop(): void;
   /**
-   * [samples, lost, hz, running (0/1), whole run (0/1), then for each of the `n` functions with the most
-   * samples of their own, most first: name, kind ('js' | 'native' | 'idle'), url, line, samples].
+   * [samples, lost, hz, running (0/1), whole run (0/1), microseconds spent taking samples, then for each
+   * of the `n` functions with the most samples of their own, most first: name, kind ('js' | 'native' |
+   * 'idle'), url, line, samples].
    */
   profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */

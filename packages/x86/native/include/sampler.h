@@ -64,7 +64,12 @@ struct profile_header {
 /* kernel/sampler.c */
 extern volatile int cpu_idle; /* set around the loop's hlt: samples taken then count as idle */
 extern int sampler_running;
-struct sampler_stats { uint64_t samples, dropped, table_full, new_keys; uint32_t hz; int running; };
+struct sampler_stats {
+  uint64_t samples, dropped, table_full, new_keys;
+  uint64_t tick_cycles; /* TSC cycles spent taking samples (in the interrupt, after its entry) */
+  uint32_t hz;
+  int running;
+};
 int sampler_readable(uint64_t address, uint64_t size); /* RAM that is mapped: safe to read */
 int sampler_init(void *runtime);                       /* 0 when there is no memory for its tables */
 void sampler_set_buffer(struct profile_header *buffer);

@@ -145,8 +145,8 @@ static uint32_t describe(JSContext *c, JSValue list, uint32_t at, const struct s
   return at;
 }
 
-/* profilerTop(n): [samples, lost, hz, running, whole run, then per entry: name, kind, url, line, self
- * samples], the n entries with the most samples of their own, most first. */
+/* profilerTop(n): [samples, lost, hz, running, whole run, µs spent sampling, then per entry: name, kind,
+ * url, line, self samples], the n entries with the most samples of their own, most first. */
 static JSValue js_profiler_top(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc;
   uint32_t n, count;
@@ -155,9 +155,10 @@ static JSValue js_profiler_top(JSContext *c, JSValueConst this, int argc, JSValu
   sampler_stats(&s);
   struct sampler_entry *e = sampler_entries(&count);
   JSValue list = JS_NewArray(c);
-  double head[5] = { (double)s.samples, (double)(s.dropped + s.table_full), s.hz, s.running, whole_run };
+  double head[6] = { (double)s.samples, (double)(s.dropped + s.table_full), s.hz, s.running, whole_run,
+                     (double)s.tick_cycles * 1e6 / (double)tsc_hz() };
   uint32_t at = 0;
-  for (; at < 5; at++) JS_SetPropertyUint32(c, list, at, JS_NewFloat64(c, head[at]));
+  for (; at < 6; at++) JS_SetPropertyUint32(c, list, at, JS_NewFloat64(c, head[at]));
   uint64_t last_key = 0;
   uint32_t last_self = UINT32_MAX;
   /* Selection by (self descending, key ascending): n passes over the table, no allocation. */

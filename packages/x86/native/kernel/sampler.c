@@ -27,7 +27,7 @@ static uint64_t runtime; /* the JSRuntime, 0 before sampler_init */
 static uint32_t *symbol_addresses, symbol_count;
 static struct sampler_entry *table;
 static struct profile_header *buffer;
-static uint64_t samples, table_full, new_keys;
+static uint64_t samples, table_full, new_keys, tick_cycles;
 static uint32_t rate_hz;
 int sampler_running;
 static uint64_t readable_pages[READABLE_CACHE];
@@ -140,6 +140,7 @@ static unsigned native_frames(const struct interrupt_frame *f, uint32_t *out, un
 }
 
 void sampler_tick(const struct interrupt_frame *f) {
+  uint64_t started = rdtsc();
   samples++;
   struct sample_head *head = 0;
   if (buffer) {
@@ -172,6 +173,7 @@ void sampler_tick(const struct interrupt_frame *f) {
     __asm__ volatile("" ::: "memory"); /* the record before its length */
     buffer->used += sizeof *head + ALIGN_UP(4 * head->native_count, 8) + 8 * head->js_count;
   }
+  tick_cycles += rdtsc() - started;
 }
 
 static int collect_symbol(uint64_t address, const char *name, void *capacity) {
@@ -219,14 +221,14 @@ void sampler_stop(void) {
 }
 
 void sampler_stats(struct sampler_stats *out) {
-  *out = (struct sampler_stats){ samples, buffer ? buffer->dropped : 0, table_full, new_keys, rate_hz, sampler_running };
+  *out = (struct sampler_stats){ samples, buffer ? buffer->dropped : 0, table_full, new_keys, tick_cycles, rate_hz, sampler_running };
 }
 
 void sampler_reset_counts(void) {
   uint64_t flags = read_rflags();
   cli();
   for (uint32_t i = 0; table && i < TABLE_SLOTS; i++) table[i].self = 0;
-  samples = 0;
+  samples = tick_cycles = 0;
   if (flags & 0x200) sti();
 }
 
