@@ -64,6 +64,7 @@ struct profile_header {
 /* kernel/sampler.c */
 extern volatile int cpu_idle; /* set around the loop's hlt: samples taken then count as idle */
 extern int sampler_running;
+extern int sampler_counting; /* whether ticks count for profiler.top() */
 struct sampler_stats {
   uint64_t samples, dropped, table_full, new_keys;
   uint64_t tick_cycles; /* TSC cycles spent taking samples (in the interrupt, after its entry) */

@@ -106,6 +106,7 @@ static JSValue js_profiler_start(JSContext *c, JSValueConst this, int argc, JSVa
   struct sampler_stats s;
   sampler_stats(&s);
   sampler_reset_counts();
+  sampler_counting = 1;
   if (whole_run) window_mark(RECORD_WINDOW_START);
   else if (!s.running) sampler_start(hz);
   return JS_UNDEFINED;
@@ -114,6 +115,7 @@ static JSValue js_profiler_start(JSContext *c, JSValueConst this, int argc, JSVa
 static JSValue js_profiler_stop(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)c; (void)this; (void)argc; (void)argv;
   if (whole_run) {
+    sampler_counting = 0; /* top() reports the window; the host's profile goes on */
     window_mark(RECORD_WINDOW_STOP);
     js_profiler_flush();
   } else {

@@ -30,6 +30,7 @@ static struct profile_header *buffer;
 static uint64_t samples, table_full, new_keys, tick_cycles;
 static uint32_t rate_hz;
 int sampler_running;
+int sampler_counting = 1; /* self counts for top(); off between windows of a whole-run profile */
 static uint64_t readable_pages[READABLE_CACHE];
 
 struct sample_head { uint8_t type, flags, native_count, js_count; uint32_t zero; uint64_t tsc; };
@@ -141,7 +142,7 @@ static unsigned native_frames(const struct interrupt_frame *f, uint32_t *out, un
 
 void sampler_tick(const struct interrupt_frame *f) {
   uint64_t started = rdtsc();
-  samples++;
+  samples += (uint64_t)sampler_counting;
   struct sample_head *head = 0;
   if (buffer) {
     buffer->samples++;
@@ -167,7 +168,7 @@ void sampler_tick(const struct interrupt_frame *f) {
                                     (uint8_t)js_count, 0, rdtsc() };
     }
   }
-  struct sampler_entry *e = table_find(leaf);
+  struct sampler_entry *e = sampler_counting ? table_find(leaf) : 0;
   if (e) e->self++;
   if (head) {
     __asm__ volatile("" ::: "memory"); /* the record before its length */
