@@ -13,7 +13,8 @@
 // time with the sampler on over its time with it off (alternating rounds, so the host's load hits both alike),
 // sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second;
 // and netsim_us_per_data_segment (bench/netsim: two @uos/net stacks in one guest move 2 MB over a simulated
-// wire, the guest's time divided by the data segments; its ACKs included).
+// wire, the guest's time divided by the data segments; its ACKs included) with netsim_cpu_us_per_data_segment,
+// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host).
 // UOS_BENCH_ONLY=boot,virtio,tcp,sampler,netsim runs only those parts; UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
@@ -311,14 +312,18 @@ async function netsimTransfer() {
       machine: 'pc',
       mem: 128,
       accel: 'tcg',
-      args: ['2', profile ? 'on' : 'off'],
+      args: ['2', profile ? 'on' : 'off', 'wait'],
       ...(profile ? { profile: {} } : {}),
     });
     try {
+      await vm.waitFor('netsim: ready', 60_000);
+      const cpuBefore = cpuSeconds(vm.pid);
+      vm.write('go\n');
       const line = await vm.waitFor(/^netsim: \{/, 600_000);
-      await vm.waitForExit(30_000);
+      const cpu = cpuSeconds(vm.pid) - cpuBefore;
+      await vm.waitForExit(60_000);
       if (profile) await writeProfile(vm, 'netsim');
-      return JSON.parse(line.slice('netsim: '.length));
+      return { ...JSON.parse(line.slice('netsim: '.length)), cpu };
     } finally {
       await vm.kill();
     }
@@ -327,6 +332,7 @@ async function netsimTransfer() {
   if (PROFILE_DIR) await run(true);
   return {
     netsim_us_per_data_segment: result.usPerDataSegment,
+    netsim_cpu_us_per_data_segment: Math.round((result.cpu * 1e6) / result.dataSegments),
     netsim_mbyte_s: result.mbytePerS,
     netsim_segments: { data: result.dataSegments, ack: result.ackSegments },
   };
