@@ -3,7 +3,8 @@
 // (`uos boot --profile`, `UOS_BENCH_PROFILE`) goes, as text: the time sampled and the idle share; native
 // self time by kind of work (the engine's helpers grouped: property access, reference counting,
 // allocation, garbage collection, typed arrays, calls, the interpreter itself); the functions with the most
-// self and total (inclusive) time. With `segments` (the TCP segments the window moved), every share is
+// self and total (inclusive) time, and by the innermost JS function and its source file (the engine's work
+// for a JS function counted as its own). With `segments` (the TCP segments the window moved), every share is
 // also given in microseconds per segment. See docs/architecture/profiling.md.
 import { readFileSync } from 'node:fs';
 
@@ -67,16 +68,24 @@ const isJs = (n) => n.callFrame.url !== '';
 const self = new Map();
 const total = new Map();
 const kinds = new Map();
+const innermostJs = new Map();
+const files = new Map();
+const count = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
 let jsSelf = 0;
 for (const id of profile.samples) {
   const leaf = byId.get(id);
-  self.set(label(leaf), (self.get(label(leaf)) ?? 0) + 1);
+  count(self, label(leaf));
   const seen = new Set();
+  let js;
   for (let at = id; at !== undefined && at !== 1; at = parent.get(at)) {
-    const l = label(byId.get(at));
-    if (!seen.has(l)) total.set(l, (total.get(l) ?? 0) + 1);
+    const node = byId.get(at);
+    const l = label(node);
+    if (!seen.has(l)) count(total, l);
     seen.add(l);
+    js ??= isJs(node) ? node : undefined;
   }
+  count(innermostJs, js ? label(js) : `(no JS) ${leaf.callFrame.functionName}`);
+  count(files, js ? js.callFrame.url : `(no JS) ${leaf.callFrame.functionName}`);
   if (isJs(leaf)) {
     jsSelf++;
     continue;
@@ -94,6 +103,10 @@ out(`${file}: ${samples} samples over ${(durationUs / 1e6).toFixed(2)} s (${usPe
 if (segments) out(`${segments} segments: ${(durationUs / segments).toFixed(0)} µs of guest time each`);
 out('\nSelf time by kind of work:');
 for (const [kind, n] of [...kinds].sort((a, b) => b[1] - a[1])) out(`${pct(n)}${perSegment(n)}  ${kind}`);
+out("\nBy the innermost JS function (the engine's work for it included):");
+for (const [l, n] of [...innermostJs].sort((a, b) => b[1] - a[1]).slice(0, 30)) out(`${pct(n)}${perSegment(n)}  ${l}`);
+out('\nBy the source file of the innermost JS function:');
+for (const [l, n] of [...files].sort((a, b) => b[1] - a[1]).slice(0, 20)) out(`${pct(n)}${perSegment(n)}  ${l}`);
 out('\nFunctions by self time:');
 for (const [l, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) out(`${pct(n)}${perSegment(n)}  ${l}`);
 out('\nFunctions by total (inclusive) time:');

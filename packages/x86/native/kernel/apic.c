@@ -1,6 +1,6 @@
 /* apic.c: interrupt controllers. The 8259 pair is remapped away from the exception vectors and masked;
  * the local APIC takes over, with a one-shot timer (TSC-deadline mode where the CPU has it) armed for the
- * next deadline only: no periodic tick. I/O APIC pins are routed on request, ISA IRQs through the MADT's
+ * next deadline only: no periodic tick (while the stack sampler runs, also for its next sample). I/O APIC pins are routed on request, ISA IRQs through the MADT's
  * overrides. Vectors:
  *   32..47  ISA IRQ n on 32 + n          48      the LAPIC timer
  *   64..239 allocated to drivers (MSI, MSI-X, PCI INTx)   255  spurious
