@@ -163,10 +163,15 @@ async function boot(argv: string[]): Promise<number> {
   forward('SIGTERM');
   const exit = await vm.waitForExit(timeout !== undefined ? timeout * 1000 : undefined);
   if (profiling) {
-    await writeProfile(vm, {
-      ...(values.profile !== undefined ? { cpuprofile: userPath(values.profile) } : {}),
-      ...(values['profile-folded'] !== undefined ? { folded: userPath(values['profile-folded']) } : {}),
-    });
+    try {
+      await writeProfile(vm, {
+        ...(values.profile !== undefined ? { cpuprofile: userPath(values.profile) } : {}),
+        ...(values['profile-folded'] !== undefined ? { folded: userPath(values['profile-folded']) } : {}),
+      });
+    } catch (error) {
+      // The guest's own status matters more than its profile.
+      process.stderr.write(`uos: no profile: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
   }
   if (exit.status !== undefined) {
     if (exit.status !== 0) process.stderr.write(`uos: the service ended: ${exit.reason}\n`);

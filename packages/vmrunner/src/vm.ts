@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ExitStatus, describeExitStatus } from '@uos/x86';
@@ -13,11 +13,15 @@ import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-confi
 import { VmRunnerError } from './errors.js';
 import { type GuestProfile, decodeGuestProfile, findProfileHeader } from './profile/guest-buffer.js';
 
-/** Where a profiled VM's RAM file goes: tmpfs when there is one (it is read once, after the VM ends). */
-function ramDirectory(): string {
+/**
+ * Where a profiled VM's RAM file goes: tmpfs when it has room for all of the guest's RAM (QEMU would die
+ * of SIGBUS on a full tmpfs), else the temporary directory. The file is read once, after the VM ends.
+ */
+function ramDirectory(bytes: number): string {
   const shm = '/dev/shm';
   try {
-    if (statSync(shm).isDirectory()) return mkdtempSync(join(shm, 'uos-ram-'));
+    const space = statfsSync(shm);
+    if (statSync(shm).isDirectory() && space.bavail * space.bsize > bytes * 1.25) return mkdtempSync(join(shm, 'uos-ram-'));
   } catch {
     // no /dev/shm: the temporary directory
   }
@@ -239,7 +243,7 @@ export class Vm {
       if (!(Number.isInteger(hz) && hz >= 1 && hz <= 20_000))
         throw new VmRunnerError('usage', `the sampling rate must be a whole number of Hz in 1..20000, got ${hz}`);
       const nonce = randomBytes(8).readBigUInt64LE(0);
-      profiling = { directory: ramDirectory(), nonce };
+      profiling = { directory: ramDirectory(memMiB * 2 ** 20), nonce };
       liveDirectories.add(profiling.directory);
       words.unshift(`uos.profile=${hz}:${nonce.toString(16)}`);
     }

@@ -120,6 +120,7 @@ uint64_t lapic_calibration_ticks(uint64_t start) {
  * is the sampler's takes a sample and re-arms for what is next. The sampler off, the timer is armed only
  * for the loop, as if the sampler did not exist: no tick when idle. */
 static uint64_t loop_deadline, sample_deadline, sample_period;
+static int armed_for_sample; /* the hardware is armed for the sampler's deadline */
 
 static void timer_program(uint64_t deadline_ns) {
   if (tsc_deadline) {
@@ -139,7 +140,8 @@ static void timer_program(uint64_t deadline_ns) {
 
 static void timer_update(void) { /* interrupts off */
   uint64_t d = loop_deadline;
-  if (sample_period && (!d || sample_deadline < d)) d = sample_deadline;
+  armed_for_sample = sample_period && (!d || sample_deadline < d);
+  if (armed_for_sample) d = sample_deadline;
   timer_program(d);
 }
 
@@ -157,12 +159,14 @@ void timer_sampler(uint64_t period_ns) {
   if (flags & 0x200) sti();
 }
 
-/* In the interrupt (before EOI). Missed periods are not made up: a sample stands for the time since the
- * last one, which the host reads from the timestamps. */
+/* In the interrupt (before EOI). An interrupt the timer was armed for is the sample's even when it looks
+ * early by the TSC (the LAPIC count-down's rate is calibrated against it at boot, only roughly under
+ * TCG): the next deadline still moves on by one period, so the rate holds on average. Missed periods are
+ * not made up: a sample stands for the time since the last one, which the host reads from the timestamps. */
 void timer_interrupt(const struct interrupt_frame *f) {
   if (!sample_period) return; /* the loop's deadline: it only wakes the loop, which looks at the clock */
   uint64_t now = monotonic_ns();
-  if (now >= sample_deadline) {
+  if (armed_for_sample || now >= sample_deadline) {
     sampler_tick(f);
     sample_deadline += sample_period;
     if (sample_deadline <= now) sample_deadline = now + sample_period;

@@ -29,6 +29,28 @@ describe('the stack sampler', () => {
     expect(top.reduce((sum, e) => sum + e.share, 0)).toBeLessThanOrEqual(1.0000001);
   });
 
+  it('keeps an idle VM silent with the sampler off, and idle while it samples', async () => {
+    const vm = await boot(dir, { args: ['idle'] });
+    const line = await vm.waitFor('profiler: idle ');
+    await vm.expectExit(0);
+    type Idle = { interrupts: number; wakeups: number };
+    const { before, sampling, after, top } = JSON.parse(line.slice('profiler: idle '.length)) as {
+      before: Idle;
+      sampling: Idle;
+      after: Idle;
+      top: ProfilerEntry[];
+    };
+    // Off: only the sleep's own deadline (a few interrupts: TCG's timer may fire a hair early and be
+    // re-armed), before and after sampling; nothing like a tick.
+    expect(before.interrupts).toBeLessThanOrEqual(10);
+    expect(after.interrupts).toBeLessThanOrEqual(10);
+    // On: ticks at about 1 kHz (fewer when TCG is late), but the loop wakes only for its own deadline.
+    expect(sampling.interrupts).toBeGreaterThan(100);
+    expect(sampling.wakeups).toBeLessThanOrEqual(3);
+    expect(top[0]).toMatchObject({ name: '(idle)', kind: 'idle' });
+    expect(top[0]!.share).toBeGreaterThan(0.9);
+  });
+
   it('leaves the report of an uncaught exception as it is while it samples at 10 kHz', async () => {
     const vm = await boot(dir, { args: ['panic'], profile: {} });
     await vm.expectExit(ExitStatus.jsPanic);
@@ -45,7 +67,9 @@ describe('the stack sampler', () => {
     const vm = await boot(dir, { args: ['fault'], profile: {} });
     await vm.expectExit(ExitStatus.cpuExceptionBase + 14);
     expect(vm.output).toContain('CPU exception 14: #PF page fault');
-    expect(vm.output).toMatch(/JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at trigger \(@uos\/x86\/src\/index\.ts:\d+\)\n {4}at start \(service\.ts:\d+\)/);
+    expect(vm.output).toMatch(
+      /JS stack \(innermost first\):\n {4}at fault \(native\)\n {4}at trigger \(@uos\/x86\/src\/index\.ts:\d+\)\n {4}at start \(service\.ts:\d+\)/,
+    );
     expect((await vm.profile()).samples.length).toBeGreaterThan(10);
   });
 

@@ -1,5 +1,5 @@
-import { profiler, service } from '@uos/kernel';
-import { faults } from '@uos/x86';
+import { os, profiler, service } from '@uos/kernel';
+import { faults, native } from '@uos/x86';
 
 /** Pure interpreter work: no calls inside the loop, so the samples land in this function itself. */
 function hotLoop(iterations: number): number {
@@ -23,11 +23,34 @@ function work(ms: number): number {
   return sum;
 }
 
-// The profiler's integration test: `hot` reports profilerTop after a known workload (a window for
-// `uos boot --profile`); `busy` just works (the whole run is the profile); `panic` and `fault` fail
-// while the sampler runs fast, to show the reports stay the same.
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const timerInterrupts = (): number => native().irqCounts()[48]!;
+
+/** Timer interrupts and loop wake-ups during `ms` of idling. */
+async function idle(ms: number): Promise<{ interrupts: number; wakeups: number }> {
+  const interrupts = timerInterrupts();
+  const wakeups = os.cpuStats().wakeups;
+  await sleep(ms);
+  return { interrupts: timerInterrupts() - interrupts, wakeups: os.cpuStats().wakeups - wakeups };
+}
+
+async function idleReport(): Promise<void> {
+  const before = await idle(1000);
+  profiler.start();
+  const sampling = await idle(1000);
+  profiler.stop();
+  const top = profiler.top(3);
+  const after = await idle(1000);
+  console.log(`profiler: idle ${JSON.stringify({ before, sampling, after, top })}`);
+}
+
+// The profiler's integration test: `hot` reports profiler.top after a known workload (a window for
+// `uos boot --profile`); `busy` just works (the whole run is the profile); `idle` counts the timer's
+// interrupts while idle with the sampler off, on and off again; `panic` and `fault` fail while the
+// sampler runs fast, to show the reports stay the same.
 export default service({
   start([mode = 'hot', ms = '1500']) {
+    if (mode === 'idle') return idleReport();
     if (mode === 'busy') {
       console.log(`profiler: work ${work(Number(ms)) > 0}`);
       return;
