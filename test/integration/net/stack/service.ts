@@ -1,5 +1,6 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
@@ -9,6 +10,7 @@
  * Every answer is one line starting with `net: `.
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
 import { os, profiler, service } from '@uos/kernel';
 import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
