@@ -15,42 +15,44 @@
  * every queue, cache and buffer is bounded; time and randomness are injected (`NetClock`,
  * `RandomSource`), so tests drive them.
  */
-export * from './address.js';
-export * from './checksum.js';
-export * from './wire.js';
-export * from './ethernet.js';
-export * from './arp.js';
-export * from './ipv4.js';
-export * from './icmpv4.js';
-export * from './udp.js';
-export * from './tcp.js';
-export * from './dhcp.js';
-export * from './dns.js';
-export { type NetClock, type RandomSource, type TimerHandle, systemClock, systemRandom, seededRandom, VirtualClock } from './clock.js';
-export type { LinkDevice, LinkTransmitResult } from './link-device.js';
-export { Inet } from './inet.js';
-export type { InetConfiguration, InetOptions } from './inet.js';
-export { LinkLayer } from './link-layer.js';
-export { ArpLayer } from './arp-layer.js';
-export type { ArpOptions } from './arp-layer.js';
-export { Ipv4Layer } from './ipv4-layer.js';
-export type { IpDatagram, IpSendResult, IpSendOptions, Route, PayloadWriter } from './ipv4-layer.js';
-export { Reassembler } from './reassembly.js';
-export type { ReassemblyLimits, ReassemblyOutcome } from './reassembly.js';
-export { IcmpLayer } from './icmp-layer.js';
-export type { PingOptions, PingResult, UnreachableReport } from './icmp-layer.js';
-export { UdpLayer, UdpSocket } from './udp-layer.js';
-export type { UdpBindResult, UdpMessage, UdpSendResult, UdpSocketError } from './udp-layer.js';
-export { TcpLayer } from './tcp-layer.js';
-export type { ConnectOptions, ConnectStart, ListenOptions, ListenResult, TcpListener } from './tcp-layer.js';
-export { TcpConnection } from './tcp/connection.js';
-export { echo } from './tcp/echo.js';
-export type { CloseReason, ConnectResult, KeepAliveOptions, TcpOptions, TcpState, WriteResult } from './tcp/connection.js';
-export { DhcpClient } from './dhcp-client.js';
-export type { DhcpClientOptions, DhcpLease, DhcpStartResult, DhcpState } from './dhcp-client.js';
-export { DnsResolver } from './dns-resolver.js';
-export type { DnsResolveError, DnsResolveResult, DnsResolverOptions } from './dns-resolver.js';
+export {
+  type Ipv4Address,
+  type MacAddress,
+  IPV4_ANY,
+  IPV4_BROADCAST,
+  MAC_BROADCAST,
+  formatIpv4Address,
+  formatMac,
+  ipv4Address,
+  parseIpv4Address,
+  parseMac,
+  prefixMask,
+} from './wire/address.js';
+export { type NetClock, type RandomSource, type TimerHandle, systemClock, systemRandom } from './clock.js';
+export type { LinkDevice, LinkTransmitResult } from './iface/link-device.js';
+export { Inet } from './iface/inet.js';
+export type { InetConfiguration, InetOptions } from './iface/inet.js';
+export type { ArpOptions } from './iface/arp-layer.js';
+export type { IpSendResult, Route } from './iface/ipv4-layer.js';
+export type { ReassemblyLimits } from './iface/reassembly.js';
+export type { PingOptions, PingResult } from './iface/icmp-layer.js';
+export type { UdpBindResult, UdpMessage, UdpSendResult, UdpSocket, UdpSocketError } from './socket/udp/udp-layer.js';
+export type { ConnectOptions, ConnectStart, ListenOptions, ListenResult, TcpListener } from './socket/tcp/tcp-layer.js';
+export type {
+  CloseReason,
+  ConnectResult,
+  KeepAliveOptions,
+  TcpConnection,
+  TcpOptions,
+  TcpState,
+  WriteResult,
+} from './socket/tcp/connection.js';
+export { echo } from './app/echo.js';
+export { DhcpClient } from './app/dhcp-client.js';
+export type { DhcpClientOptions, DhcpLease, DhcpStartResult, DhcpState } from './app/dhcp-client.js';
+export { DnsResolver } from './app/dns-resolver.js';
+export type { DnsResolveError, DnsResolveResult, DnsResolverOptions } from './app/dns-resolver.js';
 export { NetError } from './errors.js';
 export type { NetErrorCode } from './errors.js';
-export { NetStat, freeStats, layerStats, statScope } from './stat-names.js';
-export type { LayerStats, NetLayer, StatScope } from './stat-names.js';
+export { NetStat } from './stat-names.js';
+export type { NetLayer } from './stat-names.js';

@@ -1,9 +1,9 @@
 import { Statman } from '@uos/statman';
-import { macFromBytes } from '../address.js';
+import { macFromBytes } from '../wire/address.js';
 import { VirtualClock, seededRandom } from '../clock.js';
-import { Inet, type InetOptions } from '../inet.js';
-import { TcpFlag, type TcpRepr } from '../tcp.js';
-import type { CloseReason, TcpConnection } from '../tcp/connection.js';
+import { Inet, type InetOptions } from '../iface/inet.js';
+import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import type { CloseReason, TcpConnection } from '../socket/tcp/connection.js';
 import { FaultInjector, type FaultOptions } from './fault-injector.js';
 import { tcpFrame } from './frames.js';
 import { type LoopbackDevice, linkPair } from './loopback-device.js';
