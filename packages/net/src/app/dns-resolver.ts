@@ -3,7 +3,7 @@ import { DNS_PORT, DnsPacket, type DnsRecord, type DnsRepr, DnsTypeValue, emitDn
 import { NetError } from '../errors.js';
 import { UnreachableCode } from '../wire/icmpv4.js';
 import type { Inet } from '../iface/inet.js';
-import type { TcpConnection } from '../socket/tcp/connection.js';
+import type { TcpSocket } from '../socket/tcp/tcp-socket.js';
 
 export interface DnsResolverOptions {
   /** The servers to ask, in order; `inet.dnsServers` at the time of each resolve when absent. */
@@ -416,7 +416,7 @@ export class DnsResolver {
         resolve({ kind: 'failed', reason: start.error === 'unconfigured' ? 'unconfigured' : 'server-failure' });
         return;
       }
-      const connection: TcpConnection = start.connection;
+      const connection: TcpSocket = start.connection;
       const chunks: Uint8Array[] = [];
       let received = 0;
       const pending = this.begin(

@@ -1,10 +1,10 @@
-import type { TcpConnection } from '../socket/tcp/connection.js';
+import type { TcpSocket } from '../socket/tcp/tcp-socket.js';
 
 /**
  * Echoes everything a connection receives, with backpressure both ways: when the send buffer is full,
  * reading pauses (the window closes) until it drains. Ends when the peer ends.
  */
-export function echo(connection: TcpConnection): void {
+export function echo(connection: TcpSocket): void {
   let pending: Uint8Array | undefined;
   const pump = (): void => {
     while (pending) {

@@ -11,11 +11,11 @@
 import '@uos/driver-virtionet';
 import { nic } from '@uos/hw';
 import { os, service } from '@uos/kernel';
-import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
+import { DhcpClient, DnsResolver, Inet, type TcpSocket, echo, formatIpv4Address } from '@uos/net';
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
-function discard(connection: TcpConnection): void {
+function discard(connection: TcpSocket): void {
   let bytes = 0;
   connection.onData((data) => {
     bytes += data.length;
@@ -27,7 +27,7 @@ function discard(connection: TcpConnection): void {
 }
 
 /** Reads one line holding a byte count, sends that many bytes (a repeating 0..250 pattern), ends. */
-function source(connection: TcpConnection): void {
+function source(connection: TcpSocket): void {
   let line = '';
   let started = false;
   connection.onData((data) => {
@@ -56,7 +56,7 @@ function source(connection: TcpConnection): void {
   });
 }
 
-function http(connection: TcpConnection): void {
+function http(connection: TcpSocket): void {
   let request = '';
   connection.onData((data) => {
     request += new TextDecoder().decode(data);
@@ -127,8 +127,8 @@ export default service({
       },
       connections() {
         const list = inet.tcp
-          .openConnections()
-          .map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
+          .connections()
+          .map((c) => ({ ...c, localAddress: formatIpv4Address(c.localAddress), remoteAddress: formatIpv4Address(c.remoteAddress) }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
       quit() {

@@ -4,24 +4,8 @@ import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt, seqMax } from './sequence.js';
-
-export type TcpState =
-  | 'syn-sent'
-  | 'syn-received'
-  | 'established'
-  | 'fin-wait-1'
-  | 'fin-wait-2'
-  | 'close-wait'
-  | 'closing'
-  | 'last-ack'
-  | 'time-wait'
-  | 'closed';
-
-/** Why a connection ended. */
-export type CloseReason = 'normal' | 'reset' | 'refused' | 'timeout' | 'aborted';
-
-export type WriteResult = { ok: true; accepted: number } | { ok: false; error: 'closed' | 'ending' };
-export type ConnectResult = { ok: true } | { ok: false; error: 'refused' | 'timeout' | 'reset' | 'aborted' };
+import { ConnectionSocket, type SocketEngine } from './socket.js';
+import type { CloseReason, ConnectResult, TcpDiagnostics, TcpState, WriteResult } from './tcp-socket.js';
 
 export interface KeepAliveOptions {
   /** Idle time before the first probe (default 2 hours). */
@@ -114,7 +98,7 @@ interface OutOfOrder {
  * timestamps with PAWS per RFC 7323), RFC 5961 challenge ACKs, keepalive, half-close and TIME-WAIT.
  * The data path never throws: operations answer with results.
  */
-export class TcpConnection {
+export class TcpConnection implements SocketEngine {
   state: TcpState;
   readonly localAddress: Ipv4Address;
   readonly localPort: number;
@@ -132,14 +116,12 @@ export class TcpConnection {
   private sendWindowLast2 = 0;
   private maxSendWindow = 0;
   // Receive sequence space.
-  private receiveNext = 0;
+  /** RCV.NXT (read by the layer for RFC 6191). */
+  receiveNext = 0;
   private irs = 0;
 
   private readonly sendBuffer: SendBuffer;
   private readonly receiveCapacity: number;
-  /** In-order bytes delivered to nobody yet (no onData listener); they hold the window shut. */
-  private held: Uint8Array[] = [];
-  private heldBytes = 0;
   private outOfOrder: OutOfOrder[] = [];
   private outOfOrderBytes = 0;
   /** RCV.NXT plus the largest window we advertised (in sequence space); the offered window never ends before it. */
@@ -192,20 +174,15 @@ export class TcpConnection {
   private finRequested = false;
   private finSent = false;
   private finReceived = false;
-  private endDelivered = false;
   private closedWith: CloseReason | undefined;
   private readonly noDelay: boolean;
   private readonly keepAlive: Required<KeepAliveOptions> | undefined;
   private readonly delayedAckMs: number;
   private readonly timeWaitMs: number;
   private readonly maxRetransmits: number;
-  private dataListener: ((data: Uint8Array) => void) | undefined;
-  private readonly endListeners: (() => void)[] = [];
-  private readonly closeListeners: ((reason: CloseReason) => void)[] = [];
-  private readonly drainListeners: (() => void)[] = [];
   private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
-  private wantsDrain = false;
-  private paused = false;
+  /** The application's side: what services hold. */
+  readonly socket: ConnectionSocket;
 
   constructor(
     private readonly host: ConnectionHost,
@@ -248,77 +225,10 @@ export class TcpConnection {
     let shift = 0;
     while (shift < MAX_WINDOW_SHIFT && this.receiveCapacity >> shift > 0xffff) shift++;
     this.receiveShift = shift;
+    this.socket = new ConnectionSocket(this, local, remote);
   }
 
-  // ---------------------------------------------------------------- the application's side
-
-  /**
-   * Sets the one data receiver: bytes in order, as they arrive (the chunks are yours to keep). A later
-   * call replaces the receiver; bytes that arrive with no receiver are held and close the window.
-   */
-  onData(listener: (data: Uint8Array) => void): void {
-    this.dataListener = listener;
-    if (this.held.length && !this.paused) {
-      const held = this.held;
-      this.held = [];
-      this.heldBytes = 0;
-      for (const chunk of held) listener(chunk);
-      this.windowUpdateIfOpened();
-    }
-    if (this.finReceived && !this.endDelivered) this.deliverEnd();
-  }
-
-  /**
-   * Stops delivering data: what arrives is held, and the window closes as it fills, so the peer slows
-   * down (read-side backpressure). `resume` delivers what was held.
-   */
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.dataListener && this.held.length) {
-      const held = this.held;
-      this.held = [];
-      this.heldBytes = 0;
-      for (const chunk of held) {
-        this.dataListener(chunk);
-        if (this.paused) {
-          // Paused again inside the listener: keep the rest.
-          const rest = held.slice(held.indexOf(chunk) + 1);
-          this.held = rest;
-          this.heldBytes = rest.reduce((n, c) => n + c.length, 0);
-          break;
-        }
-      }
-      this.windowUpdateIfOpened();
-    }
-    if (this.finReceived && !this.endDelivered) this.deliverEnd();
-  }
-
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  /** The peer finished sending (it may still read). */
-  onEnd(listener: () => void): void {
-    this.endListeners.push(listener);
-    if (this.endDelivered) listener();
-    else if (this.finReceived && !this.held.length) this.deliverEnd();
-  }
-
-  /** The connection is over, and why. */
-  onClose(listener: (reason: CloseReason) => void): void {
-    this.closeListeners.push(listener);
-    if (this.closedWith) listener(this.closedWith);
-  }
-
-  /** Calls `listener` once, the next time the send buffer has room after a write took less than it was given. */
-  onDrain(listener: () => void): void {
-    this.drainListeners.push(listener);
-  }
+  // ---------------------------------------------------------------- the socket's side (SocketEngine)
 
   /** Resolves when the connection is established, or with why it never was. */
   opened(): Promise<ConnectResult> {
@@ -330,37 +240,13 @@ export class TcpConnection {
     return new Promise((resolve) => this.connectWaiters.push(resolve));
   }
 
-  /** Queues data; takes what fits in the send buffer (see onDrain). */
+  /** Queues data; takes what fits in the send buffer. */
   write(data: Uint8Array): WriteResult {
     if (this.state === 'closed' || this.state === 'time-wait') return { ok: false, error: 'closed' };
     if (this.finRequested) return { ok: false, error: 'ending' };
     const accepted = this.sendBuffer.write(data);
-    if (accepted < data.length) this.wantsDrain = true;
     if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.output();
     return { ok: true, accepted };
-  }
-
-  /** Writes everything, waiting for room as needed. */
-  async writeAll(data: Uint8Array): Promise<WriteResult> {
-    let offset = 0;
-    while (offset < data.length) {
-      const result = this.write(data.subarray(offset));
-      if (!result.ok) return result;
-      offset += result.accepted;
-      if (offset < data.length) {
-        const outcome = await new Promise<'drain' | 'closed'>((resolve) => {
-          const onClosed = (): void => resolve('closed');
-          this.closeListeners.push(onClosed);
-          this.drainListeners.push(() => {
-            const at = this.closeListeners.indexOf(onClosed);
-            if (at >= 0) this.closeListeners.splice(at, 1);
-            resolve('drain');
-          });
-        });
-        if (outcome === 'closed') return { ok: false, error: 'closed' };
-      }
-    }
-    return { ok: true, accepted: data.length };
   }
 
   /**
@@ -373,12 +259,6 @@ export class TcpConnection {
     if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.output();
   }
 
-  /** Ends both directions gracefully (end(), and data arriving later is discarded). */
-  close(): void {
-    this.dataListener ??= () => {};
-    this.end();
-  }
-
   /** Ends the connection at once with a reset. */
   abort(): void {
     if (this.state === 'closed') return;
@@ -386,43 +266,20 @@ export class TcpConnection {
     this.terminate('aborted');
   }
 
-  /** Bytes written and not yet acknowledged. */
-  get pendingBytes(): number {
+  get bufferedBytes(): number {
     return this.sendBuffer.length;
+  }
+
+  get writableBytes(): number {
+    return this.finRequested || this.state === 'closed' || this.state === 'time-wait' ? 0 : this.sendBuffer.free;
   }
 
   get smoothedRttMs(): number | undefined {
     return this.rtt.smoothedMs;
   }
 
-  /** Chunks as they arrive, until the peer ends or the connection closes. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    const queue: Uint8Array[] = [];
-    let done = false;
-    let wake: (() => void) | undefined;
-    this.onData((data) => {
-      queue.push(data);
-      wake?.();
-    });
-    this.onEnd(() => {
-      done = true;
-      wake?.();
-    });
-    this.onClose(() => {
-      done = true;
-      wake?.();
-    });
-    for (;;) {
-      if (queue.length) {
-        yield queue.shift()!;
-        continue;
-      }
-      if (done) return;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
-    }
+  windowOpened(): void {
+    this.windowUpdateIfOpened();
   }
 
   // ---------------------------------------------------------------- opening
@@ -666,9 +523,8 @@ export class TcpConnection {
       this.onNewAck(ack, acked);
       if (this.sendUnacknowledged === this.sendMax) this.cancelRetransmit();
       else this.armRetransmit(true);
-      if (this.wantsDrain && this.sendBuffer.free > 0 && this.sendBuffer.free >= Math.min(this.sendBuffer.capacity / 4, 16384)) {
-        this.wantsDrain = false;
-        for (const l of this.drainListeners.splice(0)) l();
+      if (this.socket.wantsDrain && this.sendBuffer.free > 0 && this.sendBuffer.free >= Math.min(this.sendBuffer.capacity / 4, 16384)) {
+        this.socket.drain();
       }
     } else if (
       ack === this.sendUnacknowledged &&
@@ -824,7 +680,7 @@ export class TcpConnection {
    * Out-of-order bytes lie inside that window already (they are kept only there), so they do not shrink it.
    */
   private get receiveWindow(): number {
-    return Math.max(0, this.receiveCapacity - this.heldBytes);
+    return Math.max(0, this.receiveCapacity - this.socket.heldBytes);
   }
 
   /**
@@ -895,11 +751,7 @@ export class TcpConnection {
   }
 
   private deliver(data: Uint8Array): void {
-    if (this.dataListener && !this.paused) this.dataListener(data);
-    else {
-      this.held.push(data);
-      this.heldBytes += data.length;
-    }
+    this.socket.deliver(data);
   }
 
   /** SACK blocks for the segments held out of order, the most recent first (RFC 2018 §4). */
@@ -943,13 +795,7 @@ export class TcpConnection {
       default:
         break;
     }
-    if (this.dataListener || this.endListeners.length) this.deliverEnd();
-  }
-
-  private deliverEnd(): void {
-    if (this.endDelivered || this.held.length) return;
-    this.endDelivered = true;
-    for (const l of this.endListeners) l();
+    this.socket.peerEnded();
   }
 
   private windowUpdateIfOpened(): void {
@@ -1242,8 +1088,7 @@ export class TcpConnection {
     if (!this.notified) {
       this.notified = true;
       this.closedWith = reason;
-      if (!this.endDelivered && reason === 'normal' && this.finReceived) this.deliverEnd();
-      for (const l of this.closeListeners) l(reason);
+      this.socket.closed(reason);
     }
     if (releaseHost) this.host.release(this);
   }
@@ -1281,9 +1126,13 @@ export class TcpConnection {
     this.notifyClosedOnce(reason, true);
   }
 
-  /** For diagnostics and tests. */
-  get debugState(): Record<string, number | string | boolean> {
+  /** A snapshot of the connection's variables, for diagnostics and tests. */
+  diagnostics(): TcpDiagnostics {
     return {
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
       state: this.state,
       sendUnacknowledged: this.sendUnacknowledged,
       sendNext: this.sendNext,
@@ -1291,6 +1140,7 @@ export class TcpConnection {
       sendWindow: this.sendWindow,
       congestionWindow: this.congestionWindow,
       slowStartThreshold: this.slowStartThreshold,
+      inRecovery: this.inRecovery,
       receiveNext: this.receiveNext,
       receiveWindow: this.receiveWindow,
       mss: this.mss,
@@ -1298,10 +1148,11 @@ export class TcpConnection {
       receiveShift: this.receiveShift,
       sack: this.sackEnabled,
       timestamps: this.timestampsEnabled,
-      inRecovery: this.inRecovery,
       rtoMs: this.rtt.timeoutMs,
-      outOfOrder: this.outOfOrder.length,
-      irs: this.irs,
+      smoothedRttMs: this.rtt.smoothedMs,
+      outOfOrderSegments: this.outOfOrder.length,
+      bufferedBytes: this.sendBuffer.length,
+      heldBytes: this.socket.heldBytes,
     };
   }
 }

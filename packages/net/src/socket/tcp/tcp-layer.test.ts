@@ -12,7 +12,8 @@ import { EthernetPacket } from '../../wire/ethernet.js';
 import { Ipv4Packet } from '../../wire/ipv4.js';
 import { TcpFlag, TcpPacket, type TcpRepr } from '../../wire/tcp.js';
 import { seqDiff } from './sequence.js';
-import type { TcpConnection, TcpOptions } from './connection.js';
+import type { TcpOptions } from './connection.js';
+import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import {
   type FaultOptions,
   type TestNetwork,
@@ -67,6 +68,7 @@ function twoStacks(faults: FaultOptions & { seed?: number } = {}): Net {
   const { seed, ...rest } = faults;
   const n = network++;
   const net = createTestNetwork({ faults: rest, seed: seed ?? 1 + n, names: [`tcp${n}a`, `tcp${n}b`] });
+  stacks.push(net.a, net.b);
   return { ...net, alice: net.a, bob: net.b };
 }
 
@@ -76,7 +78,7 @@ const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 /** Opens alice -> bob:port and returns both ends once established. */
 function establish(net: Net, options: { client?: TcpOptions; server?: TcpOptions; port?: number } = {}) {
   const port = options.port ?? 8000;
-  let server: TcpConnection | undefined;
+  let server: TcpSocket | undefined;
   const listening = net.bob.tcp.listen(
     port,
     (c) => {
@@ -92,12 +94,23 @@ function establish(net: Net, options: { client?: TcpOptions; server?: TcpOptions
 }
 
 /** Puts a hand-made segment on the wire as if `from` sent it to the other stack. */
-function forge(net: Net, from: 'alice' | 'bob', connection: TcpConnection, fields: Partial<TcpRepr>, payload?: Uint8Array): void {
+function forge(net: Net, from: 'alice' | 'bob', connection: TcpSocket, fields: Partial<TcpRepr>, payload?: Uint8Array): void {
   const [sender, receiver] = from === 'bob' ? [net.wire[1], net.wire[0]] : [net.wire[0], net.wire[1]];
   forgeSegment(sender, receiver, connection, fields, payload);
 }
 
-const state = (c: TcpConnection, key: string): number => c.debugState[key] as number;
+/** Every stack the tests made, so a socket's diagnostics can be found from the socket alone. */
+const stacks: Inet[] = [];
+
+function inspect(c: TcpSocket): TcpDiagnostics {
+  for (const stack of stacks) {
+    const found = stack.tcp.inspect(c);
+    if (found) return found;
+  }
+  throw new Error(`no stack knows ${c.localPort} -> ${c.remotePort}`);
+}
+
+const state = (c: TcpSocket, key: 'receiveNext' | 'sendMax' | 'sendNext' | 'receiveWindow'): number => inspect(c)[key];
 
 describe('TCP bulk transfer', () => {
   it('moves 10 MB each way at once, byte-exact, under 5% loss, 2% duplication and 5% reordering', () => {
@@ -134,7 +147,7 @@ describe('TCP bulk transfer', () => {
       sendAll(client, pattern(2 * 1024 * 1024, 3));
       runUntil(net.clock, () => got.ended, 3_600_000);
       expect(got.bytes).toBe(2 * 1024 * 1024);
-      expect(client.debugState.sack).toBe(sack);
+      expect(inspect(client).sack).toBe(sack);
       return {
         ms: net.clock.now() - started,
         retransmitted: net.alice.tcp.stats.retransmits.value,
@@ -230,10 +243,10 @@ describe('TCP opening', () => {
     const net = twoStacks();
     const { client, server } = establish(net);
     for (const c of [client, server]) {
-      expect(c.debugState).toMatchObject({ state: 'established', mss: 1460, sack: true, timestamps: true, sendShift: 2, receiveShift: 2 });
+      expect(inspect(c)).toMatchObject({ state: 'established', mss: 1460, sack: true, timestamps: true, sendShift: 2, receiveShift: 2 });
     }
     const plain = establish(net, { port: 8001, client: { sack: false, timestamps: false, windowScaling: false } });
-    expect(plain.server.debugState).toMatchObject({ sack: false, timestamps: false, sendShift: 0, receiveShift: 0 });
+    expect(inspect(plain.server)).toMatchObject({ sack: false, timestamps: false, sendShift: 0, receiveShift: 0 });
   });
 
   it('is refused with a reset when nothing listens', async () => {
@@ -277,9 +290,9 @@ describe('TCP opening', () => {
     if (!listening.ok) throw new Error(listening.error);
     // SYNs from 20 ports whose SYN-ACKs nobody answers (alice's stack never sees them: dropped).
     net.injector.configure({ drop: 1 });
-    const fake = { remotePort: 0, localPort: 80, remoteAddress: ALICE, localAddress: BOB } as TcpConnection;
+    const fake = { remotePort: 0, localPort: 80, remoteAddress: ALICE, localAddress: BOB } as TcpSocket;
     for (let port = 20000; port < 20020; port++) {
-      forge(net, 'alice', { ...fake, remotePort: port } as TcpConnection, { flags: TcpFlag.syn, sequence: port * 1000, window: 65535 });
+      forge(net, 'alice', { ...fake, remotePort: port } as TcpSocket, { flags: TcpFlag.syn, sequence: port * 1000, window: 65535 });
     }
     net.clock.advance(10);
     expect(listening.listener.halfOpen).toBe(4);
@@ -381,7 +394,7 @@ describe('TCP closing', () => {
   });
 });
 
-function echoThenClose(connection: TcpConnection): void {
+function echoThenClose(connection: TcpSocket): void {
   connection.onData((d) => {
     connection.write(d);
   });

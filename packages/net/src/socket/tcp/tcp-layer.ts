@@ -5,6 +5,8 @@ import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
 import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
 import { type ConnectionHost, type IncomingSegment, TcpConnection, type TcpOptions } from './connection.js';
+import { ConnectionSocket } from './socket.js';
+import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
 import { seqAdd, seqGt } from './sequence.js';
 
@@ -20,7 +22,7 @@ export interface ConnectOptions extends TcpOptions {
 
 export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
 export type ConnectStart =
-  | { ok: true; connection: TcpConnection }
+  | { ok: true; connection: TcpSocket }
   | { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
 
 export interface TcpListener {
@@ -32,7 +34,7 @@ export interface TcpListener {
 
 interface Listening {
   port: number;
-  onConnection: (connection: TcpConnection) => void;
+  onConnection: (socket: TcpSocket) => void;
   options: ListenOptions;
   backlog: number;
   halfOpen: number;
@@ -49,7 +51,7 @@ const CHALLENGE_ACKS_PER_SECOND = 100;
  */
 export class TcpLayer {
   readonly stats: LayerStats<'tcp'>;
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly table = new Map<string, TcpConnection>();
   private readonly passive = new Map<TcpConnection, Listening>();
   private readonly listeners = new Map<number, Listening>();
   private readonly initialSequence: InitialSequence;
@@ -87,7 +89,7 @@ export class TcpLayer {
   }
 
   /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */
-  listen(port: number, onConnection: (connection: TcpConnection) => void, options: ListenOptions = {}): ListenResult {
+  listen(port: number, onConnection: (socket: TcpSocket) => void, options: ListenOptions = {}): ListenResult {
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (this.listeners.has(port)) return { ok: false, error: 'port-in-use' };
     const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0 };
@@ -118,13 +120,13 @@ export class TcpLayer {
     if (this.ip.nextHop(address) === undefined) return { ok: false, error: 'no-route' };
     let localPort = 0;
     if (options.localPort !== undefined) {
-      if (this.connections.has(this.key(address, port, options.localPort))) return { ok: false, error: 'port-in-use' };
+      if (this.table.has(this.key(address, port, options.localPort))) return { ok: false, error: 'port-in-use' };
       localPort = options.localPort;
     } else {
       const start = this.random.uint32() % EPHEMERAL_COUNT;
       for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-        if (!this.listeners.has(candidate) && !this.connections.has(this.key(address, port, candidate))) localPort = candidate;
+        if (!this.listeners.has(candidate) && !this.table.has(this.key(address, port, candidate))) localPort = candidate;
       }
       if (!localPort) return { ok: false, error: 'no-free-port' };
     }
@@ -139,35 +141,42 @@ export class TcpLayer {
     );
     this.add(connection);
     connection.connect();
-    return { ok: true, connection };
+    return { ok: true, connection: connection.socket };
   }
 
-  /** The connections this layer knows (any state but closed), for inspection. */
-  openConnections(): TcpConnection[] {
-    return [...this.connections.values()];
+  /** A snapshot of every connection this layer knows (any state but closed), for diagnostics. */
+  connections(): TcpDiagnostics[] {
+    return [...this.table.values()].map((c) => c.diagnostics());
+  }
+
+  /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
+  inspect(socket: TcpSocket): TcpDiagnostics | undefined {
+    if (!(socket instanceof ConnectionSocket)) return undefined;
+    const connection = this.table.get(this.key(socket.remoteAddress, socket.remotePort, socket.localPort));
+    return connection?.socket === socket ? connection.diagnostics() : undefined;
   }
 
   /** Connections this layer knows (any state but closed). */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.table.size;
   }
 
   private add(connection: TcpConnection): void {
-    this.connections.set(this.key(connection.remoteAddress, connection.remotePort, connection.localPort), connection);
+    this.table.set(this.key(connection.remoteAddress, connection.remotePort, connection.localPort), connection);
     this.stats.connections_opened.increment();
-    this.stats.connections_active.value = this.connections.size;
+    this.stats.connections_active.value = this.table.size;
   }
 
   private release(connection: TcpConnection): void {
     const key = this.key(connection.remoteAddress, connection.remotePort, connection.localPort);
-    if (this.connections.get(key) === connection) this.connections.delete(key);
+    if (this.table.get(key) === connection) this.table.delete(key);
     const listening = this.passive.get(connection);
     if (listening) {
       listening.halfOpen--;
       this.passive.delete(connection);
     }
     this.stats.connections_closed.increment();
-    this.stats.connections_active.value = this.connections.size;
+    this.stats.connections_active.value = this.table.size;
   }
 
   private established(connection: TcpConnection): void {
@@ -175,7 +184,7 @@ export class TcpLayer {
     if (!listening) return;
     this.passive.delete(connection);
     listening.halfOpen--;
-    listening.onConnection(connection);
+    listening.onConnection(connection.socket);
   }
 
   private allowChallengeAck(): boolean {
@@ -230,14 +239,14 @@ export class TcpLayer {
       ...(tcp.timestamps ? { timestamps: tcp.timestamps } : {}),
     };
     const key = this.key(datagram.source, tcp.sourcePort, tcp.destinationPort);
-    const existing = this.connections.get(key);
+    const existing = this.table.get(key);
     if (existing) {
       // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
       if (
         existing.state === 'time-wait' &&
         tcp.flags & TcpFlag.syn &&
         !(tcp.flags & TcpFlag.ack) &&
-        seqGt(tcp.sequence, existing.debugState.receiveNext as number)
+        seqGt(tcp.sequence, existing.receiveNext)
       ) {
         existing.terminate('normal');
       } else {
@@ -300,12 +309,12 @@ export class TcpLayer {
 
   /** Resets the connections bound to `address` (it was given up: they cannot go on). */
   abortBoundTo(address: Ipv4Address): void {
-    for (const connection of [...this.connections.values()]) if (connection.localAddress === address) connection.abort();
+    for (const connection of [...this.table.values()]) if (connection.localAddress === address) connection.abort();
   }
 
   /** Resets every connection and forgets every listener. */
   close(): void {
-    for (const connection of [...this.connections.values()]) connection.abort();
+    for (const connection of [...this.table.values()]) connection.abort();
     this.listeners.clear();
   }
 }
