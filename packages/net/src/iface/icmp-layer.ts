@@ -4,6 +4,7 @@ import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Le
 import type { IpDatagram, IpSendResult, Ipv4Layer } from './ipv4-layer.js';
 import { IpProtocolValue } from '../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../stat-names.js';
+import { RateLimiter } from '../rate-limit.js';
 
 export type PingResult =
   | { ok: true; rttMs: number; ttl: number; bytes: number }
@@ -43,9 +44,8 @@ export class IcmpLayer {
   private readonly waiting = new Map<number, { sentAt: number; resolve: (r: PingResult) => void; timer: TimerHandle }>();
   private readonly identifier: number;
   private sequence = 0;
-  private tokens = ERROR_BURST;
+  private readonly errors: RateLimiter;
   private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
-  private refilledAt: number;
 
   constructor(
     private readonly ip: Ipv4Layer,
@@ -55,7 +55,7 @@ export class IcmpLayer {
   ) {
     this.stats = layerStats(scope, 'icmp');
     this.identifier = random.uint32() & 0xffff;
-    this.refilledAt = clock.now();
+    this.errors = new RateLimiter(clock, ERROR_BURST, ERRORS_PER_SECOND);
     // IP4 -> ICMP
     ip.on(IpProtocolValue.icmp, (datagram) => this.receive(datagram));
     ip.onUnknownProtocol = (datagram) => this.unreachable(datagram, UnreachableCode.protocol);
@@ -115,14 +115,10 @@ export class IcmpLayer {
   /** Tells the sender of `datagram` it cannot be delivered (`code`: UnreachableCode), within the rate limit. */
   unreachable(datagram: IpDatagram, code: number): void {
     if (datagram.destination !== this.ip.address) return; // never for broadcasts
-    const now = this.clock.now();
-    this.tokens = Math.min(ERROR_BURST, this.tokens + ((now - this.refilledAt) / 1000) * ERRORS_PER_SECOND);
-    this.refilledAt = now;
-    if (this.tokens < 1) {
+    if (!this.errors.allow()) {
       this.stats.rate_limited.increment();
       return;
     }
-    this.tokens -= 1;
     this.send(datagram.source, { kind: 'destination-unreachable', code, nextHopMtu: 0, original: datagram.quote });
     this.stats.unreachable_tx.increment();
   }
