@@ -38,7 +38,7 @@ export type { ReassemblyLimits } from './iface/reassembly.js';
 export type { PingOptions, PingResult } from './iface/icmp-layer.js';
 export type { UdpBindResult, UdpMessage, UdpSendResult, UdpSocket, UdpSocketError } from './socket/udp/udp-layer.js';
 export type { ConnectOptions, ConnectStart, ListenOptions, ListenResult, TcpListener } from './socket/tcp/tcp-layer.js';
-export type { KeepAliveOptions, TcpOptions } from './socket/tcp/connection.js';
+export type { KeepAliveOptions, TcpOptions } from './socket/tcp/options.js';
 export type { CloseReason, ConnectResult, TcpDiagnostics, TcpSocket, TcpState, WriteResult } from './socket/tcp/tcp-socket.js';
 export { echo } from './app/echo.js';
 export { DhcpClient } from './app/dhcp-client.js';

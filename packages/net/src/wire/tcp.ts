@@ -244,6 +244,9 @@ export interface TcpRepr {
   timestamps?: { value: number; echo: number };
 }
 
+/** A parsed segment: the header's fields and options, and the payload (a view into the packet's bytes). */
+export type TcpSegment = TcpRepr & { payload: Uint8Array };
+
 /**
  * The header fields, the known options and the payload. 'checksum' when it does not verify and
  * `verifyChecksum` is not false; 'malformed' when the options are. Unknown options are skipped; a
@@ -254,7 +257,7 @@ export function parseTcp(
   source: Ipv4Address,
   destination: Ipv4Address,
   options?: { verifyChecksum?: boolean },
-): WireResult<TcpRepr & { payload: Uint8Array }> {
+): WireResult<TcpSegment> {
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
     return wireError('checksum', `TCP checksum 0x${packet.checksum.toString(16)} does not verify`);
   }
@@ -263,7 +266,7 @@ export function parseTcp(
   const b = packet.bytes;
   const flags = b[13]!;
   const headerLength = (b[12]! >> 4) * 4;
-  const repr: TcpRepr & { payload: Uint8Array } = {
+  const repr: TcpSegment = {
     sourcePort: (b[0]! << 8) | b[1]!,
     destinationPort: (b[2]! << 8) | b[3]!,
     sequence: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,

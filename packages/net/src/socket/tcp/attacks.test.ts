@@ -19,7 +19,7 @@ import {
   sendAll,
   tcpFrame,
 } from '../../test/index.js';
-import type { TcpOptions } from './connection.js';
+import type { TcpOptions } from './options.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 
 const ALICE = ipv4Address('10.0.0.1');

@@ -1,191 +1,80 @@
+import type { TimerHandle } from '../../clock.js';
 import type { Ipv4Address } from '../../wire/address.js';
-import type { NetClock, TimerHandle } from '../../clock.js';
 import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
+import { Assembler } from './assembler.js';
+import { NewReno } from './new-reno.js';
+import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
+import { MAX_WINDOW_SHIFT, ReceiveWindow } from './receive-window.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt, seqMax } from './sequence.js';
+import { Sender, type SenderHost, timestampOf } from './sender.js';
+import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
-import type { CloseReason, ConnectResult, TcpDiagnostics, TcpState, WriteResult } from './tcp-socket.js';
+import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
+import { DelayedAck, KeepAlive } from './timers.js';
 
-export interface KeepAliveOptions {
-  /** Idle time before the first probe (default 2 hours). */
-  idleMs?: number;
-  intervalMs?: number;
-  probes?: number;
-}
-
-export interface TcpOptions {
-  /** Bytes the application may have written and not yet acknowledged (default 64 KiB). */
-  sendBufferBytes?: number;
-  /** Bytes received and not yet taken by the application, which bounds the window (default 128 KiB). */
-  receiveBufferBytes?: number;
-  /** Disables Nagle's algorithm (default: Nagle on). */
-  noDelay?: boolean;
-  /** Keepalive probes on an idle connection (default off). */
-  keepAlive?: KeepAliveOptions | false;
-  /** Longest an ACK waits for company (default 40 ms). */
-  delayedAckMs?: number;
-  /** 2 MSL (default 60 s). */
-  timeWaitMs?: number;
-  /** Retransmissions of one segment before the connection is given up (default 12; SYNs 6). */
-  maxRetransmits?: number;
-  minimumRtoMs?: number;
-  initialRtoMs?: number;
-  sack?: boolean;
-  timestamps?: boolean;
-  windowScaling?: boolean;
-}
-
-/** A segment as the connection sees it (parsed by the layer). */
-export interface IncomingSegment {
-  sequence: number;
-  acknowledgment: number;
-  flags: number;
-  window: number;
-  payload: Uint8Array;
-  mss?: number;
-  windowScale?: number;
-  sackPermitted?: boolean;
-  sackBlocks?: [number, number][];
-  timestamps?: { value: number; echo: number };
-}
-
-/** What the connection needs from the TCP layer. */
-export interface ConnectionHost {
-  clock: NetClock;
-  /** Sends a segment; `payload` copies `length` bytes into the frame at `offset`. */
-  send(connection: TcpConnection, repr: TcpRepr, payloadLength: number, payload?: (buffer: Uint8Array, offset: number) => void): boolean;
-  /** The connection is gone: forget it. */
-  release(connection: TcpConnection): void;
-  /** A passive connection reached ESTABLISHED: hand it to its listener. */
-  established(connection: TcpConnection): void;
-  /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
-  allowChallengeAck(): boolean;
-  /** The largest segment payload the route allows (MTU - 40). */
-  localMss: number;
-  stats: ConnectionStats;
-}
-
-export interface ConnectionStats {
-  segments_tx: { increment(by?: number): void };
-  retransmits: { increment(by?: number): void };
-  fast_retransmits: { increment(by?: number): void };
-  timeouts: { increment(by?: number): void };
-  resets_rx: { increment(by?: number): void };
-  resets_tx: { increment(by?: number): void };
-  challenge_acks: { increment(by?: number): void };
-  out_of_order: { increment(by?: number): void };
-  duplicate_segments: { increment(by?: number): void };
-  zero_window_probes: { increment(by?: number): void };
-  keepalives: { increment(by?: number): void };
-}
-
-const MAX_WINDOW_SHIFT = 14;
+/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
 const DEFAULT_MSS = 536;
-const SYN_RETRANSMITS = 6;
-const MAX_SACK_BLOCKS = 3; // with timestamps in the header
-
-interface OutOfOrder {
-  sequence: number;
-  data: Uint8Array;
-}
+/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
+const TIMESTAMP_OPTION_LENGTH = 12;
+/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
+const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
+const MAX_SACK_BLOCKS = 4;
 
 /**
- * One TCP connection (RFC 9293): the state machine, the send side (buffer with backpressure, Nagle,
- * RFC 6298 retransmission timer with backoff, NewReno congestion control with fast retransmit and
- * recovery per RFC 5681/6582, SACK-guided retransmission, persist probes for a zero window), the receive
- * side (in-order delivery, out-of-order reassembly reported by SACK, delayed ACKs, window scaling,
- * timestamps with PAWS per RFC 7323), RFC 5961 challenge ACKs, keepalive, half-close and TIME-WAIT.
- * The data path never throws: operations answer with results.
+ * One TCP connection (RFC 9293): the state machine and segment arrival (RFC 9293 §3.10.7, with RFC 5961's
+ * checks against blind attacks and RFC 7323's PAWS), the receive side (in-order delivery to the socket,
+ * out-of-order data in the `Assembler`, the `ReceiveWindow`, delayed ACKs), the segments it builds (ACK,
+ * window, timestamps, SACK blocks), keepalive, half-close and TIME-WAIT. The send side is the `Sender`
+ * (with `NewReno` behind the `CongestionControl` interface and the `SackScoreboard`); the application
+ * holds the `socket`, never this engine.
+ *
+ * The data path never throws: what arrives is checked and dropped or answered, operations answer with
+ * results.
  */
-export class TcpConnection implements SocketEngine {
+export class TcpConnection implements SocketEngine, SenderHost {
   state: TcpState;
   readonly localAddress: Ipv4Address;
   readonly localPort: number;
   readonly remoteAddress: Ipv4Address;
   readonly remotePort: number;
-
-  // Send sequence space.
-  private iss: number;
-  private sendUnacknowledged: number;
-  private sendNext: number;
-  /** The highest sequence number sent so far (SND.MAX). */
-  private sendMax: number;
-  private sendWindow = 0;
-  private sendWindowLast1 = 0;
-  private sendWindowLast2 = 0;
-  private maxSendWindow = 0;
-  // Receive sequence space.
-  /** RCV.NXT (read by the layer for RFC 6191). */
-  receiveNext = 0;
-  private irs = 0;
-
-  private readonly sendBuffer: SendBuffer;
-  private readonly receiveCapacity: number;
-  private outOfOrder: OutOfOrder[] = [];
-  private outOfOrderBytes = 0;
-  /** RCV.NXT plus the largest window we advertised (in sequence space); the offered window never ends before it. */
-  private advertisedEdge = 0;
-  /** The most recent out-of-order arrival, reported first in SACK (RFC 2018). */
-  private lastOutOfOrder: number | undefined;
-
-  // Negotiated.
-  private mss = DEFAULT_MSS;
-  private sendShift = 0;
-  private receiveShift = 0;
-  private sackEnabled: boolean;
-  private timestampsEnabled: boolean;
-  private windowScalingEnabled: boolean;
-  private tsRecent = 0;
-  private lastAckSent = 0;
-  /** SACKed ranges the peer reported, [start, end), sorted. */
-  private scoreboard: [number, number][] = [];
-
-  // Congestion control.
-  private congestionWindow: number;
-  private slowStartThreshold = 0x7fffffff;
-  private duplicateAcks = 0;
-  private recover: number;
-  private inRecovery = false;
-  /** Where the next retransmission in recovery starts (the first un-SACKed hole at or after it). */
-  private retransmitNext: number;
-
-  // Timers.
-  private readonly rtt: RttEstimator;
-  private retransmitTimer: TimerHandle | undefined;
-  /** When the retransmission timeout is due, and when the timer set for it fires (never later than due). */
-  private retransmitDeadline = 0;
-  private retransmitTimerAt = 0;
-  private retransmitCount = 0;
-  private delayedAckTimer: TimerHandle | undefined;
-  /** Data arrived that no ACK has covered yet (the delayed-ACK timer sends one). */
-  private delayedAckOwed = false;
-  private unackedSegments = 0;
-  private persistTimer: TimerHandle | undefined;
-  private persistBackoff = 0;
-  private timeWaitTimer: TimerHandle | undefined;
-  private keepAliveTimer: TimerHandle | undefined;
-  private keepAliveProbes = 0;
-  private lastActivity: number;
-  /** A segment timed without timestamps: [sequence it ends at, sent at]. */
-  private timedSegment: [number, number] | undefined;
-
-  // Application side.
-  private finRequested = false;
-  private finSent = false;
-  private finReceived = false;
-  private closedWith: CloseReason | undefined;
-  private readonly noDelay: boolean;
-  private readonly keepAlive: Required<KeepAliveOptions> | undefined;
-  private readonly delayedAckMs: number;
-  private readonly timeWaitMs: number;
-  private readonly maxRetransmits: number;
-  private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
   /** The application's side: what services hold. */
   readonly socket: ConnectionSocket;
+  readonly sender: Sender;
+
+  // Receive sequence space.
+  private irs = 0;
+  /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
+  receiveNext = 0;
+  readonly window: ReceiveWindow;
+  readonly assembler = new Assembler();
+  private finReceived = false;
+
+  // Negotiated in the handshake.
+  mss = DEFAULT_MSS;
+  effectiveMss = DEFAULT_MSS;
+  sendShift = 0;
+  sackEnabled: boolean;
+  timestampsEnabled: boolean;
+  private windowScalingEnabled: boolean;
+  /** SACK blocks that fit one segment beside the other options. */
+  private sackBlockLimit = MAX_SACK_BLOCKS;
+  /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
+  private tsRecent = 0;
+  private lastAckSent = 0;
+
+  private readonly delayedAck: DelayedAck;
+  /** In-order segments received since the last ACK. */
+  private unackedSegments = 0;
+  private readonly keepAlive: KeepAlive | undefined;
+  private timeWaitTimer: TimerHandle | undefined;
+  private readonly timeWaitMs: number;
+  private readonly noDelay: boolean;
+  private closedWith: CloseReason | undefined;
+  private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
 
   constructor(
-    private readonly host: ConnectionHost,
+    private readonly host: ConnectionHost<TcpConnection>,
     local: { address: Ipv4Address; port: number },
     remote: { address: Ipv4Address; port: number },
     iss: number,
@@ -197,34 +86,31 @@ export class TcpConnection implements SocketEngine {
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
     this.state = state;
-    this.iss = iss;
-    this.sendUnacknowledged = iss;
-    this.sendNext = iss;
-    this.sendMax = iss;
-    this.recover = iss;
-    this.retransmitNext = iss;
-    this.sendBuffer = new SendBuffer(options.sendBufferBytes ?? 64 * 1024);
-    this.receiveCapacity = options.receiveBufferBytes ?? 128 * 1024;
+    const clock = host.clock;
     this.noDelay = options.noDelay ?? false;
-    this.keepAlive = options.keepAlive
-      ? {
-          idleMs: options.keepAlive.idleMs ?? 7_200_000,
-          intervalMs: options.keepAlive.intervalMs ?? 75_000,
-          probes: options.keepAlive.probes ?? 9,
-        }
-      : undefined;
-    this.delayedAckMs = options.delayedAckMs ?? 40;
     this.timeWaitMs = options.timeWaitMs ?? 60_000;
-    this.maxRetransmits = options.maxRetransmits ?? 12;
     this.sackEnabled = options.sack ?? true;
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
-    this.rtt = new RttEstimator({ minimumMs: options.minimumRtoMs ?? 200, initialMs: options.initialRtoMs ?? 1000 });
-    this.congestionWindow = 10 * DEFAULT_MSS;
-    this.lastActivity = host.clock.now();
-    let shift = 0;
-    while (shift < MAX_WINDOW_SHIFT && this.receiveCapacity >> shift > 0xffff) shift++;
-    this.receiveShift = shift;
+    this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled);
+    this.sender = new Sender(
+      this,
+      iss,
+      new SendBuffer(options.sendBufferBytes ?? 64 * 1024),
+      new NewReno(iss, DEFAULT_MSS),
+      new RttEstimator({ minimumMs: options.minimumRtoMs ?? 200, initialMs: options.initialRtoMs ?? 1000 }),
+      clock,
+      host.stats,
+      { noDelay: this.noDelay, maxRetransmits: options.maxRetransmits ?? 12 },
+    );
+    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, () => this.sendAck());
+    this.keepAlive = options.keepAlive
+      ? new KeepAlive(clock, options.keepAlive, {
+          alive: () => this.state !== 'closed' && this.state !== 'time-wait',
+          probe: () => this.sendKeepAlive(),
+          expire: () => this.terminate('timeout'),
+        })
+      : undefined;
     this.socket = new ConnectionSocket(this, local, remote);
   }
 
@@ -243,9 +129,9 @@ export class TcpConnection implements SocketEngine {
   /** Queues data; takes what fits in the send buffer. */
   write(data: Uint8Array): WriteResult {
     if (this.state === 'closed' || this.state === 'time-wait') return { ok: false, error: 'closed' };
-    if (this.finRequested) return { ok: false, error: 'ending' };
-    const accepted = this.sendBuffer.write(data);
-    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.output();
+    if (this.sender.finRequested) return { ok: false, error: 'ending' };
+    const accepted = this.sender.buffer.write(data);
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
     return { ok: true, accepted };
   }
 
@@ -254,32 +140,34 @@ export class TcpConnection implements SocketEngine {
    * going on). Reading goes on until the peer ends.
    */
   end(): void {
-    if (this.finRequested || this.state === 'closed' || this.state === 'time-wait') return;
-    this.finRequested = true;
-    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.output();
+    if (this.sender.finRequested || this.state === 'closed' || this.state === 'time-wait') return;
+    this.sender.finRequested = true;
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
   }
 
   /** Ends the connection at once with a reset. */
   abort(): void {
     if (this.state === 'closed') return;
-    if (this.state !== 'syn-sent' && this.state !== 'time-wait') this.sendReset(this.sendNext);
+    if (this.state !== 'syn-sent' && this.state !== 'time-wait') this.sendReset(this.sender.sendNext);
     this.terminate('aborted');
   }
 
   get bufferedBytes(): number {
-    return this.sendBuffer.length;
+    return this.sender.buffer.length;
   }
 
   get writableBytes(): number {
-    return this.finRequested || this.state === 'closed' || this.state === 'time-wait' ? 0 : this.sendBuffer.free;
+    return this.sender.finRequested || this.state === 'closed' || this.state === 'time-wait' ? 0 : this.sender.buffer.free;
   }
 
   get smoothedRttMs(): number | undefined {
-    return this.rtt.smoothedMs;
+    return this.sender.rtt.smoothedMs;
   }
 
+  /** Held bytes were taken: tell the peer when the window opened by a segment or more (receiver SWS avoidance). */
   windowOpened(): void {
-    this.windowUpdateIfOpened();
+    if (!this.acceptsData()) return;
+    if (this.window.available(this.socket.heldBytes) >= Math.min(this.window.capacity / 2, this.effectiveMss)) this.sendAck();
   }
 
   // ---------------------------------------------------------------- opening
@@ -291,69 +179,60 @@ export class TcpConnection implements SocketEngine {
 
   /** Passive open: a listener's SYN arrived. */
   acceptSyn(segment: IncomingSegment): void {
-    this.irs = segment.sequence;
-    this.receiveNext = seqAdd(segment.sequence, 1);
-    this.advertisedEdge = this.receiveNext;
-    this.negotiate(segment);
-    this.sendWindow = segment.window; // unscaled in a SYN
-    this.maxSendWindow = this.sendWindow;
-    this.sendWindowLast1 = segment.sequence;
+    this.synchronize(segment);
+    this.sender.synReceived(segment.window, segment.sequence);
     this.sendSyn(true);
   }
 
-  private negotiate(syn: IncomingSegment): void {
+  /** The peer's SYN: its sequence numbers, and the options both sides support (RFC 7323, RFC 2018). */
+  private synchronize(syn: IncomingSegment): void {
+    this.irs = syn.sequence;
+    this.receiveNext = seqAdd(syn.sequence, 1);
+    this.window.synchronize(this.receiveNext);
     this.mss = Math.max(64, Math.min(syn.mss ?? DEFAULT_MSS, this.host.localMss));
     if (this.windowScalingEnabled && syn.windowScale !== undefined) {
       this.sendShift = Math.min(syn.windowScale, MAX_WINDOW_SHIFT);
     } else {
       this.windowScalingEnabled = false;
       this.sendShift = 0;
-      this.receiveShift = 0;
+      this.window.shift = 0;
     }
     this.sackEnabled = this.sackEnabled && syn.sackPermitted === true;
     this.timestampsEnabled = this.timestampsEnabled && syn.timestamps !== undefined;
     if (this.timestampsEnabled) this.tsRecent = syn.timestamps!.value;
-    this.congestionWindow = 10 * this.effectiveMss;
-  }
-
-  /** Payload bytes per segment, after the timestamp option. */
-  private get effectiveMss(): number {
-    return this.mss - (this.timestampsEnabled ? 12 : 0);
-  }
-
-  /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
-  private get segmentLimit(): number {
-    const blocks = this.sackEnabled && this.outOfOrder.length ? this.sackBlocks().length : 0;
-    return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
+    this.effectiveMss = this.mss - (this.timestampsEnabled ? TIMESTAMP_OPTION_LENGTH : 0);
+    this.sackBlockLimit = this.timestampsEnabled ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
+    this.sender.congestion.start(this.effectiveMss, this.sackEnabled);
   }
 
   private sendSyn(withAck: boolean): void {
     const repr: TcpRepr = {
       sourcePort: this.localPort,
       destinationPort: this.remotePort,
-      sequence: this.iss,
+      sequence: this.sender.iss,
       acknowledgment: withAck ? this.receiveNext : 0,
       flags: TcpFlag.syn | (withAck ? TcpFlag.ack : 0),
-      window: Math.min(this.receiveCapacity, 0xffff),
+      window: Math.min(this.window.capacity, 0xffff), // never scaled in a SYN
       mss: this.host.localMss,
     };
-    if (this.windowScalingEnabled) repr.windowScale = this.receiveShift;
+    if (this.windowScalingEnabled) repr.windowScale = this.window.shift;
     if (this.sackEnabled) repr.sackPermitted = true;
-    if (this.timestampsEnabled) repr.timestamps = { value: this.timestampNow(), echo: withAck ? this.tsRecent : 0 };
+    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: withAck ? this.tsRecent : 0 };
     this.host.send(this, repr, 0);
     this.host.stats.segments_tx.increment();
-    this.sendNext = seqAdd(this.iss, 1);
-    this.sendMax = this.sendNext;
     if (withAck) this.lastAckSent = this.receiveNext;
-    this.armRetransmit();
+    this.sender.synSent();
+  }
+
+  resendSyn(): void {
+    this.sendSyn(this.state === 'syn-received');
   }
 
   // ---------------------------------------------------------------- segment arrival (RFC 9293 §3.10.7)
 
   receive(segment: IncomingSegment): void {
     if (this.state === 'closed') return;
-    this.lastActivity = this.host.clock.now();
-    this.keepAliveProbes = 0;
+    this.keepAlive?.heard();
     if (this.state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
@@ -384,15 +263,16 @@ export class TcpConnection implements SocketEngine {
     }
 
     // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
-    const window = this.offeredWindow;
+    const window = this.window.offered(this.receiveNext, this.socket.heldBytes);
+    const windowEnd = seqAdd(this.receiveNext, window);
     const acceptable =
       length === 0
         ? window === 0
           ? segment.sequence === this.receiveNext
-          : seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window))
+          : seqInRange(segment.sequence, this.receiveNext, windowEnd)
         : window > 0 &&
-          (seqInRange(segment.sequence, this.receiveNext, seqAdd(this.receiveNext, window)) ||
-            seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, seqAdd(this.receiveNext, window)));
+          (seqInRange(segment.sequence, this.receiveNext, windowEnd) ||
+            seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, windowEnd));
     if (!acceptable) {
       if (!(flags & TcpFlag.rst)) {
         this.host.stats.duplicate_segments.increment();
@@ -421,50 +301,49 @@ export class TcpConnection implements SocketEngine {
     if (!(flags & TcpFlag.ack)) return;
 
     // RFC 5961 §5: an ACK for data not sent, or older than the window the peer can know of, is dropped.
-    if (
-      seqGt(segment.acknowledgment, this.sendMax) ||
-      seqLt(segment.acknowledgment, (this.sendUnacknowledged - this.maxSendWindow) >>> 0)
-    ) {
+    const sender = this.sender;
+    const ack = segment.acknowledgment;
+    if (seqGt(ack, sender.sendMax) || seqLt(ack, (sender.sendUnacknowledged - sender.maxSendWindow) >>> 0)) {
       this.challengeAck();
       return;
     }
 
     if (this.state === 'syn-received') {
-      if (!seqInRange(segment.acknowledgment, seqAdd(this.sendUnacknowledged, 1), seqAdd(this.sendNext, 1))) {
-        this.sendReset(segment.acknowledgment);
+      // RFC 9293 §3.10.7.4: the ACK of our SYN-ACK must acknowledge the SYN and no more.
+      if (!seqInRange(ack, seqAdd(sender.sendUnacknowledged, 1), seqAdd(sender.sendNext, 1))) {
+        this.sendReset(ack);
         return;
       }
       this.state = 'established';
-      this.sendUnacknowledged = segment.acknowledgment;
-      this.sendWindow = segment.window << this.sendShift;
-      this.maxSendWindow = Math.max(this.maxSendWindow, this.sendWindow);
-      this.sendWindowLast1 = segment.sequence;
-      this.sendWindowLast2 = segment.acknowledgment;
-      this.retransmitCount = 0;
-      this.cancelRetransmit();
+      sender.synAcknowledged(ack, segment.window << this.sendShift, segment.sequence);
       this.resolveConnect({ ok: true });
       this.host.established(this);
-      this.armKeepAlive();
+      this.keepAlive?.start();
     }
 
+    // RFC 7323 §4.3: TS.Recent follows segments that reach no further than what we acknowledged last.
     if (this.timestampsEnabled && segment.timestamps && seqLe(segment.sequence, this.lastAckSent)) {
       this.tsRecent = segment.timestamps.value;
     }
 
-    this.processAck(segment);
-    if ((this.state as TcpState) === 'closed') return; // processAck may have ended it
+    sender.processAck(segment);
+    if (this.socket.wantsDrain) this.drainIfRoom();
+    if (sender.finSent && ack === sender.sendMax) this.finAcknowledged();
+    if ((this.state as TcpState) === 'closed') return; // our FIN's ACK in LAST-ACK ended it
 
     if (segment.payload.length && this.acceptsData()) this.processData(segment);
     else if (segment.payload.length) this.sendAck(); // data after we stopped reading: acknowledge, drop
 
     if (flags & TcpFlag.fin) this.processFin(segment);
 
-    this.output();
+    sender.output();
   }
 
   private receiveInSynSent(segment: IncomingSegment): void {
     const flags = segment.flags;
-    if (flags & TcpFlag.ack && !seqInRange(segment.acknowledgment, seqAdd(this.iss, 1), seqAdd(this.sendMax, 1))) {
+    const sender = this.sender;
+    // RFC 9293 §3.10.7.3: an ACK must acknowledge our SYN (and nothing beyond it), else a reset.
+    if (flags & TcpFlag.ack && !seqInRange(segment.acknowledgment, seqAdd(sender.iss, 1), seqAdd(sender.sendMax, 1))) {
       if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment);
       return;
     }
@@ -476,197 +355,47 @@ export class TcpConnection implements SocketEngine {
       return;
     }
     if (!(flags & TcpFlag.syn)) return;
-    this.irs = segment.sequence;
-    this.receiveNext = seqAdd(segment.sequence, 1);
-    this.advertisedEdge = this.receiveNext;
-    this.negotiate(segment);
-    if (this.timestampsEnabled) this.tsRecent = segment.timestamps!.value;
+    this.synchronize(segment);
     if (flags & TcpFlag.ack) {
-      this.sendUnacknowledged = segment.acknowledgment;
-      this.sendWindow = segment.window; // a SYN's window is never scaled (RFC 7323 §2.2)
-      this.maxSendWindow = this.sendWindow;
-      this.sendWindowLast1 = segment.sequence;
-      this.sendWindowLast2 = segment.acknowledgment;
-      this.cancelRetransmit();
-      this.retransmitCount = 0;
-      if (this.timestampsEnabled && segment.timestamps?.echo) this.rtt.sample(this.timestampNow() - segment.timestamps.echo);
+      sender.synAcknowledged(segment.acknowledgment, segment.window, segment.sequence); // a SYN's window is never scaled
+      if (this.timestampsEnabled) sender.sampleRtt(segment, segment.acknowledgment);
       this.state = 'established';
       this.sendAck();
       this.resolveConnect({ ok: true });
-      this.armKeepAlive();
-      this.output();
+      this.keepAlive?.start();
+      sender.output();
       return;
     }
     // Simultaneous open (RFC 9293 §3.5, figure 8): answer with SYN-ACK from SYN-RECEIVED.
     this.state = 'syn-received';
-    this.sendWindow = segment.window;
-    this.maxSendWindow = this.sendWindow;
+    sender.synReceived(segment.window, segment.sequence);
     this.sendSyn(true);
   }
 
-  private processAck(segment: IncomingSegment): void {
-    const ack = segment.acknowledgment;
-    const windowRaw = segment.window << this.sendShift;
-    const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
-
-    if (this.sackEnabled && segment.sackBlocks?.length) this.updateScoreboard(segment.sackBlocks, ack);
-
-    if (seqGt(ack, this.sendUnacknowledged)) {
-      // New data acknowledged.
-      const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.sendBuffer.length); // the FIN is no data
-      this.sampleRtt(segment, ack);
-      this.sendBuffer.release(acked);
-      this.sendUnacknowledged = ack;
-      if (seqLt(this.sendNext, ack)) this.sendNext = ack;
-      this.retransmitCount = 0;
-      this.pruneScoreboard();
-      this.onNewAck(ack, acked);
-      if (this.sendUnacknowledged === this.sendMax) this.cancelRetransmit();
-      else this.armRetransmit(true);
-      if (this.socket.wantsDrain && this.sendBuffer.free > 0 && this.sendBuffer.free >= Math.min(this.sendBuffer.capacity / 4, 16384)) {
-        this.socket.drain();
-      }
-    } else if (
-      ack === this.sendUnacknowledged &&
-      outstanding &&
-      segment.payload.length === 0 &&
-      !(segment.flags & (TcpFlag.syn | TcpFlag.fin)) &&
-      windowRaw === this.sendWindow
-    ) {
-      this.onDuplicateAck();
-    }
-
-    // Window update (RFC 9293: SND.WL1/WL2).
-    if (seqLt(this.sendWindowLast1, segment.sequence) || (this.sendWindowLast1 === segment.sequence && seqLe(this.sendWindowLast2, ack))) {
-      const opened = windowRaw > this.sendWindow;
-      this.sendWindow = windowRaw;
-      this.maxSendWindow = Math.max(this.maxSendWindow, windowRaw);
-      this.sendWindowLast1 = segment.sequence;
-      this.sendWindowLast2 = ack;
-      if (opened && this.persistTimer) this.cancelPersist();
-    }
-
-    // Our FIN acknowledged.
-    if (this.finSent && ack === this.sendMax) {
-      if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
-      else if (this.state === 'closing') this.enterTimeWait();
-      else if (this.state === 'last-ack') this.terminate('normal');
+  /** In TIME-WAIT a retransmitted FIN gets its ACK again and restarts the timer (RFC 9293 §3.10.7.4). */
+  private receiveInTimeWait(segment: IncomingSegment): void {
+    if (segment.flags & TcpFlag.rst) return;
+    if (segment.flags & TcpFlag.fin) {
+      this.sendAck();
+      this.startTimeWaitTimer();
     }
   }
 
-  private sampleRtt(segment: IncomingSegment, ack: number): void {
-    if (this.timestampsEnabled && segment.timestamps?.echo) {
-      this.rtt.sample(this.timestampNow() - segment.timestamps.echo);
-    } else if (this.timedSegment && seqGe(ack, this.timedSegment[0])) {
-      this.rtt.sample(this.host.clock.now() - this.timedSegment[1]);
-      this.timedSegment = undefined;
-    }
+  private drainIfRoom(): void {
+    const buffer = this.sender.buffer;
+    if (buffer.free > 0 && buffer.free >= Math.min(buffer.capacity / 4, 16384)) this.socket.drain();
   }
 
-  /** Congestion window growth, and NewReno recovery on partial and full ACKs (RFC 5681, 6582). */
-  private onNewAck(ack: number, acked: number): void {
-    const mss = this.effectiveMss;
-    if (this.inRecovery) {
-      if (seqGe(ack, this.recover)) {
-        // Full ACK: leave recovery with the window deflated (RFC 6582 3.2 step 3, option 1).
-        this.inRecovery = false;
-        this.congestionWindow = Math.max(Math.min(this.slowStartThreshold, this.flightSize + mss), 2 * mss);
-        this.duplicateAcks = 0;
-      } else {
-        // Partial ACK: retransmit the next hole, deflate by what was acknowledged, add one segment back.
-        this.retransmitNext = seqMax(this.retransmitNext, ack);
-        this.retransmitHole();
-        this.congestionWindow = Math.max(mss, this.congestionWindow - acked + mss);
-      }
-      return;
-    }
-    this.duplicateAcks = 0;
-    if (this.congestionWindow < this.slowStartThreshold) this.congestionWindow += Math.min(acked, mss);
-    else this.congestionWindow += Math.max(1, Math.floor((mss * mss) / this.congestionWindow));
+  /** Our FIN was acknowledged. */
+  private finAcknowledged(): void {
+    if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
+    else if (this.state === 'closing') this.enterTimeWait();
+    else if (this.state === 'last-ack') this.terminate('normal');
   }
 
-  private onDuplicateAck(): void {
-    const mss = this.effectiveMss;
-    this.duplicateAcks++;
-    if (this.inRecovery) {
-      this.congestionWindow += mss; // inflate for the segment that left the network
-      if (this.sackEnabled) this.retransmitHole();
-      return;
-    }
-    // Three duplicates (or, with SACK, three segments' worth SACKed above SND.UNA) mean a loss: fast
-    // retransmit, unless the ACK does not reach past `recover`, where the last recovery already was.
-    const lossSignalled = this.duplicateAcks >= 3 || (this.sackEnabled && this.sackedBytes() >= 3 * mss);
-    if (lossSignalled && seqGt(this.sendUnacknowledged, this.recover)) {
-      this.slowStartThreshold = Math.max(Math.floor(this.flightSize / 2), 2 * mss);
-      this.recover = this.sendMax;
-      this.inRecovery = true;
-      this.retransmitNext = this.sendUnacknowledged;
-      this.host.stats.fast_retransmits.increment();
-      this.retransmitHole();
-      this.congestionWindow = this.slowStartThreshold + 3 * mss;
-    }
-  }
-
-  private get flightSize(): number {
-    return seqDiff(this.sendMax, this.sendUnacknowledged);
-  }
-
-  /** Resends one segment: the first range at or after retransmitNext that the peer has not SACKed. */
-  private retransmitHole(): void {
-    const dataEnd = seqAdd(this.sendUnacknowledged, this.sendBuffer.length);
-    let start = seqMax(this.retransmitNext, this.sendUnacknowledged);
-    for (const [s, e] of this.scoreboard) if (seqLe(s, start) && seqLt(start, e)) start = e;
-    if (seqGe(start, this.sendMax)) return;
-    // Above SND.UNA, a range counts as lost only with three segments' worth SACKed beyond it (RFC 6675
-    // IsLost); short of that it may still be on its way, and new data goes out instead.
-    if (start !== this.sendUnacknowledged) {
-      let sackedAbove = 0;
-      for (const [s, e] of this.scoreboard) if (seqGt(s, start)) sackedAbove += seqDiff(e, s);
-      if (sackedAbove < 3 * this.effectiveMss) return;
-    }
-    if (seqGe(start, dataEnd)) {
-      // Only the FIN is left to resend.
-      if (this.finSent) {
-        this.sendData(dataEnd, 0, true, true);
-        this.retransmitNext = seqAdd(dataEnd, 1);
-      }
-      return;
-    }
-    let end = seqAdd(start, this.segmentLimit);
-    if (seqGt(end, dataEnd)) end = dataEnd;
-    // A retransmission resends; bytes never sent go out through output(), which moves SND.MAX.
-    if (seqGt(end, this.sendMax)) end = this.sendMax;
-    for (const [s] of this.scoreboard) if (seqGt(s, start) && seqLt(s, end)) end = s;
-    const fin = this.finSent && end === dataEnd;
-    this.sendData(start, seqDiff(end, start), fin, true);
-    this.retransmitNext = seqAdd(end, fin ? 1 : 0);
-  }
-
-  private updateScoreboard(blocks: [number, number][], ack: number): void {
-    for (const [start, end] of blocks) {
-      // Ignore blocks below the ACK (D-SACK) or beyond what was sent.
-      if (seqLe(end, ack) || seqGt(end, this.sendMax) || seqGe(start, end)) continue;
-      this.scoreboard.push([start, end]);
-    }
-    this.scoreboard.sort((a, b) => seqDiff(a[0], b[0]));
-    const merged: [number, number][] = [];
-    for (const block of this.scoreboard) {
-      const last = merged[merged.length - 1];
-      if (last && seqLe(block[0], last[1])) last[1] = seqMax(last[1], block[1]);
-      else merged.push([block[0], block[1]]);
-    }
-    this.scoreboard = merged.slice(0, 64);
-  }
-
-  private pruneScoreboard(): void {
-    this.scoreboard = this.scoreboard.filter(([, end]) => seqGt(end, this.sendUnacknowledged));
-    if (this.scoreboard.length && seqLt(this.scoreboard[0]![0], this.sendUnacknowledged)) this.scoreboard[0]![0] = this.sendUnacknowledged;
-  }
-
-  private sackedBytes(): number {
-    let n = 0;
-    for (const [s, e] of this.scoreboard) n += seqDiff(e, s);
-    return n;
+  finWasSent(): void {
+    if (this.state === 'established') this.state = 'fin-wait-1';
+    else if (this.state === 'close-wait') this.state = 'last-ack';
   }
 
   // ---------------------------------------------------------------- receiving data
@@ -675,32 +404,15 @@ export class TcpConnection implements SocketEngine {
     return this.state === 'established' || this.state === 'fin-wait-1' || this.state === 'fin-wait-2';
   }
 
-  /**
-   * The window we can offer from RCV.NXT: the receive buffer minus the in-order bytes waiting in it.
-   * Out-of-order bytes lie inside that window already (they are kept only there), so they do not shrink it.
-   */
-  private get receiveWindow(): number {
-    return Math.max(0, this.receiveCapacity - this.socket.heldBytes);
-  }
-
-  /**
-   * The window as the peer knows it: never less than what we advertised, so the right edge never moves
-   * left (RFC 9293 §3.8.6.2.2), not even by the rounding of a scaled window.
-   */
-  private get offeredWindow(): number {
-    return Math.max(this.receiveWindow, seqDiff(this.advertisedEdge, this.receiveNext));
-  }
-
   private processData(segment: IncomingSegment): void {
     let sequence = segment.sequence;
     let data = segment.payload;
     // Trim what we already have, and what lies beyond the window.
     if (seqLt(sequence, this.receiveNext)) {
-      const skip = seqDiff(this.receiveNext, sequence);
-      data = data.subarray(skip);
+      data = data.subarray((this.receiveNext - sequence) | 0);
       sequence = this.receiveNext;
     }
-    const room = Math.max(0, this.offeredWindow - seqDiff(sequence, this.receiveNext));
+    const room = Math.max(0, this.window.offered(this.receiveNext, this.socket.heldBytes) - ((sequence - this.receiveNext) | 0));
     if (data.length > room) data = data.subarray(0, room);
     if (!data.length) {
       this.sendAck();
@@ -708,68 +420,24 @@ export class TcpConnection implements SocketEngine {
     }
     if (sequence === this.receiveNext) {
       this.receiveNext = seqAdd(this.receiveNext, data.length);
-      this.deliver(data.slice());
-      const filledHole = this.outOfOrder.length > 0;
-      this.drainOutOfOrder();
+      this.socket.deliver(data.slice());
+      const filledHole = !this.assembler.isEmpty;
+      if (filledHole) {
+        for (let fresh = this.assembler.take(this.receiveNext); fresh; fresh = this.assembler.take(this.receiveNext)) {
+          this.receiveNext = seqAdd(this.receiveNext, fresh.length);
+          this.socket.deliver(fresh);
+        }
+      }
       this.unackedSegments++;
       // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
       if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.sendAck();
-      else this.scheduleDelayedAck();
+      else this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
     this.host.stats.out_of_order.increment();
-    this.insertOutOfOrder(sequence, data.slice());
-    this.lastOutOfOrder = sequence;
+    this.assembler.insert(sequence, data.slice());
     this.sendAck();
-  }
-
-  private insertOutOfOrder(sequence: number, data: Uint8Array): void {
-    const end = seqAdd(sequence, data.length);
-    for (const o of this.outOfOrder) {
-      if (seqLe(o.sequence, sequence) && seqGe(seqAdd(o.sequence, o.data.length), end)) return; // already held
-    }
-    this.outOfOrder.push({ sequence, data });
-    this.outOfOrderBytes += data.length;
-    this.outOfOrder.sort((a, b) => seqDiff(a.sequence, b.sequence));
-  }
-
-  private drainOutOfOrder(): void {
-    while (this.outOfOrder.length) {
-      const first = this.outOfOrder[0]!;
-      const end = seqAdd(first.sequence, first.data.length);
-      if (seqGt(first.sequence, this.receiveNext)) break;
-      this.outOfOrder.shift();
-      this.outOfOrderBytes -= first.data.length;
-      if (seqGt(end, this.receiveNext)) {
-        const fresh = first.data.subarray(seqDiff(this.receiveNext, first.sequence));
-        this.receiveNext = end;
-        this.deliver(fresh);
-      }
-    }
-    if (!this.outOfOrder.length) this.lastOutOfOrder = undefined;
-  }
-
-  private deliver(data: Uint8Array): void {
-    this.socket.deliver(data);
-  }
-
-  /** SACK blocks for the segments held out of order, the most recent first (RFC 2018 §4). */
-  private sackBlocks(): [number, number][] {
-    if (!this.sackEnabled || !this.outOfOrder.length) return [];
-    const ranges: [number, number][] = [];
-    for (const o of this.outOfOrder) {
-      const end = seqAdd(o.sequence, o.data.length);
-      const last = ranges[ranges.length - 1];
-      if (last && seqLe(o.sequence, last[1])) last[1] = seqMax(last[1], end);
-      else ranges.push([o.sequence, end]);
-    }
-    const recent = this.lastOutOfOrder;
-    if (recent !== undefined) {
-      const i = ranges.findIndex(([s, e]) => seqLe(s, recent) && seqLt(recent, e));
-      if (i > 0) ranges.unshift(...ranges.splice(i, 1));
-    }
-    return ranges.slice(0, this.timestampsEnabled ? MAX_SACK_BLOCKS : 4);
   }
 
   private processFin(segment: IncomingSegment): void {
@@ -786,8 +454,8 @@ export class TcpConnection implements SocketEngine {
         this.state = 'close-wait';
         break;
       case 'fin-wait-1':
-        this.state = this.finSent && this.sendUnacknowledged === this.sendMax ? 'time-wait' : 'closing';
-        if (this.state === 'time-wait') this.enterTimeWait();
+        if (this.sender.finSent && this.sender.sendUnacknowledged === this.sender.sendMax) this.enterTimeWait();
+        else this.state = 'closing';
         break;
       case 'fin-wait-2':
         this.enterTimeWait();
@@ -798,89 +466,16 @@ export class TcpConnection implements SocketEngine {
     this.socket.peerEnded();
   }
 
-  private windowUpdateIfOpened(): void {
-    // Tell the peer when the window opens by a segment or more (receiver SWS avoidance).
-    if (this.acceptsData() && this.receiveWindow >= Math.min(this.receiveCapacity / 2, this.effectiveMss)) this.sendAck();
+  // ---------------------------------------------------------------- segments out
+
+  /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
+  segmentLimit(): number {
+    if (!this.sackEnabled || this.assembler.isEmpty) return this.effectiveMss;
+    const blocks = this.assembler.sackBlocks(this.sackBlockLimit).length;
+    return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
   }
 
-  // ---------------------------------------------------------------- sending
-
-  /**
-   * Sends what the windows allow from SND.NXT on: data (Nagle permitting), and the FIN with or after the
-   * last byte once end() was called. After a timeout SND.NXT went back to SND.UNA, so the same loop
-   * resends what was lost (go-back-N in slow start, skipping what the peer SACKed).
-   */
-  private output(): void {
-    if (this.state === 'closed' || this.state === 'syn-sent' || this.state === 'syn-received' || this.state === 'time-wait') return;
-    const mss = this.segmentLimit;
-    for (;;) {
-      // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
-      let sackedAhead = Infinity;
-      if (this.scoreboard.length && seqLt(this.sendNext, this.sendMax)) {
-        for (const [start, end] of this.scoreboard) {
-          if (seqLe(start, this.sendNext) && seqLt(this.sendNext, end)) this.sendNext = end;
-          else if (seqGt(start, this.sendNext)) {
-            sackedAhead = seqDiff(start, this.sendNext);
-            break;
-          }
-        }
-      }
-      const dataEnd = this.sendBuffer.length;
-      const nextOffset = seqDiff(this.sendNext, this.sendUnacknowledged);
-      if (nextOffset > dataEnd) break; // the FIN is out too
-      const unsent = dataEnd - nextOffset;
-      if (unsent === 0 && !this.finRequested) break;
-      let length = 0;
-      if (unsent > 0) {
-        const pipe = nextOffset - (this.sackEnabled ? this.sackedBytes() : 0);
-        const byCongestion = this.congestionWindow - pipe;
-        const byPeer = this.sendWindow - nextOffset;
-        length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
-        if (length <= 0) {
-          if (byPeer <= 0 && nextOffset === 0) this.armPersist(); // a zero window with nothing in flight
-          break;
-        }
-        // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
-        if (length < mss && !this.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
-      }
-      const fin = this.finRequested && length === unsent;
-      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax));
-      this.sendNext = seqAdd(this.sendNext, length + (fin ? 1 : 0));
-      if (seqGt(this.sendNext, this.sendMax)) this.sendMax = this.sendNext;
-      if (fin) {
-        if (!this.finSent) this.finWasSent();
-        break;
-      }
-    }
-  }
-
-  private finWasSent(): void {
-    this.finSent = true;
-    if (this.state === 'established') this.state = 'fin-wait-1';
-    else if (this.state === 'close-wait') this.state = 'last-ack';
-  }
-
-  /** One segment of [sequence, sequence + length) from the send buffer (plus FIN). */
-  /** A `probe` (zero-window) is timed like a retransmission but not counted as one. */
-  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false): void {
-    const offset = seqDiff(sequence, this.sendUnacknowledged);
-    const bufferEnd = this.sendBuffer.length;
-    const count = Math.max(0, Math.min(length, bufferEnd - offset));
-    const repr = this.segmentRepr(
-      sequence,
-      TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0),
-    );
-    this.host.send(this, repr, count, count ? (buffer, at) => this.sendBuffer.copy(offset, count, buffer, at) : undefined);
-    this.host.stats.segments_tx.increment();
-    this.afterAckSent();
-    if (!retransmission && !this.timestampsEnabled && !this.timedSegment && count) {
-      this.timedSegment = [seqAdd(sequence, count), this.host.clock.now()];
-    }
-    if (retransmission && !probe) this.host.stats.retransmits.increment();
-    if (retransmission && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined; // Karn
-    this.armRetransmit();
-  }
-
+  /** The header of a segment going out now: our ACK, window, timestamps and SACK blocks. */
   private segmentRepr(sequence: number, flags: number): TcpRepr {
     const repr: TcpRepr = {
       sourcePort: this.localPort,
@@ -888,41 +483,33 @@ export class TcpConnection implements SocketEngine {
       sequence,
       acknowledgment: this.receiveNext,
       flags,
-      window: Math.min(0xffff, Math.ceil(this.offeredWindow / 2 ** this.receiveShift)),
+      window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
     };
-    const edge = seqAdd(this.receiveNext, repr.window * 2 ** this.receiveShift);
-    if (seqGt(edge, this.advertisedEdge)) this.advertisedEdge = edge;
-    if (this.timestampsEnabled) repr.timestamps = { value: this.timestampNow(), echo: this.tsRecent };
-    const blocks = this.sackBlocks();
-    if (blocks.length) repr.sackBlocks = blocks;
+    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
+    if (this.sackEnabled && !this.assembler.isEmpty) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit);
     return repr;
   }
 
-  private sendAck(): void {
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void {
+    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload);
+    this.host.stats.segments_tx.increment();
+    this.afterAckSent();
+  }
+
+  sendAck(): void {
     if (this.state === 'closed' || this.state === 'syn-sent') return;
     // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
     // finds an older sequence number outside its window and would drop the ACK unread.
-    this.host.send(this, this.segmentRepr(this.sendMax, TcpFlag.ack), 0);
-    this.host.stats.segments_tx.increment();
-    this.afterAckSent();
+    this.sendSegment(this.sender.sendMax, TcpFlag.ack, 0, undefined);
   }
 
   private afterAckSent(): void {
     this.lastAckSent = this.receiveNext;
     this.unackedSegments = 0;
-    // The delayed-ACK timer stays set (cheaper than cancelling it every other segment); it finds nothing owed.
-    this.delayedAckOwed = false;
+    this.delayedAck.owed = false;
   }
 
-  private scheduleDelayedAck(): void {
-    this.delayedAckOwed = true;
-    if (this.delayedAckTimer) return; // set earlier: it fires sooner, which only acknowledges sooner
-    this.delayedAckTimer = this.host.clock.setTimer(this.delayedAckMs, () => {
-      this.delayedAckTimer = undefined;
-      if (this.delayedAckOwed) this.sendAck();
-    });
-  }
-
+  /** RFC 5961 §7: challenge ACKs within the layer's rate limit. */
   private challengeAck(): void {
     if (!this.host.allowChallengeAck()) return;
     this.host.stats.challenge_acks.increment();
@@ -938,221 +525,53 @@ export class TcpConnection implements SocketEngine {
     this.host.stats.resets_tx.increment();
   }
 
-  private timestampNow(): number {
-    return Math.floor(this.host.clock.now()) >>> 0 || 1;
+  /** A keepalive probe: one sequence number below SND.UNA, no data; the peer answers with an ACK. */
+  private sendKeepAlive(): void {
+    this.host.stats.keepalives.increment();
+    this.host.send(this, this.segmentRepr(seqAdd(this.sender.sendUnacknowledged, -1), TcpFlag.ack), 0);
   }
 
-  // ---------------------------------------------------------------- timers
-
-  /**
-   * (Re)starts the retransmission timer. Every ACK restarts it, so only the deadline moves: a timer
-   * already set to fire no later stays, and on firing early it sets itself again for what is left
-   * (a timer set and cancelled per ACK costs more than the ACK's other work in the image).
-   */
-  private armRetransmit(restart = false): void {
-    if (this.retransmitTimer && !restart) return;
-    const now = this.host.clock.now();
-    this.retransmitDeadline = now + this.rtt.timeoutMs;
-    if (this.retransmitTimer && this.retransmitTimerAt <= this.retransmitDeadline) return;
-    this.retransmitTimer?.cancel();
-    this.setRetransmitTimer(this.rtt.timeoutMs);
-  }
-
-  private setRetransmitTimer(delayMs: number): void {
-    this.retransmitTimerAt = this.host.clock.now() + delayMs;
-    this.retransmitTimer = this.host.clock.setTimer(delayMs, () => {
-      this.retransmitTimer = undefined;
-      const left = this.retransmitDeadline - this.host.clock.now();
-      if (left > 0) this.setRetransmitTimer(left);
-      else this.onRetransmitTimeout();
-    });
-  }
-
-  private cancelRetransmit(): void {
-    this.retransmitTimer?.cancel();
-    this.retransmitTimer = undefined;
-  }
-
-  private onRetransmitTimeout(): void {
-    this.retransmitTimer = undefined;
-    if (this.state === 'closed' || this.state === 'time-wait') return;
-    this.retransmitCount++;
-    this.host.stats.timeouts.increment();
-    const limit = this.state === 'syn-sent' || this.state === 'syn-received' ? SYN_RETRANSMITS : this.maxRetransmits;
-    if (this.retransmitCount > limit) {
-      this.terminate('timeout');
-      return;
-    }
-    this.rtt.backOff();
-    this.timedSegment = undefined;
-    if (this.state === 'syn-sent' || this.state === 'syn-received') {
-      this.sendSyn(this.state === 'syn-received');
-      this.host.stats.retransmits.increment();
-      return;
-    }
-    // RFC 5681 §3.1: slow start again from SND.UNA. What the peer SACKed is not sent again (as Linux
-    // does); in case the peer reneged on it (RFC 2018 §8), a second timeout in a row forgets it.
-    const mss = this.effectiveMss;
-    this.slowStartThreshold = Math.max(Math.floor(this.flightSize / 2), 2 * mss);
-    this.congestionWindow = mss;
-    this.inRecovery = false;
-    this.duplicateAcks = 0;
-    this.recover = this.sendMax;
-    if (this.retransmitCount > 1) this.scoreboard = [];
-    this.sendNext = this.sendUnacknowledged;
-    if (this.sendBuffer.length > 0 || this.finSent) {
-      this.output();
-    } else if (this.sendWindow === 0) {
-      this.armPersist();
-    }
-    this.armRetransmit(true);
-  }
-
-  /** Zero-window probes: one byte beyond the window, backing off, until the window opens. */
-  private armPersist(): void {
-    if (this.persistTimer) return;
-    const delay = Math.min(60_000, Math.max(this.rtt.timeoutMs, 200) * 2 ** this.persistBackoff);
-    this.persistTimer = this.host.clock.setTimer(delay, () => {
-      this.persistTimer = undefined;
-      if (this.state === 'closed' || this.sendWindow > 0) {
-        this.persistBackoff = 0;
-        this.output();
-        return;
-      }
-      const offset = seqDiff(this.sendNext, this.sendUnacknowledged);
-      if (offset < this.sendBuffer.length) {
-        this.host.stats.zero_window_probes.increment();
-        this.sendData(this.sendNext, 1, false, true, true);
-      } else {
-        this.sendAck();
-      }
-      this.persistBackoff++;
-      this.armPersist();
-    });
-  }
-
-  private cancelPersist(): void {
-    this.persistTimer?.cancel();
-    this.persistTimer = undefined;
-    this.persistBackoff = 0;
-  }
-
-  private armKeepAlive(): void {
-    if (!this.keepAlive) return;
-    this.keepAliveTimer?.cancel();
-    const idle = this.keepAliveProbes === 0 ? this.keepAlive.idleMs : this.keepAlive.intervalMs;
-    const since = this.host.clock.now() - this.lastActivity;
-    this.keepAliveTimer = this.host.clock.setTimer(Math.max(0, idle - (this.keepAliveProbes === 0 ? since : 0)), () => {
-      this.keepAliveTimer = undefined;
-      if (this.state === 'closed' || this.state === 'time-wait') return;
-      const quiet = this.host.clock.now() - this.lastActivity;
-      if (this.keepAliveProbes === 0 && quiet < this.keepAlive!.idleMs) {
-        this.armKeepAlive();
-        return;
-      }
-      if (this.keepAliveProbes >= this.keepAlive!.probes) {
-        this.terminate('timeout');
-        return;
-      }
-      this.keepAliveProbes++;
-      this.host.stats.keepalives.increment();
-      // A probe: one sequence number below SND.UNA, no data; the peer answers with an ACK.
-      this.host.send(this, this.segmentRepr(seqAdd(this.sendUnacknowledged, -1), TcpFlag.ack), 0);
-      this.armKeepAlive();
-    });
-  }
+  // ---------------------------------------------------------------- ending
 
   private enterTimeWait(): void {
     this.state = 'time-wait';
-    this.cancelRetransmit();
-    this.cancelPersist();
-    this.keepAliveTimer?.cancel();
+    this.sender.stop();
+    this.keepAlive?.stop();
+    this.startTimeWaitTimer();
+    this.notifyClosed('normal');
+  }
+
+  private startTimeWaitTimer(): void {
     this.timeWaitTimer?.cancel();
     this.timeWaitTimer = this.host.clock.setTimer(this.timeWaitMs, () => this.terminate('normal'));
-    this.notifyClosedOnce('normal', false);
   }
 
-  /** In TIME-WAIT a retransmitted FIN gets its ACK again and restarts the timer. */
-  receiveInTimeWait(segment: IncomingSegment): void {
-    if (segment.flags & TcpFlag.rst) return;
-    if (segment.flags & TcpFlag.fin) {
-      this.sendAck();
-      this.timeWaitTimer?.cancel();
-      this.timeWaitTimer = this.host.clock.setTimer(this.timeWaitMs, () => this.terminate('normal'));
-    }
-  }
-
-  private notified = false;
-
-  private notifyClosedOnce(reason: CloseReason, releaseHost: boolean): void {
-    if (!this.notified) {
-      this.notified = true;
-      this.closedWith = reason;
-      this.socket.closed(reason);
-    }
-    if (releaseHost) this.host.release(this);
+  private notifyClosed(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    this.socket.closed(reason);
   }
 
   private resolveConnect(result: ConnectResult): void {
-    for (const w of this.connectWaiters.splice(0)) w(result);
+    for (const waiter of this.connectWaiters.splice(0)) waiter(result);
   }
 
-  /** Ends the connection for good: timers off, listeners told, the layer forgets it. */
+  giveUp(): void {
+    this.terminate('timeout');
+  }
+
+  /** Ends the connection for good: timers off, the socket told, the layer forgets it. */
   terminate(reason: CloseReason): void {
     if (this.state === 'closed') return;
     const wasOpening = this.state === 'syn-sent' || this.state === 'syn-received';
     this.state = 'closed';
-    this.cancelRetransmit();
-    this.cancelPersist();
-    this.delayedAckTimer?.cancel();
-    this.keepAliveTimer?.cancel();
+    this.sender.stop();
+    this.delayedAck.cancel();
+    this.keepAlive?.stop();
     this.timeWaitTimer?.cancel();
-    this.outOfOrder = [];
-    this.outOfOrderBytes = 0;
-    if (wasOpening)
-      this.resolveConnect({
-        ok: false,
-        error:
-          reason === 'normal'
-            ? 'aborted'
-            : reason === 'timeout'
-              ? 'timeout'
-              : reason === 'reset'
-                ? 'reset'
-                : reason === 'refused'
-                  ? 'refused'
-                  : 'aborted',
-      });
-    this.notifyClosedOnce(reason, true);
-  }
-
-  /** A snapshot of the connection's variables, for diagnostics and tests. */
-  diagnostics(): TcpDiagnostics {
-    return {
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-      remoteAddress: this.remoteAddress,
-      remotePort: this.remotePort,
-      state: this.state,
-      sendUnacknowledged: this.sendUnacknowledged,
-      sendNext: this.sendNext,
-      sendMax: this.sendMax,
-      sendWindow: this.sendWindow,
-      congestionWindow: this.congestionWindow,
-      slowStartThreshold: this.slowStartThreshold,
-      inRecovery: this.inRecovery,
-      receiveNext: this.receiveNext,
-      receiveWindow: this.receiveWindow,
-      mss: this.mss,
-      sendShift: this.sendShift,
-      receiveShift: this.receiveShift,
-      sack: this.sackEnabled,
-      timestamps: this.timestampsEnabled,
-      rtoMs: this.rtt.timeoutMs,
-      smoothedRttMs: this.rtt.smoothedMs,
-      outOfOrderSegments: this.outOfOrder.length,
-      bufferedBytes: this.sendBuffer.length,
-      heldBytes: this.socket.heldBytes,
-    };
+    this.assembler.clear();
+    if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason });
+    this.notifyClosed(reason);
+    this.host.release(this);
   }
 }

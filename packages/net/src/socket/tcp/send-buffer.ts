@@ -1,8 +1,27 @@
 /**
- * Bytes written by the application and not yet acknowledged, in a fixed ring: offset 0 is SND.UNA.
- * `write` takes what fits (backpressure); `release` drops acknowledged bytes.
+ * What the send side needs of its buffer: bytes written by the application and not yet acknowledged,
+ * offset 0 being SND.UNA. A pooled or shared implementation (memory limits across connections) can stand
+ * in for the ring below.
  */
-export class SendBuffer {
+export interface SendQueue {
+  /** Bytes held. */
+  readonly length: number;
+  /** Bytes a write would take now. */
+  readonly free: number;
+  readonly capacity: number;
+  /** Appends as much of `data` as fits; returns the number of bytes taken. */
+  write(data: Uint8Array): number;
+  /** Copies `length` bytes starting `offset` bytes after SND.UNA into `target` at `targetOffset`. */
+  copy(offset: number, length: number, target: Uint8Array, targetOffset: number): void;
+  /** Drops `n` acknowledged bytes from the front. */
+  release(n: number): void;
+}
+
+/**
+ * The send buffer as a fixed ring: `write` takes what fits (backpressure); `release` drops acknowledged
+ * bytes.
+ */
+export class SendBuffer implements SendQueue {
   private readonly ring: Uint8Array;
   private start = 0;
   private size = 0;

@@ -12,7 +12,7 @@ import { EthernetPacket } from '../../wire/ethernet.js';
 import { Ipv4Packet } from '../../wire/ipv4.js';
 import { TcpFlag, TcpPacket, type TcpRepr } from '../../wire/tcp.js';
 import { seqDiff } from './sequence.js';
-import type { TcpOptions } from './connection.js';
+import type { TcpOptions } from './options.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import {
   type FaultOptions,

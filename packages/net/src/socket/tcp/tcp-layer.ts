@@ -4,7 +4,9 @@ import type { IpDatagram, Ipv4Layer } from '../../iface/ipv4-layer.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
 import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
-import { type ConnectionHost, type IncomingSegment, TcpConnection, type TcpOptions } from './connection.js';
+import { TcpConnection } from './connection.js';
+import { diagnose } from './diagnostics.js';
+import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
@@ -60,7 +62,7 @@ export class TcpLayer {
   private readonly initialSequence: InitialSequence;
   private readonly challengeAcks: RateLimiter;
   private readonly resets: RateLimiter;
-  private readonly host: ConnectionHost;
+  private readonly host: ConnectionHost<TcpConnection>;
 
   constructor(
     private readonly ip: Ipv4Layer,
@@ -150,14 +152,14 @@ export class TcpLayer {
 
   /** A snapshot of every connection this layer knows (any state but closed), for diagnostics. */
   connections(): TcpDiagnostics[] {
-    return [...this.table.values()].map((c) => c.diagnostics());
+    return [...this.table.values()].map((c) => diagnose(c));
   }
 
   /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
   inspect(socket: TcpSocket): TcpDiagnostics | undefined {
     if (!(socket instanceof ConnectionSocket)) return undefined;
     const connection = this.table.get(this.key(socket.remoteAddress, socket.remotePort, socket.localPort));
-    return connection?.socket === socket ? connection.diagnostics() : undefined;
+    return connection?.socket === socket ? diagnose(connection) : undefined;
   }
 
   /** Connections this layer knows (any state but closed). */
@@ -224,18 +226,6 @@ export class TcpLayer {
     }
     const tcp = parsed.value;
     if (datagram.destination !== this.ip.address) return; // TCP is unicast
-    const segment: IncomingSegment = {
-      sequence: tcp.sequence,
-      acknowledgment: tcp.acknowledgment,
-      flags: tcp.flags,
-      window: tcp.window,
-      payload: tcp.payload,
-      ...(tcp.mss !== undefined ? { mss: tcp.mss } : {}),
-      ...(tcp.windowScale !== undefined ? { windowScale: tcp.windowScale } : {}),
-      ...(tcp.sackPermitted ? { sackPermitted: true } : {}),
-      ...(tcp.sackBlocks ? { sackBlocks: tcp.sackBlocks } : {}),
-      ...(tcp.timestamps ? { timestamps: tcp.timestamps } : {}),
-    };
     const key = this.key(datagram.source, tcp.sourcePort, tcp.destinationPort);
     const existing = this.table.get(key);
     if (existing) {
@@ -248,7 +238,7 @@ export class TcpLayer {
       ) {
         existing.terminate('normal');
       } else {
-        existing.receive(segment);
+        existing.receive(tcp);
         return;
       }
     }
@@ -262,7 +252,7 @@ export class TcpLayer {
       return;
     }
     if (!listening || !(flags & TcpFlag.syn) || flags & TcpFlag.ack) {
-      this.resetFor(datagram, tcp.sourcePort, tcp.destinationPort, segment);
+      this.resetFor(datagram, tcp);
       return;
     }
     if (listening.halfOpen >= listening.backlog) {
@@ -283,15 +273,17 @@ export class TcpLayer {
     listening.halfOpen++;
     this.passive.set(connection, listening);
     this.add(connection);
-    connection.acceptSyn(segment);
+    connection.acceptSyn(tcp);
   }
 
   /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1), within the rate limit. */
-  private resetFor(datagram: IpDatagram, remotePort: number, localPort: number, segment: IncomingSegment): void {
+  private resetFor(datagram: IpDatagram, segment: IncomingSegment): void {
     if (!this.resets.allow()) {
       this.stats.resets_limited.increment();
       return;
     }
+    const remotePort = segment.sourcePort;
+    const localPort = segment.destinationPort;
     const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);
     const repr: TcpRepr =
       segment.flags & TcpFlag.ack
