@@ -66,6 +66,7 @@ function counters(): HarnessStats {
     resets_tx: counter(),
     challenge_acks: counter(),
     out_of_order: counter(),
+    out_of_order_dropped: counter(),
     duplicate_segments: counter(),
     zero_window_probes: counter(),
     keepalives: counter(),

@@ -170,8 +170,7 @@ describe('TCP zero-window probing (issue 17, bug 1)', () => {
 });
 
 describe('TCP out-of-order queue (issue 17, bug 2)', () => {
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('holds a bounded number of ranges under a flood of one-byte segments with holes, and stays byte-exact', () => {
+  it('holds a bounded number of ranges under a flood of one-byte segments with holes, and stays byte-exact', () => {
     const net = twoStacks();
     const { client, server } = establish(net);
     const got = collect(server);
@@ -183,8 +182,8 @@ describe('TCP out-of-order queue (issue 17, bug 2)', () => {
       forgeSegment(
         net.wire[0],
         { mac: net.wire[1].mac },
-        client,
-        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, client).sendNext, window: 65535 },
+        server, // as if from its peer, alice
+        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, server).sendNext, window: 65535 },
         data.subarray(offset, offset + 1),
       );
       if (i % 100 === 99) net.clock.advance(1);
@@ -200,10 +199,9 @@ describe('TCP out-of-order queue (issue 17, bug 2)', () => {
     expect(firstDifference(got.data(), data)).toBe(-1);
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('merges adjacent out-of-order ranges into one', () => {
+  it('merges adjacent out-of-order ranges into one', () => {
     const net = twoStacks();
-    const { client, server } = establish(net);
+    const { server } = establish(net);
     const start = inspect(net, server).receiveNext;
     const data = patternBytes(2000, 9);
     // A hole at byte 0, then 1,999 one-byte segments in order after it: one range.
@@ -211,8 +209,8 @@ describe('TCP out-of-order queue (issue 17, bug 2)', () => {
       forgeSegment(
         net.wire[0],
         { mac: net.wire[1].mac },
-        client,
-        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, client).sendNext, window: 65535 },
+        server, // as if from its peer, alice
+        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, server).sendNext, window: 65535 },
         data.subarray(offset, offset + 1),
       );
     }

@@ -47,7 +47,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
   receiveNext = 0;
   readonly window: ReceiveWindow;
-  readonly assembler = new Assembler();
+  readonly assembler: Assembler;
   private finReceived = false;
 
   // Negotiated in the handshake.
@@ -100,6 +100,9 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
     this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled);
+    // Out-of-order data lies within the window; its budget leaves room for the overhead of each range
+    // (Linux offers about half its receive buffer as window for the same reason).
+    this.assembler = new Assembler(2 * this.window.capacity, host.stats.out_of_order_dropped);
     this.sender = new Sender(
       this,
       iss,
@@ -446,7 +449,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     }
     // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
     this.host.stats.out_of_order.increment();
-    this.assembler.insert(sequence, data.slice());
+    this.assembler.insert(sequence, data); // copied into the range it joins
     this.sendAck();
   }
 

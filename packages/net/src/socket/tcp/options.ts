@@ -58,6 +58,7 @@ export interface ConnectionStats {
   resets_tx: Counter;
   challenge_acks: Counter;
   out_of_order: Counter;
+  out_of_order_dropped: Counter;
   duplicate_segments: Counter;
   zero_window_probes: Counter;
   keepalives: Counter;
