@@ -16,14 +16,19 @@
  * `RandomSource`), so tests drive them.
  */
 export {
+  type IpAddress,
   type Ipv4Address,
+  type Ipv6Address,
   type MacAddress,
   IPV4_ANY,
   IPV4_BROADCAST,
   MAC_BROADCAST,
+  formatIpAddress,
   formatIpv4Address,
   formatMac,
   ipv4Address,
+  ipv4FromNumber,
+  isIpv4,
   parseIpv4Address,
   parseMac,
   prefixMask,
@@ -33,7 +38,8 @@ export type { LinkDevice, LinkTransmitResult } from './iface/link-device.js';
 export { Inet } from './iface/inet.js';
 export type { InetConfiguration, InetOptions } from './iface/inet.js';
 export type { ArpOptions } from './iface/arp-layer.js';
-export type { IpSendResult, Route } from './iface/ipv4-layer.js';
+export type { IpSendResult } from './iface/ip-layer.js';
+export type { Route } from './iface/routes.js';
 export type { ReassemblyLimits } from './iface/reassembly.js';
 export type { PingOptions, PingResult } from './iface/icmp-layer.js';
 export type { UdpBindResult, UdpMessage, UdpSendResult, UdpSocket, UdpSocketError } from './socket/udp/udp-layer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IPV4_ANY, IPV4_BROADCAST, type Ipv4Address, formatIpv4Address, ipv4Address } from '../wire/address.js';
+import { IPV4_ANY, IPV4_BROADCAST, type IpAddress, type Ipv4Address, formatIpv4Address, ipv4Address } from '../wire/address.js';
 import type { VirtualClock } from '../clock.js';
 import { DhcpClient, type DhcpClientOptions, type DhcpLease } from './dhcp-client.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, parseDhcp } from '../wire/dhcp.js';
@@ -8,8 +8,8 @@ import { createTestNetwork } from '../test/index.js';
 
 interface Received {
   repr: DhcpRepr;
-  source: Ipv4Address;
-  destination: Ipv4Address;
+  source: IpAddress;
+  destination: IpAddress;
   at: number;
 }
 
@@ -18,7 +18,7 @@ interface ServerOptions {
   renewalSeconds?: number;
   rebindingSeconds?: number;
   /** Decides per message: 'answer' (default), 'ignore' or 'nak'. */
-  policy?: (repr: DhcpRepr, destination: Ipv4Address) => 'answer' | 'ignore' | 'nak';
+  policy?: (repr: DhcpRepr, destination: IpAddress) => 'answer' | 'ignore' | 'nak';
   offered?: string;
   /** Leave the transaction ID or the hardware address wrong on offers. */
   corrupt?: 'xid' | 'chaddr';

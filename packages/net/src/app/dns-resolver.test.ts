@@ -5,7 +5,7 @@
  * timeouts and the cache.
  */
 import { describe, expect, it } from 'vitest';
-import { type Ipv4Address, formatIpv4Address, ipv4Address, macFromBytes } from '../wire/address.js';
+import { type IpAddress, type Ipv4Address, formatIpv4Address, ipv4Address, macFromBytes } from '../wire/address.js';
 import type { VirtualClock } from '../clock.js';
 import { DNS_PORT, DnsPacket, type DnsRecord, type DnsRepr, DnsTypeValue, dnsLength, emitDns, parseDns } from '../wire/dns.js';
 import { DnsResolver, type DnsResolveResult, type DnsResolverOptions } from './dns-resolver.js';
@@ -95,7 +95,7 @@ const questionOf = (query: DnsRepr): string => query.questions[0]!.name.toLowerC
 interface Seen {
   transport: 'udp' | 'tcp';
   /** Where the query came from. */
-  source: Ipv4Address;
+  source: IpAddress;
   port: number;
   query: DnsRepr;
 }
@@ -590,7 +590,7 @@ describe('DnsResolver retries', () => {
     );
     const resolver = resolverFor(net);
     const result = await resolve(net, resolver, 'big.example.test');
-    expect(addresses(result)).toEqual(many.map((r) => formatIpv4Address((r.data as { address: number }).address)));
+    expect(addresses(result)).toEqual(many.map((r) => formatIpv4Address((r.data as { address: Ipv4Address }).address)));
     expect(server.seen.map((s) => s.transport)).toEqual(['udp', 'tcp']);
     expect(server.seen[1]!.query.id).toBe(server.seen[0]!.query.id);
     expect(server.seen[1]!.query.questions).toEqual(server.seen[0]!.query.questions);

@@ -1,7 +1,7 @@
-import type { Ipv4Address } from '../wire/address.js';
+import { type IpAddress, type Ipv4Address, readIpv4 } from '../wire/address.js';
 import type { NetClock, RandomSource, TimerHandle } from '../clock.js';
 import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from '../wire/icmpv4.js';
-import type { IpDatagram, IpSendResult, Ipv4Layer } from './ipv4-layer.js';
+import type { IpDatagram, IpLayer, IpSendResult } from './ip-layer.js';
 import { IpProtocolValue } from '../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../stat-names.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -13,12 +13,12 @@ type IpSendResultError = Extract<IpSendResult, { ok: false }>['error'];
 
 /** What a destination-unreachable message says about a datagram we sent (from the quote it carries). */
 export interface UnreachableReport {
-  /** UnreachableCode: 3 port, 2 protocol, 0/1 network/host, 4 fragmentation needed, … */
+  /** The ICMP code (ICMPv4's UnreachableCode: 3 port, 2 protocol, 0/1 network/host, 4 fragmentation needed, …). */
   code: number;
   protocol: number;
   /** Our address and the destination of the datagram that did not arrive. */
-  source: Ipv4Address;
-  destination: Ipv4Address;
+  source: IpAddress;
+  destination: IpAddress;
   /** For UDP and TCP: the ports from the quoted header. */
   sourcePort: number;
   destinationPort: number;
@@ -31,6 +31,14 @@ export interface PingOptions {
   size?: number;
 }
 
+/** What a transport layer needs of the ICMP of its IP version: errors about datagrams out, and reports of its own. */
+export interface IcmpErrors {
+  /** Tells the sender of `datagram` that nothing listens on its destination port. */
+  portUnreachable(datagram: IpDatagram): void;
+  /** Calls `listener` for each destination-unreachable message about a datagram we sent. */
+  onUnreachable(listener: (report: UnreachableReport) => void): () => void;
+}
+
 /** Unreachable messages: at most `burst` at once, refilled at `perSecond` (RFC 1812 rate limiting). */
 const ERROR_BURST = 20;
 const ERRORS_PER_SECOND = 10;
@@ -39,7 +47,7 @@ const ERRORS_PER_SECOND = 10;
  * ICMPv4 (RFC 792): answers echo requests, sends rate-limited destination-unreachable messages for the
  * layers above (port and protocol unreachable), and pings.
  */
-export class IcmpLayer {
+export class IcmpLayer implements IcmpErrors {
   readonly stats: LayerStats<'icmp'>;
   private readonly waiting = new Map<number, { sentAt: number; resolve: (r: PingResult) => void; timer: TimerHandle }>();
   private readonly identifier: number;
@@ -48,7 +56,7 @@ export class IcmpLayer {
   private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
 
   constructor(
-    private readonly ip: Ipv4Layer,
+    private readonly ip: IpLayer,
     private readonly clock: NetClock,
     random: RandomSource,
     scope: StatScope,
@@ -73,7 +81,7 @@ export class IcmpLayer {
       case 'echo-request':
         this.stats.echo_requests_rx.increment();
         // Broadcast pings are not answered (a smurf amplifier is no service).
-        if (datagram.destination !== this.ip.address) return;
+        if (!datagram.unicast) return;
         this.send(datagram.source, { kind: 'echo-reply', identifier: message.identifier, sequence: message.sequence, data: message.data });
         this.stats.echo_replies_tx.increment();
         return;
@@ -91,7 +99,7 @@ export class IcmpLayer {
         this.stats.unreachable_rx.increment();
         const report = quotedReport(message.code, message.original);
         // Only about datagrams from us: the quote names our address as their source.
-        if (report && report.source === this.ip.address) for (const listener of [...this.unreachableListeners]) listener(report);
+        if (report && this.ip.isLocal(report.source)) for (const listener of [...this.unreachableListeners]) listener(report);
         return;
       }
       default:
@@ -105,16 +113,20 @@ export class IcmpLayer {
     return () => this.unreachableListeners.delete(listener);
   }
 
-  private send(destination: Ipv4Address, message: Icmpv4Message): IpSendResult {
+  private send(destination: IpAddress, message: Icmpv4Message): IpSendResult {
     const length = icmpv4Length(message);
     return this.ip.send(destination, IpProtocolValue.icmp, length, (buffer, offset) => {
       emitIcmpv4(message, buffer.subarray(offset, offset + length));
     });
   }
 
+  portUnreachable(datagram: IpDatagram): void {
+    this.unreachable(datagram, UnreachableCode.port);
+  }
+
   /** Tells the sender of `datagram` it cannot be delivered (`code`: UnreachableCode), within the rate limit. */
   unreachable(datagram: IpDatagram, code: number): void {
-    if (datagram.destination !== this.ip.address) return; // never for broadcasts
+    if (!datagram.unicast) return; // never for broadcasts
     if (!this.errors.allow()) {
       this.stats.rate_limited.increment();
       return;
@@ -160,12 +172,11 @@ function quotedReport(code: number, quote: Uint8Array): UnreachableReport | unde
   if (quote.length < 20 || quote[0]! >> 4 !== 4) return undefined;
   const headerLength = (quote[0]! & 0x0f) * 4;
   if (headerLength < 20 || quote.length < headerLength + 4) return undefined;
-  const read32 = (at: number): number => ((quote[at]! << 24) | (quote[at + 1]! << 16) | (quote[at + 2]! << 8) | quote[at + 3]!) >>> 0;
   return {
     code,
     protocol: quote[9]!,
-    source: read32(12),
-    destination: read32(16),
+    source: readIpv4(quote, 12),
+    destination: readIpv4(quote, 16),
     sourcePort: (quote[headerLength]! << 8) | quote[headerLength + 1]!,
     destinationPort: (quote[headerLength + 2]! << 8) | quote[headerLength + 3]!,
   };

@@ -3,7 +3,7 @@
  * that overlap to rewrite a header, and martian sources (our own address: a land attack).
  */
 import { describe, expect, it } from 'vitest';
-import { ipv4Address, macFromBytes } from '../wire/address.js';
+import { type IpAddress, ipv4Address, ipv4FromNumber, macFromBytes } from '../wire/address.js';
 import { ipProtocolOf } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { emitUdp } from '../wire/udp.js';
@@ -45,7 +45,7 @@ describe('IPv4 reassembly under attack', () => {
       for (let i = 0; i < count; i++, source++) {
         inject(
           ipFragmentFrame(
-            { ...addresses, source },
+            { ...addresses, source: ipv4FromNumber(source) },
             { protocol: ipProtocolOf(17), identification: i & 0xffff, offset: 0, moreFragments: true },
             new Uint8Array(8),
           ),
@@ -106,7 +106,7 @@ describe('IPv4 martian sources', () => {
     const { net, addresses, inject } = network();
     const bound = net.b.udp.bind(7);
     if (!bound.ok) throw new Error(bound.error);
-    const got: number[] = [];
+    const got: IpAddress[] = [];
     bound.socket.onMessage((m) => got.push(m.source));
     for (const source of ['255.255.255.255', '10.0.0.255', '224.0.0.1', '239.1.2.3', '127.0.0.1', '0.0.0.0']) {
       inject(udpFrame({ ...addresses, source: ipv4Address(source) }, { source: 4000, destination: 7 }, new Uint8Array(4)));

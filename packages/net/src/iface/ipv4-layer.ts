@@ -1,41 +1,22 @@
-import { IPV4_ANY, IPV4_BROADCAST, type Ipv4Address, MAC_BROADCAST, prefixMask } from '../wire/address.js';
+import {
+  IPV4_ANY,
+  IPV4_BROADCAST,
+  type IpAddress,
+  type Ipv4Address,
+  MAC_BROADCAST,
+  ipv4FromNumber,
+  isIpv4,
+  prefixMask,
+} from '../wire/address.js';
 import type { ArpLayer } from './arp-layer.js';
 import type { NetClock, RandomSource } from '../clock.js';
 import { EtherTypeValue } from '../wire/ethernet.js';
 import { IPV4_HEADER_LENGTH, Ipv4Packet, emitIpv4, ipProtocolOf, parseIpv4 } from '../wire/ipv4.js';
 import type { LinkLayer } from './link-layer.js';
+import type { IpDatagram, IpLayer, IpSendOptions, IpSendResult, PayloadWriter, ProtocolHandler } from './ip-layer.js';
 import { type ReassemblyLimits, Reassembler } from './reassembly.js';
+import { type Route, RoutingTable } from './routes.js';
 import { type LayerStats, layerStats } from '../stat-names.js';
-
-/** A received datagram, as the layers above see it. */
-export interface IpDatagram {
-  source: Ipv4Address;
-  destination: Ipv4Address;
-  protocol: number;
-  ttl: number;
-  payload: Uint8Array;
-  /** The IP header and the first 8 payload bytes, for ICMP errors about this datagram. */
-  quote: Uint8Array;
-}
-
-export type ProtocolHandler = (datagram: IpDatagram) => void;
-
-/** Writes the transport header and payload at `offset` in `buffer`; `source` is the address the datagram leaves from. */
-export type PayloadWriter = (buffer: Uint8Array, offset: number, source: Ipv4Address) => void;
-
-export type IpSendResult = { ok: true } | { ok: false; error: 'no-route' | 'too-large' | 'queue-full' | 'unconfigured' };
-
-export interface Route {
-  destination: Ipv4Address;
-  prefixLength: number;
-  /** Absent: the destination is on the link. */
-  gateway?: Ipv4Address;
-}
-
-export interface IpSendOptions {
-  ttl?: number;
-  dontFragment?: boolean;
-}
 
 const DEFAULT_TTL = 64;
 
@@ -44,11 +25,11 @@ const DEFAULT_TTL = 64;
  * fragments within bounds, hands them to the protocol handlers; sends through a routing table (the
  * connected subnet, a default gateway, any added routes), fragmenting what the MTU cannot carry.
  */
-export class Ipv4Layer {
+export class Ipv4Layer implements IpLayer {
   readonly stats: LayerStats<'ip'>;
   address: Ipv4Address = IPV4_ANY;
   prefixLength = 0;
-  private routes: Route[] = [];
+  private readonly routes = new RoutingTable();
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly reassembler: Reassembler;
   private identification: number;
@@ -79,48 +60,49 @@ export class Ipv4Layer {
   configure(address: Ipv4Address, prefixLength: number, gateway?: Ipv4Address): void {
     this.address = address;
     this.prefixLength = prefixLength;
-    const mask = prefixMask(prefixLength);
-    this.routes = [{ destination: (address & mask) >>> 0, prefixLength }];
-    if (gateway !== undefined && gateway !== IPV4_ANY) this.routes.push({ destination: 0, prefixLength: 0, gateway });
-    this.sortRoutes();
+    this.routes.configure(address, prefixLength, gateway);
   }
 
   /** Back to no address and no routes. */
   unconfigure(): void {
     this.address = IPV4_ANY;
     this.prefixLength = 0;
-    this.routes = [];
+    this.routes.clear();
+  }
+
+  get configured(): boolean {
+    return this.address !== IPV4_ANY;
   }
 
   addRoute(route: Route): void {
-    this.routes.push(route);
-    this.sortRoutes();
+    this.routes.add(route);
   }
 
   get routingTable(): readonly Route[] {
-    return this.routes;
+    return this.routes.all;
   }
 
   get gateway(): Ipv4Address | undefined {
-    return this.routes.find((r) => r.prefixLength === 0)?.gateway;
-  }
-
-  private sortRoutes(): void {
-    this.routes.sort((a, b) => b.prefixLength - a.prefixLength);
+    return this.routes.gateway;
   }
 
   /** The directed broadcast of our subnet. */
   get subnetBroadcast(): Ipv4Address {
-    return (this.address | ~prefixMask(this.prefixLength)) >>> 0;
+    return ipv4FromNumber(this.address | ~prefixMask(this.prefixLength));
   }
 
   /** Where a datagram for `destination` goes next, or undefined when there is no route. */
   nextHop(destination: Ipv4Address): Ipv4Address | undefined {
-    for (const route of this.routes) {
-      const mask = prefixMask(route.prefixLength);
-      if ((destination & mask) >>> 0 === route.destination) return route.gateway ?? destination;
-    }
-    return undefined;
+    return this.routes.nextHop(destination);
+  }
+
+  sourceFor(destination: IpAddress): IpAddress | undefined {
+    if (!isIpv4(destination) || !this.configured || this.routes.nextHop(destination) === undefined) return undefined;
+    return this.address;
+  }
+
+  isLocal(address: IpAddress): boolean {
+    return address === this.address && this.address !== IPV4_ANY;
   }
 
   private receive(bytes: Uint8Array): void {
@@ -180,6 +162,7 @@ export class Ipv4Layer {
     const datagram: IpDatagram = {
       source: repr.source,
       destination,
+      unicast: destination === this.address && destination !== IPV4_ANY,
       protocol: packet.protocol,
       ttl: repr.ttl,
       payload,
@@ -214,10 +197,11 @@ export class Ipv4Layer {
    * Sends a datagram: `write` fills in `payloadLength` bytes of transport header and payload. Returns
    * whether it went out (or is waiting for ARP); errors are results, never exceptions.
    */
-  send(destination: Ipv4Address, protocol: number, payloadLength: number, write: PayloadWriter, options: IpSendOptions = {}): IpSendResult {
+  send(destination: IpAddress, protocol: number, payloadLength: number, write: PayloadWriter, options: IpSendOptions = {}): IpSendResult {
+    if (typeof destination !== 'number') return { ok: false, error: 'no-route' }; // an IPv4 layer (no call per packet)
     const broadcast = destination === IPV4_BROADCAST || (this.address !== IPV4_ANY && destination === this.subnetBroadcast);
     if (this.address === IPV4_ANY && !broadcast) return { ok: false, error: 'unconfigured' };
-    const nextHop = broadcast ? destination : this.nextHop(destination);
+    const nextHop = broadcast ? destination : this.routes.nextHop(destination);
     if (nextHop === undefined) {
       this.stats.tx_no_route.increment();
       return { ok: false, error: 'no-route' };

@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../clock.js';
+import { ipv4FromNumber } from '../wire/address.js';
 import { DATAGRAM_OVERHEAD_BYTES, FRAGMENT_OVERHEAD_BYTES, type ReassemblyLimits, Reassembler } from './reassembly.js';
 
-const SOURCE = 0x0a000001;
-const DESTINATION = 0x0a000002;
+const SOURCE = ipv4FromNumber(0x0a000001);
+const DESTINATION = ipv4FromNumber(0x0a000002);
 const UDP = 17;
 
 function setup(limits: ReassemblyLimits = {}) {
@@ -83,7 +84,7 @@ describe('Reassembler', () => {
     const { reassembler, events } = setup({ maxBytes: 16 * 1024 });
     for (let i = 0; i < 5000; i++) {
       // Spoofed sources, one tiny first fragment each: what slots would run out of at once.
-      reassembler.add((0x0b000000 + i) >>> 0, DESTINATION, UDP, i & 0xffff, 0, true, bytes(8, i));
+      reassembler.add(ipv4FromNumber(0x0b000000 + i), DESTINATION, UDP, i & 0xffff, 0, true, bytes(8, i));
       expect(reassembler.bytes).toBeLessThanOrEqual(16 * 1024);
     }
     const each = 8 + FRAGMENT_OVERHEAD_BYTES + DATAGRAM_OVERHEAD_BYTES;
@@ -98,7 +99,7 @@ describe('Reassembler', () => {
 
   it('keeps one source within its share, evicting its own oldest first', () => {
     const { reassembler } = setup({ maxBytes: 64 * 1024, maxBytesPerSource: 8 * 1024 });
-    const other = 0x0a000063;
+    const other = ipv4FromNumber(0x0a000063);
     // Another source's datagram in progress.
     expect(reassembler.add(other, DESTINATION, UDP, 1, 0, true, bytes(1480, 1)).kind).toBe('waiting');
     // One source floods junk first fragments: it stays within its share and the other's datagram stays.

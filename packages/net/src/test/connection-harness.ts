@@ -7,14 +7,14 @@ import { VirtualClock } from '../clock.js';
 import { TcpConnection } from '../socket/tcp/connection.js';
 import { seqGt } from '../socket/tcp/sequence.js';
 import type { ConnectionHost, ConnectionStats, TcpOptions } from '../socket/tcp/options.js';
-import { type Ipv4Address, ipv4Address } from '../wire/address.js';
+import { type IpAddress, ipv4Address } from '../wire/address.js';
 import { TcpFlag, type TcpRepr, type TcpSegment } from '../wire/tcp.js';
 
 /** Our initial sequence number, and the peer's. */
 export const ISS = 1000;
 export const PEER_ISS = 500_000;
-export const LOCAL: { address: Ipv4Address; port: number } = { address: ipv4Address('10.0.0.1'), port: 40000 };
-export const REMOTE: { address: Ipv4Address; port: number } = { address: ipv4Address('10.0.0.2'), port: 80 };
+export const LOCAL: { address: IpAddress; port: number } = { address: ipv4Address('10.0.0.1'), port: 40000 };
+export const REMOTE: { address: IpAddress; port: number } = { address: ipv4Address('10.0.0.2'), port: 80 };
 
 export interface SentSegment extends TcpRepr {
   payload: Uint8Array;

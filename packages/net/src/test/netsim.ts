@@ -1,5 +1,5 @@
 import { Statman } from '@uos/statman';
-import { macFromBytes } from '../wire/address.js';
+import { isIpv4, macFromBytes } from '../wire/address.js';
 import { VirtualClock, seededRandom } from '../clock.js';
 import { Inet, type InetOptions } from '../iface/inet.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
@@ -165,6 +165,8 @@ export function forgeSegment(
   fields: Partial<TcpRepr>,
   payload?: Uint8Array,
 ): void {
+  const { localAddress, remoteAddress } = connection;
+  if (!isIpv4(localAddress) || !isIpv4(remoteAddress)) throw new Error('forgeSegment builds IPv4 frames only');
   const repr: TcpRepr = {
     sourcePort: connection.remotePort,
     destinationPort: connection.localPort,
@@ -179,8 +181,8 @@ export function forgeSegment(
       {
         sourceMac: macFromBytes(sender.mac),
         destinationMac: macFromBytes(receiver.mac),
-        source: connection.remoteAddress,
-        destination: connection.localAddress,
+        source: remoteAddress,
+        destination: localAddress,
       },
       repr,
       payload,

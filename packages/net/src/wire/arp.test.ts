@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAC_BROADCAST, ipv4Address, parseMac } from './address.js';
+import { MAC_BROADCAST, ipv4Address, ipv4FromNumber, parseMac } from './address.js';
 import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from './arp.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from '../test/wire-testing.js';
 
@@ -171,7 +171,7 @@ describe('ARP', () => {
 
     it('emit then parse gives the repr back', () => {
       const mac = fc.integer({ min: 0, max: 0xffffffffffff });
-      const ip = fc.nat({ max: 0xffffffff });
+      const ip = fc.nat({ max: 0xffffffff }).map(ipv4FromNumber);
       const operation = fc.oneof(
         fc.constant({ kind: 'request' as const }),
         fc.constant({ kind: 'reply' as const }),

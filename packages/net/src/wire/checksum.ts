@@ -1,4 +1,5 @@
 import { isRunningOnUos, native } from '@uos/x86';
+import type { IpAddress } from './address.js';
 
 /**
  * The Internet checksum (RFC 1071): the ones' complement of the ones' complement sum of 16-bit words.
@@ -41,7 +42,21 @@ export function checksum(bytes: Uint8Array, start = 0, end = bytes.length): numb
   return checksumFold(checksumSum(bytes, start, end));
 }
 
-/** The IPv4 pseudo-header's contribution to a TCP or UDP checksum sum. */
-export function pseudoHeaderSum(source: number, destination: number, protocol: number, length: number): number {
-  return (source >>> 16) + (source & 0xffff) + (destination >>> 16) + (destination & 0xffff) + protocol + length;
+/**
+ * The pseudo-header's contribution to a TCP or UDP checksum sum: for IPv4 (RFC 9293 §3.1, RFC 768) source,
+ * destination, protocol and the 16-bit length; for IPv6 (RFC 8200 §8.1) source, destination, the 32-bit
+ * upper-layer length and the next header. The sum is of 16-bit words, so the order of the fields does not
+ * matter, only their words. IPv4 addresses are numbers: their sum costs no call and no allocation.
+ */
+export function pseudoHeaderSum(source: IpAddress, destination: IpAddress, protocol: number, length: number): number {
+  if (typeof source === 'number' && typeof destination === 'number') {
+    return (source >>> 16) + (source & 0xffff) + (destination >>> 16) + (destination & 0xffff) + protocol + length;
+  }
+  return addressSum(source) + addressSum(destination) + (length >>> 16) + (length & 0xffff) + protocol;
+}
+
+/** The sum of an address's 16-bit words. */
+function addressSum(address: IpAddress): number {
+  if (typeof address === 'number') return (address >>> 16) + (address & 0xffff);
+  return checksumSumInJs(address.bytes, 0, 16);
 }

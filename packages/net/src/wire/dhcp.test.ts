@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv4Address, parseMac } from './address.js';
+import { IPV4_ANY, ipv4Address, parseMac } from './address.js';
 import { DhcpPacket, type DhcpRepr, dhcpLength, emitDhcp, isKnownDhcpOption, parseDhcp } from './dhcp.js';
 import { NetError } from '../errors.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from '../test/wire-testing.js';
@@ -140,10 +140,10 @@ const DISCOVER_REPR: DhcpRepr = {
   transactionId: XID,
   seconds: 0,
   broadcast: false,
-  clientAddress: 0,
-  yourAddress: 0,
-  serverAddress: 0,
-  relayAddress: 0,
+  clientAddress: IPV4_ANY,
+  yourAddress: IPV4_ANY,
+  serverAddress: IPV4_ANY,
+  relayAddress: IPV4_ANY,
   clientHardware: CLIENT,
   messageType: { kind: 'discover' },
   maxMessageSize: 576,
@@ -157,10 +157,10 @@ const OFFER_REPR: DhcpRepr = {
   transactionId: XID,
   seconds: 3,
   broadcast: false,
-  clientAddress: 0,
+  clientAddress: IPV4_ANY,
   yourAddress: LEASED,
   serverAddress: SERVER,
-  relayAddress: 0,
+  relayAddress: IPV4_ANY,
   clientHardware: CLIENT,
   messageType: { kind: 'offer' },
   serverIdentifier: SERVER,

@@ -4,7 +4,7 @@
  * they hold options; emitting splits values longer than 255 bytes the same way. Only Ethernet hardware
  * addresses are supported.
  */
-import { type Ipv4Address, type MacAddress, readIpv4, readMac, writeIpv4, writeMac } from './address.js';
+import { type Ipv4Address, type MacAddress, readIpv4, readMac, readU32, writeIpv4, writeMac, writeU32 } from './address.js';
 import { type WireResult, wireError, wireOk } from './result.js';
 import { NetError } from '../errors.js';
 
@@ -148,7 +148,7 @@ export class DhcpPacket {
     return this.bytes[Field.hops]!;
   }
   get transactionId(): number {
-    return readIpv4(this.bytes, Field.transactionId);
+    return readU32(this.bytes, Field.transactionId);
   }
   get seconds(): number {
     return (this.bytes[Field.seconds]! << 8) | this.bytes[Field.seconds + 1]!;
@@ -298,13 +298,13 @@ export function parseDhcp(packet: DhcpPacket): WireResult<DhcpRepr> {
         if ((fits = exactly(4))) repr.requestedAddress = readIpv4(data, 0);
         break;
       case Option.leaseSeconds:
-        if ((fits = exactly(4))) repr.leaseSeconds = readIpv4(data, 0);
+        if ((fits = exactly(4))) repr.leaseSeconds = readU32(data, 0);
         break;
       case Option.renewalSeconds:
-        if ((fits = exactly(4))) repr.renewalSeconds = readIpv4(data, 0);
+        if ((fits = exactly(4))) repr.renewalSeconds = readU32(data, 0);
         break;
       case Option.rebindingSeconds:
-        if ((fits = exactly(4))) repr.rebindingSeconds = readIpv4(data, 0);
+        if ((fits = exactly(4))) repr.rebindingSeconds = readU32(data, 0);
         break;
       case Option.serverIdentifier:
         if ((fits = exactly(4))) repr.serverIdentifier = readIpv4(data, 0);
@@ -351,7 +351,7 @@ function bytesOfAddresses(addresses: Ipv4Address[]): Uint8Array {
 
 function u32Bytes(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
-  writeIpv4(bytes, 0, value >>> 0);
+  writeU32(bytes, 0, value >>> 0);
   return bytes;
 }
 
@@ -365,13 +365,13 @@ function optionsOf(repr: DhcpRepr): [number, Uint8Array][] {
   const add = (code: number, data: Uint8Array | undefined) => {
     if (data && data.length > 0) options.push([code, data]);
   };
-  const address = (value: Ipv4Address | undefined) => (value === undefined ? undefined : u32Bytes(value));
-  add(Option.requestedAddress, address(repr.requestedAddress));
-  add(Option.serverIdentifier, address(repr.serverIdentifier));
-  add(Option.leaseSeconds, address(repr.leaseSeconds));
-  add(Option.renewalSeconds, address(repr.renewalSeconds));
-  add(Option.rebindingSeconds, address(repr.rebindingSeconds));
-  add(Option.subnetMask, address(repr.subnetMask));
+  const u32 = (value: number | undefined) => (value === undefined ? undefined : u32Bytes(value));
+  add(Option.requestedAddress, u32(repr.requestedAddress));
+  add(Option.serverIdentifier, u32(repr.serverIdentifier));
+  add(Option.leaseSeconds, u32(repr.leaseSeconds));
+  add(Option.renewalSeconds, u32(repr.renewalSeconds));
+  add(Option.rebindingSeconds, u32(repr.rebindingSeconds));
+  add(Option.subnetMask, u32(repr.subnetMask));
   add(Option.routers, repr.routers && bytesOfAddresses(repr.routers));
   add(Option.dnsServers, repr.dnsServers && bytesOfAddresses(repr.dnsServers));
   add(Option.domainName, repr.domainName === undefined ? undefined : bytesOfText(repr.domainName));
@@ -409,7 +409,7 @@ export function emitDhcp(repr: DhcpRepr, buffer: Uint8Array): number {
   buffer[Field.operation] = repr.operation === 'request' ? OPERATION_REQUEST : OPERATION_REPLY;
   buffer[Field.hardwareType] = HARDWARE_ETHERNET;
   buffer[Field.hardwareLength] = ETHERNET_ADDRESS_LENGTH;
-  writeIpv4(buffer, Field.transactionId, repr.transactionId >>> 0);
+  writeU32(buffer, Field.transactionId, repr.transactionId >>> 0);
   buffer[Field.seconds] = (repr.seconds >>> 8) & 0xff;
   buffer[Field.seconds + 1] = repr.seconds & 0xff;
   buffer[Field.flags] = repr.broadcast ? BROADCAST_FLAG >> 8 : 0;

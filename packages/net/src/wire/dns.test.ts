@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv4Address } from './address.js';
+import { ipv4Address, ipv4FromNumber } from './address.js';
 import { DnsPacket, type DnsRecord, type DnsRecordData, type DnsRepr, DnsTypeValue, dnsLength, emitDns, parseDns } from './dns.js';
 import { NetError } from '../errors.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from '../test/wire-testing.js';
@@ -277,7 +277,7 @@ describe('DNS', () => {
       questions: [{ name: 'www.example.test', type: 1, class: IN }],
       answers: [
         { name: 'www.example.test', type: 5, class: IN, ttl: 60, data: { kind: 'cname', name: 'cdn.Example.test' } },
-        { name: 'cdn.Example.test', type: 1, class: IN, ttl: 60, data: { kind: 'a', address: 0x0a000001 } },
+        { name: 'cdn.Example.test', type: 1, class: IN, ttl: 60, data: { kind: 'a', address: ipv4Address('10.0.0.1') } },
       ],
     };
     const bytes = emitted(repr);
@@ -556,7 +556,7 @@ describe('DNS', () => {
       const u32 = fc.nat({ max: 0xffffffff });
       const record = fc.oneof(
         fc
-          .record({ name, ttl: u32, address: u32 })
+          .record({ name, ttl: u32, address: u32.map(ipv4FromNumber) })
           .map(({ name, ttl, address }): DnsRecord => ({ name, type: 1, class: IN, ttl, data: { kind: 'a', address } })),
         fc
           .record({ name, cls: u16, ttl: u32, target: name })

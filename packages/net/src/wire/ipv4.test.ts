@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv4Address } from './address.js';
+import { ipv4Address, ipv4FromNumber } from './address.js';
 import { Icmpv4Packet, parseIcmpv4 } from './icmpv4.js';
 import {
   IPV4_HEADER_LENGTH,
@@ -620,8 +620,8 @@ describe('IPv4', () => {
     it('emit then parse gives the repr back', () => {
       const protocol = fc.integer({ min: 0, max: 255 }).map(ipProtocolOf);
       const repr = fc.record({
-        source: fc.nat({ max: 0xffffffff }),
-        destination: fc.nat({ max: 0xffffffff }),
+        source: fc.nat({ max: 0xffffffff }).map(ipv4FromNumber),
+        destination: fc.nat({ max: 0xffffffff }).map(ipv4FromNumber),
         protocol,
         ttl: fc.integer({ min: 0, max: 255 }),
         payloadLength: fc.integer({ min: 0, max: 0xffff - IPV4_HEADER_LENGTH }),

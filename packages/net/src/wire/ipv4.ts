@@ -168,8 +168,8 @@ export function parseIpv4(packet: Ipv4Packet, options?: { verifyChecksum?: boole
   const b = packet.bytes;
   const flagsAndOffset = (b[6]! << 8) | b[7]!;
   return wireOk({
-    source: ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0,
-    destination: ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0,
+    source: (((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0) as Ipv4Address,
+    destination: (((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0) as Ipv4Address,
     protocol: ipProtocolOf(b[9]!),
     ttl: b[8]!,
     payloadLength: ((b[2]! << 8) | b[3]!) - (b[0]! & 0x0f) * 4,

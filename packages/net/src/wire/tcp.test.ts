@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv4Address } from './address.js';
+import { type IpAddress, ipv4Address, ipv4FromNumber } from './address.js';
 import {
   TCP_HEADER_LENGTH,
   TcpFlag,
@@ -142,7 +142,7 @@ const B = ipv4Address('10.9.1.2');
 const NONE = new Uint8Array(0);
 
 /** Each capture, its addresses and the repr it parses to. */
-const CAPTURED: [string, Uint8Array, number, number, TcpRepr & { payload: Uint8Array }][] = [
+const CAPTURED: [string, Uint8Array, IpAddress, IpAddress, TcpRepr & { payload: Uint8Array }][] = [
   [
     'SYN',
     SYN,
@@ -354,7 +354,7 @@ function optionsOf(packet: TcpPacket): TcpOption[] {
 }
 
 /** Emits the repr with the payload into a poisoned buffer with 4 spare bytes; returns the buffer and the length written. */
-function emitted(repr: TcpRepr, payload: Uint8Array, source: number, destination: number): [Uint8Array, number] {
+function emitted(repr: TcpRepr, payload: Uint8Array, source: IpAddress, destination: IpAddress): [Uint8Array, number] {
   const headerLength = tcpHeaderLength(repr);
   const buffer = poisoned(headerLength + payload.length + 4);
   buffer.set(payload, headerLength);
@@ -624,8 +624,8 @@ describe('TCP', () => {
   });
 
   describe('properties', () => {
-    const address = fc.nat({ max: 0xffffffff });
-    const exercise = (bytes: Uint8Array, source: number, destination: number) => {
+    const address = fc.nat({ max: 0xffffffff }).map(ipv4FromNumber);
+    const exercise = (bytes: Uint8Array, source: IpAddress, destination: IpAddress) => {
       parseTcpOptions(bytes);
       const result = TcpPacket.checked(bytes);
       if (!result.ok) return;

@@ -1,9 +1,9 @@
 /**
  * TCP segment headers (RFC 9293) with the options the stack speaks: MSS, window scale and timestamps
- * (RFC 7323), SACK-permitted and SACK blocks (RFC 2018). The checksum covers the IPv4 pseudo-header, the
- * header and the payload. Options are emitted in Linux's layout, so every option sits 32-bit aligned.
+ * (RFC 7323), SACK-permitted and SACK blocks (RFC 2018). The checksum covers the pseudo-header (IPv4's or
+ * IPv6's), the header and the payload. Options are emitted in Linux's layout, so every option sits 32-bit aligned.
  */
-import type { Ipv4Address } from './address.js';
+import type { IpAddress } from './address.js';
 import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocolValue } from './ipv4.js';
 import { type WireResult, wireError, wireOk } from './result.js';
@@ -123,7 +123,7 @@ export class TcpPacket {
   }
 
   /** Whether the checksum verifies over this pseudo-header, the header and the payload. */
-  verifyChecksum(source: Ipv4Address, destination: Ipv4Address): boolean {
+  verifyChecksum(source: IpAddress, destination: IpAddress): boolean {
     const length = this.bytes.length;
     return checksumFold(checksumSum(this.bytes, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))) === 0;
   }
@@ -254,8 +254,8 @@ export type TcpSegment = TcpRepr & { payload: Uint8Array };
  */
 export function parseTcp(
   packet: TcpPacket,
-  source: Ipv4Address,
-  destination: Ipv4Address,
+  source: IpAddress,
+  destination: IpAddress,
   options?: { verifyChecksum?: boolean },
 ): WireResult<TcpSegment> {
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
@@ -330,7 +330,7 @@ export function tcpHeaderLength(repr: TcpRepr): number {
  * timestamps, NOP, window scale on SYNs; NOP NOP timestamps then NOP NOP SACK on others. Whatever
  * options the repr holds are written, whatever the flags: choosing them is the caller's business.
  */
-export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number, source: Ipv4Address, destination: Ipv4Address): number {
+export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number, source: IpAddress, destination: IpAddress): number {
   const fixed = fixedOptionsLength(repr);
   const blocks = sackBlockCount(repr, fixed);
   const headerLength = TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);

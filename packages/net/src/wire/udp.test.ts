@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipv4Address } from './address.js';
+import { type IpAddress, ipv4Address, ipv4FromNumber } from './address.js';
 import { UDP_HEADER_LENGTH, UdpPacket, type UdpRepr, emitUdp, parseUdp } from './udp.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from '../test/wire-testing.js';
 
@@ -144,8 +144,8 @@ describe('UDP', () => {
   });
 
   describe('properties', () => {
-    const address = fc.nat({ max: 0xffffffff });
-    const exercise = (bytes: Uint8Array, source: number, destination: number) => {
+    const address = fc.nat({ max: 0xffffffff }).map(ipv4FromNumber);
+    const exercise = (bytes: Uint8Array, source: IpAddress, destination: IpAddress) => {
       const result = UdpPacket.checked(bytes);
       if (!result.ok) return;
       const p = result.value;

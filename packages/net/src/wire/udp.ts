@@ -1,8 +1,8 @@
 /**
- * UDP datagrams (RFC 768) over IPv4. The checksum covers the IPv4 pseudo-header, the header and the
+ * UDP datagrams (RFC 768). The checksum covers the pseudo-header (IPv4's or IPv6's), the header and the
  * payload; a checksum field of 0 means the sender computed none, and a computed 0 is sent as 0xffff.
  */
-import type { Ipv4Address } from './address.js';
+import type { IpAddress } from './address.js';
 import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocolValue } from './ipv4.js';
 import { type WireResult, wireError, wireOk } from './result.js';
@@ -47,7 +47,7 @@ export class UdpPacket {
   }
 
   /** Whether the checksum verifies with this pseudo-header; true when the sender computed none (0). */
-  verifyChecksum(source: Ipv4Address, destination: Ipv4Address): boolean {
+  verifyChecksum(source: IpAddress, destination: IpAddress): boolean {
     if (this.checksum === 0) return true;
     const length = this.length;
     return checksumFold(checksumSum(this.bytes, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.udp, length))) === 0;
@@ -62,8 +62,8 @@ export interface UdpRepr {
 /** The ports and payload ('checksum' when it does not verify and `verifyChecksum` is not false). */
 export function parseUdp(
   packet: UdpPacket,
-  source: Ipv4Address,
-  destination: Ipv4Address,
+  source: IpAddress,
+  destination: IpAddress,
   options?: { verifyChecksum?: boolean },
 ): WireResult<UdpRepr & { payload: Uint8Array }> {
   if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
@@ -77,7 +77,7 @@ export function parseUdp(
  * the checksum (a computed 0 is sent as 0xffff); returns 8 + payloadLength. The caller keeps 8 + payloadLength
  * within 16 bits (and the IPv4 limit of 65515).
  */
-export function emitUdp(repr: UdpRepr, buffer: Uint8Array, payloadLength: number, source: Ipv4Address, destination: Ipv4Address): number {
+export function emitUdp(repr: UdpRepr, buffer: Uint8Array, payloadLength: number, source: IpAddress, destination: IpAddress): number {
   const length = UDP_HEADER_LENGTH + payloadLength;
   buffer[Field.sourcePort] = (repr.sourcePort >> 8) & 0xff;
   buffer[Field.sourcePort + 1] = repr.sourcePort & 0xff;

@@ -11,7 +11,7 @@
 import '@uos/driver-virtionet';
 import { nic } from '@uos/hw';
 import { os, service } from '@uos/kernel';
-import { DhcpClient, DnsResolver, Inet, type TcpSocket, echo, formatIpv4Address } from '@uos/net';
+import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
@@ -94,7 +94,7 @@ export default service({
         return;
       }
       console.log(
-        `net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? 0)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`,
+        `net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? IPV4_ANY)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`,
       );
     }
     const resolver = new DnsResolver(inet);
@@ -128,7 +128,7 @@ export default service({
       connections() {
         const list = inet.tcp
           .connections()
-          .map((c) => ({ ...c, localAddress: formatIpv4Address(c.localAddress), remoteAddress: formatIpv4Address(c.remoteAddress) }));
+          .map((c) => ({ ...c, localAddress: formatIpAddress(c.localAddress), remoteAddress: formatIpAddress(c.remoteAddress) }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
       quit() {

@@ -4,7 +4,7 @@
  * weak spots. Segments are forged by hand where no real peer would send them.
  */
 import { describe, expect, it } from 'vitest';
-import { ipv4Address, macFromBytes } from '../../wire/address.js';
+import { ipv4Address, ipv4FromNumber, macFromBytes } from '../../wire/address.js';
 import { EthernetPacket } from '../../wire/ethernet.js';
 import { Ipv4Packet } from '../../wire/ipv4.js';
 import { TcpFlag, TcpPacket, type TcpRepr } from '../../wire/tcp.js';
@@ -224,7 +224,7 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
   function flood(net: TestNetwork, count: number, from: number): void {
     const addresses = { sourceMac: macFromBytes(net.wire[0].mac), destinationMac: net.b.link.mac, destination: BOB };
     for (let i = 0; i < count; i++) {
-      const source = (0xc0a80000 + ((from + i) % 60000)) >>> 0; // 192.168.x.y, off the test subnet
+      const source = ipv4FromNumber(0xc0a80000 + ((from + i) % 60000)); // 192.168.x.y, off the test subnet
       net.wire[0].transmit(
         tcpFrame(
           { ...addresses, source },

@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../../clock.js';
-import type { Ipv4Address } from '../../wire/address.js';
+import type { IpAddress } from '../../wire/address.js';
 import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
 import { Assembler } from './assembler.js';
 import { NewReno } from './new-reno.js';
@@ -34,9 +34,9 @@ const MAX_SACK_BLOCKS = 4;
  */
 export class TcpConnection implements SocketEngine, SenderHost {
   state: TcpState;
-  readonly localAddress: Ipv4Address;
+  readonly localAddress: IpAddress;
   readonly localPort: number;
-  readonly remoteAddress: Ipv4Address;
+  readonly remoteAddress: IpAddress;
   readonly remotePort: number;
   /** The application's side: what services hold. */
   readonly socket: ConnectionSocket;
@@ -77,8 +77,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   constructor(
     private readonly host: ConnectionHost<TcpConnection>,
-    local: { address: Ipv4Address; port: number },
-    remote: { address: Ipv4Address; port: number },
+    local: { address: IpAddress; port: number },
+    remote: { address: IpAddress; port: number },
     iss: number,
     options: TcpOptions,
     state: 'syn-sent' | 'syn-received',

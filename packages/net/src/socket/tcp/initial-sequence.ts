@@ -1,4 +1,5 @@
 import type { RandomSource } from '../../clock.js';
+import { type IpAddress, foldIpAddress } from '../../wire/address.js';
 
 /**
  * Initial sequence numbers per RFC 6528: ISN = M + F(local address, local port, remote address, remote
@@ -29,15 +30,16 @@ export class InitialSequence {
     for (let i = 0; i < 8; i++) this.key[i] = random.uint32();
   }
 
-  next(localAddress: number, localPort: number, remoteAddress: number, remotePort: number): number {
+  /** The ISN for a connection between these endpoints (IPv6 addresses folded to 32 bits each). */
+  next(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): number {
     const x = this.state;
     x[0] = 0x61707865;
     x[1] = 0x3320646e;
     x[2] = 0x79622d32;
     x[3] = 0x6b206574;
     x.set(this.key, 4);
-    x[12] = localAddress >>> 0;
-    x[13] = remoteAddress >>> 0;
+    x[12] = foldIpAddress(localAddress);
+    x[13] = foldIpAddress(remoteAddress);
     x[14] = ((localPort << 16) | remotePort) >>> 0;
     x[15] = 0;
     for (let round = 0; round < 4; round++) {

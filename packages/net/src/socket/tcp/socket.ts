@@ -1,4 +1,4 @@
-import type { Ipv4Address } from '../../wire/address.js';
+import type { IpAddress } from '../../wire/address.js';
 import type { CloseReason, ConnectResult, TcpSocket, TcpState, WriteResult } from './tcp-socket.js';
 
 /** What the application's side needs of the connection's engine. */
@@ -27,9 +27,9 @@ type DataListener = (data: Uint8Array) => void;
  * they are being called.
  */
 export class ConnectionSocket implements TcpSocket {
-  readonly localAddress: Ipv4Address;
+  readonly localAddress: IpAddress;
   readonly localPort: number;
-  readonly remoteAddress: Ipv4Address;
+  readonly remoteAddress: IpAddress;
   readonly remotePort: number;
   /** In-order bytes no consumer has taken yet (no consumer, or paused); they hold the window shut. */
   heldBytes = 0;
@@ -52,8 +52,8 @@ export class ConnectionSocket implements TcpSocket {
 
   constructor(
     private readonly engine: SocketEngine,
-    local: { address: Ipv4Address; port: number },
-    remote: { address: Ipv4Address; port: number },
+    local: { address: IpAddress; port: number },
+    remote: { address: IpAddress; port: number },
   ) {
     this.localAddress = local.address;
     this.localPort = local.port;

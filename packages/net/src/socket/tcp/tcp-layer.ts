@@ -1,10 +1,11 @@
-import { type Ipv4Address, ipv4Address } from '../../wire/address.js';
 import type { NetClock, RandomSource } from '../../clock.js';
-import type { IpDatagram, Ipv4Layer } from '../../iface/ipv4-layer.js';
+import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
+import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
 import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
+import { ConnectionTable } from './connection-table.js';
 import { diagnose } from './diagnostics.js';
 import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
@@ -50,13 +51,14 @@ const CHALLENGE_ACKS_PER_SECOND = 100;
 const RESETS_PER_SECOND = 100;
 
 /**
- * TCP for one interface: connections by (remote address, remote port, local port), listeners with a
- * bounded half-open queue, active opens from random ephemeral ports, resets for segments that belong to
+ * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
+ * endpoints in a `ConnectionTable`, listeners by port (on every address of the interface) with a bounded
+ * half-open queue, active opens from random ephemeral ports, resets for segments that belong to
  * nothing (RFC 9293 §3.10.7.1), RFC 6528 initial sequence numbers, and an RFC 5961 challenge-ACK limit.
  */
 export class TcpLayer {
   readonly stats: LayerStats<'tcp'>;
-  private readonly table = new Map<string, TcpConnection>();
+  private readonly table = new ConnectionTable<TcpConnection>();
   private readonly passive = new Map<TcpConnection, Listening>();
   private readonly listeners = new Map<number, Listening>();
   private readonly initialSequence: InitialSequence;
@@ -65,8 +67,8 @@ export class TcpLayer {
   private readonly host: ConnectionHost<TcpConnection>;
 
   constructor(
-    private readonly ip: Ipv4Layer,
-    clock: NetClock,
+    private readonly ip: IpLayer,
+    private readonly clock: NetClock,
     private readonly random: RandomSource,
     scope: StatScope,
   ) {
@@ -86,12 +88,8 @@ export class TcpLayer {
       },
       stats: this.stats,
     };
-    // IP4 -> TCP
+    // IP -> TCP
     ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
-  }
-
-  private key(remoteAddress: Ipv4Address, remotePort: number, localPort: number): string {
-    return `${remoteAddress}:${remotePort}:${localPort}`;
   }
 
   /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */
@@ -118,25 +116,26 @@ export class TcpLayer {
    * Opens a connection; `connection.opened()` says whether the handshake succeeded. A destination given
    * as text must be a dotted-quad address (else a NetError: resolve names with DnsResolver first).
    */
-  connect(destination: Ipv4Address | string, port: number, options: ConnectOptions = {}): ConnectStart {
+  connect(destination: IpAddress | string, port: number, options: ConnectOptions = {}): ConnectStart {
     const address = typeof destination === 'string' ? ipv4Address(destination) : destination;
     const validPort = (p: number): boolean => Number.isInteger(p) && p >= 1 && p <= 65535;
     if (!validPort(port) || (options.localPort !== undefined && !validPort(options.localPort))) return { ok: false, error: 'invalid-port' };
-    if (this.ip.address === 0) return { ok: false, error: 'unconfigured' };
-    if (this.ip.nextHop(address) === undefined) return { ok: false, error: 'no-route' };
+    if (!this.ip.configured) return { ok: false, error: 'unconfigured' };
+    const source = this.ip.sourceFor(address);
+    if (source === undefined) return { ok: false, error: 'no-route' };
     let localPort = 0;
     if (options.localPort !== undefined) {
-      if (this.table.has(this.key(address, port, options.localPort))) return { ok: false, error: 'port-in-use' };
+      if (this.table.holds(options.localPort, address, port)) return { ok: false, error: 'port-in-use' };
       localPort = options.localPort;
     } else {
       const start = this.random.uint32() % EPHEMERAL_COUNT;
       for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-        if (!this.listeners.has(candidate) && !this.table.has(this.key(address, port, candidate))) localPort = candidate;
+        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port)) localPort = candidate;
       }
       if (!localPort) return { ok: false, error: 'no-free-port' };
     }
-    const local = { address: this.ip.address, port: localPort };
+    const local = { address: source, port: localPort };
     const connection = new TcpConnection(
       this.host,
       local,
@@ -158,7 +157,7 @@ export class TcpLayer {
   /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
   inspect(socket: TcpSocket): TcpDiagnostics | undefined {
     if (!(socket instanceof ConnectionSocket)) return undefined;
-    const connection = this.table.get(this.key(socket.remoteAddress, socket.remotePort, socket.localPort));
+    const connection = this.table.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
     return connection?.socket === socket ? diagnose(connection) : undefined;
   }
 
@@ -168,14 +167,13 @@ export class TcpLayer {
   }
 
   private add(connection: TcpConnection): void {
-    this.table.set(this.key(connection.remoteAddress, connection.remotePort, connection.localPort), connection);
+    this.table.add(connection);
     this.stats.connections_opened.increment();
     this.stats.connections_active.value = this.table.size;
   }
 
   private release(connection: TcpConnection): void {
-    const key = this.key(connection.remoteAddress, connection.remotePort, connection.localPort);
-    if (this.table.get(key) === connection) this.table.delete(key);
+    this.table.delete(connection);
     const listening = this.passive.get(connection);
     if (listening) {
       listening.halfOpen--;
@@ -200,8 +198,8 @@ export class TcpLayer {
   }
 
   private sendSegment(
-    source: Ipv4Address,
-    destination: Ipv4Address,
+    source: IpAddress,
+    destination: IpAddress,
     repr: TcpRepr,
     payloadLength: number,
     payload?: (buffer: Uint8Array, offset: number) => void,
@@ -210,7 +208,7 @@ export class TcpLayer {
     const total = headerLength + payloadLength;
     const result = this.ip.send(destination, IpProtocolValue.tcp, total, (buffer, offset, from) => {
       if (payload) payload(buffer, offset + headerLength);
-      emitTcp(repr, buffer.subarray(offset, offset + total), payloadLength, from === 0 ? source : from, destination);
+      emitTcp(repr, buffer.subarray(offset, offset + total), payloadLength, from === IPV4_ANY ? source : from, destination);
     });
     return result.ok;
   }
@@ -225,9 +223,8 @@ export class TcpLayer {
       return;
     }
     const tcp = parsed.value;
-    if (datagram.destination !== this.ip.address) return; // TCP is unicast
-    const key = this.key(datagram.source, tcp.sourcePort, tcp.destinationPort);
-    const existing = this.table.get(key);
+    if (!datagram.unicast) return; // TCP is unicast
+    const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
     if (existing) {
       // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
       if (
@@ -260,7 +257,7 @@ export class TcpLayer {
       this.stats.listen_overflows.increment();
       return;
     }
-    const local = { address: this.ip.address, port: tcp.destinationPort };
+    const local = { address: datagram.destination, port: tcp.destinationPort };
     const remote = { address: datagram.source, port: tcp.sourcePort };
     const connection = new TcpConnection(
       this.host,
@@ -308,7 +305,7 @@ export class TcpLayer {
   }
 
   /** Resets the connections bound to `address` (it was given up: they cannot go on). */
-  abortBoundTo(address: Ipv4Address): void {
+  abortBoundTo(address: IpAddress): void {
     for (const connection of [...this.table.values()]) if (connection.localAddress === address) connection.abort();
   }
 

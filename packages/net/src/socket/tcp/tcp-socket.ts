@@ -19,7 +19,7 @@
  *   once. Every `onXxx` answers a function that removes the listener.
  * - Nothing here throws on what the network does: results are unions.
  */
-import type { Ipv4Address } from '../../wire/address.js';
+import type { IpAddress } from '../../wire/address.js';
 
 export type TcpState =
   | 'syn-sent'
@@ -46,9 +46,9 @@ export type WriteResult = { ok: true; accepted: number } | { ok: false; error: '
 export type ConnectResult = { ok: true } | { ok: false; error: 'refused' | 'timeout' | 'reset' | 'aborted' };
 
 export interface TcpSocket extends AsyncIterable<Uint8Array> {
-  readonly localAddress: Ipv4Address;
+  readonly localAddress: IpAddress;
   readonly localPort: number;
-  readonly remoteAddress: Ipv4Address;
+  readonly remoteAddress: IpAddress;
   readonly remotePort: number;
   /** Where the connection is in RFC 9293's state machine. */
   readonly state: TcpState;
@@ -99,9 +99,9 @@ export interface TcpSocket extends AsyncIterable<Uint8Array> {
  * `inet.tcp.inspect(socket)` and `inet.tcp.connections()`. Sequence numbers are unsigned 32-bit.
  */
 export interface TcpDiagnostics {
-  localAddress: Ipv4Address;
+  localAddress: IpAddress;
   localPort: number;
-  remoteAddress: Ipv4Address;
+  remoteAddress: IpAddress;
   remotePort: number;
   state: TcpState;
   /** SND.UNA, SND.NXT and the highest sequence number sent. */

@@ -1,25 +1,24 @@
-import type { Ipv4Address } from '../../wire/address.js';
+import type { IpAddress } from '../../wire/address.js';
 import type { RandomSource } from '../../clock.js';
-import type { IcmpLayer } from '../../iface/icmp-layer.js';
-import { UnreachableCode } from '../../wire/icmpv4.js';
-import type { IpDatagram, IpSendResult, Ipv4Layer } from '../../iface/ipv4-layer.js';
+import type { IcmpErrors } from '../../iface/icmp-layer.js';
+import type { IpDatagram, IpLayer, IpSendResult } from '../../iface/ip-layer.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
 import { UDP_HEADER_LENGTH, UdpPacket, emitUdp, parseUdp } from '../../wire/udp.js';
 
 export interface UdpMessage {
-  source: Ipv4Address;
+  source: IpAddress;
   sourcePort: number;
-  destination: Ipv4Address;
+  destination: IpAddress;
   /** Valid during the listener call only: copy what you keep. */
   data: Uint8Array;
 }
 
 export interface UdpSocketError {
   kind: 'unreachable';
-  /** UnreachableCode (3: port unreachable). */
+  /** The ICMP code (for IPv4 an UnreachableCode: 3, port unreachable). */
   code: number;
-  destination: Ipv4Address;
+  destination: IpAddress;
   port: number;
 }
 
@@ -65,7 +64,7 @@ export class UdpSocket {
     return true;
   }
 
-  send(destination: Ipv4Address, port: number, data: Uint8Array): UdpSendResult {
+  send(destination: IpAddress, port: number, data: Uint8Array): UdpSendResult {
     if (!this.open) return { ok: false, error: 'closed' };
     return this.layer.send(this.port, destination, port, data);
   }
@@ -87,8 +86,8 @@ export class UdpLayer {
   private readonly sockets = new Map<number, UdpSocket>();
 
   constructor(
-    private readonly ip: Ipv4Layer,
-    private readonly icmp: IcmpLayer,
+    private readonly ip: IpLayer,
+    private readonly icmp: IcmpErrors,
     private readonly random: RandomSource,
     scope: StatScope,
   ) {
@@ -133,7 +132,7 @@ export class UdpLayer {
   }
 
   /** @internal */
-  send(sourcePort: number, destination: Ipv4Address, port: number, data: Uint8Array): UdpSendResult {
+  send(sourcePort: number, destination: IpAddress, port: number, data: Uint8Array): UdpSendResult {
     // Port 0 is no port (RFC 768: a sender that expects no answer puts 0 there): nothing is sent to it.
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (data.length > 65535 - UDP_HEADER_LENGTH - 20) return { ok: false, error: 'message-too-large' };
@@ -165,7 +164,7 @@ export class UdpLayer {
     const socket = this.sockets.get(udp.destinationPort);
     if (!socket?.deliver({ source: datagram.source, sourcePort: udp.sourcePort, destination: datagram.destination, data: udp.payload })) {
       this.stats.no_port.increment();
-      this.icmp.unreachable(datagram, UnreachableCode.port);
+      this.icmp.portUnreachable(datagram);
     }
   }
 }
