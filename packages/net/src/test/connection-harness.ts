@@ -104,6 +104,7 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
       h.established++;
     },
     allowChallengeAck: () => h.allowChallengeAck,
+    allowReset: () => true,
   };
   const { state, localMss: _, ...tcp } = options;
   h.connection = new TcpConnection(host, LOCAL, REMOTE, ISS, tcp, state ?? 'syn-sent');

@@ -31,7 +31,8 @@ let n = 0;
  * MAC) and is then taken off the wire, so that nothing but the test answers bob.
  */
 function network() {
-  const net = createTestNetwork({ names: [`atk${n}a`, `atk${n++}b`] });
+  // Bob keeps alice's MAC for an hour: nobody answers his ARP requests once her stack is gone.
+  const net = createTestNetwork({ names: [`atk${n}a`, `atk${n++}b`], inet: { arp: { entryLifetimeMs: 3_600_000 } } });
   void net.a.ping('10.0.0.2');
   net.clock.advance(10);
   net.a.close();
@@ -105,6 +106,21 @@ describe('TCP listeners against scans', () => {
     for (let i = 0; i < 200; i++) forge({ flags: TcpFlag.ack, destinationPort: 81, sourcePort: 30000 + i, acknowledgment: i });
     net.clock.advance(5);
     expect(fromBob.length).toBe(200);
+  });
+
+  it('limits the resets a half-open connection sends for bad ACKs too', () => {
+    const { net, forge, fromBob } = network();
+    net.b.tcp.listen(80, () => {});
+    net.clock.advance(2_000);
+    forge({ flags: TcpFlag.syn, sequence: 1000, sourcePort: 40500 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connectionCount).toBe(1);
+    // ACKs below our SYN-ACK (within the window RFC 5961 allows): each draws a reset (RFC 9293 3.10.7.4).
+    const iss = fromBob[0]!.sequence;
+    for (let i = 0; i < 500; i++) forge({ flags: TcpFlag.ack, sequence: 1001, acknowledgment: (iss - i) >>> 0, sourcePort: 40500 });
+    net.clock.advance(5);
+    expect(fromBob.filter((s) => s.flags === TcpFlag.rst).length).toBe(100);
+    expect(net.b.tcp.stats.resets_limited.value).toBe(400);
   });
 });
 
@@ -242,8 +258,7 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     }
   }
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('accepts a connection within 1 s during and right after a 20 s flood (SYN cookies, RFC 4987)', () => {
+  it('accepts a connection within 1 s during and right after a 20 s flood (SYN cookies, RFC 4987)', () => {
     const net = twoStacks();
     const accepted: TcpSocket[] = [];
     const listening = net.b.tcp.listen(80, (c) => accepted.push(c));
@@ -268,13 +283,13 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     }
     expect(during).toBe(true);
     expect(connectWithin(1_000)).toBe(true);
+    net.clock.advance(5); // the last ACK of the handshake on its way
     expect(accepted.length).toBe(2);
     expect(listening.listener.halfOpen).toBeLessThanOrEqual(128);
     expect(net.b.tcp.stats.syn_cookies_sent.value).toBeGreaterThan(10_000);
   }, 60_000);
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('keeps MSS, window scale, SACK and timestamps through a cookie, and MSS alone without timestamps', () => {
+  it('keeps MSS, window scale, SACK and timestamps through a cookie, and MSS alone without timestamps', () => {
     const net = twoStacks();
     const listening = net.b.tcp.listen(80, () => {}, { backlog: 0 }); // every SYN answered with a cookie
     if (!listening.ok) throw new Error(listening.error);
@@ -307,25 +322,31 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     expect(firstDifference(got.data(), data)).toBe(-1);
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('refuses an ACK with a forged or stale cookie', () => {
+  it('refuses an ACK with a forged or stale cookie, and takes a good one', () => {
     const { net, forge, fromBob } = network();
     const listening = net.b.tcp.listen(80, () => {}, { backlog: 0 });
     if (!listening.ok) throw new Error(listening.error);
-    forge({ flags: TcpFlag.ack, sequence: 5000, acknowledgment: 0x12345678 });
-    net.clock.advance(5);
-    expect(net.b.tcp.connectionCount).toBe(0);
-    expect(fromBob.map((s) => s.flags)).toEqual([TcpFlag.rst]);
-    // A real cookie, answered two minutes late: too old.
+    const synAckTo = (port: number) => fromBob.filter((s) => s.destinationPort === port && s.flags === (TcpFlag.syn | TcpFlag.ack)).pop()!;
     forge({ flags: TcpFlag.syn, sequence: 6000, sourcePort: 40100 });
     net.clock.advance(5);
-    const synAck = fromBob[fromBob.length - 1]!;
-    expect(synAck.flags).toBe(TcpFlag.syn | TcpFlag.ack);
-    net.clock.advance(120_000);
-    forge({ flags: TcpFlag.ack, sequence: 6001, acknowledgment: (synAck.sequence + 1) >>> 0, sourcePort: 40100 });
+    const stale = synAckTo(40100);
+    // A forged cookie: reset, and nothing made.
+    forge({ flags: TcpFlag.ack, sequence: 5001, acknowledgment: 0x12345678, sourcePort: 40101 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connectionCount).toBe(0);
+    expect(fromBob[fromBob.length - 1]!.flags).toBe(TcpFlag.rst);
+    // Four minutes on, the first cookie is too old; a fresh one is good.
+    net.clock.advance(4 * 60_000);
+    forge({ flags: TcpFlag.syn, sequence: 7000, sourcePort: 40102 });
+    net.clock.advance(5);
+    forge({ flags: TcpFlag.ack, sequence: 6001, acknowledgment: (stale.sequence + 1) >>> 0, sourcePort: 40100 });
     net.clock.advance(5);
     expect(net.b.tcp.connectionCount).toBe(0);
     expect(net.b.tcp.stats.syn_cookies_rejected.value).toBe(2);
+    forge({ flags: TcpFlag.ack, sequence: 7001, acknowledgment: (synAckTo(40102).sequence + 1) >>> 0, sourcePort: 40102 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connections().map((c) => [c.remotePort, c.state, c.mss])).toEqual([[40102, 'established', 536]]);
+    expect(net.b.tcp.stats.syn_cookies_accepted.value).toBe(1);
   });
 });
 

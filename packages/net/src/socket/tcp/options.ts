@@ -78,6 +78,8 @@ export interface ConnectionHost<C> {
   established(connection: C): void;
   /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
   allowChallengeAck(): boolean;
+  /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
+  allowReset(): boolean;
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;

@@ -247,6 +247,7 @@ export class Sender {
     const ack = segment.acknowledgment;
     const windowRaw = segment.window << this.host.sendShift;
     const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
+    const advanced = seqGt(ack, this.sendUnacknowledged);
     const sack = this.host.sackEnabled;
     // The peer answers: probes so far were not in vain (RFC 1122 §4.2.2.17: probe for as long as it does).
     this.probesUnanswered = 0;
@@ -287,7 +288,11 @@ export class Sender {
       }
     }
 
+    // The window from a segment newer than the last that set it (RFC 9293 SND.WL1/WL2), or from any ACK
+    // of new data (Linux's tcp_may_update_window): a stray segment that moved SND.WL1 ahead cannot keep
+    // the window from reopening while data is acknowledged, zero-window probes included.
     if (
+      advanced ||
       seqLt(this.windowSequence, segment.sequence) ||
       (this.windowSequence === segment.sequence && seqLe(this.windowAcknowledgment, ack))
     ) {
