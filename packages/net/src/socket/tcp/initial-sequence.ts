@@ -32,15 +32,6 @@ export class InitialSequence {
 
   /** The ISN for a connection between these endpoints (IPv6 addresses folded to 32 bits each). */
   next(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): number {
-    const m = Math.floor(this.now() * 250) >>> 0; // 4 µs ticks
-    return (m + this.keyed(localAddress, localPort, remoteAddress, remotePort, 0)) >>> 0;
-  }
-
-  /**
-   * F of RFC 6528: a keyed pseudo-random function of the endpoints and a `salt` word (0 for ISNs; SYN
-   * cookies use others, with a key of their own).
-   */
-  keyed(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number, salt: number): number {
     const x = this.state;
     x[0] = 0x61707865;
     x[1] = 0x3320646e;
@@ -50,7 +41,7 @@ export class InitialSequence {
     x[12] = foldIpAddress(localAddress);
     x[13] = foldIpAddress(remoteAddress);
     x[14] = ((localPort << 16) | remotePort) >>> 0;
-    x[15] = salt >>> 0;
+    x[15] = 0;
     for (let round = 0; round < 4; round++) {
       quarter(x, 0, 4, 8, 12);
       quarter(x, 1, 5, 9, 13);
@@ -61,6 +52,8 @@ export class InitialSequence {
       quarter(x, 2, 7, 8, 13);
       quarter(x, 3, 4, 9, 14);
     }
-    return (x[0]! + 0x61707865) >>> 0;
+    const f = (x[0]! + 0x61707865) >>> 0;
+    const m = Math.floor(this.now() * 250) >>> 0; // 4 µs ticks
+    return (m + f) >>> 0;
   }
 }

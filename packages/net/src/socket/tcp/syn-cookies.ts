@@ -1,7 +1,6 @@
 import type { NetClock, RandomSource } from '../../clock.js';
-import type { IpAddress } from '../../wire/address.js';
+import { type IpAddress, foldIpAddress } from '../../wire/address.js';
 import { TcpFlag, type TcpSegment } from '../../wire/tcp.js';
-import { InitialSequence } from './initial-sequence.js';
 import { seqAdd } from './sequence.js';
 
 /**
@@ -9,7 +8,7 @@ import { seqAdd } from './sequence.js';
  * not exceed the peer's is used.
  */
 export const COOKIE_MSS = [536, 1300, 1440, 1460] as const;
-/** A cookie is good for this many minutes after the one it was made in (Linux's MAX_SYNCOOKIE_AGE). */
+/** A cookie is good for this many minutes after the one it was made in (as Linux's MAX_SYNCOOKIE_AGE). */
 const MAX_AGE_MINUTES = 2;
 const MINUTE_MS = 60_000;
 /** The low bits of our timestamp that carry the options in a cookie's SYN-ACK (Linux's TSBITS). */
@@ -35,24 +34,29 @@ export interface CookieEndpoints {
 }
 
 /**
- * SYN cookies (RFC 4987 §3.6), as Linux makes them: when a listener's half-open queue is full, the SYN
- * is answered with a SYN-ACK whose sequence number carries what the connection needs, and nothing is
- * kept; the ACK that completes the handshake brings it back and the connection is made then.
+ * SYN cookies (RFC 4987 §3.6): when a listener's half-open queue is full, the SYN is answered with a
+ * SYN-ACK whose sequence number carries what the connection needs, and nothing is kept; the ACK that
+ * completes the handshake brings it back and the connection is made then.
  *
- * ISN = hash1(endpoints) + peer ISN + (minute << 24) + ((hash2(endpoints, minute) + MSS index) mod 2^24),
- * keyed hashes under a secret of their own. It checks out for this minute and the two before it. When the
- * SYN carried timestamps (RFC 7323), the low six bits of our timestamp carry the window scale and
- * SACK-permitted, and come back in the peer's echo (Linux's cookie_init_timestamp); without timestamps
- * a cookie connection has neither.
+ * The cookie is the classic one RFC 4987 describes: the minute mod 32 (5 bits), the MSS index (3 bits)
+ * and 24 bits of a keyed hash (HalfSipHash-2-4, as Linux's hsiphash, under a random 64-bit key) of the
+ * endpoints, the peer's ISN and both of those; it checks out for that minute and the two after it. One hash
+ * per SYN: under a flood the guest's CPU is what runs out first. When the SYN carried timestamps
+ * (RFC 7323), the low six bits of our timestamp carry the window scale and SACK-permitted and come back
+ * in the peer's echo, as Linux encodes them (cookie_init_timestamp); without timestamps a cookie
+ * connection has neither.
  */
 export class SynCookies {
-  private readonly hash: InitialSequence;
+  private readonly key0: number;
+  private readonly key1: number;
+  private readonly words = new Uint32Array(6);
 
   constructor(
     random: RandomSource,
     private readonly clock: NetClock,
   ) {
-    this.hash = new InitialSequence(random, () => 0);
+    this.key0 = random.uint32();
+    this.key1 = random.uint32();
   }
 
   private minute(): number {
@@ -63,21 +67,66 @@ export class SynCookies {
   make(endpoints: CookieEndpoints, peerSequence: number, peerMss: number): { sequence: number; mss: number } {
     let index = 0;
     while (index < COOKIE_MSS.length - 1 && COOKIE_MSS[index + 1]! <= peerMss) index++;
-    const minute = this.minute();
-    const sequence =
-      this.keyed(endpoints, 1) + peerSequence + ((minute & 0xff) << 24) + ((this.keyed(endpoints, 2 + minute) + index) & 0xffffff);
+    const minute = this.minute() & 31;
+    const sequence = (minute << 27) | (index << 24) | (this.hash(endpoints, peerSequence, (index << 8) | minute) & 0xffffff);
     return { sequence: sequence >>> 0, mss: COOKIE_MSS[index]! };
   }
 
   /** The MSS a cookie (the ACK's acknowledgment − 1) carries, or undefined when it is forged or too old. */
   check(endpoints: CookieEndpoints, peerSequence: number, cookie: number): number | undefined {
-    const value = (cookie - this.keyed(endpoints, 1) - peerSequence) >>> 0;
-    const now = this.minute();
-    const age = (now - (value >>> 24)) & 0xff;
-    if (age > MAX_AGE_MINUTES) return undefined;
-    const minute = now - age;
-    const index = ((value & 0xffffff) - this.keyed(endpoints, 2 + minute)) & 0xffffff;
-    return index < COOKIE_MSS.length ? COOKIE_MSS[index] : undefined;
+    const minute = cookie >>> 27;
+    const index = (cookie >>> 24) & 7;
+    if (((this.minute() - minute) & 31) > MAX_AGE_MINUTES || index >= COOKIE_MSS.length) return undefined;
+    return (this.hash(endpoints, peerSequence, (index << 8) | minute) & 0xffffff) === (cookie & 0xffffff) ? COOKIE_MSS[index] : undefined;
+  }
+
+  /**
+   * HalfSipHash-2-4 of the endpoints (IPv6 addresses folded), the peer's ISN, and the minute and MSS
+   * index. The rounds are written out (a function call costs as much as a round in the guest).
+   */
+  private hash(endpoints: CookieEndpoints, peerSequence: number, minuteAndIndex: number): number {
+    const words = this.words;
+    words[0] = foldIpAddress(endpoints.localAddress);
+    words[1] = foldIpAddress(endpoints.remoteAddress);
+    words[2] = (endpoints.localPort << 16) | endpoints.remotePort;
+    words[3] = peerSequence;
+    words[4] = minuteAndIndex;
+    words[5] = (5 * 4) << 24; // the length, in the last word
+    let v0 = this.key0;
+    let v1 = this.key1;
+    let v2 = 0x6c796765 ^ this.key0;
+    let v3 = 0x74656462 ^ this.key1;
+    for (let i = 0; i < 6; i++) {
+      const m = words[i]!;
+      v3 ^= m;
+      for (let r = 0; r < 2; r++) {
+        v0 = (v0 + v1) | 0;
+        v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+        v0 = (v0 << 16) | (v0 >>> 16);
+        v2 = (v2 + v3) | 0;
+        v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+        v0 = (v0 + v3) | 0;
+        v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+        v2 = (v2 + v1) | 0;
+        v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+        v2 = (v2 << 16) | (v2 >>> 16);
+      }
+      v0 ^= m;
+    }
+    v2 ^= 0xff;
+    for (let r = 0; r < 4; r++) {
+      v0 = (v0 + v1) | 0;
+      v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+      v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0;
+      v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+      v0 = (v0 + v3) | 0;
+      v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+      v2 = (v2 + v1) | 0;
+      v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+      v2 = (v2 << 16) | (v2 >>> 16);
+    }
+    return (v1 ^ v3) >>> 0;
   }
 
   /** Our timestamp for a cookie's SYN-ACK: `now` (ms) with the options in its low bits, never ahead of it. */
@@ -92,10 +141,6 @@ export class SynCookies {
   static optionsFromEcho(echo: number): { windowScale: number | undefined; sackPermitted: boolean } {
     const scale = echo & NO_WINDOW_SCALE;
     return { windowScale: scale === NO_WINDOW_SCALE ? undefined : Math.min(scale, 14), sackPermitted: (echo & SACK_BIT) !== 0 };
-  }
-
-  private keyed(endpoints: CookieEndpoints, salt: number): number {
-    return this.hash.keyed(endpoints.localAddress, endpoints.localPort, endpoints.remoteAddress, endpoints.remotePort, salt);
   }
 }
 
