@@ -6,12 +6,14 @@
  * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
  * `connections`, `quit`.
- * Every answer is one line starting with `net: `.
+ * Every answer is one line starting with `net: `; the first, `net: ready <interface> checksum <platform|javascript>`,
+ * says which Internet checksum the stack uses (the platform's native one in an image).
  */
 import '@uos/driver-virtionet';
 import { nic } from '@uos/hw';
 import { os, service } from '@uos/kernel';
 import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
+import { checksumImplementation } from '@uos/net/wire';
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
@@ -150,6 +152,6 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet}`);
+    console.log(`net: ready ${inet} checksum ${checksumImplementation()}`);
   },
 });
