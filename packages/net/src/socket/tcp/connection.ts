@@ -454,10 +454,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
       else this.delayedAck.schedule();
       return;
     }
-    // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
+    // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
+    // + SACK); what the bounded queue cannot take goes unanswered, as in Linux (tcp_data_queue_ofo).
     this.host.stats.out_of_order.increment();
-    this.assembler.insert(sequence, data); // copied into the range it joins
-    this.sendAck();
+    if (this.assembler.insert(sequence, data) !== 'dropped') this.sendAck();
   }
 
   private processFin(segment: IncomingSegment): void {
