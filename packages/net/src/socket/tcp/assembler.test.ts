@@ -13,7 +13,7 @@ describe('Assembler', () => {
     expect([...assembler.take(105)!]).toEqual([...bytes(5, 105)]);
     expect([...assembler.take(110)!]).toEqual([...bytes(10, 110)]);
     expect(assembler.take(120)).toBeUndefined();
-    expect(assembler.isEmpty).toBe(true);
+    expect(assembler.count).toBe(0);
     expect(assembler.bytes).toBe(0);
   });
 
@@ -23,7 +23,7 @@ describe('Assembler', () => {
     assembler.insert(202, bytes(4, 0));
     expect(assembler.count).toBe(1);
     expect(assembler.take(300)).toBeUndefined();
-    expect(assembler.isEmpty).toBe(true);
+    expect(assembler.count).toBe(0);
   });
 
   it('reports merged blocks with the most recent arrival first, at most as many as fit', () => {

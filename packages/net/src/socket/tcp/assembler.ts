@@ -17,17 +17,11 @@ export class Assembler {
   private segments: Held[] = [];
   /** Bytes held (overlaps counted twice). */
   bytes = 0;
+  /** Segments held: a field, not a getter, since the connection asks for every segment it sends or takes. */
+  count = 0;
   /** The most recent arrival, reported first in SACK (RFC 2018 §4). */
   private lastArrival: number | undefined;
 
-  get isEmpty(): boolean {
-    return this.segments.length === 0;
-  }
-
-  /** Segments held. */
-  get count(): number {
-    return this.segments.length;
-  }
 
   /** Keeps `data` (the assembler's to keep) at `sequence`, unless a held segment covers it already. */
   insert(sequence: number, data: Uint8Array): void {
@@ -38,6 +32,7 @@ export class Assembler {
     }
     this.segments.push({ sequence, data });
     this.bytes += data.length;
+    this.count++;
     this.segments.sort((a, b) => seqDiff(a.sequence, b.sequence));
   }
 
@@ -52,6 +47,7 @@ export class Assembler {
       if (seqGt(first.sequence, receiveNext)) return undefined;
       this.segments.shift();
       this.bytes -= first.data.length;
+      this.count--;
       if (!this.segments.length) this.lastArrival = undefined;
       const end = seqAdd(first.sequence, first.data.length);
       if (seqGt(end, receiveNext)) return first.data.subarray(seqDiff(receiveNext, first.sequence));
@@ -83,6 +79,7 @@ export class Assembler {
   clear(): void {
     this.segments = [];
     this.bytes = 0;
+    this.count = 0;
     this.lastArrival = undefined;
   }
 }
