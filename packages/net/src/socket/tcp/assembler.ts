@@ -22,7 +22,6 @@ export class Assembler {
   /** The most recent arrival, reported first in SACK (RFC 2018 §4). */
   private lastArrival: number | undefined;
 
-
   /** Keeps `data` (the assembler's to keep) at `sequence`, unless a held segment covers it already. */
   insert(sequence: number, data: Uint8Array): void {
     const end = seqAdd(sequence, data.length);
