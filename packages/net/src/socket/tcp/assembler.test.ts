@@ -16,7 +16,7 @@ describe('Assembler', () => {
     expect(assembler.take(120)).toBeUndefined();
     expect([...assembler.take(130)!]).toEqual([...bytes(10, 130)]);
     expect(assembler.take(140)).toBeUndefined();
-    expect(assembler.isEmpty).toBe(true);
+    expect(assembler.count).toBe(0);
     expect(assembler.bytes).toBe(0);
   });
 
@@ -26,7 +26,7 @@ describe('Assembler', () => {
     assembler.insert(202, bytes(4, 0));
     expect(assembler.count).toBe(1);
     expect(assembler.take(300)).toBeUndefined();
-    expect(assembler.isEmpty).toBe(true);
+    expect(assembler.count).toBe(0);
   });
 
   it('reports merged blocks with the most recent arrival first, at most as many as fit', () => {

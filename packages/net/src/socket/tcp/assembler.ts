@@ -37,6 +37,8 @@ export class Assembler {
   private ranges: Range[] = [];
   /** Data bytes held. */
   bytes = 0;
+  /** Ranges held: a field, not a getter, since the connection asks for every segment it sends or takes. */
+  count = 0;
   /** The most recent arrival, reported first in SACK (RFC 2018 §4). */
   private lastArrival: number | undefined;
 
@@ -44,15 +46,6 @@ export class Assembler {
     private readonly budget = 128 * 1024,
     private readonly dropped: Counter = { increment() {} },
   ) {}
-
-  get isEmpty(): boolean {
-    return this.ranges.length === 0;
-  }
-
-  /** Ranges held. */
-  get count(): number {
-    return this.ranges.length;
-  }
 
   /** What is charged against the budget: bytes plus the overhead of each range. */
   get charged(): number {
@@ -95,6 +88,7 @@ export class Assembler {
       }
       const pruned = ranges.pop()!;
       this.bytes -= pruned.length;
+      this.count--;
       this.dropped.increment();
     }
     if (touched === 1 && ranges[first]!.start === start) {
@@ -102,6 +96,7 @@ export class Assembler {
     } else {
       ranges.splice(first, touched, this.merge(start, unionEnd, sequence, data, first, last));
     }
+    this.count = ranges.length;
     this.bytes += added;
     return 'held';
   }
@@ -157,6 +152,7 @@ export class Assembler {
       if (seqGt(range.start, receiveNext)) return undefined;
       ranges.shift();
       this.bytes -= range.length;
+      this.count--;
       if (!ranges.length) this.lastArrival = undefined;
       const skip = seqDiff(receiveNext, range.start);
       if (skip < range.length) {
@@ -191,6 +187,7 @@ export class Assembler {
   clear(): void {
     this.ranges = [];
     this.bytes = 0;
+    this.count = 0;
     this.lastArrival = undefined;
   }
 }

@@ -441,7 +441,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (sequence === this.receiveNext) {
       this.receiveNext = seqAdd(this.receiveNext, data.length);
       this.socket.deliver(data.slice());
-      const filledHole = !this.assembler.isEmpty;
+      const filledHole = this.assembler.count !== 0;
       if (filledHole) {
         for (let fresh = this.assembler.take(this.receiveNext); fresh; fresh = this.assembler.take(this.receiveNext)) {
           this.receiveNext = seqAdd(this.receiveNext, fresh.length);
@@ -490,7 +490,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
   segmentLimit(): number {
-    if (!this.sackEnabled || this.assembler.isEmpty) return this.effectiveMss;
+    if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
     const blocks = this.assembler.sackBlocks(this.sackBlockLimit).length;
     return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
   }
@@ -506,7 +506,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
     };
     if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
-    if (this.sackEnabled && !this.assembler.isEmpty) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit);
+    if (this.sackEnabled && this.assembler.count !== 0) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit);
     return repr;
   }
 

@@ -153,7 +153,7 @@ export class Sender {
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
       let sackedAhead = Infinity;
-      if (!this.scoreboard.isEmpty && seqLt(this.sendNext, this.sendMax)) {
+      if (this.scoreboard.ranges.length !== 0 && seqLt(this.sendNext, this.sendMax)) {
         this.sendNext = this.scoreboard.skip(this.sendNext);
         sackedAhead = this.scoreboard.gapAfter(this.sendNext);
       }
