@@ -518,9 +518,9 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   sendAck(): void {
     if (this.state === 'closed' || this.state === 'syn-sent') return;
-    // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
-    // finds an older sequence number outside its window and would drop the ACK unread.
-    this.sendSegment(this.sender.sendMax, TcpFlag.ack, 0, undefined);
+    // SND.MAX, not the SND.NXT a timeout moved back (a peer holding data up to SND.MAX drops an older
+    // sequence number unread), but no further than the peer's window (see Sender.ackSequence).
+    this.sendSegment(this.sender.ackSequence, TcpFlag.ack, 0, undefined);
   }
 
   private afterAckSent(): void {

@@ -102,6 +102,17 @@ export class Sender {
     this.timer = new RetransmitTimer(clock, () => this.timedOut());
   }
 
+  /**
+   * The sequence number of a pure ACK (Linux's tcp_acceptable_seq): SND.MAX, unless that lies beyond the
+   * peer's window, as a zero-window probe's byte does; then the window's right edge. A peer with a shut
+   * window takes a segment only at its RCV.NXT: an ACK one past it would be dropped unread, and the
+   * peer's data it acknowledges would be sent again until the peer gave up.
+   */
+  get ackSequence(): number {
+    const edge = seqAdd(this.sendUnacknowledged, this.sendWindow);
+    return seqGt(this.sendMax, edge) ? edge : this.sendMax;
+  }
+
   /** Outstanding bytes, FlightSize (RFC 5681): SND.MAX − SND.UNA. */
   get flightSize(): number {
     return seqDiff(this.sendMax, this.sendUnacknowledged);
