@@ -39,9 +39,9 @@ export interface CookieEndpoints {
  * completes the handshake brings it back and the connection is made then.
  *
  * The cookie is the classic one RFC 4987 describes: the minute mod 32 (5 bits), the MSS index (3 bits)
- * and 24 bits of a keyed hash (HalfSipHash-2-4, as Linux's hsiphash, under a random 64-bit key) of the
- * endpoints, the peer's ISN and both of those; it checks out for that minute and the two after it. One hash
- * per SYN: under a flood the guest's CPU is what runs out first. When the SYN carried timestamps
+ * and 24 bits of a keyed hash (HalfSipHash-1-3, Linux's hsiphash on 32-bit machines, under a random
+ * 64-bit key) of the endpoints, the peer's ISN and both of those; it checks out for that minute and the
+ * two after it. One hash per SYN: under a flood the guest's CPU is what runs out first. When the SYN carried timestamps
  * (RFC 7323), the low six bits of our timestamp carry the window scale and SACK-permitted and come back
  * in the peer's echo, as Linux encodes them (cookie_init_timestamp); without timestamps a cookie
  * connection has neither.
@@ -81,7 +81,7 @@ export class SynCookies {
   }
 
   /**
-   * HalfSipHash-2-4 of the endpoints (IPv6 addresses folded), the peer's ISN, and the minute and MSS
+   * HalfSipHash-1-3 of the endpoints (IPv6 addresses folded), the peer's ISN, and the minute and MSS
    * index. The rounds are written out (a function call costs as much as a round in the guest).
    */
   private hash(endpoints: CookieEndpoints, peerSequence: number, minuteAndIndex: number): number {
@@ -99,22 +99,20 @@ export class SynCookies {
     for (let i = 0; i < 6; i++) {
       const m = words[i]!;
       v3 ^= m;
-      for (let r = 0; r < 2; r++) {
-        v0 = (v0 + v1) | 0;
-        v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
-        v0 = (v0 << 16) | (v0 >>> 16);
-        v2 = (v2 + v3) | 0;
-        v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
-        v0 = (v0 + v3) | 0;
-        v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
-        v2 = (v2 + v1) | 0;
-        v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
-        v2 = (v2 << 16) | (v2 >>> 16);
-      }
+      v0 = (v0 + v1) | 0;
+      v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+      v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0;
+      v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+      v0 = (v0 + v3) | 0;
+      v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+      v2 = (v2 + v1) | 0;
+      v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+      v2 = (v2 << 16) | (v2 >>> 16);
       v0 ^= m;
     }
     v2 ^= 0xff;
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < 3; r++) {
       v0 = (v0 + v1) | 0;
       v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
       v0 = (v0 << 16) | (v0 >>> 16);
