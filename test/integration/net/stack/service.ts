@@ -1,17 +1,19 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
  * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
- * `connections`, `quit`.
+ * `connections`, `profile start|stop` (a window of `uos boot --profile`, used by `pnpm bench`), `quit`.
  * Every answer is one line starting with `net: `; the first, `net: ready <interface> checksum <platform|javascript>`,
  * says which Internet checksum the stack uses (the platform's native one in an image).
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
-import { os, service } from '@uos/kernel';
+import { os, profiler, service } from '@uos/kernel';
 import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
 import { checksumImplementation } from '@uos/net/wire';
 import { statman } from '@uos/statman';
@@ -132,6 +134,11 @@ export default service({
           .connections()
           .map((c) => ({ ...c, localAddress: formatIpAddress(c.localAddress), remoteAddress: formatIpAddress(c.remoteAddress) }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
+      },
+      profile([what]) {
+        if (what === 'start') profiler.start();
+        else profiler.stop();
+        console.log(`net: profile ${what === 'start' ? 'start' : 'stop'}`);
       },
       quit() {
         os.exit(0);
