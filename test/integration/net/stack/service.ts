@@ -1,5 +1,6 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
@@ -10,6 +11,7 @@
  * says which Internet checksum the stack uses (the platform's native one in an image).
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
 import { os, profiler, service } from '@uos/kernel';
 import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
