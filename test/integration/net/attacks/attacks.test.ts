@@ -101,24 +101,32 @@ describe.skipIf(!link || missing.length > 0)('@uos/net under attack over a tap d
     await sleep(Math.max(0, (seconds * 1000) / 2 - (during ?? 10_000)));
     flood.child.kill('SIGINT');
     const { stdout, stderr } = await flood.ended;
-    const after = await connectMs();
+    // Connect until it works, for a minute at most: the first connection after the flood, and how long
+    // after the flood's end it was made (curl's own retries included).
+    const stopped = performance.now();
+    let after: number | undefined;
+    let connect: number | undefined;
+    while (connect === undefined && performance.now() - stopped < 60_000) connect = await connectMs();
+    if (connect !== undefined) after = Math.round(performance.now() - stopped);
     const stats = await guestStats(vm);
     const sent = /(\d+) packets transmitted/.exec(stdout + stderr)?.[1];
     const delta = (name: string): number => (stats[`eth0.tcp.${name}`] ?? 0) - (before[`eth0.tcp.${name}`] ?? 0);
     console.info(
-      `SYN flood ${seconds} s, ${sent} SYNs sent by hping3: connect during ${during ?? 'failed'} ms, after ${after ?? 'failed'} ms; ` +
+      `SYN flood ${seconds} s, ${sent} SYNs sent by hping3: connect during ${during ?? 'failed'} ms, ` +
+        `after: connected ${after ?? 'never'} ms after the flood (curl connect time ${connect ?? '-'} ms); ` +
         `guest: segments in ${delta('segments_rx')}, cookies sent ${delta('syn_cookies_sent')}, accepted ${delta('syn_cookies_accepted')}, ` +
         `SYNs dropped ${delta('syn_dropped')}, half-open now ${stats.connections}`,
     );
-    // The port takes connections again: before SYN cookies it stayed locked for the 2 minutes its
-    // half-open entries lived. How soon is a figure (reported above), not an assertion: under TCG the
-    // guest drains the frames queued during the flood first, at the speed the host's load allows.
+    // The port takes connections again within the minute: before SYN cookies it stayed locked for the
+    // 2 minutes its half-open entries lived. How soon is a figure (reported above), not an assertion:
+    // under TCG the guest first drains the frames queued during the flood, at the speed the host's load
+    // allows (a few hundred a second on a busy 2-core host).
     expect(after).toBeDefined();
     expect(delta('syn_cookies_sent')).toBeGreaterThan(0);
   }, 180_000);
 
-  it(`keeps answering ping through ${FULL ? '3,000' : '1,000'} one-byte out-of-order segments with holes, and counts the stream right`, async () => {
-    const [count, rate] = FULL ? [3000, 100] : [1000, 200];
+  it(`keeps answering ping through ${FULL ? '3,000' : '600'} one-byte out-of-order segments with holes, and counts the stream right`, async () => {
+    const [count, rate] = FULL ? [3000, 100] : [600, 100];
     const pings = pingWhile();
     const result = await link!.exec('/usr/bin/python3', [attacks, 'ooo-flood', link!.tap, GUEST, '9', String(count), String(rate)], {
       timeoutMs: 600_000,
