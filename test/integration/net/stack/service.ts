@@ -151,6 +151,8 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet} checksum ${checksumImplementation()} (${Math.round(os.uptime())} ms after boot, timeline ${JSON.stringify(os.bootInfo().timeline)})`);
+    console.log(
+      `net: ready ${inet} checksum ${checksumImplementation()} (${Math.round(os.uptime())} ms after boot, timeline ${JSON.stringify(os.bootInfo().timeline)})`,
+    );
   },
 });
