@@ -47,6 +47,29 @@ function printBuild(result: BuildResult): void {
   );
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
+  if (result.assets) printAssets(result.assets);
+}
+
+/** At most this many files are listed one per line; the rest are counted. */
+const LISTED_ASSETS = 40;
+
+function printAssets(assets: NonNullable<BuildResult['assets']>): void {
+  const out = process.stdout;
+  const plain = assets.files.reduce((sum, f) => sum + f.size, 0);
+  const gzip = assets.files.filter((f) => f.gzip !== undefined).length;
+  const br = assets.files.filter((f) => f.br !== undefined).length;
+  out.write(
+    `uos:   assets from ${relative(process.cwd(), assets.folder) || '.'}/: ${assets.files.length} files, ${kib(plain)}; ` +
+      `${kib(assets.sectionBytes)} in the image with ${gzip} gzip and ${br} brotli variants:\n`,
+  );
+  const width = Math.min(48, Math.max(0, ...assets.files.map((f) => f.path.length)));
+  for (const f of assets.files.slice(0, LISTED_ASSETS)) {
+    const variants = [f.gzip !== undefined ? `gzip ${kib(f.gzip)}` : '', f.br !== undefined ? `br ${kib(f.br)}` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.write(`uos:     ${f.path.padEnd(width)}  ${kib(f.size).padStart(10)}${variants ? `  (${variants})` : ''}\n`);
+  }
+  if (assets.files.length > LISTED_ASSETS) out.write(`uos:     … and ${assets.files.length - LISTED_ASSETS} more\n`);
 }
 
 function oneOf<T extends string>(value: string | undefined, choices: readonly T[], flag: string): T | undefined {

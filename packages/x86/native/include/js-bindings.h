@@ -1,4 +1,4 @@
-/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c, js-digest.c) share. */
+/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c, js-digest.c, js-payload.c) share. */
 #pragma once
 
 #include <stddef.h>
@@ -16,3 +16,5 @@ extern const JSCFunctionListEntry hw_functions[];
 extern const int hw_function_count;
 extern const JSCFunctionListEntry digest_functions[];
 extern const int digest_function_count;
+extern const JSCFunctionListEntry payload_functions[];
+extern const int payload_function_count;
