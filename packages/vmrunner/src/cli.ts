@@ -2,13 +2,14 @@
  * The `uos` command: build images and boot them in QEMU.
  *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
  *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
- *            [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST]... [--gdb] [-- service args]
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
 import { type BuildResult, type EvalMode, buildImage } from './build.js';
+import { listenAnnouncer, checkHostPort, parsePublish, publishPorts } from './publish.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
@@ -22,7 +23,8 @@ export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, 
 const USAGE = `usage:
   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
-           [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+           [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST[/udp]]... [--gdb]
+           [-- service args]
 `;
 
 function usage(message: string): never {
@@ -116,6 +118,7 @@ async function boot(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       gdb: { type: 'boolean' },
       eval: { type: 'string' },
+      publish: { type: 'string', short: 'p', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
     },
   });
@@ -131,6 +134,11 @@ async function boot(argv: string[]): Promise<number> {
   if (values.mem !== undefined) validateVmConfig({ mem: values.mem });
   const timeout = values.timeout !== undefined ? Number(values.timeout) : config.timeout;
   if (timeout !== undefined && !(timeout > 0)) usage(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const forwards = (values.publish ?? []).map(parsePublish);
+  const published = publishPorts(config, forwards);
+  config = published.config;
+  if (published.note) process.stderr.write(`uos: ${published.note}\n`);
+  for (const forward of forwards) await checkHostPort(forward);
 
   let image = target;
   if (isDirectory) {
@@ -154,6 +162,16 @@ async function boot(argv: string[]): Promise<number> {
     inheritStdin: process.stdin.isTTY === true,
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
+  if (forwards.length > 0) {
+    // Once the service says it listens, say where to point a browser.
+    const announce = listenAnnouncer(
+      forwards,
+      (config.net ?? []).some((n) => n.backend === 'tap'),
+    );
+    vm.onOutput((text) => {
+      for (const line of announce(text)) process.stdout.write(`${line}\n`);
+    });
+  }
   // Not a terminal: what arrives on stdin is typed into the serial console.
   if (process.stdin.isTTY !== true) process.stdin.on('data', (chunk: Buffer) => vm.write(chunk.toString('utf8')));
   if (values.gdb) {
