@@ -123,6 +123,8 @@ describe('TCP bulk transfer', () => {
     expect(atClient.closed).toBe('normal');
     expect(atServer.closed).toBe('normal');
     expect(net.alice.tcp.connectionCount + net.bob.tcp.connectionCount).toBe(0);
+    // Each byte counted once in each direction, however often it crossed the wire.
+    expect([client.bytesOut, client.bytesIn, server.bytesOut, server.bytesIn]).toEqual([up.length, down.length, down.length, up.length]);
   }, 120_000);
 
   it('with SACK finishes in less than half the time, resending no more, than without it over the same lossy wire', () => {

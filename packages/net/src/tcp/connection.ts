@@ -120,6 +120,10 @@ export class TcpConnection {
   readonly localPort: number;
   readonly remoteAddress: Ipv4Address;
   readonly remotePort: number;
+  /** Payload bytes received in order (delivered or held), for diagnostics: a connection table's "bytes in". */
+  bytesIn = 0;
+  /** Payload bytes sent and acknowledged by the peer (retransmissions count once): "bytes out". */
+  bytesOut = 0;
 
   // Send sequence space.
   private iss: number;
@@ -659,6 +663,7 @@ export class TcpConnection {
       const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.sendBuffer.length); // the FIN is no data
       this.sampleRtt(segment, ack);
       this.sendBuffer.release(acked);
+      this.bytesOut += acked;
       this.sendUnacknowledged = ack;
       if (seqLt(this.sendNext, ack)) this.sendNext = ack;
       this.retransmitCount = 0;
@@ -895,6 +900,7 @@ export class TcpConnection {
   }
 
   private deliver(data: Uint8Array): void {
+    this.bytesIn += data.length;
     if (this.dataListener && !this.paused) this.dataListener(data);
     else {
       this.held.push(data);
@@ -1302,6 +1308,8 @@ export class TcpConnection {
       rtoMs: this.rtt.timeoutMs,
       outOfOrder: this.outOfOrder.length,
       irs: this.irs,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
     };
   }
 }
