@@ -1,0 +1,116 @@
+/**
+ * What the dashboard shows, gathered in one place: `/api/stats` sends it once, `/api/stats/stream` every
+ * second while someone watches, `/metrics` turns it into Prometheus text.
+ */
+import type { HttpServer } from '@uos/http';
+import { nics } from '@uos/hw';
+import * as kernel from '@uos/kernel';
+import { formatIpv4Address, type Inet } from '@uos/net';
+import { statman } from '@uos/statman';
+
+/** The stack sampler's entry, as `profiler.top(n)` in @uos/kernel reports it (once that lands). */
+interface ProfilerEntry {
+  name: string;
+  kind: string;
+  url: string;
+  line: number;
+  samples: number;
+  share: number;
+}
+interface Profiler {
+  start(options?: { hz?: number }): void;
+  stop(): void;
+  top(n?: number): ProfilerEntry[];
+}
+
+/** `profiler` from @uos/kernel where this build has it (the stack sampler), else undefined. */
+export const profiler: Profiler | undefined = (kernel as unknown as { profiler?: Profiler }).profiler;
+
+export interface ConnectionRow {
+  local: string;
+  remote: string;
+  state: string;
+  bytesIn: number | null;
+  bytesOut: number | null;
+}
+
+interface ConnectionLike {
+  localAddress: number;
+  localPort: number;
+  remoteAddress: number;
+  remotePort: number;
+  state: string;
+  bytesIn?: number;
+  bytesOut?: number;
+}
+
+/** The TCP connection table: `openConnections()` (bytes in and out per connection), or `connections()` where @uos/net has that instead. */
+export function connectionTable(inet: Inet): ConnectionRow[] {
+  const tcp = inet.tcp as unknown as { openConnections?(): ConnectionLike[]; connections?(): ConnectionLike[] };
+  const list = tcp.openConnections?.() ?? tcp.connections?.() ?? [];
+  return list.map((c) => ({
+    local: `${formatIpv4Address(c.localAddress as never)}:${c.localPort}`,
+    remote: `${formatIpv4Address(c.remoteAddress as never)}:${c.remotePort}`,
+    state: c.state,
+    bytesIn: c.bytesIn ?? null,
+    bytesOut: c.bytesOut ?? null,
+  }));
+}
+
+const LOG_LINES = 60;
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+
+/** Everything the dashboard shows, as plain JSON-ready data. */
+export function collectStats(inet: Inet, server: HttpServer | undefined, squirrels: number) {
+  const { os } = kernel;
+  const boot = os.bootInfo();
+  const build = JSON.parse(boot.build) as { service?: string; engine?: string; boot?: string; packages?: string[] };
+  const cpu = os.cpuStats();
+  const memory = os.memoryUsage();
+  const map = os.memoryMap();
+  return {
+    uptimeMs: Math.round(os.uptime()),
+    build: {
+      service: build.service ?? 'acorn',
+      platform: boot.version,
+      engine: build.engine ?? '',
+      boot: boot.protocol,
+      packages: build.packages ?? [],
+    },
+    cpu: { haltedCycles: cpu.haltedCycles, totalCycles: cpu.totalCycles, wakeups: cpu.wakeups, tscHz: cpu.tscHz, timer: cpu.timer },
+    memory: {
+      totalBytes: memory.totalBytes,
+      freeBytes: memory.freeBytes,
+      peakUsedBytes: memory.peakUsedBytes,
+      heapUsedBytes: memory.heapUsedBytes,
+      heapPeakBytes: memory.heapPeakBytes,
+      jsObjects: memory.jsObjects,
+      kernelBytes: memory.kernelBytes,
+      payloadBytes: memory.payloadBytes,
+      map: map.regions.map((r) => ({ name: r.name, kind: r.kind, start: r.start, end: r.end, access: r.access })),
+    },
+    nics: nics().map((n) => ({
+      name: n.name,
+      driver: n.driver,
+      mac: hex(n.mac),
+      mtu: n.mtu,
+      linkUp: n.linkUp,
+      address: n.name === inet.name ? `${formatIpv4Address(inet.address)}/${inet.ip.prefixLength}` : null,
+      gateway: n.name === inet.name && inet.ip.gateway !== undefined ? formatIpv4Address(inet.ip.gateway) : null,
+      rxPackets: n.stats.rxPackets.value,
+      rxBytes: n.stats.rxBytes.value,
+      txPackets: n.stats.txPackets.value,
+      txBytes: n.stats.txBytes.value,
+    })),
+    connections: connectionTable(inet),
+    http: server ? { port: server.port, connections: server.connections, ...server.stats() } : null,
+    squirrels,
+    stats: statman.snapshot(),
+    log: os.log.read().slice(-LOG_LINES),
+    hottest: profiler
+      ? profiler.top(8).map((e) => ({ name: e.name, kind: e.kind, where: e.url ? `${e.url}:${e.line}` : '', share: e.share }))
+      : null,
+  };
+}
+
+export type Stats = ReturnType<typeof collectStats>;
