@@ -62,7 +62,11 @@ export function createApp({ inet, server }: AcornOptions): Hono {
   const dashboard = serveStatic({ root: 'dashboard', prefix: '/dashboard' });
   app.get('/dashboard', dashboard);
   app.get('/dashboard/*', dashboard);
-  app.use('*', serveStatic({ fallback: 'index.html' }));
+  // The single-page app's own routes get its page (a deep link, a reload); other paths are files or 404.
+  const spa = serveStatic({ fallback: 'index.html' });
+  app.get('/squirrels', spa);
+  app.get('/squirrels/*', spa);
+  app.use('*', serveStatic());
   app.notFound((c) => {
     const page = assets.get('404.html');
     return page ? c.html(page.text(), 404) : c.text('Not Found\n', 404);
