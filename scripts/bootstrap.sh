@@ -6,7 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump"
+# chromium drives the browser tests (through playwright-core, never a downloaded browser); prometheus brings
+# promtool, which checks Acorn's /metrics.
+APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump chromium prometheus"
 
 say() { printf 'uos-bootstrap: %s\n' "$*"; }
 
