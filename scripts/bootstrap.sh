@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
 # chromium drives the browser tests (through playwright-core, never a downloaded browser); prometheus brings
 # promtool, which checks Acorn's /metrics.
-APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump chromium prometheus"
+APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump chromium prometheus"
 
 say() { printf 'uos-bootstrap: %s\n' "$*"; }
 

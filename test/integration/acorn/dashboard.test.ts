@@ -62,7 +62,7 @@ async function openDashboard(width: number, height: number): Promise<Page> {
   return page;
 }
 
-const text = (page: Page, selector: string): Promise<string> => page.locator(selector).innerText();
+const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
 
 it('shows live numbers that change within 3 s', async () => {
   const page = await openDashboard(1280, 800);
@@ -75,7 +75,7 @@ it('shows live numbers that change within 3 s', async () => {
   expect(await text(page, '#service')).toBe('acorn');
   expect(await text(page, '#cpu')).toMatch(/^\d+(\.\d+)? %$/);
   expect(await text(page, '#heap')).toMatch(/MiB|KiB/);
-  expect(await page.locator('#nics tbody tr').first().innerText()).toContain('10.0.2.15/24');
+  expect(await page.locator('#nics tbody tr').first().textContent()).toContain('10.0.2.15/24');
   expect(await page.locator('#memory-map tbody tr').count()).toBeGreaterThan(5);
   expect(await page.locator('#stats div').count()).toBeGreaterThan(50);
   await page.close();
@@ -93,8 +93,8 @@ it('lists a TCP connection while the test holds it open, and drops it once close
   // QEMU's user networking shows the guest the host's port, from its gateway's address.
   const row = page.locator(`#connections tr[data-remote="10.0.2.2:${socket.localPort}"]`);
   await row.waitFor({ timeout: 5000 });
-  expect(await row.innerText()).toMatch(/established/);
-  expect(await row.locator('td.num').first().innerText()).toMatch(/^\d+ B$/); // the request's bytes in
+  expect(await row.textContent()).toMatch(/established/);
+  expect(await row.locator('td.num').first().textContent()).toMatch(/^\d+ B$/); // the request's bytes in
   socket.end();
   await new Promise((resolve) => socket.once('close', resolve));
   await row.waitFor({ state: 'detached', timeout: 10_000 });
