@@ -16,6 +16,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, qemuArgs } from '@uos/vmrunner';
+import { benchAcorn } from './bench-acorn.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -276,4 +277,6 @@ for (const [name, properties] of [
 }
 const tcp = await tcpOverTap();
 process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp })}\n`);
+const acorn = await benchAcorn();
+process.stdout.write(`acorn: ${JSON.stringify(acorn)}\n`);
+process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp, ...acorn })}\n`);
