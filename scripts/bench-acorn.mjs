@@ -59,7 +59,9 @@ function status(port, path = '/') {
 /** Starts QEMU with Acorn, its port 80 on a free host port; `first200Ms` once GET / answered 200 (polled every 5 ms). */
 async function start(image, memKiB, timeoutMs = 30_000) {
   const port = await freePort();
-  const config = publishPorts(loadVmConfig(join(service, 'vm.json')), [{ address: '127.0.0.1', hostPort: port, guestPort: 80, protocol: 'tcp' }]).config;
+  const config = publishPorts(loadVmConfig(join(service, 'vm.json')), [
+    { address: '127.0.0.1', hostPort: port, guestPort: 80, protocol: 'tcp' },
+  ]).config;
   const args = qemuArgs({ image, machine: 'pc', memMiB: memKiB / 1024, accel: 'tcg', net: config.net });
   const started = performance.now();
   const child = spawn(findQemu(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
