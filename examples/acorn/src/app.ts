@@ -24,7 +24,8 @@ export function createApp({ inet, server }: AcornOptions): Hono {
   const drey = new Drey();
   seed(drey);
   const stats = () => collectStats(inet, server(), drey.size);
-  const hub = new StatsHub(() => JSON.stringify(stats()));
+  // Every second, one snapshot for all watchers, without what never changes (their first event had it).
+  const hub = new StatsHub(() => JSON.stringify(collectStats(inet, server(), drey.size, 'changing')));
   const app = new Hono();
 
   app.route(

@@ -38,12 +38,14 @@ export function prometheusText(stats: Stats, interfaces: readonly string[]): str
   };
 
   add('uos_uptime_seconds', 'gauge', 'Seconds since the VM booted.', stats.uptimeMs / 1000);
-  add('uos_build_info', 'gauge', 'The service and the platform this image was built from.', 1, {
-    service: stats.build.service,
-    platform: stats.build.platform,
-    engine: stats.build.engine,
-    boot: stats.build.boot,
-  });
+  if (stats.build) {
+    add('uos_build_info', 'gauge', 'The service and the platform this image was built from.', 1, {
+      service: stats.build.service,
+      platform: stats.build.platform,
+      engine: stats.build.engine,
+      boot: stats.build.boot,
+    });
+  }
   const hz = stats.cpu.tscHz || 1;
   add('uos_cpu_seconds_total', 'counter', 'CPU time since boot, halted (idle) or not (busy).', stats.cpu.haltedCycles / hz, {
     mode: 'idle',

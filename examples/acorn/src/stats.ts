@@ -60,23 +60,28 @@ export function connectionTable(inet: Inet): ConnectionRow[] {
 const LOG_LINES = 60;
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 
-/** Everything the dashboard shows, as plain JSON-ready data. */
-export function collectStats(inet: Inet, server: HttpServer | undefined, squirrels: number) {
+/**
+ * Everything the dashboard shows, as plain JSON-ready data. `parts: 'changing'` leaves out what does not
+ * change while the VM runs (build, memory map), for the stream's events after its first.
+ */
+export function collectStats(inet: Inet, server: HttpServer | undefined, squirrels: number, parts: 'all' | 'changing' = 'all') {
   const { os } = kernel;
   const boot = os.bootInfo();
   const build = JSON.parse(boot.build) as { service?: string; engine?: string; boot?: string; packages?: string[] };
   const cpu = os.cpuStats();
   const memory = os.memoryUsage();
-  const map = os.memoryMap();
+  const all = parts === 'all';
   return {
     uptimeMs: Math.round(os.uptime()),
-    build: {
-      service: build.service ?? 'acorn',
-      platform: boot.version,
-      engine: build.engine ?? '',
-      boot: boot.protocol,
-      packages: build.packages ?? [],
-    },
+    build: !all
+      ? undefined
+      : {
+          service: build.service ?? 'acorn',
+          platform: boot.version,
+          engine: build.engine ?? '',
+          boot: boot.protocol,
+          packages: build.packages ?? [],
+        },
     cpu: { haltedCycles: cpu.haltedCycles, totalCycles: cpu.totalCycles, wakeups: cpu.wakeups, tscHz: cpu.tscHz, timer: cpu.timer },
     memory: {
       totalBytes: memory.totalBytes,
@@ -87,7 +92,9 @@ export function collectStats(inet: Inet, server: HttpServer | undefined, squirre
       jsObjects: memory.jsObjects,
       kernelBytes: memory.kernelBytes,
       payloadBytes: memory.payloadBytes,
-      map: map.regions.map((r) => ({ name: r.name, kind: r.kind, start: r.start, end: r.end, access: r.access })),
+      map: !all
+        ? undefined
+        : os.memoryMap().regions.map((r) => ({ name: r.name, kind: r.kind, start: r.start, end: r.end, access: r.access })),
     },
     nics: nics().map((n) => ({
       name: n.name,
@@ -103,7 +110,8 @@ export function collectStats(inet: Inet, server: HttpServer | undefined, squirre
       txBytes: n.stats.txBytes.value,
     })),
     connections: connectionTable(inet),
-    http: server ? { port: server.port, connections: server.connections, ...server.stats() } : null,
+    // The server's counters are in `stats` too (<ifname>.http.<port>.*); the dashboard needs these two.
+    http: server ? { port: server.port, connections: server.connections, requests: server.stats().requests } : null,
     squirrels,
     stats: statman.snapshot(),
     log: os.log.read().slice(-LOG_LINES),

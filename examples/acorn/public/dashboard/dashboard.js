@@ -63,6 +63,9 @@ function rows(tbody, html, columns, empty) {
 }
 
 function render(s) {
+  // Events after the first leave out what does not change (build, memory map): keep what came before.
+  if (!s.build && previous) s.build = previous.build;
+  if (!s.memory.map && previous) s.memory.map = previous.memory.map;
   const dt = previous ? (s.uptimeMs - previous.uptimeMs) / 1000 : 0;
   $('uptime').textContent = duration(s.uptimeMs);
   $('service').textContent = s.build.service;
