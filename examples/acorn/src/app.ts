@@ -12,7 +12,7 @@ import { streamSSE } from 'hono/streaming';
 import { prometheusText } from './metrics.js';
 import { Drey, seed, squirrelRoutes } from './squirrels.js';
 import { StatsHub } from './stats-hub.js';
-import { collectStats } from './stats.js';
+import { collectStats, streamEncoder } from './stats.js';
 
 export interface AcornOptions {
   inet: Inet;
@@ -24,8 +24,8 @@ export function createApp({ inet, server }: AcornOptions): Hono {
   const drey = new Drey();
   seed(drey);
   const stats = () => collectStats(inet, server(), drey.size);
-  // Every second, one snapshot for all watchers, without what never changes (their first event had it).
-  const hub = new StatsHub(() => JSON.stringify(collectStats(inet, server(), drey.size, 'changing')));
+  // Every second, one event for all watchers: what changed (their first event had the whole snapshot).
+  const hub = new StatsHub(streamEncoder(() => collectStats(inet, server(), drey.size, 'changing')));
   const app = new Hono();
 
   app.route(

@@ -122,3 +122,27 @@ export function collectStats(inet: Inet, server: HttpServer | undefined, squirre
 }
 
 export type Stats = ReturnType<typeof collectStats>;
+
+/**
+ * The stream's events after each client's first: what changed since the previous tick. Statistics come
+ * as a delta (`statsDelta: true`: the values that changed, null for a statistic that is gone) and the
+ * log only when it changed; most of the ~250 statistics are still between two seconds, and every byte
+ * sent costs the guest TCP segments. A client merges each event into its last state; its first event
+ * (the whole snapshot) is taken after the previous tick, so whatever changed since comes in the next delta.
+ */
+export function streamEncoder(collect: () => Stats): () => string {
+  let lastStats: Record<string, number> = {};
+  let lastLog = '';
+  return () => {
+    const snapshot = collect();
+    const delta: Record<string, number | null> = {};
+    for (const [name, value] of Object.entries(snapshot.stats)) if (lastStats[name] !== value) delta[name] = value;
+    for (const name of Object.keys(lastStats)) if (!(name in snapshot.stats)) delta[name] = null;
+    lastStats = snapshot.stats;
+    const log = snapshot.log;
+    const logKey = `${log.length}\n${log[log.length - 1] ?? ''}`;
+    const logChanged = logKey !== lastLog;
+    lastLog = logKey;
+    return JSON.stringify({ ...snapshot, stats: delta, statsDelta: true, log: logChanged ? log : undefined });
+  };
+}

@@ -63,9 +63,19 @@ function rows(tbody, html, columns, empty) {
 }
 
 function render(s) {
-  // Events after the first leave out what does not change (build, memory map): keep what came before.
+  // Events after the first leave out what does not change (build, memory map), send the statistics that
+  // changed and the log only when it did: merge them into what came before.
   if (!s.build && previous) s.build = previous.build;
   if (!s.memory.map && previous) s.memory.map = previous.memory.map;
+  if (!s.log && previous) s.log = previous.log;
+  if (s.statsDelta && previous) {
+    const merged = { ...previous.stats };
+    for (const [name, value] of Object.entries(s.stats)) {
+      if (value === null) delete merged[name];
+      else merged[name] = value;
+    }
+    s.stats = merged;
+  }
   const dt = previous ? (s.uptimeMs - previous.uptimeMs) / 1000 : 0;
   $('uptime').textContent = duration(s.uptimeMs);
   $('service').textContent = s.build.service;
