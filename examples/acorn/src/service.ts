@@ -13,6 +13,7 @@ import { nic } from '@uos/hw';
 import { service } from '@uos/kernel';
 import { DhcpClient, Inet, formatIpv4Address } from '@uos/net';
 import { createApp } from './app.js';
+import { markReady } from './stats.js';
 
 async function configure(inet: Inet, args: readonly string[]): Promise<void> {
   const [mode, address, gateway] = args;
@@ -43,6 +44,7 @@ export default service({
       keepAliveTimeoutMs: 30_000,
       maxBodyBytes: 64 * 1024,
     });
+    markReady();
     console.log(`acorn: listening on http://${formatIpv4Address(inet.address)}:${server.port}/`);
   },
   async stop() {

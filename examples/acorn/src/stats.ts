@@ -58,6 +58,12 @@ export function connectionTable(inet: Inet): ConnectionRow[] {
 }
 
 const LOG_LINES = 60;
+let readyAtMs: number | undefined;
+
+/** Notes that the service listens: the dashboard shows how long after boot that was. */
+export function markReady(): void {
+  readyAtMs = Math.round(kernel.os.uptime());
+}
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 
 /**
@@ -81,6 +87,11 @@ export function collectStats(inet: Inet, server: HttpServer | undefined, squirre
           engine: build.engine ?? '',
           boot: boot.protocol,
           packages: build.packages ?? [],
+          /** Boot stages (milliseconds since the kernel's entry), then the moment the service listened. */
+          timeline: [
+            ...boot.timeline.map(([stage, ms]): [string, number] => [stage, Math.round(ms * 10) / 10]),
+            ['listening', readyAtMs ?? -1] as [string, number],
+          ],
         },
     cpu: { haltedCycles: cpu.haltedCycles, totalCycles: cpu.totalCycles, wakeups: cpu.wakeups, tscHz: cpu.tscHz, timer: cpu.timer },
     memory: {

@@ -83,6 +83,11 @@ function render(s) {
   $('engine').textContent = s.build.engine || '–';
   $('boot').textContent = s.build.boot;
   $('timer').textContent = s.cpu.timer;
+  const ready = s.build.timeline?.find(([stage]) => stage === 'listening');
+  if (ready && ready[1] >= 0) {
+    $('ready').textContent = `${ready[1]} ms`;
+    $('ready').parentElement.title = s.build.timeline.map(([stage, ms]) => `${stage}: ${ms} ms`).join('\n');
+  }
 
   // CPU: the share of cycles not halted since the last snapshot.
   if (previous && dt > 0) {
