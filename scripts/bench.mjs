@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, qemuArgs } from '@uos/vmrunner';
 import { benchAcorn } from './bench-acorn.mjs';
+import { httpOverTap } from './bench-http.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -245,38 +246,44 @@ async function tcpOverTap() {
   }
 }
 
-for (const machine of ['pc', 'microvm']) {
-  const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
-  await bootOnce(build.image, machine, 32 * 1024); // warm the page cache
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, machine, 32 * 1024));
-  const good = runs.filter((r) => r.ok);
-  if (good.length !== runs.length)
-    process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
-  const entry = {
-    image_bytes: build.imageBytes,
-    boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
-    boot_to_exit_ms_median: round(median(good.map((r) => r.exitMs))),
-    min_mem_kib: await minimumMemory(build.image, machine),
-    runs: good.length,
-  };
-  const idle = await idleCpu(machine);
-  entry.idle_cpu_pct = idle.idle_cpu_pct;
-  entry.idle_cpu_ns = idle.idle_cpu_ns;
-  process.stdout.write(`${machine}: idle ${idle.idle_seconds} s, statman ${JSON.stringify(idle.stats)}\n`);
-  process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
-  results[machine] = entry;
-}
+const only = process.env.UOS_BENCH_ONLY;
 const virtio = {};
-for (const [name, properties] of [
-  ['modern', undefined],
-  ['legacy', 'disable-modern=on'],
-]) {
-  virtio[name] = await virtioFramesPerSecond(properties);
-  process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
+if (only !== 'http') {
+  for (const machine of ['pc', 'microvm']) {
+    const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
+    await bootOnce(build.image, machine, 32 * 1024); // warm the page cache
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, machine, 32 * 1024));
+    const good = runs.filter((r) => r.ok);
+    if (good.length !== runs.length)
+      process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
+    const entry = {
+      image_bytes: build.imageBytes,
+      boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
+      boot_to_exit_ms_median: round(median(good.map((r) => r.exitMs))),
+      min_mem_kib: await minimumMemory(build.image, machine),
+      runs: good.length,
+    };
+    const idle = await idleCpu(machine);
+    entry.idle_cpu_pct = idle.idle_cpu_pct;
+    entry.idle_cpu_ns = idle.idle_cpu_ns;
+    process.stdout.write(`${machine}: idle ${idle.idle_seconds} s, statman ${JSON.stringify(idle.stats)}\n`);
+    process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
+    results[machine] = entry;
+  }
+  const virtio = {};
+  for (const [name, properties] of [
+    ['modern', undefined],
+    ['legacy', 'disable-modern=on'],
+  ]) {
+    virtio[name] = await virtioFramesPerSecond(properties);
+    process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
+  }
 }
-const tcp = await tcpOverTap();
-process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
-const acorn = await benchAcorn();
-process.stdout.write(`acorn: ${JSON.stringify(acorn)}\n`);
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp, ...acorn })}\n`);
+const tcp = only === 'http' ? {} : await tcpOverTap();
+if (only !== 'http') process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
+const http = await httpOverTap({ root, qemu });
+process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
+const acorn = only === 'http' ? {} : await benchAcorn();
+if (only !== 'http') process.stdout.write(`acorn: ${JSON.stringify(acorn)}\n`);
+process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp, ...http, ...acorn })}\n`);

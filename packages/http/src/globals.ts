@@ -347,6 +347,26 @@ declare global {
     ): TransformStream<I, O>;
   };
 
+  interface TextEncoderStream extends TransformStream<string, Uint8Array> {
+    readonly encoding: string;
+  }
+  var TextEncoderStream: { prototype: TextEncoderStream; new (): TextEncoderStream };
+  interface TextDecoderStream extends TransformStream<Uint8Array, string> {
+    readonly encoding: string;
+    readonly fatal: boolean;
+    readonly ignoreBOM: boolean;
+  }
+  var TextDecoderStream: {
+    prototype: TextDecoderStream;
+    new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }): TextDecoderStream;
+  };
+  interface Navigator {
+    readonly userAgent: string;
+  }
+  var navigator: Navigator;
+
+  /** Rejects: uOS has no HTTP client yet. */
+  function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   function atob(data: string): string;
   function btoa(data: string): string;
   function structuredClone<T = unknown>(value: T, options?: { transfer?: unknown[] }): T;

@@ -16,15 +16,17 @@
  * connection are answered one at a time, in order.
  */
 export { serve, HttpServerCore } from './server/http-server.js';
+export { httpService } from './service/http-service.js';
+export type { FetchApp, HttpServiceOptions } from './service/http-service.js';
 export type { HttpServer, InetLike, ServeOptions, ServerClock } from './server/http-server.js';
-export type { ExecutionContext, FetchHandler, HttpEnv } from './server/http-connection.js';
+export type { ExecutionContext, FetchHandler, HttpEnv, ResponseLike } from './server/http-connection.js';
 export type { HttpSocket, SocketWriteResult } from './server/socket.js';
 export { DEFAULT_LIMITS } from './server/limits.js';
 export type { HttpLimits } from './server/limits.js';
 export { HttpStat } from './server/stats.js';
 export type { HttpStatName } from './server/stats.js';
 export { RequestParser } from './parser/request-parser.js';
-export type { ParserLimits, ParserSink } from './parser/request-parser.js';
+export type { HeadCache, ParserLimits, ParserSink } from './parser/request-parser.js';
 export type { RequestHead } from './parser/head.js';
 export { PARSE_ERROR_KINDS, PARSE_ERROR_STATUS } from './parser/syntax.js';
 export type { ParseErrorKind } from './parser/syntax.js';

@@ -94,6 +94,21 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
       format: 'iife',
       platform: 'neutral',
       target: 'es2020',
+      // QuickJS 2021-03-27 has private fields, methods and accessors (static too) and logical assignment
+      // natively: esbuild keeps them instead of lowering them to ES2020. Lowered, every `#field` access is a
+      // WeakMap call, and QuickJS's WeakMap holds its values strongly (no ephemerons), so an object whose
+      // private field refers back to it is never freed (Hono's Context leaked five objects a request that
+      // way). Public class fields stay lowered: QuickJS cannot parse a field named `get` or `set`
+      // (`set = (key, value) => ...`, as Hono has). Not supported at all: `#field in object`, static blocks.
+      supported: {
+        'class-private-field': true,
+        'class-private-method': true,
+        'class-private-accessor': true,
+        'class-private-static-field': true,
+        'class-private-static-method': true,
+        'class-private-static-accessor': true,
+        'logical-assignment': true,
+      },
       conditions: ['uos-source'],
       mainFields: ['module', 'main'],
       outfile: join(dir, 'build', BUNDLE_NAME),

@@ -1,4 +1,5 @@
 import { type RequestHead, parseRequestHead } from './head.js';
+import { utf8Decode, utf8Encode } from '../web/text.js';
 import { CHUNK_LINE, CR, FIELD_LINE, LF, type ParseErrorKind, latin1 } from './syntax.js';
 
 /** The parser's limits (the server's defaults are in server/limits.ts). */
@@ -13,9 +14,18 @@ export interface ParserLimits {
   maxBodyBytes: number;
 }
 
+/** The last head parsed: its text and the result (see RequestParser's constructor). */
+export interface HeadCache {
+  text: string;
+  head: RequestHead | undefined;
+}
+
 /** What the parser reports, in order, for each request. */
 export interface ParserSink {
-  /** A complete, valid head. The body (if any) follows through onBody, then onMessageComplete. */
+  /**
+   * A complete, valid head. The body (if any) follows through onBody, then onMessageComplete. The head
+   * is read-only: a request whose head is byte for byte the last one's gets the same object.
+   */
   onHead(head: RequestHead): void;
   /** Body bytes, dechunked: views into the pushed chunks, never written to afterwards. */
   onBody(data: Uint8Array): void;
@@ -28,6 +38,7 @@ export interface ParserSink {
 /** The longest chunk-size line (size and extensions) accepted. */
 const MAX_CHUNK_LINE = 4096;
 const EMPTY = new Uint8Array(0);
+const DETACHED_SINK: ParserSink = { onHead() {}, onBody() {}, onMessageComplete() {}, onError() {} };
 
 const HEAD = 0;
 const BODY = 1;
@@ -67,10 +78,24 @@ export class RequestParser {
   private remaining = 0;
   private bodyBytes = 0;
 
+  /**
+   * `cache` holds the last head's text and what it parsed to, and may be shared by the parsers of one
+   * server: clients repeat their requests byte for byte (wrk, ab, health checks, polling), on one
+   * connection and across them, and a head that was parsed once is not parsed again.
+   */
   constructor(
-    private readonly sink: ParserSink,
+    private sink: ParserSink,
     private readonly limits: ParserLimits,
+    private readonly cache: HeadCache = { text: '', head: undefined },
   ) {}
+
+  /** Stops for good and lets go of the sink and the buffered bytes (the connection is gone). */
+  detach(): void {
+    this.sink = DETACHED_SINK;
+    this.state = FAILED;
+    this.buffer = EMPTY;
+    this.position = this.end = 0;
+  }
 
   /** Whether the parser is between requests with nothing buffered (a connection closing now loses nothing). */
   get idle(): boolean {
@@ -235,23 +260,33 @@ export class RequestParser {
     const headEnd = this.scanBlock(true);
     if (headEnd <= 0) return false;
     const start = this.position;
-    // The text without the CRLF of the last line and the empty line.
-    const text = latin1(this.buffer, start, headEnd - 4);
     this.position = headEnd;
     this.scanned = this.lineStart = this.lines = 0;
-    const head: RequestHead = {
-      method: '',
-      target: '',
-      minorVersion: 1,
-      headers: [],
-      host: undefined,
-      contentLength: -1,
-      chunked: false,
-      keepAlive: true,
-      expectContinue: false,
-    };
-    const problem = parseRequestHead(text, this.limits.maxHeaders, head);
-    if (problem) return this.fail(problem);
+    // The text without the CRLF of the last line and the empty line. The native UTF-8 decoder reads it when
+    // it is ASCII (told by the lengths: a byte above 0x7F decodes to fewer characters, or to U+FFFD, which
+    // encodes to three bytes), else one character per byte (field values are octets).
+    const view = this.buffer.subarray(start, headEnd - 4);
+    let text = utf8Decode(view);
+    const cache = this.cache;
+    let head = cache.head;
+    if (text !== cache.text || head === undefined) {
+      if (text.length !== view.length || utf8Encode(text).length !== view.length) text = latin1(this.buffer, start, headEnd - 4);
+      head = {
+        method: '',
+        target: '',
+        minorVersion: 1,
+        headers: [],
+        host: undefined,
+        contentLength: -1,
+        chunked: false,
+        keepAlive: true,
+        expectContinue: false,
+      };
+      const problem = parseRequestHead(text, this.limits.maxHeaders, head);
+      if (problem) return this.fail(problem);
+      cache.text = text;
+      cache.head = head;
+    }
     if (head.contentLength > this.limits.maxBodyBytes) return this.fail('body_too_large');
     this.bodyBytes = 0;
     if (head.chunked) this.state = CHUNK_SIZE;

@@ -1,5 +1,5 @@
 import type { RequestHead } from '../parser/head.js';
-import { type ParserLimits, type ParserSink, RequestParser } from '../parser/request-parser.js';
+import { type HeadCache, type ParserLimits, type ParserSink, RequestParser } from '../parser/request-parser.js';
 import { PARSE_ERROR_STATUS, type ParseErrorKind } from '../parser/syntax.js';
 import { Request } from '../web/request.js';
 import type { Response } from '../web/response.js';
@@ -13,8 +13,27 @@ import type { HttpStats } from './stats.js';
 
 /** What a fetch handler gets besides the request: who is asking (Hono's getConnInfo reads `remoteAddr`). */
 export interface HttpEnv {
-  remoteAddr: { hostname: string; port: number; transport: 'tcp' };
+  readonly remoteAddr: { hostname: string; port: number; transport: 'tcp' };
   [key: string]: unknown;
+}
+
+/** One per connection; the address text is made only if a handler asks for it. */
+class ConnectionEnv implements HttpEnv {
+  [key: string]: unknown;
+  private readonly peer: unknown;
+  private readonly port: number;
+  private address: HttpEnv['remoteAddr'] | undefined;
+
+  constructor(socket: { remoteAddress: unknown; remotePort: number }) {
+    // The address itself, not the socket: the env outlives nothing, and holds no cycle.
+    this.peer = socket.remoteAddress;
+    this.port = socket.remotePort;
+  }
+
+  get remoteAddr(): HttpEnv['remoteAddr'] {
+    this.address ??= { hostname: formatAddress(this.peer), port: this.port, transport: 'tcp' };
+    return this.address;
+  }
 }
 
 /** The handler's execution context (the shape Cloudflare Workers and Hono use). */
@@ -22,14 +41,27 @@ export interface ExecutionContext {
   /** Keeps work going after the response; a rejection is reported, never unhandled. */
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
+  /** Cloudflare's per-invocation properties (Hono's ExecutionContext has it); empty here. */
+  props: Record<string, unknown>;
 }
 
-export type FetchHandler = (request: Request, env: HttpEnv, ctx: ExecutionContext) => Response | Promise<Response>;
+/**
+ * What a handler returns, as the type system sees it: any Response (the web global in an image is
+ * @uos/http's own class; a value of another kind is answered 500 at run time, with a message).
+ */
+export interface ResponseLike {
+  readonly status: number;
+  readonly statusText: string;
+}
+
+export type FetchHandler = (request: Request, env: HttpEnv, ctx: ExecutionContext) => ResponseLike | Promise<ResponseLike>;
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly limits: ResolvedLimits;
   readonly parserLimits: ParserLimits;
+  /** The last head parsed on any of the server's connections. */
+  readonly headCache: HeadCache;
   readonly stats: HttpStats;
   readonly handler: FetchHandler;
   readonly ctx: ExecutionContext;
@@ -82,6 +114,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   private closeAfterResponse = false;
   private peerEnded = false;
   private closed = false;
+  private detached = false;
   private socketPaused = false;
   private bodyFull = false;
   /** Timeouts: which deadline runs and when it expires (the server's sweep checks). */
@@ -90,10 +123,10 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
 
   constructor(
     private readonly host: ConnectionHost,
-    private readonly socket: HttpSocket,
+    private socket: HttpSocket,
   ) {
-    this.parser = new RequestParser(this, host.parserLimits);
-    this.env = { remoteAddr: { hostname: formatAddress(socket.remoteAddress), port: socket.remotePort, transport: 'tcp' } };
+    this.parser = new RequestParser(this, host.parserLimits, host.headCache);
+    this.env = new ConnectionEnv(socket);
     this.deadline = host.now() + host.limits.headersTimeoutMs;
     socket.onData((data) => this.onData(data));
     socket.onEnd(() => this.onPeerEnd());
@@ -146,16 +179,16 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     this.exchange = exchange;
     if (!head.keepAlive) this.closeAfterResponse = true;
     this.setDeadline(hasBody ? BODY : NONE, limits.bodyTimeoutMs);
-    let result: Response | Promise<Response>;
+    let result: ResponseLike | Promise<ResponseLike>;
     try {
       result = this.host.handler(request, this.env, this.host.ctx);
     } catch (error) {
       this.handlerFailed(exchange, error);
       return;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as Promise<Response>).then === 'function') {
-      (result as Promise<Response>).then(
-        (response) => this.respond(exchange, response),
+    if (result !== null && typeof result === 'object' && typeof (result as Promise<ResponseLike>).then === 'function') {
+      (result as Promise<ResponseLike>).then(
+        (response) => this.respond(exchange, response as Response),
         (error: unknown) => this.handlerFailed(exchange, error),
       );
     } else {
@@ -232,18 +265,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   }
 
   private onSocketClosed(): void {
-    this.closed = true;
-    this.setDeadline(NONE, 0);
-    const exchange = this.exchange;
-    this.exchange = undefined;
-    if (exchange) {
-      exchange.abandoned = true;
-      exchange.body?.fail(new TypeError('the connection closed'));
-      exchange.request._abort();
-      exchange.cancel?.();
-      if (exchange.responseStarted) this.host.stats.responses_aborted.increment();
-    }
-    this.host.released(this);
+    this.detach();
   }
 
   // ------------------------------------------------------------------------------------------ answering
@@ -307,7 +329,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     this.host.stats.handler_errors.increment();
     this.host.handlerFailed(error, exchange.request);
     if (exchange.responseStarted) {
-      this.socket.abort();
+      this.abort();
       return;
     }
     this.refuse(500);
@@ -409,23 +431,58 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   /** Ends the connection gracefully (a FIN after what was written). */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.parser.pause();
-    this.setDeadline(NONE, 0);
-    const exchange = this.exchange;
-    if (exchange && !exchange.responseStarted) exchange.abandoned = true;
     this.socket.close();
+    this.detach();
   }
 
   /** Ends the connection at once (reset). */
   abort(): void {
-    if (!this.closed) {
-      this.closed = true;
-      this.setDeadline(NONE, 0);
-    }
+    if (this.detached) return;
     this.socket.abort();
+    this.detach();
+  }
+
+  /**
+   * The connection's HTTP life is over (it was closed here, or TCP ended it): the exchange in flight is
+   * abandoned, the server forgets the connection at once (TCP may still be sending the last bytes, or
+   * waiting in TIME-WAIT: that is the TCP layer's), and the references to socket and parser are dropped,
+   * so that no cycle keeps these objects alive until QuickJS's cycle collector comes by.
+   */
+  private detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.closed = true;
+    this.setDeadline(NONE, 0);
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    if (exchange) {
+      exchange.abandoned = true;
+      exchange.body?.fail(new TypeError('the connection closed'));
+      exchange.request._abort();
+      exchange.cancel?.();
+      if (exchange.responseStarted && !exchange.responseDone) this.host.stats.responses_aborted.increment();
+    }
+    this.parser.detach();
+    this.socket = DETACHED_SOCKET;
+    this.host.released(this);
   }
 }
+
+/** What a connection holds once detached: a socket that does nothing. */
+const DETACHED_SOCKET: HttpSocket = {
+  remoteAddress: undefined,
+  remotePort: 0,
+  write: () => ({ ok: false, error: 'closed' }),
+  writeAll: () => Promise.resolve({ ok: false, error: 'closed' }),
+  end() {},
+  close() {},
+  abort() {},
+  onData() {},
+  onEnd() {},
+  onClose() {},
+  pause() {},
+  resume() {},
+};
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -47,7 +47,7 @@ describe('serving', () => {
   it('gives the handler the request as sent: method, URL, headers, remote address', async () => {
     let seen: { method: string; url: string; agent: string | null; env: unknown } | undefined;
     const server = testServer((request, env) => {
-      seen = { method: request.method, url: request.url, agent: request.headers.get('user-agent'), env };
+      seen = { method: request.method, url: request.url, agent: request.headers.get('user-agent'), env: env.remoteAddr };
       return new Response(null, { status: 204 });
     });
     const socket = server.connect();
@@ -57,7 +57,7 @@ describe('serving', () => {
       method: 'DELETE',
       url: 'http://example.com:8080/items/7?force=1',
       agent: 'test/1',
-      env: { remoteAddr: { hostname: '10.0.2.2', port: 40000, transport: 'tcp' } },
+      env: { hostname: '10.0.2.2', port: 40000, transport: 'tcp' },
     });
     expect(socket.received).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
     expect(socket.received).not.toMatch(/content-length/i);

@@ -1,6 +1,6 @@
 import { type StatHandle, type Statman, statman } from '@uos/statman';
 import { HttpError } from '../errors.js';
-import type { ParserLimits } from '../parser/request-parser.js';
+import type { HeadCache, ParserLimits } from '../parser/request-parser.js';
 import type { Request } from '../web/request.js';
 import { type ExecutionContext, type FetchHandler, HttpConnection } from './http-connection.js';
 import { httpDate } from './http-date.js';
@@ -23,7 +23,7 @@ export interface InetLike {
     listen(
       port: number,
       onConnection: (socket: HttpSocket) => void,
-      options?: { sendBufferBytes?: number; noDelay?: boolean; backlog?: number },
+      options?: { sendBufferBytes?: number; noDelay?: boolean; backlog?: number; timeWaitMs?: number },
     ): { ok: true; listener: { close(): void } } | { ok: false; error: string };
   };
 }
@@ -81,6 +81,7 @@ const defaultClock: ServerClock = {
 export class HttpServerCore {
   readonly limits: ResolvedLimits;
   readonly parserLimits: ParserLimits;
+  readonly headCache: HeadCache = { text: '', head: undefined };
   readonly stats: HttpStats;
   readonly ctx: ExecutionContext;
   private readonly connections = new Set<HttpConnection>();
@@ -116,6 +117,7 @@ export class HttpServerCore {
         tracked.then(() => pending.delete(tracked));
       },
       passThroughOnException() {},
+      props: {},
     };
   }
 
@@ -156,19 +158,20 @@ export class HttpServerCore {
   released(connection: HttpConnection): void {
     if (!this.connections.delete(connection)) return;
     this.active.value = this.connections.size;
-    if (this.connections.size === 0) {
-      this.sweepTimer?.cancel();
-      this.sweepTimer = undefined;
-      if (this.closing) for (const waiter of this.closedWaiters.splice(0)) waiter();
-    }
+    if (this.connections.size === 0 && this.closing) for (const waiter of this.closedWaiters.splice(0)) waiter();
   }
 
+  /**
+   * The sweep runs every SWEEP_MS while connections are open and stops by itself (at its next run) when
+   * none is: a connection that comes and goes costs no timer of its own.
+   */
   private armSweep(): void {
     if (this.sweepTimer) return;
     this.sweepTimer = this.clock.setTimer(SWEEP_MS, () => {
       this.sweepTimer = undefined;
+      if (this.connections.size === 0) return;
       this.sweep();
-      if (this.connections.size > 0) this.armSweep();
+      this.armSweep();
     });
   }
 
@@ -192,6 +195,8 @@ export class HttpServerCore {
     });
     return done.then(async () => {
       force.cancel();
+      this.sweepTimer?.cancel();
+      this.sweepTimer = undefined;
       await Promise.all([...this.pending]);
       freeHttpStats(this.statsPrefix, this.stats, this.registry);
     });
@@ -217,6 +222,7 @@ export function serve(options: ServeOptions): HttpServer {
   const core = new HttpServerCore(options.fetch, options, clock, prefix, options.statman);
   const listening = options.inet.tcp.listen(port, (socket) => core.accept(socket), {
     sendBufferBytes: core.limits.sendBufferBytes,
+    timeWaitMs: core.limits.timeWaitMs,
     noDelay: true,
   });
   if (!listening.ok) {

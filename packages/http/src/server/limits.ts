@@ -20,6 +20,13 @@ export interface HttpLimits {
   maxConnections?: number;
   /** Each connection's TCP send buffer (default 16 KiB): what an unread response may hold in memory. */
   sendBufferBytes?: number;
+  /**
+   * How long a connection the server closed stays in TCP TIME-WAIT (default 2 s, not TCP's 60 s): a server
+   * closes first (HTTP/1.0, `Connection: close`, timeouts) and each connection in TIME-WAIT keeps its state
+   * and send buffer, so under connection churn 60 s would hold thousands of them. TCP timestamps (PAWS,
+   * RFC 7323, and RFC 6191's reuse of TIME-WAIT) cover what the long wait protects against.
+   */
+  timeWaitMs?: number;
 }
 
 export type ResolvedLimits = Required<HttpLimits>;
@@ -34,6 +41,7 @@ export const DEFAULT_LIMITS: Readonly<ResolvedLimits> = {
   bodyTimeoutMs: 30_000,
   maxConnections: 256,
   sendBufferBytes: 16 * 1024,
+  timeWaitMs: 2_000,
 };
 
 /** The limits with defaults filled in; a limit that is not a positive integer is the caller's mistake. */

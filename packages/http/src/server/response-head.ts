@@ -1,6 +1,6 @@
 import type { Response } from '../web/response.js';
 import { STATUS_TEXT } from '../web/status-text.js';
-import { isAscii, latin1Encode, utf8Encode } from '../web/text.js';
+import { latin1Encode, utf8Encode } from '../web/text.js';
 
 /** How a response's body is delimited, and whether the connection ends after it. */
 export interface Framing {
@@ -54,9 +54,13 @@ export function responseHead(response: Response, status: number, framing: Framin
   return `${head}\r\n`;
 }
 
-/** A head's bytes: natively when it is ASCII (the usual case), else one byte per character (header values are Latin-1). */
+/**
+ * A head's bytes: the native UTF-8 encoder's when the head is ASCII (the usual case: then UTF-8 is one
+ * byte per character, which is how it is told), else one byte per character (header values are Latin-1).
+ */
 export function encodeHead(head: string): Uint8Array {
-  return isAscii(head) ? utf8Encode(head) : latin1Encode(head);
+  const bytes = utf8Encode(head);
+  return bytes.length === head.length ? bytes : latin1Encode(head);
 }
 
 /** The Content-Length a handler declared (for a stream body), or -1. */

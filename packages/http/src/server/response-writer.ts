@@ -1,6 +1,6 @@
 import { Response } from '../web/response.js';
 import type { ReadableStream, ReadableStreamDefaultReader } from '../web/streams.js';
-import { isAscii, latin1Encode, utf8Encode } from '../web/text.js';
+import { latin1Encode, utf8Encode } from '../web/text.js';
 import { type Framing, declaredLength, encodeHead, responseHead } from './response-head.js';
 
 /** Where a response goes: `send` takes bytes and says when they are all in the send buffer. */
@@ -78,18 +78,17 @@ export function writeResponse(sink: ResponseSink, response: Response, options: W
 
   if (source === null || typeof source === 'string' || source instanceof Uint8Array) {
     if (source === null) {
-      if (status !== 204 && status !== 304) framing.contentLength = 0;
+      // A HEAD response without a body says nothing of GET's length (Hono answers HEAD with GET's response, body dropped).
+      if (status !== 204 && status !== 304 && !options.isHead) framing.contentLength = 0;
       return { status, close: framing.close, done: settle(sink.send(encodeHead(responseHead(response, status, framing, options.date)))) };
     }
-    if (typeof source === 'string' && isAscii(source)) {
+    if (typeof source === 'string' && !bodyless) {
+      // Assume ASCII: then the string's length is its byte count, and head and body encode in one native
+      // call; the encoded length tells whether the assumption held (else encode them apart).
       framing.contentLength = source.length;
-      if (bodyless) {
-        if (status === 204 || status === 304) framing.contentLength = -1;
-        return { status, close: framing.close, done: settle(sink.send(encodeHead(responseHead(response, status, framing, options.date)))) };
-      }
       const head = responseHead(response, status, framing, options.date);
-      const bytes = isAscii(head) ? utf8Encode(head + source) : joined(latin1Encode(head), utf8Encode(source));
-      return { status, close: framing.close, done: settle(sink.send(bytes)) };
+      const bytes = utf8Encode(head + source);
+      if (bytes.length === head.length + source.length) return { status, close: framing.close, done: settle(sink.send(bytes)) };
     }
     const body = typeof source === 'string' ? utf8Encode(source) : source;
     framing.contentLength = status === 204 || status === 304 ? -1 : body.length;

@@ -7,7 +7,7 @@ export class AbortSignal extends EventTarget {
   _aborted = false;
   /** @internal */
   _reason: unknown = undefined;
-  onabort: ((event: Event) => void) | null = null;
+  onabort: ((event: { readonly type: string }) => unknown) | null = null;
 
   get aborted(): boolean {
     return this._aborted;

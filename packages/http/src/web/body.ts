@@ -104,11 +104,11 @@ async function readStream(stream: ReadableStream): Promise<Uint8Array> {
  */
 export abstract class Body {
   /** @internal */
-  _source: BodySource = null;
+  declare _source: BodySource;
   /** @internal */
-  _stream: ReadableStream<Uint8Array> | null = null;
+  declare _stream: ReadableStream<Uint8Array> | null;
   /** @internal */
-  _used = false;
+  declare _used: boolean;
 
   /** @internal the Content-Type to interpret the body with */
   abstract _contentType(): string | null;
@@ -190,3 +190,9 @@ export function cloneBody(from: Body, to: Body): void {
   from._source = from._stream = one;
   to._source = to._stream = two;
 }
+
+// Defaults on the prototype: an instance holds only what differs, so making one (per request) adds a few
+// properties instead of a dozen.
+Body.prototype._source = null;
+Body.prototype._stream = null;
+Body.prototype._used = false;

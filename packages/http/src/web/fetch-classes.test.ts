@@ -248,3 +248,25 @@ describe('AbortSignal', () => {
     expect(any.reason).toBe('first');
   });
 });
+
+describe('TextEncoderStream and TextDecoderStream', () => {
+  it('encode and decode across chunk boundaries', async () => {
+    const { TextDecoderStream, TextEncoderStream } = await import('./text-streams.js');
+    const source = new ReadableStream<string>({
+      start(controller) {
+        controller.enqueue('héllo \ud83d');
+        controller.enqueue('\ude00!');
+        controller.close();
+      },
+    });
+    const decoded = source.pipeThrough(new TextEncoderStream()).pipeThrough(new TextDecoderStream());
+    let text = '';
+    const reader = decoded.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toBe('héllo 😀!');
+  });
+});

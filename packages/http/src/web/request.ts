@@ -39,19 +39,19 @@ function normalizeMethod(method: string): string {
  */
 export class Request extends Body {
   /** @internal */
-  _method = 'GET';
+  declare _method: string;
   /** @internal */
-  _url = '';
+  declare _url: string;
   /** @internal */
-  _headers: Headers | null = null;
+  declare _headers: Headers | null;
   /** @internal field lines as parsed (flat name, value, ...), until `headers` is read */
-  _fields: string[] | null = null;
+  declare _fields: string[] | null;
   /** @internal */
-  _signal: AbortSignal | null = null;
+  declare _signal: AbortSignal | null;
   /** @internal */
-  _redirect: 'follow' | 'error' | 'manual' = 'follow';
+  declare _redirect: 'follow' | 'error' | 'manual';
   /** @internal */
-  _keepalive = false;
+  declare _keepalive: boolean;
 
   constructor(input: string | URL | Request, init?: RequestInit) {
     super();
@@ -100,16 +100,10 @@ export class Request extends Body {
   /** @internal a request that arrived over the network: no checks, no copies */
   static _incoming(method: string, url: string, fields: string[], body: IncomingBody | null): Request {
     const request = Object.create(Request.prototype) as Request;
-    request._source = body;
-    request._stream = null;
-    request._used = false;
+    if (body !== null) request._source = body;
     request._method = method;
     request._url = url;
-    request._headers = null;
     request._fields = fields;
-    request._signal = null;
-    request._redirect = 'follow';
-    request._keepalive = false;
     return request;
   }
 
@@ -191,14 +185,10 @@ export class Request extends Body {
   clone(): Request {
     if (this.bodyUsed) throw new TypeError('Request.clone: the body has already been read');
     const copy = Object.create(Request.prototype) as Request;
-    copy._source = null;
-    copy._stream = null;
-    copy._used = false;
     copy._method = this._method;
     copy._url = this._url;
     copy._headers = new Headers(this.headers);
-    copy._fields = null;
-    copy._signal = this._signal ? AbortSignal.any([this._signal]) : null;
+    if (this._signal) copy._signal = AbortSignal.any([this._signal]);
     copy._redirect = this._redirect;
     copy._keepalive = this._keepalive;
     cloneBody(this, copy);
@@ -209,3 +199,13 @@ export class Request extends Body {
     return 'Request';
   }
 }
+
+// Defaults on the prototype: an instance holds only what differs, so making one (per request) adds a few
+// properties instead of a dozen.
+Request.prototype._method = 'GET';
+Request.prototype._url = '';
+Request.prototype._headers = null;
+Request.prototype._fields = null;
+Request.prototype._signal = null;
+Request.prototype._redirect = 'follow';
+Request.prototype._keepalive = false;

@@ -22,17 +22,17 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  */
 export class Response extends Body {
   /** @internal */
-  _status = 200;
+  declare _status: number;
   /** @internal */
-  _statusText = '';
+  declare _statusText: string;
   /** @internal */
-  _headers: Headers | null = null;
+  declare _headers: Headers | null;
   /** @internal the Content-Type the body implies, while the headers are not made yet */
-  _impliedType: string | null = null;
+  declare _impliedType: string | null;
   /** @internal */
-  _type: ResponseType = 'default';
+  declare _type: ResponseType;
   /** @internal */
-  _url = '';
+  declare _url: string;
 
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     super();
@@ -150,3 +150,12 @@ export class Response extends Body {
     return 'Response';
   }
 }
+
+// Defaults on the prototype: an instance holds only what differs, so making one (per request) adds a few
+// properties instead of a dozen.
+Response.prototype._status = 200;
+Response.prototype._statusText = '';
+Response.prototype._headers = null;
+Response.prototype._impliedType = null;
+Response.prototype._type = 'default';
+Response.prototype._url = '';

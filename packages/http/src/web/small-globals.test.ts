@@ -127,3 +127,10 @@ describe('crypto.subtle.digest', () => {
     await expect((subtle as unknown as { importKey(): Promise<unknown> }).importKey()).rejects.toMatchObject({ name: 'NotSupportedError' });
   });
 });
+
+describe('fetch', () => {
+  it('says that there is no HTTP client', async () => {
+    const { fetch } = await import('./platform.js');
+    await expect(fetch('http://example.com/')).rejects.toThrow(/no HTTP client/);
+  });
+});

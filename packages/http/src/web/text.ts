@@ -27,11 +27,6 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-/** Whether every character of `text` is ASCII (so its UTF-8 is one byte per character). */
-export function isAscii(text: string): boolean {
-  return !/[^\0-\x7f]/.test(text);
-}
-
 /** The bytes of a string of characters up to U+00FF (ISO-8859-1), as header lines are. */
 export function latin1Encode(text: string): Uint8Array {
   const out = new Uint8Array(text.length);

@@ -1,4 +1,4 @@
-/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c, js-digest.c, js-payload.c) share. */
+/* What the JS binding files (js-host.c, js-hw.c, js-utf8.c, js-digest.c, js-gc.c, js-payload.c) share. */
 #pragma once
 
 #include <stddef.h>
@@ -18,3 +18,5 @@ extern const JSCFunctionListEntry digest_functions[];
 extern const int digest_function_count;
 extern const JSCFunctionListEntry payload_functions[];
 extern const int payload_function_count;
+extern const JSCFunctionListEntry gc_functions[];
+extern const int gc_function_count;

@@ -734,6 +734,7 @@ void js_run(void) {
   JS_SetPropertyFunctionList(ctx, native, hw_functions, hw_function_count);
   JS_SetPropertyFunctionList(ctx, native, digest_functions, digest_function_count);
   JS_SetPropertyFunctionList(ctx, native, payload_functions, payload_function_count);
+  JS_SetPropertyFunctionList(ctx, native, gc_functions, gc_function_count);
   JS_DefinePropertyValueStr(ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
   JS_FreeValue(ctx, global);
 

@@ -1,4 +1,3 @@
-/// <reference types="@uos/http/globals" />
 /**
  * The web-standard globals in the guest: each check uses a global as a service or an npm library would
  * (by its free name; `uos build` injects @uos/http's class) and prints `web: ok <name>` or
