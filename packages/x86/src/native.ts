@@ -31,7 +31,7 @@ export interface NativeMemoryUsage {
   heapPages: number;
 }
 
-/** What native/kernel/js-host.c installs as `globalThis.__uos`. Internal: use the typed wrappers. */
+/** What native/kernel/js-*.c install as `globalThis.__uos`. Internal: use the typed wrappers. */
 export interface NativeBindings {
   write(...text: string[]): void;
   exit(status: number): never;
@@ -94,6 +94,19 @@ export interface NativeBindings {
   mmioWrite16(address: number, value: number): void;
   mmioWrite32(address: number, value: number): void;
   lapicId(): number;
+  /**
+   * Starts the stack sampler at `hz` (default 997) and its counts for profilerTop afresh; under
+   * `uos boot --profile` (which samples the whole run) marks the start of a window instead.
+   */
+  profilerStart(hz?: number): void;
+  /** Stops the sampler (under `uos boot --profile`: marks the end of a window). */
+  profilerStop(): void;
+  /**
+   * [samples, lost, hz, running (0/1), whole run (0/1), microseconds spent taking samples, then for each
+   * of the `n` functions with the most samples of their own, most first: name, kind ('js' | 'native' |
+   * 'idle'), url, line, samples].
+   */
+  profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
   /**

@@ -1,18 +1,20 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
  * client ends), source on 19 (sends as many bytes as the first line asks), HTTP on 80 with @uos/http (the
  * page `hello from uOS: <path>`: what ../shared/bench/side-by-side/compare.sh and `pnpm bench` load).
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
- * `connections`, `quit`.
+ * `connections`, `profile start|stop` (a window of `uos boot --profile`, used by `pnpm bench`), `quit`.
  * Every answer is one line starting with `net: `.
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
-import { os, service } from '@uos/kernel';
 import { serve } from '@uos/http';
+import { os, profiler, service } from '@uos/kernel';
 import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
 import { statman } from '@uos/statman';
 
@@ -122,6 +124,11 @@ export default service({
           .openConnections()
           .map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
+      },
+      profile([what]) {
+        if (what === 'start') profiler.start();
+        else profiler.stop();
+        console.log(`net: profile ${what === 'start' ? 'start' : 'stop'}`);
       },
       quit() {
         os.exit(0);
