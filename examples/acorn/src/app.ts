@@ -45,7 +45,9 @@ export function createApp({ inet, server }: AcornOptions): Hono {
         let id = 0;
         let json: string | null = JSON.stringify(stats());
         while (json !== null && !stream.aborted && !stream.closed) {
-          await stream.writeSSE({ event: 'stats', id: String(id++), data: json });
+          // One event per line of JSON (JSON.stringify escapes newlines), written as is: writeSSE would
+          // split every event's data on a regular expression first.
+          await stream.write(`event: stats\nid: ${id++}\ndata: ${json}\n\n`);
           json = await Promise.race([hub.next(), gone]);
         }
       } finally {

@@ -59,10 +59,10 @@ export function prometheusText(stats: Stats, interfaces: readonly string[]): str
       mode: 'busy',
     },
   );
-  add('uos_memory_total_bytes', 'gauge', 'Usable physical memory.', stats.memory.totalBytes);
+  if (stats.memory.totalBytes !== undefined) add('uos_memory_total_bytes', 'gauge', 'Usable physical memory.', stats.memory.totalBytes);
   add('uos_memory_free_bytes', 'gauge', 'Physical memory not in use.', stats.memory.freeBytes);
   add('uos_heap_used_bytes', 'gauge', "Bytes in live blocks of the engine's heap.", stats.memory.heapUsedBytes);
-  add('uos_js_objects', 'gauge', 'Objects the JavaScript engine holds.', stats.memory.jsObjects);
+  if (stats.memory.jsObjects !== undefined) add('uos_js_objects', 'gauge', 'Objects the JavaScript engine holds.', stats.memory.jsObjects);
   const states = new Map<string, number>();
   for (const c of stats.connections) states.set(c.state, (states.get(c.state) ?? 0) + 1);
   for (const [state, count] of states) add('uos_tcp_connections', 'gauge', 'TCP connections by state.', count, { state });

@@ -5,7 +5,8 @@
  */
 import { profiler } from './stats.js';
 
-const SAMPLER_HZ = 97;
+/** Low, and prime so as not to beat with the 1 Hz tick: at 97 Hz the sampler's interrupts cost a watched VM ~0.7% of a host core more. */
+const SAMPLER_HZ = 29;
 
 export class StatsHub {
   private waiters: ((json: string) => void)[] = [];

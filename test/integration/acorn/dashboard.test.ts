@@ -2,7 +2,8 @@
 /**
  * Acorn's dashboard in a real browser: Playwright drives Debian's Chromium (never a downloaded one) at the
  * dashboard of a booted image. The numbers change within 3 s; a TCP connection this test holds open
- * appears in the connection table and leaves it once closed; a line the service printed shows in the
+ * appears in the connection table and leaves it once closed; the stack sampler's hottest functions fill
+ * in; a line the service printed shows in the
  * log; screenshots at 1280x800 and 390x844 are saved in test-results/acorn/ (and, with
  * UOS_UPDATE_SCREENSHOTS=1, the desktop one as docs/images/acorn-dashboard.png for the README).
  */
@@ -78,6 +79,9 @@ it('shows live numbers that change within 3 s', async () => {
   expect(await page.locator('#nics tbody tr').first().textContent()).toContain('10.0.2.15/24');
   expect(await page.locator('#memory-map tbody tr').count()).toBeGreaterThan(5);
   expect(await page.locator('#stats div').count()).toBeGreaterThan(50);
+  expect(await text(page, '#ready')).toMatch(/^\d+ ms$/);
+  // The stack sampler runs while someone watches: the hottest functions fill in.
+  await page.waitForFunction(() => document.querySelectorAll('#hottest .bar').length > 0, undefined, { timeout: 10_000 });
   await page.close();
 }, 60_000);
 

@@ -66,7 +66,7 @@ function render(s) {
   // Events after the first leave out what does not change (build, memory map), send the statistics that
   // changed and the log only when it did: merge them into what came before.
   if (!s.build && previous) s.build = previous.build;
-  if (!s.memory.map && previous) s.memory.map = previous.memory.map;
+  if (previous) s.memory = { ...previous.memory, ...s.memory, map: s.memory.map ?? previous.memory.map };
   if (!s.log && previous) s.log = previous.log;
   if (s.statsDelta && previous) {
     const merged = { ...previous.stats };
@@ -109,7 +109,7 @@ function render(s) {
   }
   push('heap', s.memory.heapUsedBytes);
   $('heap').textContent = bytes(s.memory.heapUsedBytes);
-  $('heap-sub').textContent = `peak ${bytes(s.memory.heapPeakBytes)} · ${count(s.memory.jsObjects)} objects`;
+  $('heap-sub').textContent = `peak ${bytes(s.memory.heapPeakBytes)} · ${bytes(s.memory.totalBytes)} of RAM`;
   if (s.http) $('rps-sub').textContent = `${count(s.http.requests)} requests · ${s.http.connections} open`;
   spark('cpu-spark', series.cpu, 100);
   spark('heap-spark', series.heap, s.memory.totalBytes / 4);
@@ -155,7 +155,7 @@ function render(s) {
     hottest.innerHTML = s.hottest
       .map(
         (h) =>
-          `<div style="margin-bottom:8px"><div style="display:flex;justify-content:space-between;gap:8px"><span class="mono">${escapeHtml(h.name)}</span><span>${(h.share * 100).toFixed(1)} %</span></div><div class="muted" style="font-size:12px">${escapeHtml(h.where || h.kind)}</div><div class="bar"><span style="width:${(h.share * 100).toFixed(1)}%"></span></div></div>`,
+          `<div style="margin-bottom:8px"><div style="display:flex;justify-content:space-between;gap:8px"><span class="mono" style="overflow:hidden;text-overflow:ellipsis;white-space:nowrap" title="${escapeHtml(h.name)}">${escapeHtml(h.name.replace(/\.lto_priv\.\d+$/, ''))}</span><span>${(h.share * 100).toFixed(1)} %</span></div><div class="muted" style="font-size:12px">${escapeHtml(h.where || h.kind)}</div><div class="bar"><span style="width:${(h.share * 100).toFixed(1)}%"></span></div></div>`,
       )
       .join('');
   }
