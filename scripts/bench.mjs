@@ -16,9 +16,12 @@
 // sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second;
 // and netsim_us_per_data_segment (bench/netsim: two @uos/net stacks in one guest move 2 MB over a simulated
 // wire, the guest's time divided by the data segments; its ACKs included) with netsim_cpu_us_per_data_segment,
-// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host).
-// Then the HTTP figures of @uos/http over a tap (scripts/bench-http.mjs) and Acorn's (scripts/bench-acorn.mjs: image
-// and assets bytes, smallest -m, first 200, keep-alive requests/s, host CPU idle and with the dashboard's stream open).
+// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host);
+// and HTTP over a tap (scripts/bench-http.mjs: @uos/http in test/integration/net/stack): http_ready_ms
+// (QEMU start to the first 200), http_rps_keepalive and http_p99_ms (wrk), http_rps_new_connection (ab),
+// http_min_mem_kib (the smallest -m that serves).
+// Acorn's figures come last (scripts/bench-acorn.mjs: image and assets bytes, smallest -m, first 200,
+// keep-alive requests/s, host CPU idle and with the dashboard's stream open).
 // UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,acorn runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.

@@ -1,6 +1,6 @@
 /* What the JS host files (js-host.c, js-natives.c, js-errors.c, js-stack-map.c, js-hw.c, js-utf8.c,
- * js-profiler.c, js-digest.c, js-gc.c, js-payload.c) share: the engine's runtime and context, the calls
- * into JS, the error reports and the tables of natives installed as globalThis.__uos. */
+ * js-profiler.c, js-digest.c, js-gc.c, js-payload.c) share: the engine's runtime and context, the calls into JS, the
+ * error reports and the tables of natives installed as globalThis.__uos. */
 #pragma once
 
 #include <stddef.h>

@@ -13,8 +13,8 @@
 import '@uos/driver-virtionet';
 import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
-import { serve } from '@uos/http';
 import { os, profiler, service } from '@uos/kernel';
+import { serve } from '@uos/http';
 import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
 import { statman } from '@uos/statman';
 
