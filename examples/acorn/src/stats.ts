@@ -5,7 +5,7 @@
 import type { HttpServer } from '@uos/http';
 import { nics } from '@uos/hw';
 import * as kernel from '@uos/kernel';
-import { formatIpv4Address, type Inet } from '@uos/net';
+import { formatIpAddress, formatIpv4Address, type Inet } from '@uos/net';
 import { statman } from '@uos/statman';
 
 /** The stack sampler's entry, as `profiler.top(n)` in @uos/kernel reports it (once that lands). */
@@ -30,30 +30,18 @@ export interface ConnectionRow {
   local: string;
   remote: string;
   state: string;
-  bytesIn: number | null;
-  bytesOut: number | null;
+  bytesIn: number;
+  bytesOut: number;
 }
 
-interface ConnectionLike {
-  localAddress: number;
-  localPort: number;
-  remoteAddress: number;
-  remotePort: number;
-  state: string;
-  bytesIn?: number;
-  bytesOut?: number;
-}
-
-/** The TCP connection table: `openConnections()` (bytes in and out per connection), or `connections()` where @uos/net has that instead. */
+/** The TCP connection table, from @uos/net's diagnostics (bytes in and out per connection). */
 export function connectionTable(inet: Inet): ConnectionRow[] {
-  const tcp = inet.tcp as unknown as { openConnections?(): ConnectionLike[]; connections?(): ConnectionLike[] };
-  const list = tcp.openConnections?.() ?? tcp.connections?.() ?? [];
-  return list.map((c) => ({
-    local: `${formatIpv4Address(c.localAddress as never)}:${c.localPort}`,
-    remote: `${formatIpv4Address(c.remoteAddress as never)}:${c.remotePort}`,
+  return inet.tcp.connections().map((c) => ({
+    local: `${formatIpAddress(c.localAddress)}:${c.localPort}`,
+    remote: `${formatIpAddress(c.remoteAddress)}:${c.remotePort}`,
     state: c.state,
-    bytesIn: c.bytesIn ?? null,
-    bytesOut: c.bytesOut ?? null,
+    bytesIn: c.bytesIn,
+    bytesOut: c.bytesOut,
   }));
 }
 

@@ -2,7 +2,7 @@
  * The server on a real @uos/net stack: two stacks in Node over a simulated wire (netsim), in virtual time,
  * with loss and reordering, a client on one and `serve` on the other.
  */
-import type { Inet, TcpConnection } from '@uos/net';
+import type { Inet, TcpSocket } from '@uos/net';
 import { type VirtualClock, createTestNetwork, runUntil } from '@uos/net/test';
 import { describe, expect, it } from 'vitest';
 import { Response } from '../web/response.js';
@@ -16,7 +16,7 @@ import { serve } from './http-server.js';
 function client(inet: Inet) {
   const started = inet.tcp.connect('10.0.0.2', 80);
   if (!started.ok) throw new Error(started.error);
-  const connection: TcpConnection = started.connection;
+  const connection: TcpSocket = started.connection;
   const state = { text: '', ended: false, closed: false };
   connection.onData((data) => {
     state.text += String.fromCharCode(...data);

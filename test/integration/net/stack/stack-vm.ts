@@ -69,12 +69,16 @@ export async function bootForLease(
   return boot({ args: ['dhcp'], ...vmOnTap(link, device) });
 }
 
-/** Waits for the guest's lease (checked: from dnsmasq's range, HOST as gateway and DNS) and readiness; returns its address. */
+/**
+ * Waits for the guest's lease (checked: from dnsmasq's range, HOST as gateway and DNS) and readiness
+ * (checked: @uos/net uses the native checksum the kernel handed it at boot); returns its address.
+ */
 export async function leaseOf(vm: Vm): Promise<string> {
   const lease = await vm.waitFor(/net: dhcp lease /, 60_000);
   const match = new RegExp(`net: dhcp lease (10\\.0\\.2\\.(\\d+))/24 gateway ${HOST} dns ${HOST} lease 120`).exec(lease);
   if (!match || Number(match[2]) < 50) throw new Error(`not a lease from dnsmasq's range: ${lease}`);
-  await vm.waitFor('net: ready');
+  const ready = await vm.waitFor('net: ready');
+  if (!/ checksum platform$/.test(ready)) throw new Error(`the stack does not use the platform's checksum: ${ready}`);
   return match[1]!;
 }
 
