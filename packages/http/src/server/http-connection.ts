@@ -8,6 +8,7 @@ import { type BodyFlow, ServerIncomingBody } from './incoming-body.js';
 import type { ResolvedLimits } from './limits.js';
 import { plainResponseBytes } from './response-head.js';
 import { type ResponseSink, writeResponse } from './response-writer.js';
+import { IPV4_ANY, type IpAddress } from '@uos/net';
 import { type HttpSocket, formatAddress } from './socket.js';
 import type { HttpStats } from './stats.js';
 
@@ -20,11 +21,11 @@ export interface HttpEnv {
 /** One per connection; the address text is made only if a handler asks for it. */
 class ConnectionEnv implements HttpEnv {
   [key: string]: unknown;
-  private readonly peer: unknown;
+  private readonly peer: IpAddress;
   private readonly port: number;
   private address: HttpEnv['remoteAddr'] | undefined;
 
-  constructor(socket: { remoteAddress: unknown; remotePort: number }) {
+  constructor(socket: { remoteAddress: IpAddress; remotePort: number }) {
     // The address itself, not the socket: the env outlives nothing, and holds no cycle.
     this.peer = socket.remoteAddress;
     this.port = socket.remotePort;
@@ -169,7 +170,7 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
         return;
       }
       // HTTP/1.0 without Host: the address the client reached.
-      host = this.socket.localAddress === undefined ? 'localhost' : formatAddress(this.socket.localAddress);
+      host = formatAddress(this.socket.localAddress);
     }
     const url = head.target.charCodeAt(0) === 47 ? `http://${host}${head.target}` : head.target;
     const hasBody = head.chunked || head.contentLength > 0;
@@ -468,20 +469,23 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
   }
 }
 
+const nothing = (): void => {};
+
 /** What a connection holds once detached: a socket that does nothing. */
 const DETACHED_SOCKET: HttpSocket = {
-  remoteAddress: undefined,
+  remoteAddress: IPV4_ANY,
+  localAddress: IPV4_ANY,
   remotePort: 0,
   write: () => ({ ok: false, error: 'closed' }),
   writeAll: () => Promise.resolve({ ok: false, error: 'closed' }),
-  end() {},
-  close() {},
-  abort() {},
-  onData() {},
-  onEnd() {},
-  onClose() {},
-  pause() {},
-  resume() {},
+  end: nothing,
+  close: nothing,
+  abort: nothing,
+  onData: () => nothing,
+  onEnd: () => nothing,
+  onClose: () => nothing,
+  pause: nothing,
+  resume: nothing,
 };
 
 function describe(value: unknown): string {

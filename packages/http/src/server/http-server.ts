@@ -6,6 +6,7 @@ import { type ExecutionContext, type FetchHandler, HttpConnection } from './http
 import { httpDate } from './http-date.js';
 import { type HttpLimits, type ResolvedLimits, resolveLimits } from './limits.js';
 import { plainResponseBytes } from './response-head.js';
+import type { ListenOptions, TcpSocket } from '@uos/net';
 import type { HttpSocket } from './socket.js';
 import { type HttpStatName, type HttpStats, freeHttpStats, httpStats, readStats } from './stats.js';
 
@@ -15,15 +16,15 @@ export interface ServerClock {
   setTimer(ms: number, callback: () => void): { cancel(): void };
 }
 
-/** What `serve` needs of a network stack: @uos/net's Inet fits. */
+/** What `serve` needs of a network stack: an @uos/net Inet, or anything with its `tcp.listen`. */
 export interface InetLike {
   readonly name?: string;
   readonly clock?: ServerClock;
   readonly tcp: {
     listen(
       port: number,
-      onConnection: (socket: HttpSocket) => void,
-      options?: { sendBufferBytes?: number; noDelay?: boolean; backlog?: number; timeWaitMs?: number },
+      onConnection: (socket: TcpSocket) => void,
+      options?: ListenOptions,
     ): { ok: true; listener: { close(): void } } | { ok: false; error: string };
   };
 }

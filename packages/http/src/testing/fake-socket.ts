@@ -3,12 +3,13 @@
  * buffer, `writeAll` waits for room, pause holds incoming data, end/close/abort), driven by the test as
  * the peer: `send` bytes in, `read` what the server wrote (which frees send-buffer room), `end`, `reset`.
  */
+import { type CloseReason, type Ipv4Address, ipv4Address } from '@uos/net';
 import type { HttpSocket, SocketWriteResult } from '../server/socket.js';
 
 export class FakeSocket implements HttpSocket {
-  readonly remoteAddress = 0x0a000202;
+  readonly remoteAddress: Ipv4Address = ipv4Address('10.0.2.2');
   readonly remotePort = 40000;
-  readonly localAddress = 0x0a00020f;
+  readonly localAddress: Ipv4Address = ipv4Address('10.0.2.15');
   /** What the server wrote and the peer has not read yet. */
   private unread: Uint8Array[] = [];
   private unreadBytes = 0;
@@ -23,7 +24,7 @@ export class FakeSocket implements HttpSocket {
   private peerEnded = false;
   private dataListener: ((data: Uint8Array) => void) | undefined;
   private readonly endListeners: (() => void)[] = [];
-  private readonly closeListeners: ((reason: string) => void)[] = [];
+  private readonly closeListeners: ((reason: CloseReason) => void)[] = [];
   private drainWaiters: (() => void)[] = [];
   private closeNotified = false;
 
@@ -76,16 +77,21 @@ export class FakeSocket implements HttpSocket {
     this.notifyClose('aborted');
   }
 
-  onData(listener: (data: Uint8Array) => void): void {
+  onData(listener: (data: Uint8Array) => void): () => void {
     this.dataListener = listener;
+    return () => {
+      if (this.dataListener === listener) this.dataListener = undefined;
+    };
   }
 
-  onEnd(listener: () => void): void {
+  onEnd(listener: () => void): () => void {
     this.endListeners.push(listener);
+    return () => this.endListeners.splice(this.endListeners.indexOf(listener) >>> 0, 1);
   }
 
-  onClose(listener: (reason: string) => void): void {
+  onClose(listener: (reason: CloseReason) => void): () => void {
     this.closeListeners.push(listener);
+    return () => this.closeListeners.splice(this.closeListeners.indexOf(listener) >>> 0, 1);
   }
 
   pause(): void {
@@ -151,7 +157,7 @@ export class FakeSocket implements HttpSocket {
     if ((this.closed || (this.ended && this.peerEnded)) && this.unreadBytes === 0) this.notifyClose('normal');
   }
 
-  private notifyClose(reason: string): void {
+  private notifyClose(reason: CloseReason): void {
     if (this.closeNotified) return;
     this.closeNotified = true;
     const waiters = this.drainWaiters;
