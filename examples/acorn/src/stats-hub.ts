@@ -1,9 +1,9 @@
 /**
  * The one timer behind `/api/stats/stream`: it runs only while at least one client is subscribed, takes
- * one snapshot per second for all of them, and starts the stack sampler (where the build has it) for
+ * one snapshot per second for all of them, and starts the stack sampler for
  * the dashboard's hottest functions. With nobody watching nothing here runs.
  */
-import { profiler } from './stats.js';
+import { profiler } from '@uos/kernel';
 
 /** Low, and prime so as not to beat with the 1 Hz tick: at 97 Hz the sampler's interrupts cost a watched VM ~0.7% of a host core more. */
 const SAMPLER_HZ = 29;
@@ -28,7 +28,7 @@ export class StatsHub {
     if (this.watchers++ === 0) {
       this.timer = setInterval(() => this.tick(), this.periodMs);
       try {
-        profiler?.start({ hz: SAMPLER_HZ });
+        profiler.start({ hz: SAMPLER_HZ });
       } catch {
         // the sampler is busy elsewhere (uos boot --profile): the dashboard shows what it has
       }
@@ -41,7 +41,7 @@ export class StatsHub {
         clearInterval(this.timer);
         this.timer = undefined;
         try {
-          profiler?.stop();
+          profiler.stop();
         } catch {
           // as above
         }

@@ -4,27 +4,9 @@
  */
 import type { HttpServer } from '@uos/http';
 import { nics } from '@uos/hw';
-import * as kernel from '@uos/kernel';
+import { os, profiler } from '@uos/kernel';
 import { formatIpAddress, formatIpv4Address, type Inet } from '@uos/net';
 import { statman } from '@uos/statman';
-
-/** The stack sampler's entry, as `profiler.top(n)` in @uos/kernel reports it (once that lands). */
-interface ProfilerEntry {
-  name: string;
-  kind: string;
-  url: string;
-  line: number;
-  samples: number;
-  share: number;
-}
-interface Profiler {
-  start(options?: { hz?: number }): void;
-  stop(): void;
-  top(n?: number): ProfilerEntry[];
-}
-
-/** `profiler` from @uos/kernel where this build has it (the stack sampler), else undefined. */
-export const profiler: Profiler | undefined = (kernel as unknown as { profiler?: Profiler }).profiler;
 
 export interface ConnectionRow {
   local: string;
@@ -50,7 +32,7 @@ let readyAtMs: number | undefined;
 
 /** Notes that the service listens: the dashboard shows how long after boot that was. */
 export function markReady(): void {
-  readyAtMs = Math.round(kernel.os.uptime());
+  readyAtMs = Math.round(os.uptime());
 }
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 
@@ -59,7 +41,6 @@ const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(1
  * change while the VM runs (build, memory map), for the stream's events after its first.
  */
 export function collectStats(inet: Inet, server: HttpServer | undefined, squirrels: number, parts: 'all' | 'changing' = 'all') {
-  const { os } = kernel;
   const boot = os.bootInfo();
   const build = JSON.parse(boot.build) as { service?: string; engine?: string; boot?: string; packages?: string[] };
   const cpu = os.cpuStats();
@@ -121,9 +102,7 @@ export function collectStats(inet: Inet, server: HttpServer | undefined, squirre
     squirrels,
     stats,
     log: os.log.read().slice(-LOG_LINES),
-    hottest: profiler
-      ? profiler.top(8).map((e) => ({ name: e.name, kind: e.kind, where: e.url ? `${e.url}:${e.line}` : '', share: e.share }))
-      : null,
+    hottest: profiler.top(8).map((e) => ({ name: e.name, kind: e.kind, where: e.url ? `${e.url}:${e.line}` : '', share: e.share })),
   };
 }
 

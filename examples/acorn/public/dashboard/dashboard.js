@@ -146,10 +146,7 @@ function render(s) {
   if (atBottom) log.scrollTop = log.scrollHeight;
 
   const hottest = $('hottest');
-  if (!s.hottest) {
-    hottest.innerHTML =
-      '<p class="empty">The stack sampler is not in this build: <code>profiler.top()</code> from @uos/kernel shows here once it is.</p>';
-  } else if (s.hottest.length === 0) {
+  if (!s.hottest || s.hottest.length === 0) {
     hottest.innerHTML = '<p class="empty">No samples yet.</p>';
   } else {
     hottest.innerHTML = s.hottest
