@@ -7,8 +7,13 @@
 // 10 keep-alive connections, 10 s, /style.css and /api/squirrels), and the host CPU the QEMU process uses
 // over 10 s: acorn_idle_cpu_pct with nobody connected, acorn_watched_cpu_pct with one client on the
 // dashboard's stream (/api/stats/stream, what a browser on /dashboard holds open). Figures, not tests.
+// In the same run, where ../shared/bench/linux-baseline/build.sh has built it (UOS_BENCH_LINUX, default
+// /tmp/linuxbase), the peer: the Linux + Node guest answering a 5-byte "hello" on the same QEMU (`pc`, TCG,
+// user networking, -m 256M, its harness's command line): linux_first_200_ms (QEMU start to the first 200),
+// linux_idle_cpu_pct, and linux_rps_small / linux_p99_ms_small (the same wrk, after the harness's 30 s
+// warm-up for V8's JIT, UOS_BENCH_LINUX_WARMUP). UOS_BENCH_LINUX=none leaves it out.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -44,6 +49,10 @@ function cpuSeconds(pid) {
   return nanoseconds / 1e9;
 }
 
+/** The Linux + Node guest of ../shared/bench/linux-baseline, when it is built. */
+const linuxDir = process.env.UOS_BENCH_LINUX ?? '/tmp/linuxbase';
+const linuxBuilt = () => linuxDir !== 'none' && existsSync(join(linuxDir, 'vmlinuz')) && existsSync(join(linuxDir, 'initrd-http'));
+
 /** One GET; resolves with the status, or 0 when the connection failed. */
 function status(port, path = '/') {
   return new Promise((resolve) => {
@@ -62,7 +71,22 @@ async function start(image, memKiB, timeoutMs = 30_000) {
   const config = publishPorts(loadVmConfig(join(service, 'vm.json')), [
     { address: '127.0.0.1', hostPort: port, guestPort: 80, protocol: 'tcp' },
   ]).config;
-  const args = qemuArgs({ image, machine: 'pc', memMiB: memKiB / 1024, accel: 'tcg', net: config.net });
+  return startQemu(qemuArgs({ image, machine: 'pc', memMiB: memKiB / 1024, accel: 'tcg', net: config.net }), port, timeoutMs);
+}
+
+/** Starts the Linux + Node guest as its harness does (user networking, its port 80 on a free host port). */
+async function startLinux(timeoutMs = 120_000) {
+  const port = await freePort();
+  const args = [
+    ...['-M', 'pc', '-accel', 'tcg', '-smp', '1', '-m', '256M', '-nodefaults', '-no-user-config', '-display', 'none'],
+    ...['-serial', 'stdio', '-no-reboot', '-kernel', join(linuxDir, 'vmlinuz'), '-initrd', join(linuxDir, 'initrd-http')],
+    ...['-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:80`, '-device', 'virtio-net-pci,netdev=n0'],
+    ...['-append', 'console=ttyS0 quiet panic=-1 root=/dev/ram0 ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off'],
+  ];
+  return startQemu(args, port, timeoutMs);
+}
+
+async function startQemu(args, port, timeoutMs) {
   const started = performance.now();
   const child = spawn(findQemu(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
@@ -106,8 +130,8 @@ async function minimumMemory(image) {
   return good;
 }
 
-function wrk(port, path) {
-  const run = spawnSync('wrk', ['-t1', '-c10', '-d10s', '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+function wrk(port, path, seconds = 10) {
+  const run = spawnSync('wrk', ['-t1', '-c10', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
   if (run.error) return { error: `wrk did not run: ${run.error.message}` };
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
   const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(run.stdout);
@@ -163,6 +187,27 @@ export async function benchAcorn() {
     await sleep(2000);
     result.acorn_watched_cpu_pct = await cpuOver(vm.child.pid, seconds);
     watcher.kill('SIGKILL');
+  } finally {
+    await vm.stop();
+  }
+  if (linuxBuilt()) Object.assign(result, await benchLinuxPeer());
+  return result;
+}
+
+/** The Linux + Node guest's figures for a small response, measured as Acorn's are. */
+async function benchLinuxPeer() {
+  const vm = await startLinux();
+  const result = { linux_first_200_ms: vm.first200Ms === undefined ? null : round(vm.first200Ms) };
+  try {
+    if (vm.first200Ms === undefined) return result;
+    await sleep(1000);
+    result.linux_idle_cpu_pct = await cpuOver(vm.child.pid, Number(process.env.UOS_BENCH_IDLE_SECONDS ?? 10));
+    const warmup = Number(process.env.UOS_BENCH_LINUX_WARMUP ?? 30);
+    if (warmup > 0) wrk(vm.port, '/', warmup);
+    const run = wrk(vm.port, '/');
+    result.linux_rps_small = run.rps;
+    result.linux_p99_ms_small = run.p99_ms;
+    if (run.error || run.errors) result.linux_wrk_notes = [run];
   } finally {
     await vm.stop();
   }
