@@ -6,6 +6,7 @@
  *            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
@@ -204,8 +205,10 @@ async function boot(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') void vm.kill();
   });
+  let stoppedBy: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) =>
     process.on(signal, () => {
+      stoppedBy = signal;
       void vm.kill();
     });
   forward('SIGINT');
@@ -221,6 +224,11 @@ async function boot(argv: string[]): Promise<number> {
       // The guest's own status matters more than its profile.
       process.stderr.write(`uos: no profile: ${error instanceof Error ? error.message : String(error)}\n`);
     }
+  }
+  if (stoppedBy && exit.status === undefined) {
+    // Ctrl-C (or a SIGTERM) is how a server's run ends: say so, and end as the shell expects (128 + signal).
+    process.stderr.write(`uos: stopped (${stoppedBy})\n`);
+    return 128 + osConstants.signals[stoppedBy];
   }
   if (exit.status !== undefined) {
     if (exit.status !== 0) process.stderr.write(`uos: the service ended: ${exit.reason}\n`);
