@@ -20,7 +20,9 @@
 // and HTTP over a tap (scripts/bench-http.mjs: @uos/http in test/integration/net/stack): http_ready_ms
 // (QEMU start to the first 200), http_rps_keepalive and http_p99_ms (wrk), http_rps_new_connection (ab),
 // http_min_mem_kib (the smallest -m that serves).
-// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
+// Acorn's figures come last (scripts/bench-acorn.mjs: image and assets bytes, smallest -m, first 200,
+// keep-alive requests/s, host CPU idle and with the dashboard's stream open).
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,acorn runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
@@ -30,6 +32,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, summarize, toCpuProfile, toFolded } from '@uos/vmrunner';
+import { benchAcorn } from './bench-acorn.mjs';
 import { httpOverTap } from './bench-http.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -394,6 +397,8 @@ const sampler = part('sampler') ? await samplerOverhead() : {};
 if (part('sampler')) process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
 const http = part('http') ? await httpOverTap({ root, qemu }) : {};
 if (part('http')) process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
+const acorn = part('acorn') ? await benchAcorn() : {};
+if (part('acorn')) process.stdout.write(`acorn: ${JSON.stringify(acorn)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     accel: 'tcg',
@@ -405,5 +410,6 @@ process.stdout.write(
     ...netsim,
     ...sampler,
     ...http,
+    ...acorn,
   })}\n`,
 );

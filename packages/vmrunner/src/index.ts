@@ -26,6 +26,8 @@ export type { VmConfig, NetConfig, Machine, Accel } from './vm-config.js';
 export { QmpClient, QmpError, QMP_EVENTS_KEPT } from './qmp.js';
 export type { QmpGreeting, QmpEvent, QmpConnectOptions } from './qmp.js';
 export { qemuArgs, findQemu, probeKvm, shellQuote, DEBUG_EXIT_DEVICE } from './qemu.js';
+export { parsePublish, publishPorts, checkHostPort, listenAnnouncer } from './publish.js';
+export type { PortForward } from './publish.js';
 export { encodePayload, decodePayload, joinImage, extractPayload, PayloadKind } from './payload.js';
 export { encodeLineMap, firstMappingPerLine, lookupLineMap } from './line-map.js';
 export { encodeSymbols } from './symbols.js';

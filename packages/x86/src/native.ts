@@ -110,6 +110,11 @@ export interface NativeBindings {
   profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
+  /**
+   * Payload section `kind` (4 build info, 5 assets) as an ArrayBuffer over the image's own read-only
+   * pages (no copy: writing through it is a page fault), or undefined when the image has none.
+   */
+  payloadSection(kind: 4 | 5): ArrayBuffer | undefined;
   /** SHA-1 or SHA-256 of the bytes (native/kernel/js-digest.c), for crypto.subtle.digest. */
   digest(algorithm: 'SHA-1' | 'SHA-256', bytes: Uint8Array): ArrayBuffer;
   /** Runs the engine's cycle collector now (native/kernel/js-gc.c), so heap figures count only live objects. */

@@ -143,7 +143,7 @@ NORETURN void power_exit(int status);
 NORETURN void power_reboot(void);
 
 /* ---- payload (the service joined to the image by `uos build`) ---- */
-enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4 };
+enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4, PAYLOAD_ASSETS = 5 };
 struct payload_view { const uint8_t *data; uint32_t length; };
 int payload_present(void);
 uint64_t payload_end(void);

@@ -30,5 +30,7 @@ export function diagnose(connection: TcpConnection): TcpDiagnostics {
     outOfOrderSegments: connection.assembler.count,
     bufferedBytes: sender.buffer.length,
     heldBytes: held,
+    bytesIn: connection.socket.bytesDelivered,
+    bytesOut: sender.bytesAcknowledged,
   };
 }
