@@ -3,7 +3,8 @@
  * monorepo, with gcc, cc, clang, nasm, as and ld shadowed by tripwires. The project type-checks strictly
  * against the published declarations (Bundler and NodeNext for the service, NodeNext with @types/node for
  * Node-side code), builds and boots hello on pc and microvm with the `uos` CLI, echoes TCP over
- * virtio-net, and serves HTTP from a Hono app on @uos/http in 16 MiB (Hono from the registry); `create-uos` scaffolds a project that passes its own test. No compiler is called.
+ * virtio-net, and serves HTTP from a Hono app on @uos/http in 16 MiB (Hono from the registry), reached
+ * through `uos boot --publish`; `create-uos` scaffolds a project that passes its own test. No compiler is called.
  * Skips (with the reason) only without pnpm or QEMU, or when the registry is unreachable and pnpm's store
  * lacks a third-party package.
  */
@@ -192,20 +193,24 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
       JSON.stringify({
         machine: 'pc',
         mem: '16M',
-        net: [{ device: 'virtio-net-pci', backend: 'user', name: `hostfwd=tcp:127.0.0.1:${port}-:80` }],
+        net: [{ device: 'virtio-net-pci', backend: 'user' }],
       }),
     );
     let listening: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
       listening = resolve;
     });
-    const booting = machine.run(join(project, 'node_modules', '.bin', 'uos'), ['boot', 'services/http', '--timeout', '90'], {
-      cwd: project,
-      timeoutMs: 150_000,
-      onStdout: (stdout) => {
-        if (/http: listening on/.test(stdout)) listening();
+    const booting = machine.run(
+      join(project, 'node_modules', '.bin', 'uos'),
+      ['boot', 'services/http', '--publish', `${port}:80`, '--timeout', '90'],
+      {
+        cwd: project,
+        timeoutMs: 150_000,
+        onStdout: (stdout) => {
+          if (/http: listening on/.test(stdout)) listening();
+        },
       },
-    });
+    );
     const outcome = await Promise.race([ready.then(() => 'listening' as const), booting]);
     if (outcome !== 'listening') expect.fail(`the HTTP service never listened:\n${outcome.stdout}\n${outcome.stderr}`);
     const base = `http://127.0.0.1:${port}`;
