@@ -5,8 +5,8 @@
  *   machine's fixed layout: ECAM at 0xE0000000 (256 buses), memory BARs in 0xC0000000..0xDFFFFFFF.
  * Scanned once at boot, bridges followed. Where no firmware assigned the memory BARs (microvm's qboot
  * knows nothing of its PCIe host), they are assigned here from the host's window, so drivers find them
- * as they would on a PC. The JS side (@uos/hw) reaches configuration space itself, through the same
- * mechanism (`pciHost()` says which). */
+ * as they would on a PC, and, on microvm, the interrupt line register too. The JS side (@uos/hw) reaches
+ * configuration space itself, through the same mechanism (`pciHost()` says which). */
 #include "acpi.h"
 #include "cpu.h"
 #include "uos.h"
@@ -116,6 +116,17 @@ static void assign_bars(unsigned bus, unsigned device, unsigned function, unsign
   pci_config_write(bus, device, function, 0x04, 2, command);
 }
 
+/* microvm's PCIe host wires INTA..INTD of root-bus slot s to GSI base + (s + pin - 1) % 4, the base being
+ * 16 with the second I/O APIC (QEMU's default with ACPI) and 12 without. No firmware writes the interrupt
+ * line register there, so the scan does, as a PC's firmware would; 0 stays for functions without a pin. */
+static unsigned intx_base;
+
+static void assign_interrupt_line(unsigned bus, unsigned device, unsigned function) {
+  unsigned pin = pci_config_read(bus, device, function, 0x3D, 1);
+  if (!intx_base || bus != pci_host.bus_start || pin < 1 || pin > 4) return;
+  pci_config_write(bus, device, function, 0x3C, 1, intx_base + (device + pin - 1) % 4);
+}
+
 /* ---- the scan ---- */
 
 static void scan_bus(unsigned bus, unsigned depth);
@@ -125,7 +136,10 @@ static void add_function(unsigned bus, unsigned device, unsigned function, unsig
   uint32_t id = pci_config_read(bus, device, function, 0x00, 4);
   uint32_t class_word = pci_config_read(bus, device, function, 0x08, 4);
   uint8_t header = (uint8_t)pci_config_read(bus, device, function, 0x0E, 1);
-  if (window_end) assign_bars(bus, device, function, header & 0x7F);
+  if (window_end) {
+    assign_bars(bus, device, function, header & 0x7F);
+    assign_interrupt_line(bus, device, function);
+  }
   if (pci_function_count < MAX_PCI_FUNCTIONS) {
     struct pci_function *f = &pci_functions[pci_function_count++];
     f->bus = (uint8_t)bus;
@@ -191,7 +205,12 @@ static int host_from_microvm_layout(void) {
   pci_host = (struct pci_host){ .mechanism = PCI_ECAM, .ecam_base = MICROVM_ECAM_BASE, .bus_start = 0,
                                 .bus_end = MICROVM_ECAM_BUSES - 1, .mmio_base = MICROVM_MMIO_BASE,
                                 .mmio_size = MICROVM_MMIO_SIZE, .source = "microvm" };
-  if (present(0, 0, 0)) return 1;
+  if (present(0, 0, 0)) {
+    struct madt_info madt;
+    acpi_read_madt(&madt);
+    intx_base = madt.ioapic_count > 1 ? 16 : 12;
+    return 1;
+  }
   pci_host = (struct pci_host){ .mechanism = PCI_NONE, .source = "none" };
   return 0;
 }
