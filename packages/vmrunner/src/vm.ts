@@ -9,7 +9,7 @@ import { PT_LOAD, readElf } from './elf.js';
 import { PayloadKind, extractPayload } from './payload.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
-import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
+import { type Accel, type Machine, type VmConfig, microvmPcie, parseMemory } from './vm-config.js';
 import { VmRunnerError } from './errors.js';
 import { type GuestProfile, decodeGuestProfile, findProfileHeader } from './profile/guest-buffer.js';
 
@@ -267,9 +267,11 @@ export class Vm {
       liveDirectories.add(directory);
       qmpSocket = join(directory, 'qmp.sock');
     }
+    const machine = options.machine ?? config.machine ?? 'pc';
     const args = qemuArgs({
       image,
-      machine: options.machine ?? config.machine ?? 'pc',
+      machine,
+      ...(microvmPcie(config, machine) ? { pcie: true } : {}),
       memMiB,
       accel,
       ...(config.smp !== undefined ? { smp: config.smp } : {}),

@@ -74,8 +74,8 @@ export interface NativeBindings {
   memoryMap(): NativeMemoryMap;
   /** The PCI functions found at boot. */
   pciFunctions(): NativePciFunction[];
-  pciConfigRead(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4): number;
-  pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
+  /** How PCI configuration space is reached (the boot code chose it; @uos/hw uses the same). */
+  pciHost(): NativePciHost;
   /**
    * The RFC 1071 sum of `bytes[start..end)` as big-endian 16-bit words plus `initial`, folded to 16 bits,
    * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere; @uos/kernel hands this one
@@ -124,6 +124,14 @@ export interface NativeBindings {
   /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */
   utf8Decode(bytes: Uint8Array, fatal: boolean, stream: boolean): [string, number];
 }
+
+/**
+ * The PCI host: the legacy configuration ports (pc, q35), ECAM (memory-mapped, 4 KiB per function, from
+ * the ACPI MCFG table or microvm's fixed layout), or none. `source` says where the answer came from.
+ */
+export type NativePciHost =
+  | { mechanism: 'ports' | 'none'; source: string }
+  | { mechanism: 'ecam'; source: string; ecamBase: number; busStart: number; busEnd: number };
 
 export interface NativePciFunction {
   bus: number;
