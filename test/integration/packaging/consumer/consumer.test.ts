@@ -185,13 +185,13 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('serves HTTP from a Hono app on @uos/http in 16 MiB on pc', async ({ skip }) => {
+  it.for(['pc', 'microvm'] as const)('serves HTTP from a Hono app on @uos/http in 16 MiB on %s', async (kind, { skip }) => {
     if (offline) skip(offline);
     const port = await freePort();
     writeFileSync(
       join(project, 'services', 'http', 'vm.json'),
       JSON.stringify({
-        machine: 'pc',
+        machine: kind,
         mem: '16M',
         net: [{ device: 'virtio-net-pci', backend: 'user' }],
       }),
