@@ -12,6 +12,7 @@ import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
 import { seqAdd, seqGt } from './sequence.js';
+import { RateLimiter } from '../../rate-limit.js';
 
 export interface ListenOptions extends TcpOptions {
   /** Connections in SYN-RECEIVED at once; further SYNs are dropped (default 128): a SYN flood stays bounded. */
@@ -46,6 +47,8 @@ interface Listening {
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const CHALLENGE_ACKS_PER_SECOND = 100;
+/** Resets for segments that belong to nothing: at most this many at once and per second (FreeBSD allows 200/s). */
+const RESETS_PER_SECOND = 100;
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -59,19 +62,20 @@ export class TcpLayer {
   private readonly passive = new Map<TcpConnection, Listening>();
   private readonly listeners = new Map<number, Listening>();
   private readonly initialSequence: InitialSequence;
-  private challengeTokens = CHALLENGE_ACKS_PER_SECOND;
-  private challengeRefilled: number;
+  private readonly challengeAcks: RateLimiter;
+  private readonly resets: RateLimiter;
   private readonly host: ConnectionHost<TcpConnection>;
 
   constructor(
     private readonly ip: IpLayer,
-    private readonly clock: NetClock,
+    clock: NetClock,
     private readonly random: RandomSource,
     scope: StatScope,
   ) {
     this.stats = layerStats(scope, 'tcp');
     this.initialSequence = new InitialSequence(random, () => clock.now());
-    this.challengeRefilled = clock.now();
+    this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
+    this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
     this.host = {
       clock,
       send: (connection, repr, length, payload) =>
@@ -188,15 +192,9 @@ export class TcpLayer {
   }
 
   private allowChallengeAck(): boolean {
-    const now = this.clock.now();
-    this.challengeTokens = Math.min(
-      CHALLENGE_ACKS_PER_SECOND,
-      this.challengeTokens + ((now - this.challengeRefilled) / 1000) * CHALLENGE_ACKS_PER_SECOND,
-    );
-    this.challengeRefilled = now;
-    if (this.challengeTokens < 1) return false;
-    this.challengeTokens -= 1;
-    return true;
+    if (this.challengeAcks.allow()) return true;
+    this.stats.challenge_acks_limited.increment();
+    return false;
   }
 
   private sendSegment(
@@ -244,6 +242,12 @@ export class TcpLayer {
     const listening = this.listeners.get(tcp.destinationPort);
     const flags = tcp.flags;
     if (flags & TcpFlag.rst) return;
+    // LISTEN (RFC 9293 §3.10.7.2): without SYN or ACK (FIN, null and Xmas scans) a segment is discarded,
+    // not reset; SYN+FIN is no way to open (Linux discards it too).
+    if (listening && !(flags & TcpFlag.ack) && (!(flags & TcpFlag.syn) || flags & TcpFlag.fin)) {
+      this.stats.listen_discarded.increment();
+      return;
+    }
     if (!listening || !(flags & TcpFlag.syn) || flags & TcpFlag.ack) {
       this.resetFor(datagram, tcp);
       return;
@@ -269,8 +273,12 @@ export class TcpLayer {
     connection.acceptSyn(tcp);
   }
 
-  /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
+  /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1), within the rate limit. */
   private resetFor(datagram: IpDatagram, segment: IncomingSegment): void {
+    if (!this.resets.allow()) {
+      this.stats.resets_limited.increment();
+      return;
+    }
     const remotePort = segment.sourcePort;
     const localPort = segment.destinationPort;
     const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);
