@@ -128,7 +128,8 @@ export class TcpLayer {
       if (this.table.holds(options.localPort, address, port)) return { ok: false, error: 'port-in-use' };
       localPort = options.localPort;
     } else {
-      const start = this.random.uint32() % EPHEMERAL_COUNT;
+      // An integer, never a double: QuickJS hashes the two differently as Map keys (see ConnectionTable).
+      const start = (this.random.uint32() % EPHEMERAL_COUNT) | 0;
       for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
         if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port)) localPort = candidate;
