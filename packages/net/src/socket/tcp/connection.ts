@@ -11,7 +11,7 @@ import { Sender, type SenderHost, timestampOf } from './sender.js';
 import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
-import { DelayedAck, KeepAlive } from './timers.js';
+import { DelayedAck, KeepAlive, SilenceTimer } from './timers.js';
 
 /** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
 const DEFAULT_MSS = 536;
@@ -69,6 +69,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
   private readonly keepAlive: KeepAlive | undefined;
   private timeWaitTimer: TimerHandle | undefined;
   private readonly timeWaitMs: number;
+  /** FIN-WAIT-2's wait for the peer, restarted by what arrives. */
+  private readonly finWait2: SilenceTimer;
   private readonly noDelay: boolean;
   private closedWith: CloseReason | undefined;
   private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
@@ -89,6 +91,11 @@ export class TcpConnection implements SocketEngine, SenderHost {
     const clock = host.clock;
     this.noDelay = options.noDelay ?? false;
     this.timeWaitMs = options.timeWaitMs ?? 60_000;
+    // Linux resets an orphan's FIN-WAIT-2 after tcp_fin_timeout too (issue 17: they piled up).
+    this.finWait2 = new SilenceTimer(clock, options.finWait2TimeoutMs ?? 60_000, () => {
+      this.sendReset(this.sender.sendMax);
+      this.terminate('timeout');
+    });
     this.sackEnabled = options.sack ?? true;
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
@@ -233,6 +240,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   receive(segment: IncomingSegment): void {
     if (this.state === 'closed') return;
     this.keepAlive?.heard();
+    if (this.state === 'fin-wait-2') this.finWait2.heard();
     if (this.state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
@@ -388,8 +396,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** Our FIN was acknowledged. */
   private finAcknowledged(): void {
-    if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
-    else if (this.state === 'closing') this.enterTimeWait();
+    if (this.state === 'fin-wait-1') {
+      this.state = 'fin-wait-2';
+      this.finWait2.start();
+    } else if (this.state === 'closing') this.enterTimeWait();
     else if (this.state === 'last-ack') this.terminate('normal');
   }
 
@@ -535,6 +545,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   private enterTimeWait(): void {
     this.state = 'time-wait';
+    this.finWait2.stop();
     this.sender.stop();
     this.keepAlive?.stop();
     this.startTimeWaitTimer();
@@ -569,6 +580,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.delayedAck.cancel();
     this.keepAlive?.stop();
     this.timeWaitTimer?.cancel();
+    this.finWait2.stop();
     this.assembler.clear();
     if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason });
     this.notifyClosed(reason);

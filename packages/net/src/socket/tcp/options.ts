@@ -26,6 +26,12 @@ export interface TcpOptions {
   delayedAckMs?: number;
   /** 2 MSL (default 60 s). */
   timeWaitMs?: number;
+  /**
+   * How long FIN-WAIT-2 waits in silence for the peer's FIN after ours was acknowledged, before the
+   * connection is reset and ends with 'timeout' (default 60 s, Linux's tcp_fin_timeout). Every segment
+   * from the peer starts the wait again, so a peer still sending keeps it.
+   */
+  finWait2TimeoutMs?: number;
   /** Retransmissions of one segment before the connection is given up (default 12; SYNs 6). */
   maxRetransmits?: number;
   minimumRtoMs?: number;

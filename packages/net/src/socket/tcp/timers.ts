@@ -154,3 +154,39 @@ export class KeepAlive {
     this.start();
   }
 }
+
+/**
+ * A wait that ends after `timeoutMs` without news from the peer (`heard()` restarts it), such as
+ * FIN-WAIT-2's for the peer's FIN. One clock timer: it is not reset per segment, it sets itself again
+ * for what is left when it fires early.
+ */
+export class SilenceTimer {
+  private handle: TimerHandle | undefined;
+  private lastHeard = 0;
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    const left = this.lastHeard + this.timeoutMs - this.clock.now();
+    if (left > 0) this.handle = this.clock.setTimer(left, this.fire);
+    else this.expired();
+  };
+
+  constructor(
+    private readonly clock: NetClock,
+    private readonly timeoutMs: number,
+    private readonly expired: () => void,
+  ) {}
+
+  start(): void {
+    this.lastHeard = this.clock.now();
+    this.handle ??= this.clock.setTimer(this.timeoutMs, this.fire);
+  }
+
+  heard(): void {
+    this.lastHeard = this.clock.now();
+  }
+
+  stop(): void {
+    this.handle?.cancel();
+    this.handle = undefined;
+  }
+}
