@@ -18,7 +18,8 @@ function newest(path) {
 
 const packages = readdirSync(packagesDir).map((dir) => {
   const manifest = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
-  return { dir, name: manifest.name, dependencies: Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }) };
+  const dependencies = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies });
+  return { dir, name: manifest.name, dependencies, builds: Boolean(manifest.scripts?.build) };
 });
 const byName = new Map(packages.map((p) => [p.name, p]));
 const ordered = [];
@@ -32,6 +33,7 @@ packages.forEach((p) => visit(p));
 
 const rebuilt = new Set();
 for (const p of ordered) {
+  if (!p.builds) continue; // nothing to build (create-uos)
   const dir = join(packagesDir, p.dir);
   const stamp = join(dir, 'dist', '.build-stamp');
   const inputs = Math.max(
@@ -41,8 +43,10 @@ for (const p of ordered) {
     newest(join(dir, 'package.json')),
     newest(join(dir, 'tsup.config.ts')),
     newest(join(root, 'tsup.preset.ts')),
+    // @uos/x86-platform copies the native build of @uos/x86 (which `pnpm --filter @uos/x86 build:native` may renew alone).
+    p.dir === 'x86-platform' ? newest(join(packagesDir, 'x86', 'platform')) : 0,
   );
-  const nativeMissing = p.dir === 'x86' && !existsSync(join(dir, 'platform', 'manifest.json'));
+  const nativeMissing = (p.dir === 'x86' || p.dir === 'x86-platform') && !existsSync(join(dir, 'platform', 'manifest.json'));
   const stale = !existsSync(stamp) || statSync(stamp).mtimeMs < inputs || nativeMissing || p.dependencies.some((d) => rebuilt.has(d));
   if (!stale) continue;
   process.stdout.write(`building ${p.name}\n`);

@@ -17,6 +17,8 @@ import { VirtioNet } from './virtio-net.js';
 
 export { VirtioNet, VirtioNetFeature } from './virtio-net.js';
 export type { VirtioNetOptions } from './virtio-net.js';
+export { VirtioNetError } from './errors.js';
+export type { VirtioNetErrorCode } from './errors.js';
 
 /** Red Hat's virtio vendor ID, and the network device IDs: transitional (legacy + modern) and modern-only. */
 export const VIRTIO_VENDOR = 0x1af4;

@@ -25,3 +25,5 @@ export { NicBase, NicStats, NicStat, formatMac } from './nic.js';
 export type { Nic, TransmitResult } from './nic.js';
 export { hwPlatform, setHwPlatform } from './platform.js';
 export type { HwPlatform } from './platform.js';
+export { HwError } from './errors.js';
+export type { HwErrorCode } from './errors.js';

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { type BootProtocol, type Engine, loadPlatform } from '@uos/x86/platform';
+import { type BootProtocol, type CompileResult, type Engine, type Platform, loadPlatform } from '@uos/x86-platform';
 import { BUNDLE_NAME, type Bundle, ENTRY_NAME, bundleService } from './bundle.js';
 import { readSymbols } from './elf.js';
 import { encodeLineMap, firstMappingPerLine } from './line-map.js';
@@ -11,8 +8,6 @@ import { owningPackage, displayPath } from './packages.js';
 import { PayloadKind, type PayloadSection, encodePayload, joinImage } from './payload.js';
 import { encodeSymbols } from './symbols.js';
 import { VmRunnerError } from './errors.js';
-
-const execFileAsync = promisify(execFile);
 
 export type EvalMode = 'auto' | 'on' | 'off';
 
@@ -76,22 +71,33 @@ export function needsEval(code: string): boolean {
   return /\beval\b|\bFunction\s*\(/.test(stripped);
 }
 
-async function compileBytecode(compiler: string, code: string): Promise<Uint8Array> {
-  const work = mkdtempSync(join(tmpdir(), 'uos-build-'));
+/** Adds the TypeScript location to every `service.js:<line>` in QuickJS's report: `service.js:12 (service.ts:4)`. */
+function mapBundleLines(report: string, sources: readonly string[], lines: ReturnType<typeof firstMappingPerLine>): string {
+  const pattern = new RegExp(`${BUNDLE_NAME.replace('.', '\\.')}:(\\d+)`, 'g');
+  return report.replace(pattern, (match, line: string) => {
+    const mapping = lines[Number(line) - 1];
+    const source = mapping && sources[mapping.source];
+    return source && source !== ENTRY_NAME ? `${match} (${source}:${mapping.line})` : match;
+  });
+}
+
+async function compileBytecode(
+  platform: Platform,
+  bundle: Bundle,
+  sources: readonly string[],
+  lines: ReturnType<typeof firstMappingPerLine>,
+): Promise<Uint8Array> {
+  let result: CompileResult;
   try {
-    const input = join(work, BUNDLE_NAME);
-    const output = join(work, 'service.bin');
-    writeFileSync(input, code);
-    try {
-      await execFileAsync(compiler, [input, output, '--filename', BUNDLE_NAME], { maxBuffer: 16 << 20 });
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr ?? String(error);
-      throw new VmRunnerError('bytecode-failed', `QuickJS could not compile the bundle:\n${stderr.trim()}`, { cause: error });
-    }
-    return new Uint8Array(readFileSync(output));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    result = await platform.compile(bundle.code, { filename: BUNDLE_NAME });
+  } catch (error) {
+    // A missing or broken compiler: its message names the file and what to do.
+    throw new VmRunnerError('bytecode-failed', `QuickJS could not compile the bundle: ${(error as Error).message}`, { cause: error });
   }
+  if (!result.ok) {
+    throw new VmRunnerError('bytecode-failed', `QuickJS could not compile the bundle:\n${mapBundleLines(result.error, sources, lines)}`);
+  }
+  return result.bytecode;
 }
 
 /** Bundles a service, compiles it to QuickJS bytecode and joins it with the prebuilt platform. */
@@ -105,11 +111,12 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const platformPath = platform.image(boot, engine);
   const platformBytes = new Uint8Array(readFileSync(platformPath));
 
-  const bytecode = await compileBytecode(platform.compiler, bundle.code);
+  const sources = bundle.sourceMap.sources.map((s) => (s === ENTRY_NAME ? s : displayPath(s, serviceDir)));
+  const lines = firstMappingPerLine(bundle.sourceMap);
+  const bytecode = await compileBytecode(platform, bundle, sources, lines);
   const owner = owningPackage(join(serviceDir, 'package.json'));
   const serviceName = owner?.directory === serviceDir ? owner.name : basename(serviceDir);
-  const sources = bundle.sourceMap.sources.map((s) => (s === ENTRY_NAME ? s : displayPath(s, serviceDir)));
-  const lineMap = encodeLineMap(BUNDLE_NAME, sources, firstMappingPerLine(bundle.sourceMap));
+  const lineMap = encodeLineMap(BUNDLE_NAME, sources, lines);
   const info = new TextEncoder().encode(
     JSON.stringify({
       service: serviceName,

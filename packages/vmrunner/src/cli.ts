@@ -12,7 +12,7 @@ import { type BuildResult, type EvalMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
-import { loadPlatform } from '@uos/x86/platform';
+import { loadPlatform } from '@uos/x86-platform';
 import { VmRunnerError } from './errors.js';
 import { UosError } from '@uos/errors';
 
@@ -132,10 +132,19 @@ async function boot(argv: string[]): Promise<number> {
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
   // Not a terminal: what arrives on stdin is typed into the serial console.
-  if (process.stdin.isTTY !== true) process.stdin.on('data', (chunk: Buffer) => vm.write(chunk.toString('utf8')));
+  if (process.stdin.isTTY !== true) {
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (text: string) => vm.write(text));
+  }
   if (values.gdb) {
     const info = imageInfo(image);
-    const symbols = info ? loadPlatform().debugImage(info.boot, info.engine) : '<the platform ELF64>';
+    let symbols = '<the platform ELF64>';
+    try {
+      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine);
+    } catch (error) {
+      // A published platform has no ELF64 twins of its multiboot images: say so, and keep the VM waiting.
+      process.stderr.write(`uos: ${(error as Error).message}\n`);
+    }
     process.stderr.write(`uos: waiting for gdb on :1234; run: gdb -ex 'target remote :1234' ${symbols}\n`);
   }
   // A closed stdout (`uos boot … | head`) ends the VM instead of crashing the runner.

@@ -3,8 +3,8 @@
  *
  * `buildImage` bundles a service with esbuild (its import graph decides what the image holds; a
  * side-effect import esbuild would drop fails the build), compiles the bundle to QuickJS bytecode with
- * the host build of the image's engine, and joins bytecode, native symbols and the JS-to-TS line map to
- * the prebuilt platform ELF as one extra load segment. `Vm` boots an image in QEMU with the serial
+ * the WebAssembly build of the image's engine (@uos/x86-platform), and joins bytecode, native symbols and
+ * the JS-to-TS line map to the prebuilt platform ELF as one extra load segment. `Vm` boots an image in QEMU with the serial
  * console on pipes: wait for a line, type into it, expect an exit status, and query or steer QEMU itself
  * through its QMP socket (`vm.qmp`, `vm.monitor`); QEMU is always ended.
  *

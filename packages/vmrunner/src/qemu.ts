@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { loadPlatform } from '@uos/x86/platform';
+import { loadPlatform } from '@uos/x86-platform';
 import type { Machine, NetConfig } from './vm-config.js';
 import { VmRunnerError } from './errors.js';
 

@@ -157,15 +157,17 @@ export class Vm {
       if (qmpDirectory) removeDirectory(qmpDirectory);
       this.closeQmp();
     };
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+    // Decoded as a stream: the serial console's bytes arrive in pieces that may split a UTF-8 sequence.
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
       this.buffer += text;
       echo?.write(text);
       for (const l of [...this.outputListeners]) l(text);
       for (const l of [...this.listeners]) l();
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      this.stderr += text;
     });
     this.exited = new Promise((resolveExit) => {
       child.on('exit', (code, signal) => {

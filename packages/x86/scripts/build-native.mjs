@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Builds @uos/x86's native platform: the kernel images (multiboot ELF32 and PVH ELF64) and the host
 // bytecode compiler (uos-jsc), from the C and assembly in native/, QuickJS from the registry package
-// qjsc@0.3.0 (pinned by integrity, sources only, its install script never runs) and Debian's musl libc.a.
-// Outputs go to platform/. Skips the work when nothing that goes into the outputs has changed.
+// qjsc@0.3.0 (pinned by integrity, sources only, its install script never runs) and Debian's musl libc.a;
+// and the same compiler as WebAssembly (uos-jsc.wasm, clang for wasm32 with Debian's wasi-libc), which is
+// what `uos build` runs (through @uos/x86-platform): consumers need no native binary; the native uos-jsc
+// stays as the reference the byte-identity test compares it with. Outputs go to platform/. Skips the work
+// when nothing that goes into the outputs has changed.
 import { execFile as execFileCb, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -47,7 +50,9 @@ export const QUICKJS = {
 const QUICKJS_SOURCES = ['quickjs.c', 'libregexp.c', 'libunicode.c', 'cutils.c', 'libbf.c'];
 const MUSL_LIB = '/usr/lib/x86_64-linux-musl/libc.a';
 const MUSL_INCLUDE = '/usr/include/x86_64-linux-musl';
-const APT_HINT = 'install them with: sudo apt-get install gcc nasm binutils musl-dev (or run the README quick start)';
+const WASI_INCLUDE = '/usr/include/wasm32-wasi';
+const APT_HINT =
+  'install them with: sudo apt-get install gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 (or run the README quick start)';
 
 const log = (message) => process.stdout.write(`[@uos/x86] ${message}\n`);
 class BuildError extends Error {}
@@ -56,9 +61,15 @@ function which(tool) {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
 }
 
+function wasmBuiltins() {
+  return spawnSync('clang', ['--target=wasm32-wasi', '-print-libgcc-file-name'], { encoding: 'utf8' }).stdout.trim();
+}
+
 function checkTools() {
-  const missing = ['gcc', 'nasm', 'ld', 'objcopy', 'tar', 'npm'].filter((t) => !which(t));
+  const missing = ['gcc', 'nasm', 'ld', 'objcopy', 'tar', 'npm', 'clang', 'wasm-ld'].filter((t) => !which(t));
   if (!existsSync(MUSL_LIB) || !existsSync(MUSL_INCLUDE)) missing.push('musl-dev (libc.a)');
+  if (!existsSync(join(WASI_INCLUDE, 'stdio.h'))) missing.push('wasi-libc');
+  if (which('clang') && !existsSync(wasmBuiltins())) missing.push('libclang-rt-14-dev-wasm32 (compiler-rt for wasm32)');
   if (missing.length) throw new BuildError(`missing build tools: ${missing.join(', ')}; ${APT_HINT}`);
 }
 
@@ -155,17 +166,32 @@ async function main() {
   const targetQuickjs = [...common, process.env.UOS_QJS_OPT || '-Os', ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
   const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`]; // the host compiler: no LTO needed
+  // The WebAssembly compiler: the same sources and defines; native/host/wasi/ fills what wasi-libc lacks.
+  const wasiDir = join(nativeDir, 'host', 'wasi');
+  const wasmFlags = [
+    '--target=wasm32-wasi',
+    '-O2',
+    ...quickjsDefines,
+    '-w',
+    '-include',
+    join(wasiDir, 'quickjs-wasi.h'),
+    `-I${wasiDir}`,
+    `-I${quickjsDir}`,
+  ];
 
   const inputs = listFiles(nativeDir).sort();
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ targetQuickjs, kernelFlags, hostFlags, gcc: await gccVersion(), integrity: QUICKJS.integrity }));
+  const clang = (await execFile('clang', ['--version'])).stdout.split('\n')[0];
+  hash.update(
+    JSON.stringify({ targetQuickjs, kernelFlags, hostFlags, wasmFlags, gcc: await gccVersion(), clang, integrity: QUICKJS.integrity }),
+  );
   hash.update(readFileSync(fileURLToPath(import.meta.url)));
   for (const f of inputs) hash.update(relative(root, f)).update(readFileSync(f));
   hash.update(statSync(MUSL_LIB).size.toString());
   const digest = hash.digest('hex');
   const manifestPath = join(outDir, 'manifest.json');
   const IMAGES = ['uos-multiboot.elf', 'uos-pvh.elf', 'uos-multiboot-eval.elf', 'uos-pvh-eval.elf'];
-  const outputs = [...IMAGES, 'uos-multiboot.elf64', 'uos-multiboot-eval.elf64', 'uos-jsc'].map((f) => join(outDir, f));
+  const outputs = [...IMAGES, 'uos-multiboot.elf64', 'uos-multiboot-eval.elf64', 'uos-jsc', 'uos-jsc.wasm'].map((f) => join(outDir, f));
   if (
     !process.argv.includes('--force') &&
     existsSync(manifestPath) &&
@@ -177,7 +203,7 @@ async function main() {
   }
 
   const started = Date.now();
-  for (const d of ['target', 'host', 'boot', 'kernel']) mkdirSync(join(buildDir, d), { recursive: true });
+  for (const d of ['target', 'host', 'wasm', 'boot', 'kernel']) mkdirSync(join(buildDir, d), { recursive: true });
   const jobs = [];
   const targetObjects = [];
   for (const src of QUICKJS_SOURCES) {
@@ -190,6 +216,12 @@ async function main() {
     const obj = join(buildDir, 'host', src.replace(/\.c$/, '.o'));
     hostObjects.push(obj);
     jobs.push(() => run('gcc', [...hostFlags, '-c', join(quickjsDir, src), '-o', obj]));
+  }
+  const wasmObjects = [];
+  for (const source of [...QUICKJS_SOURCES.map((f) => join(quickjsDir, f)), join(nativeDir, 'host', 'uos-jsc-wasm.c')]) {
+    const obj = join(buildDir, 'wasm', `${source.split('/').pop().replace(/\.c$/, '.o')}`);
+    wasmObjects.push(obj);
+    jobs.push(() => run('clang', [...wasmFlags, '-c', source, '-o', obj]));
   }
   const kernelObjects = [];
   const hostObjectsByEngine = { full: null, compact: null };
@@ -268,10 +300,23 @@ async function main() {
   links.push(
     run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]),
   );
+  // A WASI reactor (no main; exports the compile calls), with stack room above QuickJS's 256 KiB limit.
+  links.push(
+    run('clang', [
+      '--target=wasm32-wasi',
+      '-mexec-model=reactor',
+      '-Wl,-z,stack-size=1048576',
+      '-Wl,--strip-debug',
+      '-o',
+      join(buildDir, 'uos-jsc.wasm'),
+      ...wasmObjects,
+      '-lm',
+    ]),
+  );
   await Promise.all(links);
   // gdb needs ELF64: the multiboot images' 64-bit twins are their debug files.
   const DEBUG = ['uos-multiboot.elf64', 'uos-multiboot-eval.elf64'];
-  for (const f of [...IMAGES, ...DEBUG, 'uos-jsc']) renameSync(join(buildDir, f), join(outDir, f));
+  for (const f of [...IMAGES, ...DEBUG, 'uos-jsc', 'uos-jsc.wasm']) renameSync(join(buildDir, f), join(outDir, f));
 
   // The engine in the image and the host compiler must agree: compile a probe to prove the compiler runs.
   const probe = join(buildDir, 'probe.js');
@@ -291,6 +336,7 @@ async function main() {
       full: { multiboot: 'uos-multiboot-eval.elf64', pvh: 'uos-pvh-eval.elf' },
     },
     compiler: 'uos-jsc',
+    wasmCompiler: 'uos-jsc.wasm',
     sizes: Object.fromEntries(IMAGES.map((f) => [f, size(f)])),
   };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);

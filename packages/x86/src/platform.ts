@@ -1,5 +1,8 @@
 /**
- * @uos/x86/platform: where the built native platform lives, for host tools (`uos build`). Node only.
+ * @uos/x86/platform: the native build of a source checkout (packages/x86/platform/: the images, their ELF64
+ * debug twins and the native reference compiler uos-jsc), for the repository's tools and tests. Node only.
+ * Published packages carry no platform here: `uos build` uses @uos/x86-platform's images and WebAssembly
+ * compiler.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

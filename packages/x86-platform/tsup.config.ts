@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { uosPreset } from '../../tsup.preset';
+
+export default defineConfig(uosPreset({ entry: ['src/index.ts'] }));
