@@ -6,22 +6,27 @@ import type { TcpSocket } from '../socket/tcp/tcp-socket.js';
  */
 export function echo(connection: TcpSocket): void {
   let pending: Uint8Array | undefined;
-  const pump = (): void => {
-    while (pending) {
-      const result = connection.write(pending);
-      if (!result.ok) return;
-      pending = result.accepted < pending.length ? pending.subarray(result.accepted) : undefined;
-      if (pending) return; // onDrain calls again
-    }
-    connection.resume();
-  };
-  connection.onDrain(pump);
+  // Made the first time the send buffer fills: an idle connection holds only the two listeners.
+  let pump: (() => void) | undefined;
   connection.onData((data) => {
     const result = connection.write(data);
     if (result.ok && result.accepted < data.length) {
       pending = data.subarray(result.accepted);
       connection.pause();
-      connection.onDrain(pump);
+      connection.onDrain(
+        (pump ??= (): void => {
+          while (pending) {
+            const written = connection.write(pending);
+            if (!written.ok) return;
+            pending = written.accepted < pending.length ? pending.subarray(written.accepted) : undefined;
+            if (pending) {
+              connection.onDrain(pump!); // once more, when there is room again
+              return;
+            }
+          }
+          connection.resume();
+        }),
+      );
     }
   });
   connection.onEnd(() => {

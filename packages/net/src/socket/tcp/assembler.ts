@@ -1,3 +1,4 @@
+import { BUFFER_OVERHEAD_BYTES } from '../../memory.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './sequence.js';
 
 interface Held {
@@ -27,6 +28,11 @@ export class Assembler {
   /** Segments held. */
   get count(): number {
     return this.segments.length;
+  }
+
+  /** What is charged to the memory budget: the bytes, and an array (a copy) per segment. */
+  get charged(): number {
+    return this.bytes + this.segments.length * BUFFER_OVERHEAD_BYTES;
   }
 
   /** Keeps `data` (the assembler's to keep) at `sequence`, unless a held segment covers it already. */

@@ -3,6 +3,8 @@ import { seqAdd, seqDiff, seqGt } from './sequence.js';
 /** RFC 7323 §2.3: a shift of at most 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
+const UNLIMITED = { receiveAllowance: Number.POSITIVE_INFINITY };
+
 /**
  * The window we offer the peer (RFC 9293 §3.8.6.2, RFC 7323 §2):
  * - It is the receive buffer less the in-order bytes the application has not taken yet. Out-of-order
@@ -22,6 +24,11 @@ export class ReceiveWindow {
     /** Bytes received and not yet taken that the connection will hold. */
     readonly capacity: number,
     scaling: boolean,
+    /**
+     * The memory budget's say: a window offers at most `receiveAllowance` beyond what is held (all of
+     * the buffer normally, a few segments under pressure, nothing new at the limit).
+     */
+    private readonly memory: { readonly receiveAllowance: number } = UNLIMITED,
   ) {
     let shift = 0;
     if (scaling) while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
@@ -33,14 +40,14 @@ export class ReceiveWindow {
     this.advertisedEdge = receiveNext;
   }
 
-  /** The window the buffer allows from RCV.NXT, `held` bytes waiting for the application. */
+  /** The window the buffer (and the memory budget) allows from RCV.NXT, `held` bytes waiting for the application. */
   available(held: number): number {
-    return Math.max(0, this.capacity - held);
+    return Math.max(0, Math.min(this.capacity - held, this.memory.receiveAllowance));
   }
 
   /** The window as the peer knows it: what the buffer allows, but never short of the edge advertised. */
   offered(receiveNext: number, held: number): number {
-    const available = this.capacity - held;
+    const available = Math.min(this.capacity - held, this.memory.receiveAllowance);
     const advertised = seqDiff(this.advertisedEdge, receiveNext);
     return Math.max(0, available, advertised);
   }

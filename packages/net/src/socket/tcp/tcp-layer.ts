@@ -11,13 +11,42 @@ import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
-import { seqAdd, seqGt } from './sequence.js';
+import { seqAdd } from './sequence.js';
+import { TIME_WAIT_BYTES, type TimeWaitRecord, TimeWaitTable, timeWaitOf } from './time-wait.js';
 import { RateLimiter } from '../../rate-limit.js';
+import { type MemoryAccount, MemoryBudget, checkLimit } from '../../memory.js';
 
 export interface ListenOptions extends TcpOptions {
   /** Connections in SYN-RECEIVED at once; further SYNs are dropped (default 128): a SYN flood stays bounded. */
   backlog?: number;
+  /**
+   * Connections from this listener at once, the handshake included; past it a SYN is refused with a reset
+   * and counted (`tcp.refused_limit`). Unlimited by default: the memory budget bounds them.
+   */
+  maxConnections?: number;
 }
+
+/** Limits of the whole TCP layer (`InetOptions.tcp`). */
+export interface TcpLimits {
+  /**
+   * Connections at once in any state but TIME-WAIT; past it a SYN is refused with a reset and an active
+   * open answers 'too-many-connections' (counted in `tcp.refused_limit`). Unlimited by default: the
+   * memory budget bounds them.
+   */
+  maxConnections?: number;
+  /**
+   * TIME-WAIT records at once; past it the oldest are recycled (`tcp.time_wait_recycled`). Default 4096,
+   * less when the memory budget is small (at most an eighth of it in records).
+   */
+  maxTimeWait?: number;
+}
+
+/**
+ * What one connection is charged against the memory budget, besides its buffers: what an idle
+ * established connection holds in QuickJS (the connection, its socket, sender, timers and the closures a
+ * service attaches, about 3.7 KB measured), rounded up.
+ */
+export const CONNECTION_BYTES = 4096;
 
 export interface ConnectOptions extends TcpOptions {
   /** The local port; a random free ephemeral port (49152-65535) when absent. */
@@ -27,7 +56,10 @@ export interface ConnectOptions extends TcpOptions {
 export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
 export type ConnectStart =
   | { ok: true; connection: TcpSocket }
-  | { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
+  | {
+      ok: false;
+      error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' | 'no-memory' | 'too-many-connections';
+    };
 
 export interface TcpListener {
   readonly port: number;
@@ -42,6 +74,9 @@ interface Listening {
   options: ListenOptions;
   backlog: number;
   halfOpen: number;
+  /** Connections from this listener (the handshake included), and at most. */
+  connections: number;
+  maxConnections: number;
 }
 
 const EPHEMERAL_FIRST = 49152;
@@ -49,6 +84,38 @@ const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const CHALLENGE_ACKS_PER_SECOND = 100;
 /** Resets for segments that belong to nothing: at most this many at once and per second (FreeBSD allows 200/s). */
 const RESETS_PER_SECOND = 100;
+/** TIME-WAIT records kept at most before the oldest are recycled (Linux: tcp_max_tw_buckets). */
+const DEFAULT_MAX_TIME_WAIT = 4096;
+
+/** A TIME-WAIT record as diagnostics: what the record keeps, zeros for what it does not. */
+function diagnoseTimeWait(record: TimeWaitRecord): TcpDiagnostics {
+  return {
+    localAddress: record.localAddress,
+    localPort: record.localPort,
+    remoteAddress: record.remoteAddress,
+    remotePort: record.remotePort,
+    state: 'time-wait',
+    sendUnacknowledged: record.sendNext,
+    sendNext: record.sendNext,
+    sendMax: record.sendNext,
+    sendWindow: 0,
+    congestionWindow: 0,
+    slowStartThreshold: 0,
+    inRecovery: false,
+    receiveNext: record.receiveNext,
+    receiveWindow: 0,
+    mss: 0,
+    sendShift: 0,
+    receiveShift: 0,
+    sack: false,
+    timestamps: record.timestamps,
+    rtoMs: 0,
+    smoothedRttMs: undefined,
+    outOfOrderSegments: 0,
+    bufferedBytes: 0,
+    heldBytes: 0,
+  };
+}
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -65,14 +132,37 @@ export class TcpLayer {
   private readonly challengeAcks: RateLimiter;
   private readonly resets: RateLimiter;
   private readonly host: ConnectionHost<TcpConnection>;
+  private readonly timeWait: TimeWaitTable;
+  /** The budget, TCP's fixed costs (connections, TIME-WAIT records) and its buffers in it. */
+  readonly memory: MemoryBudget;
+  private readonly objects: MemoryAccount;
+  private readonly buffers: MemoryAccount;
+  private readonly maxConnections: number;
+  /** Connections whose writers wait for memory, and whether the budget will wake them. */
+  private readonly starved = new Set<TcpConnection>();
+  private waking = false;
+  private readonly wakeStarved = (): void => {
+    this.waking = false;
+    const starved = [...this.starved];
+    this.starved.clear();
+    for (const connection of starved) connection.drainIfRoom();
+  };
 
   constructor(
     private readonly ip: IpLayer,
     clock: NetClock,
     private readonly random: RandomSource,
     scope: StatScope,
+    memory?: MemoryBudget,
+    limits: TcpLimits = {},
   ) {
     this.stats = layerStats(scope, 'tcp');
+    this.memory = memory ?? new MemoryBudget({ budgetBytes: 64 * 1024 * 1024 });
+    this.objects = this.memory.account();
+    this.buffers = this.memory.account(this.stats.buffer_bytes, this.stats.buffer_bytes_peak);
+    this.maxConnections = limits.maxConnections ?? Number.POSITIVE_INFINITY;
+    const maxTimeWait =
+      limits.maxTimeWait ?? Math.max(16, Math.min(DEFAULT_MAX_TIME_WAIT, Math.floor(this.memory.limitBytes / 8 / TIME_WAIT_BYTES)));
     this.initialSequence = new InitialSequence(random, () => clock.now());
     this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
     this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
@@ -81,22 +171,60 @@ export class TcpLayer {
       send: (connection, repr, length, payload) =>
         this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
       release: (connection) => this.release(connection),
+      timeWait: (connection) => {
+        this.release(connection);
+        return this.timeWait.add(timeWaitOf(connection));
+      },
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
+      memory: this.buffers,
+      starved: (connection) => {
+        this.starved.add(connection);
+        if (this.waking) return;
+        this.waking = true;
+        this.memory.whenRoom(this.wakeStarved);
+      },
       get localMss() {
         return ip.maxPayload - 20;
       },
       stats: this.stats,
     };
+    this.timeWait = new TimeWaitTable(
+      {
+        clock,
+        send: (record, repr) => {
+          this.sendSegment(record.localAddress, record.remoteAddress, repr, 0);
+          this.stats.segments_tx.increment();
+        },
+        memory: this.objects,
+        recycled: () => this.stats.time_wait_recycled.increment(),
+        sizeChanged: (size) => {
+          this.stats.time_wait.value = size;
+        },
+      },
+      maxTimeWait,
+    );
     // IP -> TCP
     ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
   }
 
-  /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */
+  /**
+   * Accepts connections on `port`; `onConnection` gets each once its handshake completed. Throws a
+   * NetError ('insufficient-memory') when `maxConnections` cannot fit the memory budget.
+   */
   listen(port: number, onConnection: (socket: TcpSocket) => void, options: ListenOptions = {}): ListenResult {
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (this.listeners.has(port)) return { ok: false, error: 'port-in-use' };
-    const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0 };
+    checkLimit(this.memory, `maxConnections of the listener on port ${port}`, options.maxConnections ?? 0, CONNECTION_BYTES);
+    const listening: Listening = {
+      port,
+      onConnection,
+      options,
+      backlog: options.backlog ?? 128,
+      halfOpen: 0,
+      connections: 0,
+      maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
+    };
     this.listeners.set(port, listening);
     return {
       ok: true,
@@ -125,16 +253,26 @@ export class TcpLayer {
     if (source === undefined) return { ok: false, error: 'no-route' };
     let localPort = 0;
     if (options.localPort !== undefined) {
-      if (this.table.holds(options.localPort, address, port)) return { ok: false, error: 'port-in-use' };
+      if (this.table.holds(options.localPort, address, port) || this.timeWait.holds(options.localPort, address, port))
+        return { ok: false, error: 'port-in-use' };
       localPort = options.localPort;
     } else {
       // An integer, never a double: QuickJS hashes the two differently as Map keys (see ConnectionTable).
       const start = (this.random.uint32() % EPHEMERAL_COUNT) | 0;
       for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port)) localPort = candidate;
+        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port) && !this.timeWait.holds(candidate, address, port))
+          localPort = candidate;
       }
       if (!localPort) return { ok: false, error: 'no-free-port' };
+    }
+    if (this.table.size >= this.maxConnections) {
+      this.stats.refused_limit.increment();
+      return { ok: false, error: 'too-many-connections' };
+    }
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      return { ok: false, error: 'no-memory' };
     }
     const local = { address: source, port: localPort };
     const connection = new TcpConnection(
@@ -150,31 +288,56 @@ export class TcpLayer {
     return { ok: true, connection: connection.socket };
   }
 
-  /** A snapshot of every connection this layer knows (any state but closed), for diagnostics. */
+  /** A snapshot of every connection this layer knows (any state but closed, TIME-WAIT included), for diagnostics. */
   connections(): TcpDiagnostics[] {
-    return [...this.table.values()].map((c) => diagnose(c));
+    const all = [...this.table.values()].map((c) => diagnose(c));
+    for (const record of this.timeWait.values()) all.push(diagnoseTimeWait(record));
+    return all;
   }
 
   /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
   inspect(socket: TcpSocket): TcpDiagnostics | undefined {
     if (!(socket instanceof ConnectionSocket)) return undefined;
     const connection = this.table.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
-    return connection?.socket === socket ? diagnose(connection) : undefined;
+    if (connection?.socket === socket) return diagnose(connection);
+    if (socket.state !== 'time-wait') return undefined;
+    const record = this.timeWait.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
+    return record ? diagnoseTimeWait(record) : undefined;
   }
 
-  /** Connections this layer knows (any state but closed). */
+  /** Connections this layer knows (any state but closed), TIME-WAIT records included. */
   get connectionCount(): number {
-    return this.table.size;
+    return this.table.size + this.timeWait.size;
+  }
+
+  /** Records in TIME-WAIT. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /**
+   * Charges a new connection's fixed cost (`admit` came first). Under memory pressure TIME-WAIT records
+   * are recycled first; false when memory is short all the same (the caller refuses the connection).
+   */
+  private admit(): boolean {
+    const memory = this.memory;
+    while (memory.underPressure && this.timeWait.recycleOldest()) {}
+    return !memory.underPressure && this.objects.reserve(CONNECTION_BYTES);
   }
 
   private add(connection: TcpConnection): void {
     this.table.add(connection);
     this.stats.connections_opened.increment();
     this.stats.connections_active.value = this.table.size;
+    if (this.table.size > this.stats.connections_peak.value) this.stats.connections_peak.value = this.table.size;
   }
 
   private release(connection: TcpConnection): void {
-    this.table.delete(connection);
+    if (!this.table.delete(connection)) return;
+    this.starved.delete(connection);
+    this.objects.release(CONNECTION_BYTES);
+    const listener = connection.listener as Listening | undefined;
+    if (listener) listener.connections--;
     const listening = this.passive.get(connection);
     if (listening) {
       listening.halfOpen--;
@@ -227,18 +390,13 @@ export class TcpLayer {
     if (!datagram.unicast) return; // TCP is unicast
     const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
     if (existing) {
-      // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
-      if (
-        existing.state === 'time-wait' &&
-        tcp.flags & TcpFlag.syn &&
-        !(tcp.flags & TcpFlag.ack) &&
-        seqGt(tcp.sequence, existing.receiveNext)
-      ) {
-        existing.terminate('normal');
-      } else {
-        existing.receive(tcp);
-        return;
-      }
+      existing.receive(tcp);
+      return;
+    }
+    if (this.timeWait.size) {
+      const record = this.timeWait.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
+      // A SYN clearly newer than the connection in TIME-WAIT may start a new one (RFC 6191).
+      if (record && this.timeWait.receive(record, tcp) === 'done') return;
     }
     const listening = this.listeners.get(tcp.destinationPort);
     const flags = tcp.flags;
@@ -258,6 +416,18 @@ export class TcpLayer {
       this.stats.listen_overflows.increment();
       return;
     }
+    // A limit refuses cleanly (a reset: the client learns at once); short memory drops the SYN (the
+    // client tries again later, when connections may have ended).
+    if (listening.connections >= listening.maxConnections || this.table.size >= this.maxConnections) {
+      this.stats.refused_limit.increment();
+      this.resetFor(datagram, tcp);
+      return;
+    }
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      this.stats.syn_dropped.increment();
+      return;
+    }
     const local = { address: datagram.destination, port: tcp.destinationPort };
     const remote = { address: datagram.source, port: tcp.sourcePort };
     const connection = new TcpConnection(
@@ -269,6 +439,8 @@ export class TcpLayer {
       'syn-received',
     );
     listening.halfOpen++;
+    listening.connections++;
+    connection.listener = listening;
     this.passive.set(connection, listening);
     this.add(connection);
     connection.acceptSyn(tcp);
@@ -310,9 +482,10 @@ export class TcpLayer {
     for (const connection of [...this.table.values()]) if (connection.localAddress === address) connection.abort();
   }
 
-  /** Resets every connection and forgets every listener. */
+  /** Resets every connection, forgets every listener and every TIME-WAIT record. */
   close(): void {
     for (const connection of [...this.table.values()]) connection.abort();
     this.listeners.clear();
+    this.timeWait.clear();
   }
 }
