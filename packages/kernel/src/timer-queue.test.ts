@@ -135,6 +135,23 @@ describe('TimerQueue cancel', () => {
     expect(fired).toEqual(['kept']);
   });
 
+  it('lets go of a cancelled timer’s callback at once, and of its entry once most entries are cancelled', () => {
+    const { clock, queue, fired } = setup();
+    // What a cancelled timer's callback holds must not live until the deadline (a network timer holds a connection).
+    const callback = (): void => void fired.push('late');
+    queue.cancel(queue.add(60_000, callback));
+    const entries = (queue as unknown as { heap: { callback: () => void }[] }).heap;
+    expect(entries.length).toBe(1);
+    expect(entries.some((entry) => entry.callback === callback)).toBe(false);
+    // Thousands set and cancelled (a connection's timers, per connection): the heap does not keep them.
+    for (let i = 0; i < 5000; i++) queue.cancel(queue.add(60_000 + i, () => fired.push('never')));
+    queue.add(10, () => fired.push('live'));
+    expect(entries.length).toBeLessThan(200);
+    clock.set(70_000);
+    queue.runDue();
+    expect(fired).toEqual(['live']);
+  });
+
   it('ignores unknown, already cancelled and already fired ids', () => {
     const { queue, fired } = setup();
     const fires = queue.add(0, () => fired.push('fired'));

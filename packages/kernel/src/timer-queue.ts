@@ -12,6 +12,8 @@ export interface TimerCounters {
   cancelled?: { increment(): void };
 }
 
+const NOTHING: TimerCallback = () => {};
+
 interface TimerEntry {
   id: number;
   deadline: number;
@@ -115,6 +117,7 @@ export class TimerQueue {
       const top = this.heap[0];
       if (!top || top.deadline > now || top.seq >= seqLimit) break;
       this.pop();
+      const callback = top.callback; // retire() lets go of it
       if (top.period) {
         top.deadline += top.period;
         if (top.deadline <= now) top.deadline = now + top.period;
@@ -126,7 +129,7 @@ export class TimerQueue {
       ran++;
       this.counters.fired?.increment();
       try {
-        top.callback();
+        callback();
       } catch (error) {
         onError(error);
       }
@@ -138,8 +141,20 @@ export class TimerQueue {
   private retire(entry: TimerEntry): void {
     if (!entry.active) return;
     entry.active = false;
+    // A cancelled entry stays in the heap until it reaches the top: it must not keep its callback (and
+    // what the callback holds, a whole connection for a network timer) alive until its deadline.
+    entry.callback = NOTHING;
     this.byId.delete(entry.id);
     if (entry.referenced) this.referencedCount--;
+    // Nor may cancelled entries pile up: rebuilt from the live ones when they are most of the heap.
+    if (this.heap.length > 64 && this.heap.length > 2 * this.byId.size) this.compact();
+  }
+
+  /** Drops every inactive entry and restores the heap order (O(n), amortized over the cancels that made them). */
+  private compact(): void {
+    const live = this.heap.filter((entry) => entry.active);
+    this.heap.length = 0;
+    for (const entry of live) this.push(entry);
   }
 
   private dropInactiveTop(): void {

@@ -21,11 +21,14 @@ import type { StatHandle } from '@uos/statman';
 import { isRunningOnUos, native } from '@uos/x86';
 import { NetError } from './errors.js';
 
-/** What a held Uint8Array costs beyond its bytes: its own ArrayBuffer (a copy) or a view on someone else's. */
-export const BUFFER_OVERHEAD_BYTES = 416;
+/**
+ * What a held Uint8Array costs beyond its bytes, measured in the guest: the typed array and ArrayBuffer
+ * objects and the allocator's rounding of the data (a view on someone else's bytes costs less).
+ */
+export const BUFFER_OVERHEAD_BYTES = 512;
 export const VIEW_OVERHEAD_BYTES = 192;
 
-/** The receive window a connection may offer beyond what it holds while the budget is under pressure (Linux: 4 MSS). */
+/** What a connection may hold received, and offer as its window, while the budget is under pressure (Linux: 4 MSS). */
 const PRESSURE_ALLOWANCE_BYTES = 4 * 1460;
 /** Writers starved of memory are woken when this much is free again (twice what a drain asks for). */
 const WAKE_BYTES = 32 * 1024;
@@ -145,11 +148,6 @@ export class MemoryAccount {
     else if (delta < 0) this.release(-delta);
   }
 
-  /** Whether the budget is at its hard limit: nothing more may be kept that can be refused. */
-  get exhausted(): boolean {
-    return this.budget.used >= this.budget.limitBytes;
-  }
-
   private add(bytes: number): void {
     this.bytes += bytes;
     if (this.bytes > this.peak) {
@@ -167,7 +165,7 @@ export class MemoryBudget {
   /** Bytes charged now, and at most. */
   used = 0;
   peak = 0;
-  /** The receive window a connection may offer beyond what it holds (Infinity unless under pressure). */
+  /** What a connection may hold received plus offer as window (Infinity unless under pressure). */
   receiveAllowance = Number.POSITIVE_INFINITY;
   private pressure = false;
   private stats: MemoryStats | undefined;

@@ -15,7 +15,7 @@ import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIp
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
-function discard(connection: TcpSocket): void {
+export function discard(connection: TcpSocket): void {
   let bytes = 0;
   connection.onData((data) => {
     bytes += data.length;
@@ -27,7 +27,7 @@ function discard(connection: TcpSocket): void {
 }
 
 /** Reads one line holding a byte count, sends that many bytes (a repeating 0..250 pattern), ends. */
-function source(connection: TcpSocket): void {
+export function source(connection: TcpSocket): void {
   let line = '';
   let started = false;
   connection.onData((data) => {
@@ -56,7 +56,7 @@ function source(connection: TcpSocket): void {
   });
 }
 
-function http(connection: TcpSocket): void {
+export function http(connection: TcpSocket): void {
   let request = '';
   connection.onData((data) => {
     request += new TextDecoder().decode(data);
@@ -70,6 +70,8 @@ function http(connection: TcpSocket): void {
     );
     connection.end();
   });
+  // A client that ends without a whole request (ab does, as it finishes) gets the end too: no CLOSE-WAIT left.
+  connection.onEnd(() => connection.end());
 }
 
 export default service({

@@ -395,7 +395,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
    */
   drainIfRoom(): void {
     const buffer = this.sender.buffer;
-    if (buffer.free > 0 && buffer.free >= Math.min(buffer.capacity / 4, 16384)) this.socket.drain();
+    const wanted = this.host.memory?.budget.underPressure ? 2048 : Math.min(buffer.capacity / 4, 16384);
+    if (buffer.free > 0 && buffer.free >= wanted) this.socket.drain();
     else if (buffer.length === 0 && this.state !== 'closed' && this.state !== 'time-wait') this.host.starved?.(this);
   }
 
@@ -424,10 +425,11 @@ export class TcpConnection implements SocketEngine, SenderHost {
       this.sendAck();
       return;
     }
-    // At the memory budget's limit, data that would have to be kept is dropped: the peer sends it again.
-    const short = this.host.memory?.exhausted === true;
+    // Under memory pressure a connection keeps no more than the budget's allowance (at its limit, nothing):
+    // what it cannot keep is dropped, and the peer sends it again (its offered window stays as it was).
+    const keepable = this.host.memory?.budget.receiveAllowance ?? Number.POSITIVE_INFINITY;
     if (sequence === this.receiveNext) {
-      if (short && this.socket.holding) {
+      if (this.socket.heldBytes + data.length > keepable && this.socket.holding) {
         this.droppedForMemory();
         return;
       }
@@ -450,7 +452,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     }
     // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
     this.host.stats.out_of_order.increment();
-    if (short) {
+    if (this.assembler.bytes + data.length > keepable) {
       this.droppedForMemory();
       return;
     }

@@ -40,14 +40,18 @@ export class ReceiveWindow {
     this.advertisedEdge = receiveNext;
   }
 
-  /** The window the buffer (and the memory budget) allows from RCV.NXT, `held` bytes waiting for the application. */
+  /**
+   * The window the buffer allows from RCV.NXT, `held` bytes waiting for the application; under memory
+   * pressure held data and the window together stay within the budget's allowance, so a connection that
+   * holds much is offered nothing new.
+   */
   available(held: number): number {
-    return Math.max(0, Math.min(this.capacity - held, this.memory.receiveAllowance));
+    return Math.max(0, Math.min(this.capacity, this.memory.receiveAllowance) - held);
   }
 
   /** The window as the peer knows it: what the buffer allows, but never short of the edge advertised. */
   offered(receiveNext: number, held: number): number {
-    const available = Math.min(this.capacity - held, this.memory.receiveAllowance);
+    const available = Math.min(this.capacity, this.memory.receiveAllowance) - held;
     const advertised = seqDiff(this.advertisedEdge, receiveNext);
     return Math.max(0, available, advertised);
   }

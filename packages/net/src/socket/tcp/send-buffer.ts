@@ -26,6 +26,8 @@ const SMALL_WRITE_BYTES = 512;
 const MIN_OWN_BYTES = 1024;
 const MAX_OWN_BYTES = 16 * 1024;
 const EMPTY = new Uint8Array(0);
+/** What a send buffer may hold while the memory budget is under pressure. */
+export const PRESSURE_SEND_BYTES = 8 * 1024;
 
 /**
  * The send buffer as a list of chunks that holds only the bytes written and not yet acknowledged: memory
@@ -63,10 +65,18 @@ export class SendBuffer implements SendQueue {
     return this.size;
   }
 
+  /**
+   * Bytes a write would take now: the room left, within what the budget can pay; under memory pressure
+   * a buffer holds no more than 8 KiB (Linux guarantees tcp_wmem[0] under pressure, and no more), so
+   * those that hold much stop growing and the rest of the budget serves connections that hold little.
+   */
   get free(): number {
-    const room = this.capacity - this.size;
-    if (!this.memory || room <= 0) return Math.max(0, room);
-    return Math.max(0, Math.min(room, this.memory.budget.free - CHUNK_OVERHEAD_BYTES));
+    let room = this.capacity - this.size;
+    const memory = this.memory;
+    if (!memory || room <= 0) return Math.max(0, room);
+    const budget = memory.budget;
+    if (budget.underPressure) room = Math.min(room, PRESSURE_SEND_BYTES - this.size);
+    return Math.max(0, Math.min(room, budget.free - CHUNK_OVERHEAD_BYTES));
   }
 
   /** Appends as much of `data` as the buffer and the budget take; returns the number of bytes taken. */
