@@ -3,25 +3,60 @@
 // one JSON line: per machine type image_bytes, boot_to_service_ms_median (QEMU start to the service's
 // first line), boot_to_exit_ms_median, min_mem_kib (smallest -m that still runs hello, by bisection), and
 // idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
-// ahead), with that idle VM's statman snapshot; and virtio_frames_per_s: raw 60-byte frames through the
-// virtio-net driver each way, modern and legacy transports, over QEMU's dgram netdev on loopback
-// (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure);
-// and, over a tap device in a network namespace of its own (needs root; null with the reason otherwise),
-// tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest,
-// test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux pings the guest).
+// ahead), with that idle VM's statman snapshot; virtio_frames_per_s and vmxnet3_frames_per_s: raw 60-byte
+// frames through each NIC driver each way (virtio-net over its modern and legacy transports, vmxnet3 with
+// MSI-X), over QEMU's dgram netdev on loopback (host to guest kept to 200 frames in flight by the guest's
+// progress reports: UDP has no backpressure; UOS_BENCH_FRAMES frames, default 20000); and, over a tap
+// device in a network namespace of its own (needs root; null with the reason otherwise),
+// tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest over
+// virtio-net, test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux
+// pings the guest), and the same over vmxnet3 as vmxnet3_tcp_guest_to_host_mbyte_s, …;
+// and the stack sampler's cost at its default rate (bench/sampler): sampler_overhead_ratio, a CPU-bound loop's
+// time with the sampler on over its time with it off (alternating rounds, so the host's load hits both alike),
+// sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second;
+// and netsim_us_per_data_segment (bench/netsim: two @uos/net stacks in one guest move 2 MB over a simulated
+// wire, the guest's time divided by the data segments; its ACKs included) with netsim_cpu_us_per_data_segment,
+// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host);
+// and HTTP over a tap (scripts/bench-http.mjs: @uos/http in test/integration/net/stack): http_ready_ms
+// (QEMU start to the first 200), http_rps_keepalive and http_p99_ms (wrk), http_rps_new_connection (ab),
+// http_min_mem_kib (the smallest -m that serves);
+// and TCP's memory over a tap (scripts/bench-net-memory.mjs: test/integration/net/memory in -m 16M):
+// tcp_idle_connection_bytes (heap per idle connection) and tcp_connections_at_budget_16m (idle connections
+// held when the memory budget starts refusing).
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,memory runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
+// CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
+// tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Vm, buildImage, findQemu, qemuArgs } from '@uos/vmrunner';
+import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, summarize, toCpuProfile, toFolded } from '@uos/vmrunner';
+import { httpOverTap } from './bench-http.mjs';
+import { tcpMemoryOverTap } from './bench-net-memory.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
 const LINE = 'Hello world - OS included!';
 const RUNS = Number(process.env.UOS_BENCH_RUNS ?? 11);
 const qemu = findQemu();
+const ONLY = process.env.UOS_BENCH_ONLY?.split(',');
+const part = (name) => !ONLY || ONLY.includes(name);
+const PROFILE_DIR = process.env.UOS_BENCH_PROFILE;
+
+/** Writes <name>.cpuprofile and <name>.folded of a profiled VM's samples (one window of them, when given). */
+async function writeProfile(vm, name, window) {
+  const guest = await vm.profile();
+  const symbols = imageSymbolizer(new Uint8Array(readFileSync(vm.image)));
+  const resolved = resolveProfile(window === undefined ? guest : { ...guest, windows: [guest.windows[window]] }, symbols);
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  writeFileSync(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(toCpuProfile(resolved)));
+  writeFileSync(join(PROFILE_DIR, `${name}.folded`), toFolded(resolved));
+  const { samples, entries } = summarize(resolved);
+  const top = entries.slice(0, 12).map((e) => `${e.name} ${((e.self / samples) * 100).toFixed(1)}%`);
+  process.stdout.write(`profile ${name}: ${samples} samples; self: ${top.join(', ')}\n`);
+}
 
 function bootOnce(image, machine, memKiB) {
   return new Promise((resolve) => {
@@ -101,7 +136,8 @@ async function idleCpu(machine) {
   }
 }
 
-async function virtioFramesPerSecond(properties) {
+/** Raw frames per second each way through a NIC driver, with its raw-frame test service (prefix: its console lines). */
+async function framesPerSecond({ device, properties, service: serviceName, prefix }) {
   const frames = Number(process.env.UOS_BENCH_FRAMES ?? 20000);
   const socket = dgram.createSocket('udp4');
   await new Promise((r) => socket.bind(0, '127.0.0.1', r));
@@ -111,16 +147,16 @@ async function virtioFramesPerSecond(properties) {
   const qemuPort = probe.address().port;
   probe.close();
   const netdev = `local.type=inet,local.host=127.0.0.1,local.port=${qemuPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${socket.address().port}`;
-  const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', 'virtio-net') });
+  const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', serviceName) });
   const vm = await Vm.start({
     image: build.image,
     machine: 'pc',
     mem: 64,
     accel: 'tcg',
-    config: { net: [{ device: 'virtio-net-pci', backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
+    config: { net: [{ device, backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
   });
   try {
-    const ready = await vm.waitFor(/virtio: ready /, 30_000);
+    const ready = await vm.waitFor(`${prefix}: ready `, 30_000);
     const mac = / ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) /.exec(ready)[1];
     let received = 0;
     let done;
@@ -136,7 +172,7 @@ async function virtioFramesPerSecond(properties) {
     const guestToHost = received / ((performance.now() - sendStarted) / 1000);
 
     vm.write(`expect ${frames} 88b6\n`);
-    await vm.waitFor(`virtio: expecting ${frames}`, 10_000);
+    await vm.waitFor(`${prefix}: expecting ${frames}`, 10_000);
     const frame = Buffer.alloc(60);
     mac.split(':').forEach((h, i) => {
       frame[i] = parseInt(h, 16);
@@ -148,7 +184,7 @@ async function virtioFramesPerSecond(properties) {
       const lines = (partial + text).split('\n');
       partial = lines.pop();
       for (const line of lines) {
-        const m = /virtio: progress (\d+)/.exec(line);
+        const m = /\w+: progress (\d+)/.exec(line);
         if (m) taken = Number(m[1]);
       }
     });
@@ -160,7 +196,7 @@ async function virtioFramesPerSecond(properties) {
       f.writeUInt32BE(sequence, 14);
       socket.send(f, qemuPort, '127.0.0.1');
     }
-    await vm.waitFor(new RegExp(`virtio: received ${frames} in`), 120_000);
+    await vm.waitFor(new RegExp(`${prefix}: received ${frames} in`), 120_000);
     const hostToGuest = frames / ((performance.now() - receiveStarted) / 1000);
     stopFollowing();
     vm.write('quit\n');
@@ -171,9 +207,29 @@ async function virtioFramesPerSecond(properties) {
   }
 }
 
+/** The stack sampler's cost at its default rate: bench/sampler times a loop with it off and on, alternately. */
+async function samplerOverhead() {
+  const build = await buildImage({ serviceDir: join(root, 'bench', 'sampler') });
+  const vm = await Vm.start({ image: build.image, machine: 'pc', mem: 32, accel: 'tcg', args: ['30', '80000'] });
+  try {
+    const line = await vm.waitFor(/^sampler: /, 300_000);
+    await vm.waitForExit(30_000);
+    const d = JSON.parse(line.slice('sampler: '.length));
+    const sum = (values) => values.reduce((a, b) => a + b, 0);
+    return {
+      sampler_overhead_ratio: round(sum(d.on) / sum(d.off), 4),
+      sampler_tick_us: round(d.samplingUs / d.samples, 2),
+      sampler_samples_per_s: Math.round(d.samples / (sum(d.on) / 1000)),
+      sampler_hz: d.hz,
+    };
+  } finally {
+    await vm.kill();
+  }
+}
+
 const results = {};
-/** TCP throughput both ways and ping RTT between Linux and @uos/net over a tap, in a namespace made here. */
-async function tcpOverTap() {
+/** TCP throughput both ways and ping RTT between Linux and @uos/net on a `device` NIC over a tap, in a namespace made here. */
+async function tcpOverTap(device) {
   const unavailable = (reason) => ({
     tcp_guest_to_host_mbyte_s: null,
     tcp_host_to_guest_mbyte_s: null,
@@ -181,7 +237,7 @@ async function tcpOverTap() {
     tcp_unavailable: reason,
   });
   if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
-  const namespace = `uos-bench-${process.pid}`;
+  const namespace = `uos-bench-${device}-${process.pid}`;
   const inNamespace = ['ip', 'netns', 'exec', namespace];
   const sh = (args) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 300_000 });
   const made = sh(['ip', 'netns', 'add', namespace]);
@@ -205,9 +261,15 @@ async function tcpOverTap() {
       mem: '128M',
       args: ['static', '10.0.2.15/24', '10.0.2.1'],
       wrapper: inNamespace,
-      config: { net: [{ device: 'virtio-net-pci', backend: 'tap', name: 'tap0' }] },
+      config: { net: [{ device, backend: 'tap', name: 'tap0' }] },
+      ...(PROFILE_DIR ? { profile: {} } : {}),
     });
     await vm.waitFor('net: ready', 30_000);
+    const window = async (command) => {
+      if (!PROFILE_DIR) return;
+      vm.write(`profile ${command}\n`);
+      await vm.waitFor(`net: profile ${command}`, 10_000);
+    };
     const client = (mode, bytes) => {
       const result = sh([
         ...inNamespace,
@@ -223,9 +285,13 @@ async function tcpOverTap() {
     };
     const BYTES = 16 * 1024 * 1024;
     client('discard', 1024 * 1024); // warm up
+    await window('start');
     const toGuest = client('discard', BYTES);
+    await window('stop');
     if (toGuest.peerCount !== BYTES) throw new Error(`the guest counted ${toGuest.peerCount} of ${BYTES} bytes`);
+    await window('start');
     const fromGuest = client('source', BYTES);
+    await window('stop');
     if (fromGuest.received !== BYTES || !fromGuest.patternOk)
       throw new Error(`received ${fromGuest.received} of ${BYTES} bytes, pattern ${fromGuest.patternOk}`);
     const ping = sh([...inNamespace, 'ping', '-c', '20', '-i', '0.05', '10.0.2.15']);
@@ -241,39 +307,110 @@ async function tcpOverTap() {
     vm?.kill();
     await vm?.waitForExit();
     sh(['ip', 'netns', 'delete', namespace]);
+    if (vm && PROFILE_DIR) {
+      const nic = device === 'vmxnet3' ? '-vmxnet3' : '';
+      await writeProfile(vm, `tcp${nic}-host-to-guest`, 0).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
+      await writeProfile(vm, `tcp${nic}-guest-to-host`, 1).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
+    }
   }
 }
 
-for (const machine of ['pc', 'microvm']) {
-  const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
-  await bootOnce(build.image, machine, 32 * 1024); // warm the page cache
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, machine, 32 * 1024));
-  const good = runs.filter((r) => r.ok);
-  if (good.length !== runs.length)
-    process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
-  const entry = {
-    image_bytes: build.imageBytes,
-    boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
-    boot_to_exit_ms_median: round(median(good.map((r) => r.exitMs))),
-    min_mem_kib: await minimumMemory(build.image, machine),
-    runs: good.length,
+/** bench/netsim: 2 MB between two stacks in one guest; guest time per data segment (its ACKs included). */
+async function netsimTransfer() {
+  const build = await buildImage({ serviceDir: join(root, 'bench', 'netsim') });
+  const run = async (profile) => {
+    const vm = await Vm.start({
+      image: build.image,
+      machine: 'pc',
+      mem: 128,
+      accel: 'tcg',
+      args: ['2', profile ? 'on' : 'off', 'wait'],
+      ...(profile ? { profile: {} } : {}),
+    });
+    try {
+      await vm.waitFor('netsim: ready', 60_000);
+      const cpuBefore = cpuSeconds(vm.pid);
+      vm.write('go\n');
+      const line = await vm.waitFor(/^netsim: \{/, 600_000);
+      const cpu = cpuSeconds(vm.pid) - cpuBefore;
+      await vm.waitForExit(60_000);
+      if (profile) await writeProfile(vm, 'netsim');
+      return { ...JSON.parse(line.slice('netsim: '.length)), cpu };
+    } finally {
+      await vm.kill();
+    }
   };
-  const idle = await idleCpu(machine);
-  entry.idle_cpu_pct = idle.idle_cpu_pct;
-  entry.idle_cpu_ns = idle.idle_cpu_ns;
-  process.stdout.write(`${machine}: idle ${idle.idle_seconds} s, statman ${JSON.stringify(idle.stats)}\n`);
-  process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
-  results[machine] = entry;
+  const result = await run(false);
+  if (PROFILE_DIR) await run(true);
+  return {
+    netsim_us_per_data_segment: result.usPerDataSegment,
+    netsim_cpu_us_per_data_segment: Math.round((result.cpu * 1e6) / result.dataSegments),
+    netsim_mbyte_s: result.mbytePerS,
+    netsim_segments: { data: result.dataSegments, ack: result.ackSegments },
+  };
+}
+
+if (part('boot')) {
+  for (const machine of ['pc', 'microvm']) {
+    const build = await buildImage({ serviceDir: service, boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
+    await bootOnce(build.image, machine, 32 * 1024); // warm the page cache
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, machine, 32 * 1024));
+    const good = runs.filter((r) => r.ok);
+    if (good.length !== runs.length)
+      process.stderr.write(`bench: ${runs.length - good.length} of ${runs.length} boots on ${machine} failed\n`);
+    const entry = {
+      image_bytes: build.imageBytes,
+      boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
+      boot_to_exit_ms_median: round(median(good.map((r) => r.exitMs))),
+      min_mem_kib: await minimumMemory(build.image, machine),
+      runs: good.length,
+    };
+    const idle = await idleCpu(machine);
+    entry.idle_cpu_pct = idle.idle_cpu_pct;
+    entry.idle_cpu_ns = idle.idle_cpu_ns;
+    process.stdout.write(`${machine}: idle ${idle.idle_seconds} s, statman ${JSON.stringify(idle.stats)}\n`);
+    process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
+    results[machine] = entry;
+  }
 }
 const virtio = {};
-for (const [name, properties] of [
-  ['modern', undefined],
-  ['legacy', 'disable-modern=on'],
-]) {
-  virtio[name] = await virtioFramesPerSecond(properties);
-  process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
+if (part('virtio')) {
+  for (const [name, properties] of [
+    ['modern', undefined],
+    ['legacy', 'disable-modern=on'],
+  ]) {
+    virtio[name] = await framesPerSecond({ device: 'virtio-net-pci', properties, service: 'virtio-net', prefix: 'virtio' });
+    process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
+  }
 }
-const tcp = await tcpOverTap();
-process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
-process.stdout.write(`${JSON.stringify({ accel: 'tcg', ...results, virtio_frames_per_s: virtio, ...tcp })}\n`);
+const vmxnet3 = part('vmxnet3') ? await framesPerSecond({ device: 'vmxnet3', service: 'vmxnet3', prefix: 'vmxnet3' }) : undefined;
+if (vmxnet3) process.stdout.write(`vmxnet3: ${JSON.stringify(vmxnet3)} frames/s\n`);
+const tcp = part('tcp') ? await tcpOverTap('virtio-net-pci') : {};
+if (part('tcp')) process.stdout.write(`tcp over tap (virtio-net): ${JSON.stringify(tcp)}\n`);
+const vmxnet3Tcp = part('vmxnet3')
+  ? Object.fromEntries(Object.entries(await tcpOverTap('vmxnet3')).map(([key, value]) => [`vmxnet3_${key}`, value]))
+  : {};
+if (part('vmxnet3')) process.stdout.write(`tcp over tap (vmxnet3): ${JSON.stringify(vmxnet3Tcp)}\n`);
+const netsim = part('netsim') ? await netsimTransfer() : {};
+if (part('netsim')) process.stdout.write(`netsim: ${JSON.stringify(netsim)}\n`);
+const sampler = part('sampler') ? await samplerOverhead() : {};
+if (part('sampler')) process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
+const http = part('http') ? await httpOverTap({ root, qemu }) : {};
+if (part('http')) process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
+const memory = part('memory') ? await tcpMemoryOverTap({ root }) : {};
+if (part('memory')) process.stdout.write(`tcp memory over tap: ${JSON.stringify(memory)}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    accel: 'tcg',
+    ...results,
+    ...(part('virtio') ? { virtio_frames_per_s: virtio } : {}),
+    ...(vmxnet3 ? { vmxnet3_frames_per_s: vmxnet3 } : {}),
+    ...tcp,
+    ...vmxnet3Tcp,
+    ...netsim,
+    ...sampler,
+    ...http,
+    ...memory,
+  })}\n`,
+);

@@ -12,13 +12,16 @@
  * native code only marks its vector pending, and one raised while its subscribers run is seen on the next
  * turn; an uncaught exception or unhandled rejection ends the service with a panic report (TypeScript
  * file:line), the panic hooks and the panic action; when nothing keeps the service alive, its stop hook
- * runs and the VM powers off with status 0.
+ * runs and the VM powers off with status 0. `profiler` samples where the CPU is (a timer interrupt that
+ * ticks only while it runs) for `profiler.top(n)` and `uos boot --profile`.
  */
 export { service, isService, parseArgs, startService } from './service.js';
 export type { Service, ServiceDefinition } from './service.js';
 export { os } from './os.js';
 export type { HeapUsage, PanicAction, PanicHook, PanicInfo } from './os.js';
 export { irq } from './irq.js';
+export { profiler, DEFAULT_PROFILER_HZ, MAX_PROFILER_HZ } from './profiler.js';
+export type { ProfilerEntry, ProfilerStatus } from './profiler.js';
 export { rng, crypto } from './random.js';
 export type { IntegerTypedArray } from './random.js';
 export { stdin } from './console-input.js';

@@ -2,9 +2,10 @@
  * The `uos` command: build images and boot them in QEMU.
  *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
  *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
- *            [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--gdb]
+ *            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
@@ -14,6 +15,8 @@ import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmCo
 import { Vm, imageInfo } from './vm.js';
 import { loadPlatform } from '@uos/x86-platform';
 import { VmRunnerError } from './errors.js';
+import { resolveProfile, summarize, toCpuProfile, toFolded } from './profile/cpu-profile.js';
+import { imageSymbolizer } from './profile/stacks.js';
 import { UosError } from '@uos/errors';
 
 /** CLI exit codes beside the guest's own status (IncludeOS's vmrunner uses the same numbers). */
@@ -22,7 +25,8 @@ export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, 
 const USAGE = `usage:
   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
-           [--accel auto|tcg|kvm] [--timeout S] [--gdb] [-- service args]
+           [--accel auto|tcg|kvm] [--timeout S] [--gdb]
+           [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
 `;
 
 function usage(message: string): never {
@@ -94,6 +98,9 @@ async function boot(argv: string[]): Promise<number> {
       gdb: { type: 'boolean' },
       eval: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
+      profile: { type: 'string' },
+      'profile-folded': { type: 'string' },
+      'profile-hz': { type: 'string' },
     },
   });
   if (positionals.length !== 1) usage('uos boot takes one service directory or image');
@@ -108,6 +115,11 @@ async function boot(argv: string[]): Promise<number> {
   if (values.mem !== undefined) validateVmConfig({ mem: values.mem });
   const timeout = values.timeout !== undefined ? Number(values.timeout) : config.timeout;
   if (timeout !== undefined && !(timeout > 0)) usage(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const profiling = values.profile !== undefined || values['profile-folded'] !== undefined;
+  const hz = values['profile-hz'] !== undefined ? Number(values['profile-hz']) : undefined;
+  if (values['profile-hz'] !== undefined && !profiling) usage('--profile-hz needs --profile or --profile-folded');
+  if (hz !== undefined && !(Number.isInteger(hz) && hz >= 1 && hz <= 20_000))
+    usage(`--profile-hz must be a whole number of Hz in 1..20000, got "${values['profile-hz']}"`);
 
   let image = target;
   if (isDirectory) {
@@ -129,6 +141,7 @@ async function boot(argv: string[]): Promise<number> {
     gdb: values.gdb ?? false,
     echo: process.stdout,
     inheritStdin: process.stdin.isTTY === true,
+    ...(profiling ? { profile: hz !== undefined ? { hz } : {} } : {}),
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
   // Not a terminal: what arrives on stdin is typed into the serial console.
@@ -158,6 +171,17 @@ async function boot(argv: string[]): Promise<number> {
   forward('SIGINT');
   forward('SIGTERM');
   const exit = await vm.waitForExit(timeout !== undefined ? timeout * 1000 : undefined);
+  if (profiling) {
+    try {
+      await writeProfile(vm, {
+        ...(values.profile !== undefined ? { cpuprofile: userPath(values.profile) } : {}),
+        ...(values['profile-folded'] !== undefined ? { folded: userPath(values['profile-folded']) } : {}),
+      });
+    } catch (error) {
+      // The guest's own status matters more than its profile.
+      process.stderr.write(`uos: no profile: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
   if (exit.status !== undefined) {
     if (exit.status !== 0) process.stderr.write(`uos: the service ended: ${exit.reason}\n`);
     return exit.status;
@@ -168,6 +192,24 @@ async function boot(argv: string[]): Promise<number> {
   }
   process.stderr.write(`uos: ${exit.reason}\n`);
   return CliExit.bootFailed;
+}
+
+/** Writes the outputs of `--profile` and prints where the time went (to stderr: stdout is the console). */
+async function writeProfile(vm: Vm, to: { cpuprofile?: string; folded?: string }): Promise<void> {
+  const resolved = resolveProfile(await vm.profile(), imageSymbolizer(new Uint8Array(readFileSync(vm.image))));
+  if (to.cpuprofile) writeFileSync(to.cpuprofile, JSON.stringify(toCpuProfile(resolved)));
+  if (to.folded) writeFileSync(to.folded, toFolded(resolved));
+  const { samples, entries } = summarize(resolved);
+  const seconds = (resolved.endUs - resolved.startUs) / 1e6;
+  const lost = resolved.dropped ? ` (${resolved.dropped} lost: the buffer was full)` : '';
+  const out = process.stderr;
+  out.write(`uos: profile: ${samples} samples at ${resolved.hz} Hz over ${seconds.toFixed(2)} s${lost}`);
+  out.write(` -> ${[to.cpuprofile, to.folded].filter(Boolean).join(', ')}\n`);
+  for (const e of entries.slice(0, 10)) {
+    if (!e.self) break;
+    const where = e.url ? ` (${e.url}:${e.line})` : '';
+    out.write(`uos:   ${((e.self / samples) * 100).toFixed(1).padStart(5)}%  ${e.name}${where}\n`);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

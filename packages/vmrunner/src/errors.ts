@@ -10,6 +10,8 @@ export type VmRunnerErrorCode =
   | 'mem-too-small'
   | 'payload-invalid'
   | 'platform-invalid'
+  | 'profile-invalid'
+  | 'profile-missing'
   | 'qemu-missing'
   | 'qmp-closed'
   | 'qmp-connect-failed'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LineMapping, type SourceMapV3, encodeLineMap, firstMappingPerLine, lookupLineMap } from './line-map.js';
+import { type LineMapping, type SourceMapV3, encodeLineMap, firstMappingPerLine, lookupLineMap, readLineMap } from './line-map.js';
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -138,7 +138,7 @@ describe('firstMappingPerLine', () => {
   });
 });
 
-/** The line-map stream decoded the way native/kernel/js-host.c does (shifts, zigzag), for comparison. */
+/** The line-map stream decoded the way native/kernel/js-stack-map.c does (shifts, zigzag), for comparison. */
 function lookupLikeKernel(map: Uint8Array, line: number): { source: string; line: number } | undefined {
   const header = new DataView(map.buffer, map.byteOffset, map.byteLength);
   const field = (index: number) => header.getUint32(index * 4, true);
@@ -333,5 +333,15 @@ describe('a line map of an esbuild bundle', () => {
     expect(lookupLineMap(map, lineOf('console.log'))).toEqual({ source: '../main.ts', line: 7 });
     // The IIFE wrapper line has no source.
     expect(lookupLineMap(map, lineOf('(() => {'))).toBeUndefined();
+  });
+});
+
+describe('readLineMap', () => {
+  it('answers every line as lookupLineMap does', () => {
+    const lines: (LineMapping | undefined)[] = [];
+    for (let i = 0; i < 300; i++) lines.push(i % 7 === 3 ? undefined : { source: i % 3, line: 1 + ((i * 37) % 500) });
+    const map = encodeLineMap('bundle.js', ['a.ts', 'b/c.ts', '@uos/kernel/src/d.ts'], lines);
+    const read = readLineMap(map);
+    for (let line = 0; line <= 302; line++) expect(read(line)).toEqual(lookupLineMap(map, line));
   });
 });

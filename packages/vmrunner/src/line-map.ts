@@ -1,5 +1,5 @@
 /**
- * The JS line map joined to the image (payload section 3, read by native/kernel/js-host.c). QuickJS
+ * The JS line map joined to the image (payload section 3, read by native/kernel/js-stack-map.c). QuickJS
  * reports stack frames as bundle file:line (no columns), so the map keeps, for each line of the bundle,
  * the TypeScript source and line of its first mapped segment:
  *   u32 version = 1, u32 generated_name (offset of a NUL-terminated string), u32 source_count,
@@ -135,4 +135,39 @@ export function lookupLineMap(map: Uint8Array, line: number): { source: string; 
   }
   if (source <= 0 || source > sourceCount) return undefined;
   return { source: readString(view.getUint32(view.getUint32(16, true) + (source - 1) * 4, true)), line: original };
+}
+
+/** Decodes a whole line map once, for many lookups (the profiler maps every function it saw). */
+export function readLineMap(map: Uint8Array): (line: number) => { source: string; line: number } | undefined {
+  const view = new DataView(map.buffer, map.byteOffset, map.byteLength);
+  const sourceCount = view.getUint32(8, true);
+  const lineCount = view.getUint32(12, true);
+  const readString = (at: number): string => {
+    let end = at;
+    while (end < map.length && map[end] !== 0) end++;
+    return new TextDecoder().decode(map.subarray(at, end));
+  };
+  const sourcesAt = view.getUint32(16, true);
+  const sources = Array.from({ length: sourceCount }, (_, i) => readString(view.getUint32(sourcesAt + i * 4, true)));
+  const sourceOf = new Int32Array(lineCount + 1);
+  const lineOf = new Int32Array(lineCount + 1);
+  let p = view.getUint32(20, true);
+  let source = 0;
+  let original = 0;
+  for (let i = 1; i <= lineCount; i++) {
+    for (const which of [0, 1]) {
+      const { value, next } = readVarint(map, p);
+      p = next;
+      const delta = value % 2 ? -(value + 1) / 2 : value / 2;
+      if (which === 0) source += delta;
+      else original += delta;
+    }
+    sourceOf[i] = source;
+    lineOf[i] = original;
+  }
+  return (line) => {
+    if (!(line >= 1 && line <= lineCount)) return undefined;
+    const s = sourceOf[line]!;
+    return s >= 1 && s <= sourceCount ? { source: sources[s - 1]!, line: lineOf[line]! } : undefined;
+  };
 }

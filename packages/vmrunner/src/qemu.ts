@@ -38,6 +38,11 @@ export interface QemuOptions {
   gdb?: boolean;
   /** A unix socket path for QEMU's machine protocol (QMP); QEMU creates it and does not wait for a client. */
   qmp?: string;
+  /**
+   * Keep the guest's RAM in this file (shared), so the host can read it after the VM ends: how the
+   * stack sampler's buffer leaves the guest (`uos boot --profile`).
+   */
+  ramFile?: string;
 }
 
 function memoryArgument(mib: number): string {
@@ -72,6 +77,11 @@ export function qemuArgs(o: QemuOptions): string[] {
     o.image,
   ];
   if (o.append) args.push('-append', o.append);
+  if (o.ramFile) {
+    const path = o.ramFile.replace(/,/g, ',,');
+    args.push('-object', `memory-backend-file,id=uos-ram,size=${memoryArgument(o.memMiB)},mem-path=${path},share=on`);
+    args.push('-machine', 'memory-backend=uos-ram');
+  }
   (o.net ?? []).forEach((n, i) => {
     const id = `net${i}`;
     const netdev =

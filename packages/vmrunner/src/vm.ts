@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ExitStatus, describeExitStatus } from '@uos/x86';
@@ -10,6 +11,22 @@ import { QmpClient, type QmpEvent } from './qmp.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
 import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
 import { VmRunnerError } from './errors.js';
+import { type GuestProfile, decodeGuestProfile, findProfileHeader } from './profile/guest-buffer.js';
+
+/**
+ * Where a profiled VM's RAM file goes: tmpfs when it has room for all of the guest's RAM (QEMU would die
+ * of SIGBUS on a full tmpfs), else the temporary directory. The file is read once, after the VM ends.
+ */
+function ramDirectory(bytes: number): string {
+  const shm = '/dev/shm';
+  try {
+    const space = statfsSync(shm);
+    if (statSync(shm).isDirectory() && space.bavail * space.bsize > bytes * 1.25) return mkdtempSync(join(shm, 'uos-ram-'));
+  } catch {
+    // no /dev/shm: the temporary directory
+  }
+  return mkdtempSync(join(tmpdir(), 'uos-ram-'));
+}
 
 export interface VmOptions {
   /** A built image (`uos build`). */
@@ -39,6 +56,12 @@ export interface VmOptions {
    * (not fork it) so that `kill()` reaches QEMU, as `['ip', 'netns', 'exec', 'uos-x-123']` does.
    */
   wrapper?: readonly string[];
+  /**
+   * Run the guest's stack sampler from boot to exit at `hz` (default 997) for `vm.profile()`: QEMU keeps
+   * the guest's RAM in a shared file (in /dev/shm where it exists) where the sampler's buffer is read
+   * back after the VM ends. The VM's `mem` of RAM file lives until `profile()` or process exit.
+   */
+  profile?: { hz?: number };
 }
 
 /** How a VM ended. */
@@ -142,6 +165,10 @@ export class Vm {
   private outputListeners = new Set<(text: string) => void>();
   private qmpConnection: Promise<QmpClient> | undefined;
   private qmpClient: QmpClient | undefined;
+  /** The RAM file of a profiled VM, and the nonce its sample buffer carries. */
+  private profiling: { directory: string; nonce: bigint } | undefined;
+  /** The image the VM runs. */
+  image = '';
 
   private constructor(
     private readonly child: ChildProcess,
@@ -212,6 +239,16 @@ export class Vm {
     }
     const words = [...(config.args ?? []), ...(options.args ?? [])];
     installExitHook();
+    let profiling: { directory: string; nonce: bigint } | undefined;
+    if (options.profile) {
+      const hz = options.profile.hz ?? 997;
+      if (!(Number.isInteger(hz) && hz >= 1 && hz <= 20_000))
+        throw new VmRunnerError('usage', `the sampling rate must be a whole number of Hz in 1..20000, got ${hz}`);
+      const nonce = randomBytes(8).readBigUInt64LE(0);
+      profiling = { directory: ramDirectory(memMiB * 2 ** 20), nonce };
+      liveDirectories.add(profiling.directory);
+      words.unshift(`uos.profile=${hz}:${nonce.toString(16)}`);
+    }
     let qmpSocket: string | undefined;
     if (options.qmp ?? true) {
       const directory = mkdtempSync(join(tmpdir(), 'uos-qmp-'));
@@ -231,11 +268,46 @@ export class Vm {
       extra: [...(config.qemu ?? []), ...(options.qemuArgs ?? [])],
       ...(options.gdb ? { gdb: true } : {}),
       ...(qmpSocket ? { qmp: qmpSocket } : {}),
+      ...(profiling ? { ramFile: join(profiling.directory, 'ram') } : {}),
     });
     const command = [...(options.wrapper ?? []), qemu, ...args];
     const child = spawn(command[0]!, command.slice(1), { stdio: [options.inheritStdin ? 'inherit' : 'pipe', 'pipe', 'pipe'] });
     live.add(child);
-    return new Vm(child, command, options.echo, qmpSocket);
+    const vm = new Vm(child, command, options.echo, qmpSocket);
+    vm.profiling = profiling;
+    vm.image = image;
+    return vm;
+  }
+
+  /**
+   * The guest's samples (a VM started with `profile`): waits for the VM to end, reads its sample buffer
+   * from the RAM file, then deletes the file. Turn it into a CPU profile with `resolveProfile` and
+   * `toCpuProfile` (symbols and line map from `vm.image`).
+   */
+  profile(): Promise<GuestProfile> {
+    this.profileRead ??= this.readProfile();
+    return this.profileRead;
+  }
+
+  private profileRead: Promise<GuestProfile> | undefined;
+
+  private async readProfile(): Promise<GuestProfile> {
+    const profiling = this.profiling;
+    if (!profiling) throw new VmRunnerError('profile-missing', 'this VM was started without profile: {}');
+    await this.exited;
+    try {
+      const ram = new Uint8Array(readFileSync(join(profiling.directory, 'ram')));
+      const at = findProfileHeader(ram, profiling.nonce);
+      if (at < 0) {
+        throw new VmRunnerError(
+          'profile-missing',
+          'the guest left no sample buffer in its RAM (an image built before the sampler, or too little memory: see its console)',
+        );
+      }
+      return decodeGuestProfile(ram, at);
+    } finally {
+      removeDirectory(profiling.directory);
+    }
   }
 
   /** Everything the serial console printed so far. */

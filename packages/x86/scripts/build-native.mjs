@@ -209,7 +209,12 @@ async function main() {
   for (const src of QUICKJS_SOURCES) {
     const obj = join(buildDir, 'target', src.replace(/\.c$/, '.o'));
     targetObjects.push(obj);
-    jobs.push(() => run('gcc', [...targetQuickjs, '-c', join(quickjsDir, src), '-o', obj]));
+    // quickjs.c goes in through native/engine/quickjs-frames.c, which adds the sampler's read-only accessors.
+    const input =
+      src === 'quickjs.c'
+        ? [join(nativeDir, 'engine', 'quickjs-frames.c'), `-I${quickjsDir}`, `-I${join(nativeDir, 'include')}`]
+        : [join(quickjsDir, src)];
+    jobs.push(() => run('gcc', [...targetQuickjs, '-c', ...input, '-o', obj]));
   }
   const hostObjects = [];
   for (const src of QUICKJS_SOURCES) {

@@ -31,7 +31,7 @@ export interface NativeMemoryUsage {
   heapPages: number;
 }
 
-/** What native/kernel/js-host.c installs as `globalThis.__uos`. Internal: use the typed wrappers. */
+/** What native/kernel/js-*.c install as `globalThis.__uos`. Internal: use the typed wrappers. */
 export interface NativeBindings {
   write(...text: string[]): void;
   exit(status: number): never;
@@ -79,7 +79,8 @@ export interface NativeBindings {
   pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
   /**
    * The RFC 1071 sum of `bytes[start..end)` as big-endian 16-bit words plus `initial`, folded to 16 bits,
-   * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere).
+   * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere; @uos/kernel hands this one
+   * to @uos/net at boot through the `Symbol.for('uos.net.checksum')` slot).
    */
   checksumSum(bytes: Uint8Array, start: number, end: number, initial: number): number;
   /** Zeroed, physically contiguous, page-aligned memory; its pages return when the buffer is collected. */
@@ -95,8 +96,25 @@ export interface NativeBindings {
   mmioWrite16(address: number, value: number): void;
   mmioWrite32(address: number, value: number): void;
   lapicId(): number;
+  /**
+   * Starts the stack sampler at `hz` (default 997) and its counts for profilerTop afresh; under
+   * `uos boot --profile` (which samples the whole run) marks the start of a window instead.
+   */
+  profilerStart(hz?: number): void;
+  /** Stops the sampler (under `uos boot --profile`: marks the end of a window). */
+  profilerStop(): void;
+  /**
+   * [samples, lost, hz, running (0/1), whole run (0/1), microseconds spent taking samples, then for each
+   * of the `n` functions with the most samples of their own, most first: name, kind ('js' | 'native' |
+   * 'idle'), url, line, samples].
+   */
+  profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
+  /** SHA-1 or SHA-256 of the bytes (native/kernel/js-digest.c), for crypto.subtle.digest. */
+  digest(algorithm: 'SHA-1' | 'SHA-256', bytes: Uint8Array): ArrayBuffer;
+  /** Runs the engine's cycle collector now (native/kernel/js-gc.c), so heap figures count only live objects. */
+  gc(): void;
   /** Writes as much UTF-8 as fits without splitting a code point: [UTF-16 units read, bytes written]. */
   utf8EncodeInto(text: string, destination: Uint8Array): [number, number];
   /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */

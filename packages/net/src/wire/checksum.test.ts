@@ -1,7 +1,16 @@
 /** The Internet checksum (RFC 1071) and the pseudo-headers of both IP versions. */
 import { describe, expect, it } from 'vitest';
 import { type Ipv6Address, ipv4Address } from './address.js';
-import { checksum, checksumFold, checksumSum, checksumSumInJs, pseudoHeaderSum } from './checksum.js';
+import {
+  checksum,
+  checksumFold,
+  checksumImplementation,
+  checksumSum,
+  checksumSumInJs,
+  pseudoHeaderSum,
+  setChecksumSum,
+} from './checksum.js';
+import { emitTcp } from './tcp.js';
 
 const v6 = (text: string): Ipv6Address => {
   const bytes = new Uint8Array(16);
@@ -49,5 +58,54 @@ describe('pseudo-headers', () => {
     layout.set([length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff], 32);
     layout[39] = 17;
     expect(checksumFold(pseudoHeaderSum(source, destination, 17, length))).toBe(checksum(layout));
+  });
+});
+
+describe('the platform’s sum', () => {
+  /** A stand-in for the native sum: folded to 16 bits as the native one returns it, and counting its calls. */
+  const folding = () => {
+    const state = { calls: 0 };
+    const sum = (bytes: Uint8Array, start: number, end: number, initial: number): number => {
+      state.calls++;
+      let s = checksumSumInJs(bytes, start, end, initial);
+      while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+      return s;
+    };
+    return { state, sum };
+  };
+
+  it('is taken from the Symbol.for slot whenever one is there, registered before or after this module loaded', () => {
+    expect(checksumImplementation()).toBe('javascript');
+    const platform = folding();
+    (globalThis as unknown as Record<symbol, unknown>)[Symbol.for('uos.net.checksum')] = platform.sum;
+    try {
+      expect(checksumImplementation()).toBe('platform');
+      const bytes = Uint8Array.from({ length: 1480 }, (_, i) => i & 0xff);
+      expect(checksum(bytes)).toBe(checksumFold(checksumSumInJs(bytes, 0, bytes.length)));
+      expect(platform.state.calls).toBe(1);
+    } finally {
+      setChecksumSum(undefined);
+    }
+    expect(checksumImplementation()).toBe('javascript');
+  });
+
+  it('gives the packets the same checksums as the JS sum', () => {
+    const platform = folding();
+    const repr = { sourcePort: 80, destinationPort: 40000, sequence: 1, acknowledgment: 2, flags: 0x18, window: 512 };
+    const payload = Uint8Array.from({ length: 999 }, (_, i) => (i * 7) & 0xff);
+    const emit = (): Uint8Array => {
+      const buffer = new Uint8Array(20 + payload.length);
+      buffer.set(payload, 20);
+      emitTcp(repr, buffer, payload.length, ipv4Address('10.0.0.1'), ipv4Address('10.0.0.2'));
+      return buffer;
+    };
+    const byJs = emit();
+    setChecksumSum(platform.sum);
+    try {
+      expect(emit()).toEqual(byJs);
+      expect(platform.state.calls).toBeGreaterThan(0);
+    } finally {
+      setChecksumSum(undefined);
+    }
   });
 });

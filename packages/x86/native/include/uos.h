@@ -57,7 +57,9 @@ NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 NORETURN void panic_with_status(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void panic_banner(void);
 void print_backtrace(uint64_t rbp, uint64_t rip, int rip_is_return_address);
-const char *symbol_lookup(uint64_t addr, uint64_t *offset);
+const char *symbol_lookup(uint64_t addr, uint64_t *offset); /* a static buffer, or 0 */
+/* Calls visit for every native symbol in address order until it returns nonzero. */
+void symbols_each(int (*visit)(uint64_t address, const char *name, void *arg), void *arg);
 /* Called on a CPU exception; prints the report and ends the VM. */
 NORETURN void exception_report(struct interrupt_frame *f);
 extern volatile int in_panic;
@@ -149,7 +151,8 @@ struct payload_view payload_section(enum payload_kind kind);
 
 /* ---- the JS engine host ---- */
 NORETURN void js_run(void);
-const char *js_map_location(const char *file, int line, int *mapped_line);
+/* The TypeScript source of a line of the bundle (0 when unmapped), its line in *mapped_line. */
+const char *js_map_bundle_line(int line, int *mapped_line);
 size_t js_map_stack(const char *in, char *out, size_t out_size);
 
 #endif

@@ -1,6 +1,6 @@
 /* apic.c: interrupt controllers. The 8259 pair is remapped away from the exception vectors and masked;
  * the local APIC takes over, with a one-shot timer (TSC-deadline mode where the CPU has it) armed for the
- * next deadline only: no periodic tick. I/O APIC pins are routed on request, ISA IRQs through the MADT's
+ * next deadline only: no periodic tick (while the stack sampler runs, also for its next sample). I/O APIC pins are routed on request, ISA IRQs through the MADT's
  * overrides. Vectors:
  *   32..47  ISA IRQ n on 32 + n          48      the LAPIC timer
  *   64..239 allocated to drivers (MSI, MSI-X, PCI INTx)   255  spurious
@@ -8,6 +8,7 @@
  * subscribers (irq_done), so a device that holds its line cannot storm the CPU before JS clears it. */
 #include "acpi.h"
 #include "cpu.h"
+#include "sampler.h"
 #include "uos.h"
 
 #define LAPIC_ID 0x020
@@ -114,7 +115,14 @@ uint64_t lapic_calibration_ticks(uint64_t start) {
   return start - now;
 }
 
-void timer_arm_ns(uint64_t deadline_ns) {
+/* The one-shot timer serves two clients: the loop's next deadline (armed before it halts) and, while it
+ * runs, the stack sampler's period. The hardware is armed for the earlier of the two; an interrupt that
+ * is the sampler's takes a sample and re-arms for what is next. The sampler off, the timer is armed only
+ * for the loop, as if the sampler did not exist: no tick when idle. */
+static uint64_t loop_deadline, sample_deadline, sample_period;
+static int armed_for_sample; /* the hardware is armed for the sampler's deadline */
+
+static void timer_program(uint64_t deadline_ns) {
   if (tsc_deadline) {
     lapic_write(LAPIC_LVT_TIMER, LVT_TSC_DEADLINE | VECTOR_TIMER);
     wrmsr(MSR_TSC_DEADLINE, deadline_ns ? tsc_for_monotonic_ns(deadline_ns) : 0);
@@ -128,6 +136,43 @@ void timer_arm_ns(uint64_t deadline_ns) {
   if (ticks > 0xFFFFFFFFull) ticks = 0xFFFFFFFFull; /* the loop re-arms when it wakes early */
   lapic_write(LAPIC_LVT_TIMER, VECTOR_TIMER); /* one-shot, unmasked */
   lapic_write(LAPIC_TIMER_INITIAL, (uint32_t)ticks);
+}
+
+static void timer_update(void) { /* interrupts off */
+  uint64_t d = loop_deadline;
+  armed_for_sample = sample_period && (!d || sample_deadline < d);
+  if (armed_for_sample) d = sample_deadline;
+  timer_program(d);
+}
+
+void timer_arm_ns(uint64_t deadline_ns) {
+  loop_deadline = deadline_ns;
+  timer_update();
+}
+
+void timer_sampler(uint64_t period_ns) {
+  uint64_t flags = read_rflags();
+  cli();
+  sample_period = period_ns;
+  sample_deadline = period_ns ? monotonic_ns() + period_ns : 0;
+  timer_update();
+  if (flags & 0x200) sti();
+}
+
+/* In the interrupt (before EOI). An interrupt the timer was armed for is the sample's even when it looks
+ * early by the TSC (the LAPIC count-down's rate is calibrated against it at boot, only roughly under
+ * TCG): the next deadline still moves on by one period, so the rate holds on average. Missed periods are
+ * not made up: a sample stands for the time since the last one, which the host reads from the timestamps. */
+void timer_interrupt(const struct interrupt_frame *f) {
+  if (!sample_period) return; /* the loop's deadline: it only wakes the loop, which looks at the clock */
+  uint64_t now = monotonic_ns();
+  if (armed_for_sample || now >= sample_deadline) {
+    sampler_tick(f);
+    sample_deadline += sample_period;
+    if (sample_deadline <= now) sample_deadline = now + sample_period;
+  }
+  if (loop_deadline && loop_deadline <= now) loop_deadline = 0; /* due: the loop wakes and re-arms */
+  timer_update();
 }
 
 static int route(uint32_t gsi, unsigned vector, int level, int active_low) {

@@ -3,6 +3,7 @@
  * loop runs the JS subscribers later. */
 #include "cpu.h"
 #include "interrupts.h"
+#include "sampler.h"
 #include "stacks.h"
 #include "uos.h"
 
@@ -101,7 +102,9 @@ void interrupt_dispatch(struct interrupt_frame *f) {
   if (v < 32) exception_report(f);
   irq_counts[v]++;
   if (v == VECTOR_SPURIOUS) return; /* spurious interrupts take no EOI */
-  if (v != VECTOR_TIMER) { /* the timer only wakes the loop, which then looks at the clock */
+  if (v == VECTOR_TIMER) {
+    timer_interrupt(f); /* wakes the loop, which then looks at the clock; may take a sample */
+  } else {
     irq_mask_if_level(v);
     pending[v >> 6] |= 1ull << (v & 63);
     irq_pending_any = 1;

@@ -51,7 +51,7 @@ static const char *const exception_names[32] = {
  *   u32 count; u8 tokens; tokens x { u8 left; u8 right }   (byte 0x80 + i expands to left, right)
  *   per symbol: varint address delta, u8 bytes shared with the previous name, the rest (ASCII and
  *   tokens), NUL.
- * Read linearly: only crashes look things up. Returns a static buffer. ---- */
+ * Read linearly: only crashes and the sampler's reports look things up. ---- */
 static size_t expand_token(const uint8_t *tokens, unsigned token_count, uint8_t byte, char *name, size_t length, size_t size) {
   uint8_t stack[MAX_SYMBOL_EXPANSION];
   unsigned depth = 0;
@@ -68,18 +68,16 @@ static size_t expand_token(const uint8_t *tokens, unsigned token_count, uint8_t 
   return length;
 }
 
-const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
-  static char best[256];
+void symbols_each(int (*visit)(uint64_t address, const char *name, void *arg), void *arg) {
   char current[256];
   struct payload_view v = payload_section(PAYLOAD_SYMBOLS);
-  if (v.length < 5 || addr >= (uint64_t)__text_end) return 0;
+  if (v.length < 5) return;
   uint32_t count = *(const uint32_t *)v.data;
   unsigned token_count = v.data[4];
   const uint8_t *tokens = v.data + 5;
   const uint8_t *p = tokens + token_count * 2, *end = v.data + v.length;
-  uint64_t address = 0, best_address = 0;
+  uint64_t address = 0;
   size_t length = 0;
-  int found = 0;
   for (uint32_t i = 0; i < count && p < end; i++) {
     uint64_t delta = 0;
     for (int shift = 0; p < end && shift < 64; shift += 7) {
@@ -88,19 +86,38 @@ const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
       if (!(b & 0x80)) break;
     }
     address += delta;
-    if (address > addr || p >= end) break;
+    if (p >= end) break;
     size_t shared = *p++;
     length = shared < length ? shared : length;
     while (p < end && *p) length = expand_token(tokens, token_count, *p++, current, length, sizeof current);
     p++;
     current[length] = 0;
-    best_address = address;
-    for (size_t k = 0; k <= length; k++) best[k] = current[k];
-    found = 1;
+    if (visit(address, current, arg)) break;
   }
-  if (!found) return 0;
-  *offset = addr - best_address;
-  return best;
+}
+
+struct lookup { uint64_t address, best_address; int found; char best[256]; };
+
+static int lookup_visit(uint64_t address, const char *name, void *arg) {
+  struct lookup *l = arg;
+  if (address > l->address) return 1;
+  l->best_address = address;
+  size_t k = 0;
+  for (; name[k] && k + 1 < sizeof l->best; k++) l->best[k] = name[k];
+  l->best[k] = 0;
+  l->found = 1;
+  return 0;
+}
+
+const char *symbol_lookup(uint64_t addr, uint64_t *offset) {
+  static struct lookup l;
+  if (addr >= (uint64_t)__text_end) return 0;
+  l.address = addr;
+  l.found = 0;
+  symbols_each(lookup_visit, &l);
+  if (!l.found) return 0;
+  *offset = addr - l.best_address;
+  return l.best;
 }
 
 /* A return address is looked up one byte back: after a call to a noreturn function it points past the

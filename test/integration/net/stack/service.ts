@@ -1,21 +1,27 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
- * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
+ * client ends), source on 19 (sends as many bytes as the first line asks), HTTP on 80 with @uos/http (the
+ * page `hello from uOS: <path>`: what ../shared/bench/side-by-side/compare.sh and `pnpm bench` load).
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
- * `connections`, `quit`.
- * Every answer is one line starting with `net: `.
+ * `connections`, `profile start|stop` (a window of `uos boot --profile`, used by `pnpm bench`), `quit`.
+ * Every answer is one line starting with `net: `; the first, `net: ready <interface> checksum <platform|javascript>`,
+ * says which Internet checksum the stack uses (the platform's native one in an image).
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
-import { os, service } from '@uos/kernel';
+import { os, profiler, service } from '@uos/kernel';
+import { serve } from '@uos/http';
 import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
+import { checksumImplementation } from '@uos/net/wire';
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
-export function discard(connection: TcpSocket): void {
+function discard(connection: TcpSocket): void {
   let bytes = 0;
   connection.onData((data) => {
     bytes += data.length;
@@ -27,7 +33,7 @@ export function discard(connection: TcpSocket): void {
 }
 
 /** Reads one line holding a byte count, sends that many bytes (a repeating 0..250 pattern), ends. */
-export function source(connection: TcpSocket): void {
+function source(connection: TcpSocket): void {
   let line = '';
   let started = false;
   connection.onData((data) => {
@@ -56,22 +62,10 @@ export function source(connection: TcpSocket): void {
   });
 }
 
-export function http(connection: TcpSocket): void {
-  let request = '';
-  connection.onData((data) => {
-    request += new TextDecoder().decode(data);
-    if (!request.includes('\r\n\r\n')) return;
-    const path = /^GET (\S+)/.exec(request)?.[1] ?? '/';
-    const body = `hello from uOS: ${path}\n`;
-    connection.write(
-      new TextEncoder().encode(
-        `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      ),
-    );
-    connection.end();
-  });
-  // A client that ends without a whole request (ab does, as it finishes) gets the end too: no CLOSE-WAIT left.
-  connection.onEnd(() => connection.end());
+/** The HTTP page: a fetch handler on @uos/http (the path without parsing the whole URL). */
+function hello(request: Request): Response {
+  const url = request.url;
+  return new Response(`hello from uOS: ${url.slice(url.indexOf('/', 8))}\n`);
 }
 
 export default service({
@@ -103,7 +97,7 @@ export default service({
     inet.tcp.listen(7, echo);
     inet.tcp.listen(9, discard);
     inet.tcp.listen(19, source);
-    inet.tcp.listen(80, http);
+    serve({ inet, port: 80, fetch: hello });
 
     const commands: Record<string, (words: string[]) => Promise<void> | void> = {
       async resolve([name]) {
@@ -133,6 +127,11 @@ export default service({
           .map((c) => ({ ...c, localAddress: formatIpAddress(c.localAddress), remoteAddress: formatIpAddress(c.remoteAddress) }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
+      profile([what]) {
+        if (what === 'start') profiler.start();
+        else profiler.stop();
+        console.log(`net: profile ${what === 'start' ? 'start' : 'stop'}`);
+      },
       quit() {
         os.exit(0);
       },
@@ -152,6 +151,8 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet}`);
+    console.log(
+      `net: ready ${inet} checksum ${checksumImplementation()} (${Math.round(os.uptime())} ms after boot, timeline ${JSON.stringify(os.bootInfo().timeline)})`,
+    );
   },
 });

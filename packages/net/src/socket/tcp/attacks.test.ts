@@ -31,7 +31,8 @@ let n = 0;
  * MAC) and is then taken off the wire, so that nothing but the test answers bob.
  */
 function network() {
-  const net = createTestNetwork({ names: [`atk${n}a`, `atk${n++}b`] });
+  // Bob keeps alice's MAC for an hour: nobody answers his ARP requests once her stack is gone.
+  const net = createTestNetwork({ names: [`atk${n}a`, `atk${n++}b`], inet: { arp: { entryLifetimeMs: 3_600_000 } } });
   void net.a.ping('10.0.0.2');
   net.clock.advance(10);
   net.a.close();
@@ -106,6 +107,21 @@ describe('TCP listeners against scans', () => {
     net.clock.advance(5);
     expect(fromBob.length).toBe(200);
   });
+
+  it('limits the resets a half-open connection sends for bad ACKs too', () => {
+    const { net, forge, fromBob } = network();
+    net.b.tcp.listen(80, () => {});
+    net.clock.advance(2_000);
+    forge({ flags: TcpFlag.syn, sequence: 1000, sourcePort: 40500 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connectionCount).toBe(1);
+    // ACKs below our SYN-ACK (within the window RFC 5961 allows): each draws a reset (RFC 9293 3.10.7.4).
+    const iss = fromBob[0]!.sequence;
+    for (let i = 0; i < 500; i++) forge({ flags: TcpFlag.ack, sequence: 1001, acknowledgment: (iss - i) >>> 0, sourcePort: 40500 });
+    net.clock.advance(5);
+    expect(fromBob.filter((s) => s.flags === TcpFlag.rst).length).toBe(100);
+    expect(net.b.tcp.stats.resets_limited.value).toBe(400);
+  });
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -170,21 +186,21 @@ describe('TCP zero-window probing (issue 17, bug 1)', () => {
 });
 
 describe('TCP out-of-order queue (issue 17, bug 2)', () => {
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('holds a bounded number of ranges under a flood of one-byte segments with holes, and stays byte-exact', () => {
+  it('holds a bounded number of ranges under a flood of one-byte segments with holes, and stays byte-exact', () => {
     const net = twoStacks();
     const { client, server } = establish(net);
     const got = collect(server);
     const data = patternBytes(6000, 5);
     const start = inspect(net, server).receiveNext;
+    const sentBefore = net.b.tcp.stats.segments_tx.value;
     // 3,000 one-byte segments, every other byte: 3,000 holes that cannot merge.
     for (let i = 0; i < 3000; i++) {
       const offset = 2 * i + 1;
       forgeSegment(
         net.wire[0],
         { mac: net.wire[1].mac },
-        client,
-        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, client).sendNext, window: 65535 },
+        server, // as if from its peer, alice
+        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, server).sendNext, window: 65535 },
         data.subarray(offset, offset + 1),
       );
       if (i % 100 === 99) net.clock.advance(1);
@@ -193,17 +209,18 @@ describe('TCP out-of-order queue (issue 17, bug 2)', () => {
     const held = inspect(net, server).outOfOrderSegments;
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(256);
-    expect(net.b.tcp.stats.out_of_order_dropped.value).toBeGreaterThan(0);
+    expect(net.b.tcp.stats.out_of_order_dropped.value).toBe(3000 - held);
+    // Segments the queue could not take drew no ACK (as in Linux): the flood costs no transmit for them.
+    expect(net.b.tcp.stats.segments_tx.value - sentBefore).toBe(held);
     // The real sender's bytes fill the holes; what was kept and what came again agree.
     sendAll(client, data);
     runUntil(net.clock, () => got.ended, 60_000);
     expect(firstDifference(got.data(), data)).toBe(-1);
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('merges adjacent out-of-order ranges into one', () => {
+  it('merges adjacent out-of-order ranges into one', () => {
     const net = twoStacks();
-    const { client, server } = establish(net);
+    const { server } = establish(net);
     const start = inspect(net, server).receiveNext;
     const data = patternBytes(2000, 9);
     // A hole at byte 0, then 1,999 one-byte segments in order after it: one range.
@@ -211,8 +228,8 @@ describe('TCP out-of-order queue (issue 17, bug 2)', () => {
       forgeSegment(
         net.wire[0],
         { mac: net.wire[1].mac },
-        client,
-        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, client).sendNext, window: 65535 },
+        server, // as if from its peer, alice
+        { sequence: (start + offset) >>> 0, acknowledgment: inspect(net, server).sendNext, window: 65535 },
         data.subarray(offset, offset + 1),
       );
     }
@@ -244,8 +261,7 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     }
   }
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('accepts a connection within 1 s during and right after a 20 s flood (SYN cookies, RFC 4987)', () => {
+  it('accepts a connection within 1 s during and right after a 20 s flood (SYN cookies, RFC 4987)', () => {
     const net = twoStacks();
     const accepted: TcpSocket[] = [];
     const listening = net.b.tcp.listen(80, (c) => accepted.push(c));
@@ -270,13 +286,13 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     }
     expect(during).toBe(true);
     expect(connectWithin(1_000)).toBe(true);
+    net.clock.advance(5); // the last ACK of the handshake on its way
     expect(accepted.length).toBe(2);
     expect(listening.listener.halfOpen).toBeLessThanOrEqual(128);
     expect(net.b.tcp.stats.syn_cookies_sent.value).toBeGreaterThan(10_000);
   }, 60_000);
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('keeps MSS, window scale, SACK and timestamps through a cookie, and MSS alone without timestamps', () => {
+  it('keeps MSS, window scale, SACK and timestamps through a cookie, and MSS alone without timestamps', () => {
     const net = twoStacks();
     const listening = net.b.tcp.listen(80, () => {}, { backlog: 0 }); // every SYN answered with a cookie
     if (!listening.ok) throw new Error(listening.error);
@@ -309,25 +325,31 @@ describe('TCP SYN floods (issue 17, bug 3)', () => {
     expect(firstDifference(got.data(), data)).toBe(-1);
   });
 
-  // Fails until the engine fix lands (issue 17): it.fails flips to it with the fix.
-  it.fails('refuses an ACK with a forged or stale cookie', () => {
+  it('refuses an ACK with a forged or stale cookie, and takes a good one', () => {
     const { net, forge, fromBob } = network();
     const listening = net.b.tcp.listen(80, () => {}, { backlog: 0 });
     if (!listening.ok) throw new Error(listening.error);
-    forge({ flags: TcpFlag.ack, sequence: 5000, acknowledgment: 0x12345678 });
-    net.clock.advance(5);
-    expect(net.b.tcp.connectionCount).toBe(0);
-    expect(fromBob.map((s) => s.flags)).toEqual([TcpFlag.rst]);
-    // A real cookie, answered two minutes late: too old.
+    const synAckTo = (port: number) => fromBob.filter((s) => s.destinationPort === port && s.flags === (TcpFlag.syn | TcpFlag.ack)).pop()!;
     forge({ flags: TcpFlag.syn, sequence: 6000, sourcePort: 40100 });
     net.clock.advance(5);
-    const synAck = fromBob[fromBob.length - 1]!;
-    expect(synAck.flags).toBe(TcpFlag.syn | TcpFlag.ack);
-    net.clock.advance(120_000);
-    forge({ flags: TcpFlag.ack, sequence: 6001, acknowledgment: (synAck.sequence + 1) >>> 0, sourcePort: 40100 });
+    const stale = synAckTo(40100);
+    // A forged cookie: reset, and nothing made.
+    forge({ flags: TcpFlag.ack, sequence: 5001, acknowledgment: 0x12345678, sourcePort: 40101 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connectionCount).toBe(0);
+    expect(fromBob[fromBob.length - 1]!.flags).toBe(TcpFlag.rst);
+    // Four minutes on, the first cookie is too old; a fresh one is good.
+    net.clock.advance(4 * 60_000);
+    forge({ flags: TcpFlag.syn, sequence: 7000, sourcePort: 40102 });
+    net.clock.advance(5);
+    forge({ flags: TcpFlag.ack, sequence: 6001, acknowledgment: (stale.sequence + 1) >>> 0, sourcePort: 40100 });
     net.clock.advance(5);
     expect(net.b.tcp.connectionCount).toBe(0);
     expect(net.b.tcp.stats.syn_cookies_rejected.value).toBe(2);
+    forge({ flags: TcpFlag.ack, sequence: 7001, acknowledgment: (synAckTo(40102).sequence + 1) >>> 0, sourcePort: 40102 });
+    net.clock.advance(5);
+    expect(net.b.tcp.connections().map((c) => [c.remotePort, c.state, c.mss])).toEqual([[40102, 'established', 536]]);
+    expect(net.b.tcp.stats.syn_cookies_accepted.value).toBe(1);
   });
 });
 

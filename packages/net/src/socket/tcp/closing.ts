@@ -1,6 +1,6 @@
 import type { TcpConnection } from './connection.js';
 import type { CloseReason, ConnectResult } from './tcp-socket.js';
-import { SilenceTimer } from './timers.js';
+import { StateTimer } from './timers.js';
 
 /**
  * How a connection ends (RFC 9293 §3.6), beside the connection to keep its file readable: our FIN
@@ -13,11 +13,11 @@ export function finAcknowledged(connection: TcpConnection): void {
   if (connection.state === 'fin-wait-1') {
     connection.state = 'fin-wait-2';
     // Linux resets an orphan's FIN-WAIT-2 after tcp_fin_timeout too (issue 17: they piled up).
-    connection.finWait2 ??= new SilenceTimer(connection.host.clock, connection.options.finWait2TimeoutMs ?? 60_000, () => {
+    connection.finWait2 ??= new StateTimer(connection.host.clock, () => {
       connection.sendReset(connection.sender.sendMax);
       connection.terminate('timeout');
     });
-    connection.finWait2.start();
+    connection.finWait2.start(connection.options.finWait2TimeoutMs ?? 60_000);
   } else if (connection.state === 'closing') enterTimeWait(connection);
   else if (connection.state === 'last-ack') terminate(connection, 'normal');
 }

@@ -12,7 +12,7 @@ import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
 import { enterTimeWait, finAcknowledged, resolveConnect, terminate } from './closing.js';
 import type { TimeWaitRecord } from './time-wait.js';
-import { DelayedAck, KeepAlive, type SilenceTimer } from './timers.js';
+import { DelayedAck, KeepAlive, type StateTimer } from './timers.js';
 
 /** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
 const DEFAULT_MSS = 536;
@@ -50,7 +50,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
   receiveNext = 0;
   readonly window: ReceiveWindow;
-  readonly assembler = new Assembler();
+  readonly assembler: Assembler;
   private finReceived = false;
 
   // Negotiated in the handshake.
@@ -73,7 +73,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** What the connection was opened with (shared with the listener's other connections): read when needed. */
   readonly options: TcpOptions;
   /** FIN-WAIT-2's wait for the peer's FIN, made when the state is entered. */
-  finWait2: SilenceTimer | undefined;
+  finWait2: StateTimer | undefined;
   /** The listener a passive connection came from (the layer's business). Fields are few: see the class note. */
   listener: unknown;
   closedWith: CloseReason | undefined;
@@ -99,6 +99,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
     this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled, host.memory?.budget);
+    // Out-of-order data lies within the window; the bound has room for each range's overhead too.
+    this.assembler = new Assembler(2 * this.window.capacity, host.stats.out_of_order_dropped);
     this.sender = new Sender(
       this,
       iss,
@@ -197,6 +199,15 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.synchronize(segment);
     this.sender.synReceived(segment.window, segment.sequence);
     this.sendSyn(true);
+  }
+
+  /** Passive open from a SYN cookie (RFC 4987): `syn` is what the cookie kept; the `ack` that brought it completes the handshake. */
+  acceptCookie(syn: IncomingSegment, ack: IncomingSegment): void {
+    this.synchronize(syn);
+    this.sender.synReceived(0, syn.sequence);
+    this.sender.synSent(); // our SYN-ACK (the cookie) went out; the ACK stops its timer at once
+    this.lastAckSent = this.receiveNext;
+    this.receive(ack);
   }
 
   /** The peer's SYN: its sequence numbers, and the options both sides support (RFC 7323, RFC 2018). */
@@ -327,7 +338,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (this.state === 'syn-received') {
       // RFC 9293 §3.10.7.4: the ACK of our SYN-ACK must acknowledge the SYN and no more.
       if (!seqInRange(ack, seqAdd(sender.sendUnacknowledged, 1), seqAdd(sender.sendNext, 1))) {
-        this.sendReset(ack);
+        this.sendReset(ack, true);
         return;
       }
       this.state = 'established';
@@ -360,7 +371,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     const sender = this.sender;
     // RFC 9293 §3.10.7.3: an ACK must acknowledge our SYN (and nothing beyond it), else a reset.
     if (flags & TcpFlag.ack && !seqInRange(segment.acknowledgment, seqAdd(sender.iss, 1), seqAdd(sender.sendMax, 1))) {
-      if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment);
+      if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment, true);
       return;
     }
     if (flags & TcpFlag.rst) {
@@ -435,7 +446,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       }
       this.receiveNext = seqAdd(this.receiveNext, data.length);
       this.socket.deliver(data.slice());
-      const filledHole = !this.assembler.isEmpty;
+      const filledHole = this.assembler.count !== 0;
       if (filledHole) {
         const charged = this.assembler.charged;
         for (let fresh = this.assembler.take(this.receiveNext); fresh; fresh = this.assembler.take(this.receiveNext)) {
@@ -450,16 +461,17 @@ export class TcpConnection implements SocketEngine, SenderHost {
       else this.delayedAck.schedule();
       return;
     }
-    // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
+    // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
+    // + SACK); what the bounded queue cannot take goes unanswered, as in Linux (tcp_data_queue_ofo).
     this.host.stats.out_of_order.increment();
     if (this.assembler.bytes + data.length > keepable) {
       this.droppedForMemory();
       return;
     }
     const charged = this.assembler.charged;
-    this.assembler.insert(sequence, data.slice());
+    const kept = this.assembler.insert(sequence, data);
     this.host.memory?.adjust(this.assembler.charged - charged);
-    this.sendAck();
+    if (kept !== 'dropped') this.sendAck();
   }
 
   private droppedForMemory(): void {
@@ -502,7 +514,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
   segmentLimit(): number {
-    if (!this.sackEnabled || this.assembler.isEmpty) return this.effectiveMss;
+    if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
     const blocks = this.assembler.sackBlocks(this.sackBlockLimit()).length;
     return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
   }
@@ -523,7 +535,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
     };
     if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
-    if (this.sackEnabled && !this.assembler.isEmpty) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit());
+    if (this.sackEnabled && this.assembler.count !== 0) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit());
     return repr;
   }
 
@@ -535,9 +547,9 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   sendAck(): void {
     if (this.state === 'closed' || this.state === 'syn-sent') return;
-    // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
-    // finds an older sequence number outside its window and would drop the ACK unread.
-    this.sendSegment(this.sender.sendMax, TcpFlag.ack, 0, undefined);
+    // SND.MAX, not the SND.NXT a timeout moved back (a peer holding data up to SND.MAX drops an older
+    // sequence number unread), but no further than the peer's window (see Sender.ackSequence).
+    this.sendSegment(this.sender.ackSequence, TcpFlag.ack, 0, undefined);
   }
 
   private afterAckSent(): void {
@@ -570,10 +582,13 @@ export class TcpConnection implements SocketEngine, SenderHost {
     terminate(this, reason);
   }
 
-  sendReset(sequence: number): void {
+  /** A reset at `sequence`; one `answering` a segment goes within the layer's limit on resets. */
+  sendReset(sequence: number, answering = false): void {
+    if (answering && !this.host.allowReset()) return;
+    const { localPort, remotePort } = this;
     this.host.send(
       this,
-      { sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
+      { sourcePort: localPort, destinationPort: remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
       0,
     );
     this.host.stats.resets_tx.increment();

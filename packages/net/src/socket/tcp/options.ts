@@ -60,6 +60,7 @@ export interface ConnectionStats {
   resets_tx: Counter;
   challenge_acks: Counter;
   out_of_order: Counter;
+  out_of_order_dropped: Counter;
   duplicate_segments: Counter;
   zero_window_probes: Counter;
   keepalives: Counter;
@@ -90,6 +91,8 @@ export interface ConnectionHost<C> {
   readonly memory?: MemoryAccount;
   /** A writer waits for room the memory budget has not got: call `drainIfRoom` when memory frees. */
   starved?(connection: C): void;
+  /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
+  allowReset(): boolean;
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;

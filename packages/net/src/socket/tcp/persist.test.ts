@@ -95,4 +95,16 @@ describe('zero-window probes', () => {
     h.receive({ acknowledgment: ISS + 2, window: 65535 });
     expect(h.connection.state).toBe('fin-wait-2');
   });
+
+  it("acknowledges the peer's data from the edge of its shut window, not from past the probe byte", () => {
+    const h = established({}, { window: 0 });
+    h.connection.socket.write(bytes(10));
+    h.clock.advance(1000);
+    h.take(); // the probe: SND.MAX is ISS + 2 now
+    // The peer, its window shut, sends data of its own: our ACK must carry a sequence number it takes.
+    h.receive({ acknowledgment: ISS + 1, window: 0 }, bytes(100));
+    h.clock.advance(40);
+    const acks = h.take().filter((s) => s.payload.length === 0);
+    expect(acks.map((s) => [s.sequence, s.acknowledgment])).toEqual([[ISS + 1, h.peerNext]]);
+  });
 });

@@ -4,6 +4,12 @@ import { seqAdd, seqDiff, seqGt } from './sequence.js';
 export const MAX_WINDOW_SHIFT = 14;
 
 const UNLIMITED = { receiveAllowance: Number.POSITIVE_INFINITY };
+/** The window scale shift that lets a 16-bit field carry `capacity` (what our SYN announces). */
+export function windowShiftFor(capacity: number): number {
+  let shift = 0;
+  while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
+  return shift;
+}
 
 /**
  * The window we offer the peer (RFC 9293 §3.8.6.2, RFC 7323 §2):
@@ -30,9 +36,7 @@ export class ReceiveWindow {
      */
     private readonly memory: { readonly receiveAllowance: number } = UNLIMITED,
   ) {
-    let shift = 0;
-    if (scaling) while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
-    this.shift = shift;
+    this.shift = scaling ? windowShiftFor(capacity) : 0;
   }
 
   /** The peer's SYN fixed RCV.NXT: nothing advertised beyond it yet. */

@@ -109,6 +109,17 @@ export class Sender {
     this.timer = new RetransmitTimer(clock, this);
   }
 
+  /**
+   * The sequence number of a pure ACK (Linux's tcp_acceptable_seq): SND.MAX, unless that lies beyond the
+   * peer's window, as a zero-window probe's byte does; then the window's right edge. A peer with a shut
+   * window takes a segment only at its RCV.NXT: an ACK one past it would be dropped unread, and the
+   * peer's data it acknowledges would be sent again until the peer gave up.
+   */
+  get ackSequence(): number {
+    const edge = seqAdd(this.sendUnacknowledged, this.sendWindow);
+    return seqGt(this.sendMax, edge) ? edge : this.sendMax;
+  }
+
   /** Outstanding bytes, FlightSize (RFC 5681): SND.MAX − SND.UNA. */
   get flightSize(): number {
     return seqDiff(this.sendMax, this.sendUnacknowledged);
@@ -160,7 +171,7 @@ export class Sender {
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
       let sackedAhead = Infinity;
-      if (!this.scoreboard.isEmpty && seqLt(this.sendNext, this.sendMax)) {
+      if (this.scoreboard.ranges.length !== 0 && seqLt(this.sendNext, this.sendMax)) {
         this.sendNext = this.scoreboard.skip(this.sendNext);
         sackedAhead = this.scoreboard.gapAfter(this.sendNext);
       }
@@ -254,6 +265,7 @@ export class Sender {
     const ack = segment.acknowledgment;
     const windowRaw = segment.window << this.host.sendShift;
     const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
+    const advanced = seqGt(ack, this.sendUnacknowledged);
     const sack = this.host.sackEnabled;
     // The peer answers: probes so far were not in vain (RFC 1122 §4.2.2.17: probe for as long as it does).
     this.probesUnanswered = 0;
@@ -294,7 +306,11 @@ export class Sender {
       }
     }
 
+    // The window from a segment newer than the last that set it (RFC 9293 SND.WL1/WL2), or from any ACK
+    // of new data (Linux's tcp_may_update_window): a stray segment that moved SND.WL1 ahead cannot keep
+    // the window from reopening while data is acknowledged, zero-window probes included.
     if (
+      advanced ||
       seqLt(this.windowSequence, segment.sequence) ||
       (this.windowSequence === segment.sequence && seqLe(this.windowAcknowledgment, ack))
     ) {

@@ -6,19 +6,28 @@ import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js
 import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
-import { diagnose } from './diagnostics.js';
+import { diagnose, diagnoseTimeWait } from './diagnostics.js';
 import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
 import { seqAdd } from './sequence.js';
-import { TIME_WAIT_BYTES, type TimeWaitRecord, TimeWaitTable, timeWaitOf } from './time-wait.js';
+import { TIME_WAIT_BYTES, TimeWaitTable, timeWaitOf } from './time-wait.js';
 import { RateLimiter } from '../../rate-limit.js';
 import { type MemoryAccount, MemoryBudget, checkLimit } from '../../memory.js';
+import { windowShiftFor } from './receive-window.js';
+import { timestampOf } from './sender.js';
+import { SynCookies, cookieHandshake } from './syn-cookies.js';
 
 export interface ListenOptions extends TcpOptions {
-  /** Connections in SYN-RECEIVED at once; further SYNs are dropped (default 128): a SYN flood stays bounded. */
+  /**
+   * Connections in SYN-RECEIVED at once (default 128). Beyond it SYNs are answered with SYN cookies
+   * (RFC 4987) and nothing is kept until the handshake completes: a SYN flood neither grows memory nor
+   * locks the port out. 0 answers every SYN with a cookie.
+   */
   backlog?: number;
+  /** Answer SYNs with cookies when the backlog is full (default true); false drops them instead. */
+  synCookies?: boolean;
   /**
    * Connections from this listener at once, the handshake included; past it a SYN is refused with a reset
    * and counted (`tcp.refused_limit`). Unlimited by default: the memory budget bounds them.
@@ -77,8 +86,11 @@ interface Listening {
   /** Connections from this listener (the handshake included), and at most. */
   connections: number;
   maxConnections: number;
+  /** When this listener last answered a SYN with a cookie (ACKs are checked for cookies only for a while after). */
+  cookieSentAt: number;
 }
 
+const DEFAULT_RECEIVE_BUFFER = 128 * 1024;
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const CHALLENGE_ACKS_PER_SECOND = 100;
@@ -86,36 +98,8 @@ const CHALLENGE_ACKS_PER_SECOND = 100;
 const RESETS_PER_SECOND = 100;
 /** TIME-WAIT records kept at most before the oldest are recycled (Linux: tcp_max_tw_buckets). */
 const DEFAULT_MAX_TIME_WAIT = 4096;
-
-/** A TIME-WAIT record as diagnostics: what the record keeps, zeros for what it does not. */
-function diagnoseTimeWait(record: TimeWaitRecord): TcpDiagnostics {
-  return {
-    localAddress: record.localAddress,
-    localPort: record.localPort,
-    remoteAddress: record.remoteAddress,
-    remotePort: record.remotePort,
-    state: 'time-wait',
-    sendUnacknowledged: record.sendNext,
-    sendNext: record.sendNext,
-    sendMax: record.sendNext,
-    sendWindow: 0,
-    congestionWindow: 0,
-    slowStartThreshold: 0,
-    inRecovery: false,
-    receiveNext: record.receiveNext,
-    receiveWindow: 0,
-    mss: 0,
-    sendShift: 0,
-    receiveShift: 0,
-    sack: false,
-    timestamps: record.timestamps,
-    rtoMs: 0,
-    smoothedRttMs: undefined,
-    outOfOrderSegments: 0,
-    bufferedBytes: 0,
-    heldBytes: 0,
-  };
-}
+/** ACKs are taken for cookies this long after the last cookie went out (Linux: while its queue overflowed recently). */
+const COOKIE_RECENT_MS = 3 * 60_000;
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -131,6 +115,7 @@ export class TcpLayer {
   private readonly initialSequence: InitialSequence;
   private readonly challengeAcks: RateLimiter;
   private readonly resets: RateLimiter;
+  private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
   private readonly timeWait: TimeWaitTable;
   /** The budget, TCP's fixed costs (connections, TIME-WAIT records) and its buffers in it. */
@@ -150,7 +135,7 @@ export class TcpLayer {
 
   constructor(
     private readonly ip: IpLayer,
-    clock: NetClock,
+    private readonly clock: NetClock,
     private readonly random: RandomSource,
     scope: StatScope,
     memory?: MemoryBudget,
@@ -166,6 +151,7 @@ export class TcpLayer {
     this.initialSequence = new InitialSequence(random, () => clock.now());
     this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
     this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
+    this.cookies = new SynCookies(random, clock);
     this.host = {
       clock,
       send: (connection, repr, length, payload) =>
@@ -177,6 +163,7 @@ export class TcpLayer {
       },
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
+      allowReset: () => this.allowReset(),
       memory: this.buffers,
       starved: (connection) => {
         this.starved.add(connection);
@@ -224,6 +211,7 @@ export class TcpLayer {
       halfOpen: 0,
       connections: 0,
       maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
+      cookieSentAt: Number.NEGATIVE_INFINITY,
     };
     this.listeners.set(port, listening);
     return {
@@ -407,20 +395,19 @@ export class TcpLayer {
       this.stats.listen_discarded.increment();
       return;
     }
+    if (listening && flags & TcpFlag.ack && !(flags & TcpFlag.syn) && this.clock.now() - listening.cookieSentAt < COOKIE_RECENT_MS) {
+      if (this.acceptCookie(datagram, tcp, listening)) return;
+      this.stats.syn_cookies_rejected.increment();
+    }
     if (!listening || !(flags & TcpFlag.syn) || flags & TcpFlag.ack) {
       this.resetFor(datagram, tcp);
       return;
     }
+    if (!this.mayOpen(datagram, tcp, listening)) return;
     if (listening.halfOpen >= listening.backlog) {
-      this.stats.syn_dropped.increment();
       this.stats.listen_overflows.increment();
-      return;
-    }
-    // A limit refuses cleanly (a reset: the client learns at once); short memory drops the SYN (the
-    // client tries again later, when connections may have ended).
-    if (listening.connections >= listening.maxConnections || this.table.size >= this.maxConnections) {
-      this.stats.refused_limit.increment();
-      this.resetFor(datagram, tcp);
+      if (listening.options.synCookies === false) this.stats.syn_dropped.increment();
+      else this.sendCookie(datagram, tcp, listening);
       return;
     }
     if (!this.admit()) {
@@ -446,12 +433,106 @@ export class TcpLayer {
     connection.acceptSyn(tcp);
   }
 
+  /**
+   * Whether the limits let a listener's connection open; when not, a reset refuses it cleanly (the client
+   * learns at once) and `tcp.refused_limit` counts it. Short memory is `admit`'s: the SYN is dropped (the
+   * client tries again later, when connections may have ended).
+   */
+  private mayOpen(datagram: IpDatagram, segment: IncomingSegment, listening: Listening): boolean {
+    if (listening.connections < listening.maxConnections && this.table.size < this.maxConnections) return true;
+    this.stats.refused_limit.increment();
+    this.resetFor(datagram, segment);
+    return false;
+  }
+
+  /**
+   * A SYN-ACK whose sequence number is a SYN cookie (RFC 4987), and nothing kept: MSS, window scale and
+   * SACK-permitted come back with the ACK (the last two only with timestamps, as Linux does).
+   */
+  private sendCookie(datagram: IpDatagram, syn: IncomingSegment, listening: Listening): void {
+    const options = listening.options;
+    const endpoints = {
+      localAddress: datagram.destination,
+      localPort: syn.destinationPort,
+      remoteAddress: datagram.source,
+      remotePort: syn.sourcePort,
+    };
+    const cookie = this.cookies.make(endpoints, syn.sequence, syn.mss ?? 536);
+    const capacity = options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER;
+    const repr: TcpRepr = {
+      sourcePort: syn.destinationPort,
+      destinationPort: syn.sourcePort,
+      sequence: cookie.sequence,
+      acknowledgment: seqAdd(syn.sequence, 1),
+      flags: TcpFlag.syn | TcpFlag.ack,
+      window: Math.min(capacity, 0xffff),
+      mss: this.host.localMss,
+    };
+    if (syn.timestamps && options.timestamps !== false) {
+      const windowScale = options.windowScaling !== false && syn.windowScale !== undefined ? syn.windowScale : undefined;
+      const sackPermitted = options.sack !== false && syn.sackPermitted === true;
+      repr.timestamps = { value: this.cookies.timestamp(timestampOf(this.clock), windowScale, sackPermitted), echo: syn.timestamps.value };
+      if (windowScale !== undefined) repr.windowScale = windowShiftFor(capacity);
+      if (sackPermitted) repr.sackPermitted = true;
+    }
+    this.sendSegment(datagram.destination, datagram.source, repr, 0);
+    this.stats.segments_tx.increment();
+    this.stats.syn_cookies_sent.increment();
+    listening.cookieSentAt = this.clock.now();
+  }
+
+  /** An ACK that may bring a cookie back: the connection, made now, when it does. */
+  private acceptCookie(datagram: IpDatagram, ack: IncomingSegment, listening: Listening): boolean {
+    const endpoints = {
+      localAddress: datagram.destination,
+      localPort: ack.destinationPort,
+      remoteAddress: datagram.source,
+      remotePort: ack.sourcePort,
+    };
+    const iss = seqAdd(ack.acknowledgment, -1);
+    const mss = this.cookies.check(endpoints, seqAdd(ack.sequence, -1), iss);
+    if (mss === undefined) return false;
+    if (!this.mayOpen(datagram, ack, listening)) return true; // the cookie was good: refused, counted
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      return true; // dropped: the peer's retransmission may find room
+    }
+    // Window scale and SACK-permitted came back in the echo of our timestamp, when we sent one.
+    const options = listening.options;
+    const kept =
+      ack.timestamps && options.timestamps !== false
+        ? SynCookies.optionsFromEcho(ack.timestamps.echo)
+        : { windowScale: undefined, sackPermitted: false };
+    const local = { address: datagram.destination, port: ack.destinationPort };
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      { address: datagram.source, port: ack.sourcePort },
+      iss,
+      options,
+      'syn-received',
+    );
+    listening.halfOpen++;
+    listening.connections++;
+    connection.listener = listening;
+    this.passive.set(connection, listening);
+    this.add(connection);
+    this.stats.syn_cookies_accepted.increment();
+    const handshake = cookieHandshake(ack, { mss, ...kept });
+    connection.acceptCookie(handshake.syn, handshake.ack);
+    return true;
+  }
+
+  /** Resets sent in answer to segments, within their limit (counted when over it). */
+  private allowReset(): boolean {
+    if (this.resets.allow()) return true;
+    this.stats.resets_limited.increment();
+    return false;
+  }
+
   /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1), within the rate limit. */
   private resetFor(datagram: IpDatagram, segment: IncomingSegment): void {
-    if (!this.resets.allow()) {
-      this.stats.resets_limited.increment();
-      return;
-    }
+    if (!this.allowReset()) return;
     const remotePort = segment.sourcePort;
     const localPort = segment.destinationPort;
     const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);

@@ -74,7 +74,10 @@ export interface TcpSocket extends AsyncIterable<Uint8Array> {
   /** Ends the connection at once with a reset. */
   abort(): void;
 
-  /** Adds a data consumer: chunks in order, as they arrive (the chunks are the listener's to keep). */
+  /**
+   * Adds a data consumer: chunks in order, as they arrive. A chunk is the consumers' to keep (the stack
+   * never reuses it), and the same object goes to every consumer: copy it before changing it.
+   */
   onData(listener: (data: Uint8Array) => void): () => void;
   /** The peer finished sending (it may still read). Runs once, after the last chunk. */
   onEnd(listener: () => void): () => void;

@@ -166,13 +166,14 @@ export class KeepAlive {
 }
 
 /**
- * A wait that ends after `timeoutMs` without news from the peer (`heard()` restarts it), such as
- * FIN-WAIT-2's for the peer's FIN. One clock timer: it is not reset per segment, it sets itself again
- * for what is left when it fires early.
+ * The wait of a closing state for the peer: FIN-WAIT-2's for its FIN (ended after a while without a
+ * segment from it: `heard()` starts the wait again) and TIME-WAIT's 2 MSL (again from a retransmitted
+ * FIN). One clock timer: not reset per segment, it sets itself again for what is left when it fires early.
  */
-export class SilenceTimer {
+export class StateTimer {
   private handle: TimerHandle | undefined;
   private lastHeard = 0;
+  private timeoutMs = 0;
   private readonly fire = (): void => {
     this.handle = undefined;
     const left = this.lastHeard + this.timeoutMs - this.clock.now();
@@ -182,13 +183,15 @@ export class SilenceTimer {
 
   constructor(
     private readonly clock: NetClock,
-    private readonly timeoutMs: number,
     private readonly expired: () => void,
   ) {}
 
-  start(): void {
+  /** Starts a wait of `timeoutMs` from now (the state changed). */
+  start(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
     this.lastHeard = this.clock.now();
-    this.handle ??= this.clock.setTimer(this.timeoutMs, this.fire);
+    this.handle?.cancel();
+    this.handle = this.clock.setTimer(timeoutMs, this.fire);
   }
 
   heard(): void {

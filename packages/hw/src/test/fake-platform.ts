@@ -1,10 +1,12 @@
 /**
- * A fake `HwPlatform` for unit tests (not published: `files` in package.json leaves src/testing out).
+ * A fake `HwPlatform` for unit tests of @uos/hw and of drivers (`@uos/hw/test`).
  *
  * It emulates PCI configuration spaces (256 bytes per function, little-endian, with per-byte write masks
  * so read-only fields ignore writes and BARs read back their size mask after all ones are written), a
- * capability-list builder, sparse MMIO and I/O port memory with write logs, DMA memory with fake
- * page-aligned addresses, and a configurable local APIC ID. Install it with `setHwPlatform(fake)`.
+ * capability-list builder, sparse MMIO and I/O port memory with write logs, register ranges a device
+ * model answers itself (`attachMmio`, `attachPorts`), DMA memory with fake page-aligned addresses that a
+ * device model reads and writes by physical address (`dma`), and a configurable local APIC ID. Install
+ * it with `setHwPlatform(fake)`.
  */
 import type { PciFunctionInfo } from '@uos/kernel';
 import type { HwPlatform } from '../platform.js';
@@ -46,6 +48,18 @@ export interface MappedRange {
 export interface DmaAllocation {
   address: number;
   size: number;
+}
+
+/** Registers a device model answers itself: offsets are relative to the start of the attached range. */
+export interface FakeRegisters {
+  read(offset: number, width: AccessWidth): number;
+  write(offset: number, width: AccessWidth, value: number): void;
+}
+
+interface AttachedRange {
+  base: number;
+  size: number;
+  registers: FakeRegisters;
 }
 
 export type FakeBar =
@@ -102,6 +116,7 @@ export class FakePciFunction {
   readonly writable = new Uint8Array(CONFIG_SIZE);
   private lastCapability: number | undefined;
   private nextCapability = FIRST_CAPABILITY;
+  private readonly writeListeners: ((offset: number, width: AccessWidth, value: number) => void)[] = [];
 
   readonly bus: number;
   readonly device: number;
@@ -147,6 +162,34 @@ export class FakePciFunction {
       const old = this.config[offset + i] ?? 0;
       this.config[offset + i] = (old & ~mask) | (byte & mask);
     }
+    for (const listener of this.writeListeners) listener(offset, width, v);
+  }
+
+  /** Calls `listener` after every configuration write (a device model watching its command register or capabilities). */
+  onWrite(listener: (offset: number, width: AccessWidth, value: number) => void): () => void {
+    this.writeListeners.push(listener);
+    return () => {
+      const at = this.writeListeners.indexOf(listener);
+      if (at >= 0) this.writeListeners.splice(at, 1);
+    };
+  }
+
+  /** The offset of the first capability with `id`, or undefined. */
+  findCapability(id: number): number | undefined {
+    let offset = this.read(0x06, 2) & STATUS_CAPABILITIES ? this.read(0x34, 1) : 0;
+    for (let hops = 0; offset >= FIRST_CAPABILITY && hops < 48; hops++) {
+      if (this.read(offset, 1) === id) return offset;
+      offset = this.read(offset + 1, 1);
+    }
+    return undefined;
+  }
+
+  /** The address BAR `index` holds now (a 64-bit BAR's both halves). */
+  barAddress(index: number): number {
+    const low = this.read(0x10 + index * 4, 4);
+    if (low & 1) return low & 0xfffffffc;
+    const high = ((low >>> 1) & 3) === 2 ? this.read(0x14 + index * 4, 4) : 0;
+    return high * 2 ** 32 + ((low & 0xfffffff0) >>> 0);
   }
 
   /** Stores bytes directly, ignoring write masks (for setting up a test). */
@@ -228,6 +271,23 @@ export class FakePciFunction {
     const body = [control & 0xff, control >>> 8, ...littleEndian32(table), ...littleEndian32(pending)];
     const offset = this.addCapability(0x11, body);
     this.setWritable(offset + 2, 2, 0xc000);
+    return offset;
+  }
+
+  /**
+   * An MSI capability (ID 5): message control, address (64-bit when `is64`), data. Enable (bit 0) and
+   * multiple message enable (bits 4-6) of the control register, the address and the data are writable.
+   */
+  addMsiCapability(options: { vectors?: 1 | 2 | 4 | 8 | 16 | 32; is64?: boolean } = {}): number {
+    const vectors = options.vectors ?? 1;
+    const is64 = options.is64 ?? true;
+    const control = (Math.log2(vectors) << 1) | (is64 ? 1 << 7 : 0);
+    const body = [control & 0xff, control >>> 8, ...new Array<number>(is64 ? 12 : 8).fill(0)];
+    const offset = this.addCapability(0x05, body);
+    this.setWritable(offset + 2, 2, 0x0071);
+    this.setWritable(offset + 4, 4, 0xfffffffc);
+    if (is64) this.setWritable(offset + 8, 4, 0xffffffff);
+    this.setWritable(offset + (is64 ? 12 : 8), 2, 0xffff);
     return offset;
   }
 
@@ -317,6 +377,10 @@ export class FakePlatform implements HwPlatform {
   private nextDmaAddress = 0x200000;
   private dmaUsed = 0;
   private readonly dmaAddresses = new WeakMap<object, number>();
+  /** Every DMA buffer by address, so a device model can reach memory by physical address. */
+  private readonly dmaBuffers: { address: number; size: number; buffer: ArrayBuffer }[] = [];
+  private readonly mmioDevices: AttachedRange[] = [];
+  private readonly portDevices: AttachedRange[] = [];
 
   /** Adds a function at bus:device.function. */
   addFunction(location: { bus?: number; device: number; function?: number }, options: FakeFunctionOptions): FakePciFunction {
@@ -366,26 +430,59 @@ export class FakePlatform implements HwPlatform {
     this.mappedRanges.push({ address, size });
   }
 
+  /**
+   * Lets `registers` answer MMIO accesses to [address, address + size) instead of plain memory (the
+   * writes are still logged in `mmioWrites`). Returns the function that detaches them.
+   */
+  attachMmio(address: number, size: number, registers: FakeRegisters): () => void {
+    return attach(this.mmioDevices, address, size, registers);
+  }
+
+  /** The same for I/O ports [base, base + size). */
+  attachPorts(base: number, size: number, registers: FakeRegisters): () => void {
+    return attach(this.portDevices, base, size, registers);
+  }
+
   mmioRead(address: number, width: AccessWidth): number {
     this.checkMapped(address, width);
-    return this.memory.read(address, width);
+    const device = find(this.mmioDevices, address, width);
+    return device ? truncate(device.registers.read(address - device.base, width), width) : this.memory.read(address, width);
   }
 
   mmioWrite(address: number, width: AccessWidth, value: number): void {
     this.checkMapped(address, width);
     this.mmioWrites.push({ address, width, value: truncate(value, width) });
-    this.memory.write(address, width, value);
+    const device = find(this.mmioDevices, address, width);
+    if (device) device.registers.write(address - device.base, width, truncate(value, width));
+    else this.memory.write(address, width, value);
   }
 
   portRead(port: number, width: AccessWidth): number {
     checkPort(port, width);
-    return this.ports.read(port, width);
+    const device = find(this.portDevices, port, width);
+    return device ? truncate(device.registers.read(port - device.base, width), width) : this.ports.read(port, width);
   }
 
   portWrite(port: number, width: AccessWidth, value: number): void {
     checkPort(port, width);
     this.portWrites.push({ address: port, width, value: truncate(value, width) });
-    this.ports.write(port, width, value);
+    const device = find(this.portDevices, port, width);
+    if (device) device.registers.write(port - device.base, width, truncate(value, width));
+    else this.ports.write(port, width, value);
+  }
+
+  /**
+   * The DMA memory at physical `address`, `length` bytes, as a device sees it (a view: writes land in
+   * the driver's buffer). Throws when the range is not inside one `dmaAllocate` buffer, as a device
+   * reading memory nobody gave it would be a driver bug.
+   */
+  dma(address: number, length: number): Uint8Array {
+    for (const b of this.dmaBuffers) {
+      if (address >= b.address && address + length <= b.address + b.size) {
+        return new Uint8Array(b.buffer, address - b.address, length);
+      }
+    }
+    throw new Error(`fake platform: DMA of ${length} bytes at 0x${address.toString(16)} outside every DMA buffer`);
   }
 
   dmaAllocate(size: number): ArrayBuffer {
@@ -398,6 +495,7 @@ export class FakePlatform implements HwPlatform {
     this.dmaUsed += span;
     this.dmaAddresses.set(buffer, address);
     this.dmaAllocations.push({ address, size });
+    this.dmaBuffers.push({ address, size, buffer });
     return buffer;
   }
 
@@ -422,6 +520,24 @@ export class FakePlatform implements HwPlatform {
 function checkPort(port: number, width: AccessWidth): void {
   checkWidth(width);
   if (!Number.isInteger(port) || port < 0 || port + width > 0x10000) throw new Error(`fake platform: port 0x${port.toString(16)}`);
+}
+
+function attach(list: AttachedRange[], base: number, size: number, registers: FakeRegisters): () => void {
+  if (!Number.isSafeInteger(base) || !(size > 0))
+    throw new Error(`fake platform: cannot attach registers at 0x${base.toString(16)}+${size}`);
+  if (list.some((r) => base < r.base + r.size && r.base < base + size))
+    throw new Error(`fake platform: registers at 0x${base.toString(16)}+${size} overlap registers already attached`);
+  const range = { base, size, registers };
+  list.push(range);
+  return () => {
+    const at = list.indexOf(range);
+    if (at >= 0) list.splice(at, 1);
+  };
+}
+
+function find(list: AttachedRange[], address: number, width: AccessWidth): AttachedRange | undefined {
+  for (const r of list) if (address >= r.base && address + width <= r.base + r.size) return r;
+  return undefined;
 }
 
 function key(bus: number, device: number, fn: number): string {
