@@ -5,7 +5,7 @@
 //                               with 500 idle connections open less the heap before, over 500
 //   tcp_connections_at_budget_16m  idle connections the guest holds in -m 16M when its memory budget starts
 //                               refusing (connections opened 64 at a time until 64 in a row go unanswered)
-//   tcp_budget_16m_bytes        the budget the stack sized itself in -m 16M (a quarter of the free memory)
+//   tcp_budget_16m_bytes        the budget the stack sized itself in -m 16M (half the free memory when the Inet is made)
 //   tcp_refused_memory          SYNs the guest dropped for memory during that ramp
 // Needs root (namespace, tap); otherwise every figure is null with the reason.
 import { spawn, spawnSync } from 'node:child_process';
