@@ -14,6 +14,9 @@ import { enterTimeWait, finAcknowledged, resolveConnect, terminate } from './clo
 import type { TimeWaitRecord } from './time-wait.js';
 import { DelayedAck, KeepAlive, type StateTimer } from './timers.js';
 
+/** What every connection reads as its out-of-order queue until it needs one: empty, never written to. */
+const NO_OUT_OF_ORDER = new Assembler(0);
+
 /** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
 const DEFAULT_MSS = 536;
 /** The timestamp option with its two NOPs takes 12 bytes of every segment. */
@@ -50,7 +53,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
   receiveNext = 0;
   readonly window: ReceiveWindow;
-  readonly assembler: Assembler;
+  /** Out-of-order data: the shared empty one until a segment arrives out of order (an idle connection holds none). */
+  assembler: Assembler = NO_OUT_OF_ORDER;
   private finReceived = false;
 
   // Negotiated in the handshake.
@@ -99,8 +103,6 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
     this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled, host.memory?.budget);
-    // Out-of-order data lies within the window; the bound has room for each range's overhead too.
-    this.assembler = new Assembler(2 * this.window.capacity, host.stats.out_of_order_dropped);
     this.sender = new Sender(
       this,
       iss,
@@ -468,6 +470,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
       this.droppedForMemory();
       return;
     }
+    // Out-of-order data lies within the window; the bound has room for each range's overhead too.
+    if (this.assembler === NO_OUT_OF_ORDER) this.assembler = new Assembler(2 * this.window.capacity, this.host.stats.out_of_order_dropped);
     const charged = this.assembler.charged;
     const kept = this.assembler.insert(sequence, data);
     this.host.memory?.adjust(this.assembler.charged - charged);
