@@ -139,7 +139,6 @@ describe.skipIf(!link)('@uos/net within its memory budget over a tap device', ()
     const { process: held, opened } = await crowdOpen(['idle', GUEST, '7', '4000', '64'], {
       TCP_CROWD_STOP_AFTER: '64',
       TCP_CROWD_CONNECT_MS: '3000',
-      TCP_CROWD_RESET: '1',
     });
     const full = await memory(vm);
     console.info(
@@ -162,7 +161,9 @@ describe.skipIf(!link)('@uos/net within its memory budget over a tap device', ()
     const vm = await start('128M');
     await warmUp();
     const base = await memory(vm);
-    const { process: held, opened } = await crowdOpen(['idle', GUEST, '7', String(IDLE), '64'], FULL ? { TCP_CROWD_RESET: '1' } : {});
+    // Ended with FINs, not resets: Linux retransmits a FIN, while a reset lost among thousands (the guest's
+    // receive ring overflows under TCG) would leave its connection open in the guest for good.
+    const { process: held, opened } = await crowdOpen(['idle', GUEST, '7', String(IDLE), '64']);
     expect(opened).toMatchObject({ opened: IDLE, refused: 0, timedOut: 0, failed: 0 });
     const full = await memory(vm);
     expect(full.connections).toBe(IDLE);
