@@ -31,8 +31,12 @@ interface TimerEntry {
  * Timers created while due timers run wait for the next pass, so a 0 ms timer never starves the loop.
  */
 export class TimerQueue {
-  private readonly heap: TimerEntry[] = [];
-  private readonly byId = new Map<number, TimerEntry>();
+  // Not readonly: QuickJS never gives back an array's or a Map's storage as they shrink, so after a burst
+  // (10,000 connections closing at once) the queue starts again with fresh ones (see `retire`).
+  private heap: TimerEntry[] = [];
+  private byId = new Map<number, TimerEntry>();
+  /** The most timers pending at once since the containers were made. */
+  private highWater = 0;
   private nextId = 1;
   private nextSeq = 0;
   private referencedCount = 0;
@@ -56,6 +60,7 @@ export class TimerQueue {
       active: true,
     };
     this.byId.set(entry.id, entry);
+    if (this.byId.size > this.highWater) this.highWater = this.byId.size;
     this.referencedCount++;
     this.push(entry);
     this.counters.started?.increment();
@@ -146,6 +151,13 @@ export class TimerQueue {
     entry.callback = NOTHING;
     this.byId.delete(entry.id);
     if (entry.referenced) this.referencedCount--;
+    if (this.byId.size === 0 && this.highWater > 256) {
+      // Nothing pending (what the heap holds is cancelled): the storage a burst grew goes.
+      this.heap = [];
+      this.byId = new Map();
+      this.highWater = 0;
+      return;
+    }
     // Nor may cancelled entries pile up: rebuilt from the live ones when they are most of the heap.
     if (this.heap.length > 64 && this.heap.length > 2 * this.byId.size) this.compact();
   }
@@ -153,7 +165,7 @@ export class TimerQueue {
   /** Drops every inactive entry and restores the heap order (O(n), amortized over the cancels that made them). */
   private compact(): void {
     const live = this.heap.filter((entry) => entry.active);
-    this.heap.length = 0;
+    this.heap = [];
     for (const entry of live) this.push(entry);
   }
 
