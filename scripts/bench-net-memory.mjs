@@ -4,7 +4,9 @@
 //   tcp_idle_connection_bytes   the heap (after a collection) per idle established connection: the heap
 //                               with 500 idle connections open less the heap before, over 500
 //   tcp_connections_at_budget_16m  idle connections the guest holds in -m 16M when its memory budget starts
-//                               refusing (connections opened 64 at a time until 64 in a row go unanswered)
+//                               refusing (connections opened 64 at a time until 64 in a row go unanswered
+//                               for 10 s); read it with tcp_refused_memory > 0, else the ramp stopped for
+//                               something else (a host too busy to answer within 10 s)
 //   tcp_budget_16m_bytes        the budget the stack sized itself in -m 16M (half the free memory when the Inet is made)
 //   tcp_refused_memory          SYNs the guest dropped for memory during that ramp
 // Needs root (namespace, tap); otherwise every figure is null with the reason.
@@ -103,7 +105,7 @@ export async function tcpMemoryOverTap({ root }) {
 
     const ramp = await open(
       ['idle', GUEST, '7', '4000', '64'],
-      ['TCP_CROWD_RESET=1', 'TCP_CROWD_STOP_AFTER=64', 'TCP_CROWD_CONNECT_MS=3000'],
+      ['TCP_CROWD_RESET=1', 'TCP_CROWD_STOP_AFTER=64', 'TCP_CROWD_CONNECT_MS=10000'],
     );
     const full = await memory();
     await close(ramp.child);
