@@ -52,7 +52,8 @@ export interface NativeBindings {
   mapStack(stack: string): string;
   panic(reason: string, error?: unknown): never;
   bootInfo(): BootInfo;
-  memoryUsage(): NativeMemoryUsage;
+  /** With `collect`, the engine's cycle collector runs first, so the heap figures count what is reachable. */
+  memoryUsage(collect?: boolean): NativeMemoryUsage;
   fault(kind: FaultKind): never;
   /** Routes ISA IRQ `irq` through the I/O APIC (MADT overrides applied); returns its vector or -1. */
   irqRouteIsa(irq: number): number;

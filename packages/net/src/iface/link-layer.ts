@@ -1,3 +1,4 @@
+import { BUFFER_OVERHEAD_BYTES, type MemoryAccount } from '../memory.js';
 import { type MacAddress, macFromBytes } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, EthernetPacket, VLAN_TAG_LENGTH, emitEthernet, etherTypeOf } from '../wire/ethernet.js';
 import type { LinkDevice } from './link-device.js';
@@ -6,6 +7,9 @@ import { type LayerStats, type StatScope, layerStats, statScope } from '../stat-
 export type FrameHandler = (source: MacAddress, payload: Uint8Array) => void;
 
 const QUEUE_LIMIT = 512;
+
+/** What a frame waiting for the device is charged: its bytes and its array. */
+const queuedCost = (frame: Uint8Array): number => frame.length + BUFFER_OVERHEAD_BYTES;
 
 /** The group bit of a MAC address (broadcast and multicast), in its first octet. */
 const isGroup = (mac: MacAddress): boolean => (Math.floor(mac / 0x10000000000) & 1) === 1;
@@ -32,12 +36,15 @@ export class LinkLayer {
   private readonly queue: Uint8Array[] = [];
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Frames waiting for the device are charged here (the memory budget), and dropped when it cannot pay. */
+  private readonly memory: MemoryAccount | undefined;
 
   constructor(
     readonly device: LinkDevice,
     readonly scope: StatScope = statScope(device.name),
-    options: { vlan?: number } = {},
+    options: { vlan?: number; memory?: MemoryAccount } = {},
   ) {
+    this.memory = options.memory;
     this.mac = macFromBytes(device.mac);
     this.vlan = options.vlan;
     this.headerLength = this.vlan === undefined ? ETHERNET_HEADER_LENGTH : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
@@ -118,7 +125,7 @@ export class LinkLayer {
   }
 
   private enqueue(frame: Uint8Array): boolean {
-    if (this.queue.length - this.queueHead >= QUEUE_LIMIT) {
+    if (this.queue.length - this.queueHead >= QUEUE_LIMIT || (this.memory && !this.memory.reserve(queuedCost(frame)))) {
       this.stats.tx_dropped.increment();
       return false;
     }
@@ -129,10 +136,12 @@ export class LinkLayer {
 
   private flush(): void {
     while (this.queueHead < this.queue.length) {
-      const result = this.device.transmit(this.queue[this.queueHead]!);
+      const frame = this.queue[this.queueHead]!;
+      const result = this.device.transmit(frame);
       if (!result.ok && result.error === 'busy') break;
       if (result.ok) this.stats.tx_frames.increment();
       else this.stats.tx_dropped.increment();
+      this.memory?.release(queuedCost(frame));
       this.queueHead++;
     }
     if (this.queueHead === this.queue.length) {
@@ -143,6 +152,7 @@ export class LinkLayer {
 
   close(): void {
     for (const u of this.unsubscribe) u();
+    if (this.memory) for (let i = this.queueHead; i < this.queue.length; i++) this.memory.release(queuedCost(this.queue[i]!));
     this.queue.length = 0;
     this.queueHead = 0;
   }

@@ -4,6 +4,8 @@
  * host interface through which the connection sends, is released and counts.
  */
 import type { NetClock } from '../../clock.js';
+import type { MemoryAccount } from '../../memory.js';
+import type { TimeWaitRecord } from './time-wait.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
 
 export interface KeepAliveOptions {
@@ -62,6 +64,8 @@ export interface ConnectionStats {
   duplicate_segments: Counter;
   zero_window_probes: Counter;
   keepalives: Counter;
+  /** In-window data dropped because the memory budget was at its limit (the peer sends it again). */
+  rx_dropped_memory?: Counter;
 }
 
 /** Copies `length` bytes of payload into the frame being built, at `offset`. */
@@ -74,10 +78,19 @@ export interface ConnectionHost<C> {
   send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier): boolean;
   /** The connection is gone: forget it. */
   release(connection: C): void;
+  /**
+   * The connection entered TIME-WAIT (its timers stopped): keep a record of it instead (`timeWaitOf`),
+   * and forget the connection itself. Undefined when no record could be kept.
+   */
+  timeWait(connection: C): TimeWaitRecord | undefined;
   /** A passive connection reached ESTABLISHED: hand it to its listener. */
   established(connection: C): void;
   /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
   allowChallengeAck(): boolean;
+  /** Where the connection's buffers are charged (send queue, data held for the application, out of order). */
+  readonly memory?: MemoryAccount;
+  /** A writer waits for room the memory budget has not got: call `drainIfRoom` when memory frees. */
+  starved?(connection: C): void;
   /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
   allowReset(): boolean;
   /** The largest segment payload the route allows (MTU - 40). */

@@ -84,7 +84,11 @@ export class Sender {
   private persistBackoff = 0;
   /** Zero-window probes sent since the peer last acknowledged anything (Linux's icsk_probes_out). */
   private probesUnanswered = 0;
-  private readonly persistDue = (): void => this.probeWindow();
+  /** The persist timer's callback, made when the window is first probed. */
+  private persistDue: (() => void) | undefined;
+  /** Nagle's algorithm off (RFC 896). */
+  readonly noDelay: boolean;
+  private readonly maxRetransmits: number;
 
   constructor(
     private readonly host: SenderHost,
@@ -94,14 +98,17 @@ export class Sender {
     readonly rtt: RttEstimator,
     private readonly clock: NetClock,
     private readonly stats: ConnectionStats,
-    private readonly options: { noDelay: boolean; maxRetransmits: number },
+    options: { noDelay: boolean; maxRetransmits: number },
   ) {
+    // Kept as fields, not the object: one object fewer per connection.
+    this.noDelay = options.noDelay;
+    this.maxRetransmits = options.maxRetransmits;
     this.iss = iss;
     this.sendUnacknowledged = iss;
     this.sendNext = iss;
     this.sendMax = iss;
     this.retransmitNext = iss;
-    this.timer = new RetransmitTimer(clock, () => this.timedOut());
+    this.timer = new RetransmitTimer(clock, this);
   }
 
   /**
@@ -186,7 +193,7 @@ export class Sender {
           break;
         }
         // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
-        if (length < mss && !this.options.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
+        if (length < mss && !this.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
       }
       const fin = this.finRequested && length === unsent;
       this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax));
@@ -337,7 +344,7 @@ export class Sender {
    * else slow start again from SND.UNA (RFC 5681 §3.1). What the peer SACKed is not sent again (as Linux
    * does); in case the peer reneged on it (RFC 2018 §8), a second timeout in a row forgets it.
    */
-  private timedOut(): void {
+  timedOut(): void {
     const state = this.host.state;
     if (state === 'closed' || state === 'time-wait') return;
     const opening = state === 'syn-sent' || state === 'syn-received';
@@ -347,7 +354,7 @@ export class Sender {
     }
     this.retransmitCount++;
     this.stats.timeouts.increment();
-    if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.options.maxRetransmits)) {
+    if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.maxRetransmits)) {
       this.host.giveUp();
       return;
     }
@@ -386,7 +393,7 @@ export class Sender {
   private armPersist(): void {
     if (this.persistTimer) return;
     const delay = Math.min(MAX_PERSIST_MS, Math.max(this.rtt.timeoutMs, 200) * 2 ** this.persistBackoff);
-    this.persistTimer = this.clock.setTimer(delay, this.persistDue);
+    this.persistTimer = this.clock.setTimer(delay, (this.persistDue ??= () => this.probeWindow()));
   }
 
   /**
@@ -405,7 +412,7 @@ export class Sender {
       this.output();
       return;
     }
-    if (this.probesUnanswered >= this.options.maxRetransmits) {
+    if (this.probesUnanswered >= this.maxRetransmits) {
       this.host.giveUp();
       return;
     }

@@ -17,16 +17,13 @@ export class RetransmitTimer {
   private deadline = 0;
   /** When the clock timer set for it fires (never later than `deadline`). */
   private firesAt = 0;
-  private readonly fire = (): void => {
-    this.handle = undefined;
-    const left = this.deadline - this.clock.now();
-    if (left > 0) this.set(left);
-    else this.expired();
-  };
+  /** The clock timer's callback, made on first use. */
+  private fire: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
-    private readonly expired: () => void,
+    /** Told when the timeout is due (an object, not a closure: one fewer per connection). */
+    private readonly owner: { timedOut(): void },
   ) {}
 
   get running(): boolean {
@@ -53,7 +50,15 @@ export class RetransmitTimer {
 
   private set(delayMs: number): void {
     this.firesAt = this.clock.now() + delayMs;
-    this.handle = this.clock.setTimer(delayMs, this.fire);
+    this.handle = this.clock.setTimer(
+      delayMs,
+      (this.fire ??= (): void => {
+        this.handle = undefined;
+        const left = this.deadline - this.clock.now();
+        if (left > 0) this.set(left);
+        else this.owner.timedOut();
+      }),
+    );
   }
 }
 
@@ -66,22 +71,27 @@ export class DelayedAck {
   /** Data arrived that no ACK has covered yet. */
   owed = false;
   private handle: TimerHandle | undefined;
-  private readonly fire = (): void => {
-    this.handle = undefined;
-    if (this.owed) this.send();
-  };
+  /** The clock timer's callback, made on first use. */
+  private fire: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
     private readonly delayMs: number,
-    private readonly send: () => void,
+    /** Sends the ACK (an object, not a closure: one fewer per connection). */
+    private readonly owner: { sendAck(): void },
   ) {}
 
   /** An ACK is owed: sent when the timer fires, unless one goes out first. */
   schedule(): void {
     this.owed = true;
     if (this.handle) return; // set earlier: it fires sooner, which only acknowledges sooner
-    this.handle = this.clock.setTimer(this.delayMs, this.fire);
+    this.handle = this.clock.setTimer(
+      this.delayMs,
+      (this.fire ??= (): void => {
+        this.handle = undefined;
+        if (this.owed) this.owner.sendAck();
+      }),
+    );
   }
 
   cancel(): void {
