@@ -1,15 +1,15 @@
 /**
  * The `uos` command: build images and boot them in QEMU.
- *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+ *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
  *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
- *            [--accel auto|tcg|kvm] [--timeout S] [--gdb]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--gdb] [--eval auto|on|off] [--optimize auto|size|speed]
  *            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
-import { type BuildResult, type EvalMode, buildImage } from './build.js';
+import { type BuildResult, type EvalMode, type OptimizeMode, buildImage } from './build.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
@@ -23,9 +23,9 @@ import { UosError } from '@uos/errors';
 export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, bootFailed: 72, configInvalid: 73 } as const;
 
 const USAGE = `usage:
-  uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+  uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
-           [--accel auto|tcg|kvm] [--timeout S] [--gdb]
+           [--accel auto|tcg|kvm] [--timeout S] [--gdb] [--eval auto|on|off] [--optimize auto|size|speed]
            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
 `;
 
@@ -47,7 +47,7 @@ function printBuild(result: BuildResult): void {
   const out = process.stdout;
   out.write(
     `uos: built ${relative(process.cwd(), result.image) || result.image}: ${result.imageBytes} bytes (${kib(result.imageBytes)}), ` +
-      `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}\n`,
+      `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}, optimised for ${result.optimize}\n`,
   );
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
@@ -67,6 +67,7 @@ async function build(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       boot: { type: 'string' },
       eval: { type: 'string' },
+      optimize: { type: 'string' },
       'no-symbols': { type: 'boolean' },
     },
   });
@@ -76,6 +77,7 @@ async function build(argv: string[]): Promise<number> {
     ...(values.output ? { output: userPath(values.output) } : {}),
     boot: oneOf(values.boot, ['multiboot', 'pvh'] as const, '--boot') ?? 'multiboot',
     eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? ('auto' satisfies EvalMode),
+    optimize: oneOf(values.optimize, ['auto', 'size', 'speed'] as const, '--optimize') ?? ('auto' satisfies OptimizeMode),
     symbols: !values['no-symbols'],
   });
   printBuild(result);
@@ -97,6 +99,7 @@ async function boot(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       gdb: { type: 'boolean' },
       eval: { type: 'string' },
+      optimize: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       profile: { type: 'string' },
       'profile-folded': { type: 'string' },
@@ -127,6 +130,7 @@ async function boot(argv: string[]): Promise<number> {
       serviceDir: target,
       boot: machine === 'microvm' ? 'pvh' : 'multiboot',
       eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? 'auto',
+      optimize: oneOf(values.optimize, ['auto', 'size', 'speed'] as const, '--optimize') ?? 'auto',
     });
     printBuild(result);
     image = result.image;
@@ -153,7 +157,7 @@ async function boot(argv: string[]): Promise<number> {
     const info = imageInfo(image);
     let symbols = '<the platform ELF64>';
     try {
-      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine);
+      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine, info.optimize ?? 'size');
     } catch (error) {
       // A published platform has no ELF64 twins of its multiboot images: say so, and keep the VM waiting.
       process.stderr.write(`uos: ${(error as Error).message}\n`);

@@ -130,6 +130,8 @@ export interface ImageInfo {
   service: string;
   engine: 'compact' | 'full';
   boot: 'multiboot' | 'pvh';
+  /** Absent in images built before `--optimize` existed (they are `size`). */
+  optimize?: 'size' | 'speed';
   packages: string[];
 }
 
