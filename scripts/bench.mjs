@@ -3,19 +3,21 @@
 // one JSON line: per machine type image_bytes, boot_to_service_ms_median (QEMU start to the service's
 // first line), boot_to_exit_ms_median, min_mem_kib (smallest -m that still runs hello, by bisection), and
 // idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
-// ahead), with that idle VM's statman snapshot; and virtio_frames_per_s: raw 60-byte frames through the
-// virtio-net driver each way, modern and legacy transports, over QEMU's dgram netdev on loopback
-// (host to guest kept to 200 frames in flight by the guest's progress reports: UDP has no backpressure);
-// and, over a tap device in a network namespace of its own (needs root; null with the reason otherwise),
-// tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest,
-// test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux pings the guest);
+// ahead), with that idle VM's statman snapshot; virtio_frames_per_s and vmxnet3_frames_per_s: raw 60-byte
+// frames through each NIC driver each way (virtio-net over its modern and legacy transports, vmxnet3 with
+// MSI-X), over QEMU's dgram netdev on loopback (host to guest kept to 200 frames in flight by the guest's
+// progress reports: UDP has no backpressure; UOS_BENCH_FRAMES frames, default 20000); and, over a tap
+// device in a network namespace of its own (needs root; null with the reason otherwise),
+// tcp_guest_to_host_mbyte_s and tcp_host_to_guest_mbyte_s (Linux TCP to and from @uos/net in the guest over
+// virtio-net, test/tools/tcp-client.mjs against test/integration/net/stack) and ping_rtt_ms_median (Linux
+// pings the guest), and the same over vmxnet3 as vmxnet3_tcp_guest_to_host_mbyte_s, …;
 // and the stack sampler's cost at its default rate (bench/sampler): sampler_overhead_ratio, a CPU-bound loop's
 // time with the sampler on over its time with it off (alternating rounds, so the host's load hits both alike),
 // sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second;
 // and netsim_us_per_data_segment (bench/netsim: two @uos/net stacks in one guest move 2 MB over a simulated
 // wire, the guest's time divided by the data segments; its ACKs included) with netsim_cpu_us_per_data_segment,
 // the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host).
-// UOS_BENCH_ONLY=boot,virtio,tcp,sampler,netsim runs only those parts; UOS_BENCH_PROFILE=<dir> also writes
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
@@ -126,7 +128,8 @@ async function idleCpu(machine) {
   }
 }
 
-async function virtioFramesPerSecond(properties) {
+/** Raw frames per second each way through a NIC driver, with its raw-frame test service (prefix: its console lines). */
+async function framesPerSecond({ device, properties, service: serviceName, prefix }) {
   const frames = Number(process.env.UOS_BENCH_FRAMES ?? 20000);
   const socket = dgram.createSocket('udp4');
   await new Promise((r) => socket.bind(0, '127.0.0.1', r));
@@ -136,16 +139,16 @@ async function virtioFramesPerSecond(properties) {
   const qemuPort = probe.address().port;
   probe.close();
   const netdev = `local.type=inet,local.host=127.0.0.1,local.port=${qemuPort},remote.type=inet,remote.host=127.0.0.1,remote.port=${socket.address().port}`;
-  const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', 'virtio-net') });
+  const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'hw', serviceName) });
   const vm = await Vm.start({
     image: build.image,
     machine: 'pc',
     mem: 64,
     accel: 'tcg',
-    config: { net: [{ device: 'virtio-net-pci', backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
+    config: { net: [{ device, backend: 'dgram', name: netdev, ...(properties ? { options: properties } : {}) }] },
   });
   try {
-    const ready = await vm.waitFor(/virtio: ready /, 30_000);
+    const ready = await vm.waitFor(`${prefix}: ready `, 30_000);
     const mac = / ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) /.exec(ready)[1];
     let received = 0;
     let done;
@@ -165,7 +168,7 @@ async function virtioFramesPerSecond(properties) {
     const guestToHost = received / ((performance.now() - sendStarted) / 1000);
 
     vm.write(`expect ${frames} 88b6\n`);
-    await vm.waitFor(`virtio: expecting ${frames}`, 10_000);
+    await vm.waitFor(`${prefix}: expecting ${frames}`, 10_000);
     const frame = Buffer.alloc(60);
     mac.split(':').forEach((h, i) => {
       frame[i] = parseInt(h, 16);
@@ -177,7 +180,7 @@ async function virtioFramesPerSecond(properties) {
       const lines = (partial + text).split('\n');
       partial = lines.pop();
       for (const line of lines) {
-        const m = /virtio: progress (\d+)/.exec(line);
+        const m = /\w+: progress (\d+)/.exec(line);
         if (m) taken = Number(m[1]);
       }
     });
@@ -189,7 +192,7 @@ async function virtioFramesPerSecond(properties) {
       f.writeUInt32BE(sequence, 14);
       socket.send(f, qemuPort, '127.0.0.1');
     }
-    await vm.waitFor(new RegExp(`virtio: received ${frames} in`), 120_000);
+    await vm.waitFor(new RegExp(`${prefix}: received ${frames} in`), 120_000);
     const hostToGuest = frames / ((performance.now() - receiveStarted) / 1000);
     stopFollowing();
     vm.write('quit\n');
@@ -221,8 +224,8 @@ async function samplerOverhead() {
 }
 
 const results = {};
-/** TCP throughput both ways and ping RTT between Linux and @uos/net over a tap, in a namespace made here. */
-async function tcpOverTap() {
+/** TCP throughput both ways and ping RTT between Linux and @uos/net on a `device` NIC over a tap, in a namespace made here. */
+async function tcpOverTap(device) {
   const unavailable = (reason) => ({
     tcp_guest_to_host_mbyte_s: null,
     tcp_host_to_guest_mbyte_s: null,
@@ -230,7 +233,7 @@ async function tcpOverTap() {
     tcp_unavailable: reason,
   });
   if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
-  const namespace = `uos-bench-${process.pid}`;
+  const namespace = `uos-bench-${device}-${process.pid}`;
   const inNamespace = ['ip', 'netns', 'exec', namespace];
   const sh = (args) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 300_000 });
   const made = sh(['ip', 'netns', 'add', namespace]);
@@ -254,7 +257,7 @@ async function tcpOverTap() {
       mem: '128M',
       args: ['static', '10.0.2.15/24', '10.0.2.1'],
       wrapper: inNamespace,
-      config: { net: [{ device: 'virtio-net-pci', backend: 'tap', name: 'tap0' }] },
+      config: { net: [{ device, backend: 'tap', name: 'tap0' }] },
       ...(PROFILE_DIR ? { profile: {} } : {}),
     });
     await vm.waitFor('net: ready', 30_000);
@@ -301,8 +304,9 @@ async function tcpOverTap() {
     await vm?.waitForExit();
     sh(['ip', 'netns', 'delete', namespace]);
     if (vm && PROFILE_DIR) {
-      await writeProfile(vm, 'tcp-host-to-guest', 0).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
-      await writeProfile(vm, 'tcp-guest-to-host', 1).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
+      const nic = device === 'vmxnet3' ? '-vmxnet3' : '';
+      await writeProfile(vm, `tcp${nic}-host-to-guest`, 0).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
+      await writeProfile(vm, `tcp${nic}-guest-to-host`, 1).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
     }
   }
 }
@@ -372,18 +376,33 @@ if (part('virtio')) {
     ['modern', undefined],
     ['legacy', 'disable-modern=on'],
   ]) {
-    virtio[name] = await virtioFramesPerSecond(properties);
+    virtio[name] = await framesPerSecond({ device: 'virtio-net-pci', properties, service: 'virtio-net', prefix: 'virtio' });
     process.stdout.write(`virtio ${name}: ${JSON.stringify(virtio[name])} frames/s\n`);
   }
 }
-const tcp = part('tcp') ? await tcpOverTap() : {};
-if (part('tcp')) process.stdout.write(`tcp over tap: ${JSON.stringify(tcp)}\n`);
+const vmxnet3 = part('vmxnet3') ? await framesPerSecond({ device: 'vmxnet3', service: 'vmxnet3', prefix: 'vmxnet3' }) : undefined;
+if (vmxnet3) process.stdout.write(`vmxnet3: ${JSON.stringify(vmxnet3)} frames/s\n`);
+const tcp = part('tcp') ? await tcpOverTap('virtio-net-pci') : {};
+if (part('tcp')) process.stdout.write(`tcp over tap (virtio-net): ${JSON.stringify(tcp)}\n`);
+const vmxnet3Tcp = part('vmxnet3')
+  ? Object.fromEntries(Object.entries(await tcpOverTap('vmxnet3')).map(([key, value]) => [`vmxnet3_${key}`, value]))
+  : {};
+if (part('vmxnet3')) process.stdout.write(`tcp over tap (vmxnet3): ${JSON.stringify(vmxnet3Tcp)}\n`);
 const netsim = part('netsim') ? await netsimTransfer() : {};
 if (part('netsim')) process.stdout.write(`netsim: ${JSON.stringify(netsim)}\n`);
 const sampler = part('sampler') ? await samplerOverhead() : {};
 if (part('sampler')) process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
 process.stdout.write(
-  `${JSON.stringify({ accel: 'tcg', ...results, ...(part('virtio') ? { virtio_frames_per_s: virtio } : {}), ...tcp, ...netsim, ...sampler })}\n`,
+  `${JSON.stringify({
+    accel: 'tcg',
+    ...results,
+    ...(part('virtio') ? { virtio_frames_per_s: virtio } : {}),
+    ...(vmxnet3 ? { vmxnet3_frames_per_s: vmxnet3 } : {}),
+    ...tcp,
+    ...vmxnet3Tcp,
+    ...netsim,
+    ...sampler,
+  })}\n`,
 );
 // Nothing should outlive the JSON line: if a handle still holds the process 2 s later, name it and exit.
 setTimeout(() => {

@@ -1,5 +1,5 @@
 import { os, profiler, service } from '@uos/kernel';
-import { Inet, type TcpConnection } from '@uos/net';
+import { Inet, type TcpSocket } from '@uos/net';
 import {
   type Collected,
   VirtualClock,
@@ -29,7 +29,7 @@ function transfer(megabytes: string, sampling: string): void {
   const a = new Inet(wireA, { clock, statman, random: seededRandom(3), configuration: { address: '10.0.0.1', prefixLength: 24 } });
   const b = new Inet(wireB, { clock, statman, random: seededRandom(4), configuration: { address: '10.0.0.2', prefixLength: 24 } });
   let received: Collected | undefined;
-  b.tcp.listen(9, (connection: TcpConnection) => {
+  b.tcp.listen(9, (connection: TcpSocket) => {
     received = collect(connection);
   });
   const start = a.tcp.connect('10.0.0.2', 9);

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { uosPreset } from '../../tsup.preset';
 
-export default defineConfig(uosPreset({ entry: ['src/index.ts'] }));
+// @uos/hw/test imports @uos/hw itself: kept external, so both entries share one platform slot.
+export default defineConfig(uosPreset({ entry: ['src/index.ts', 'src/test/index.ts'], external: ['@uos/hw'] }));

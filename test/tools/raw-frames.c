@@ -1,10 +1,11 @@
 /*
  * raw-frames: sends and counts raw Ethernet frames on a Linux interface (AF_PACKET), for network tests.
  *
- *   raw-frames send <ifname> <count> <ethertype-hex> <dst-mac> [payload-size]
+ *   raw-frames send <ifname> <count> <ethertype-hex> <dst-mac> [payload-size [first-sequence]]
  *     Sends <count> frames from the interface's own MAC to <dst-mac> with the given ethertype. Each
- *     payload (default 46 bytes, at least 4) starts with a 32-bit big-endian sequence number 0, 1, 2, …
- *     and is filled with the low byte of the sequence number after that. Prints "sent N".
+ *     payload (default 46 bytes, at least 4) starts with a 32-bit big-endian sequence number (from
+ *     <first-sequence>, default 0: 0, 1, 2, …) and is filled with the low byte of the sequence number
+ *     after that. Prints "sent N". A test that paces frames sends them in slices with a first-sequence.
  *
  *   raw-frames receive <ifname> <ethertype-hex> <count> <timeout-ms>
  *     Prints "listening on <ifname>" once bound, then counts frames of that ethertype arriving on the
@@ -49,7 +50,7 @@ static void fail(int status, const char *format, ...) {
 
 static int usage(void) {
   fputs("usage:\n"
-        "  raw-frames send <ifname> <count> <ethertype-hex> <dst-mac> [payload-size]\n"
+        "  raw-frames send <ifname> <count> <ethertype-hex> <dst-mac> [payload-size [first-sequence]]\n"
         "  raw-frames receive <ifname> <ethertype-hex> <count> <timeout-ms>\n",
         stderr);
   return EXIT_USAGE;
@@ -105,13 +106,14 @@ static long long now_ms(void) {
 }
 
 static int send_frames(int argc, char **argv) {
-  if (argc != 6 && argc != 7) return usage();
+  if (argc < 6 || argc > 8) return usage();
   const char *name = argv[2];
   unsigned long count = parse_number(argv[3], "count", 1, 0xffffffffUL);
   uint16_t ethertype = parse_ethertype(argv[4]);
   uint8_t destination[6];
   parse_mac(argv[5], destination);
-  size_t payload_size = argc == 7 ? parse_number(argv[6], "payload size", SEQUENCE_SIZE, MAX_PAYLOAD) : 46;
+  size_t payload_size = argc >= 7 ? parse_number(argv[6], "payload size", SEQUENCE_SIZE, MAX_PAYLOAD) : 46;
+  unsigned long first = argc == 8 ? parse_number(argv[7], "first sequence", 0, 0xffffffffUL) : 0;
   int index = interface_index(name);
   int fd = packet_socket();
 
@@ -136,7 +138,7 @@ static int send_frames(int argc, char **argv) {
 
   unsigned long sent = 0;
   for (; sent < count; sent++) {
-    uint32_t sequence = (uint32_t)sent;
+    uint32_t sequence = (uint32_t)(first + sent);
     uint8_t *payload = frame + HEADER_SIZE;
     payload[0] = (uint8_t)(sequence >> 24);
     payload[1] = (uint8_t)(sequence >> 16);

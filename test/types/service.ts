@@ -2,7 +2,7 @@
 // every public entry of the packages that run in an image, and the uOS globals from
 // "types": ["@uos/kernel/globals"]. scripts/check-consumer-types.mjs runs it.
 import '@uos/driver-virtionet';
-import '@uos/driver-vmxnet3';
+import { type Vmxnet3, Vmxnet3Error, configureVmxnet3 } from '@uos/driver-vmxnet3';
 import { UosError } from '@uos/errors';
 import { type Nic, nic, nics } from '@uos/hw';
 import { type Service, os, service, timers } from '@uos/kernel';
@@ -19,11 +19,14 @@ const timer: ReturnType<typeof setTimeout> = setTimeout(() => console.log(text, 
 clearTimeout(timer);
 queueMicrotask(() => console.info(started));
 
+configureVmxnet3({ interrupts: 'msix', receiveRingSize: 1024 });
+
 const definition: Service = service({
   async start(args: string[]) {
     const all: readonly Nic[] = nics();
     const eth0 = nic('eth0');
     if (!eth0) throw new UosError('no-nic', `no eth0 among ${all.length} NICs`);
+    if (eth0.driver === 'vmxnet3') console.log((eth0 as Vmxnet3).deviceCounters().receive.outOfBuffers, Vmxnet3Error.kind);
     const inet = new Inet(eth0);
     const lease = await new DhcpClient(inet).start();
     if (!lease.ok) os.exit(1);

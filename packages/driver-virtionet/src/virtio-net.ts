@@ -194,6 +194,10 @@ export class VirtioNet extends NicBase {
     }
   }
 
+  /** A used entry for a buffer the device does not hold: counted, never acted on. */
+  private readonly countDropped = (): void => this.stats.rxDropped.increment();
+  private readonly countTransmitError = (): void => this.stats.txErrors.increment();
+
   /** Takes every frame the device filled, hands it on, and gives the buffers back. */
   private receive(): void {
     const queue = this.receiveQueue;
@@ -216,7 +220,7 @@ export class VirtioNet extends NicBase {
         }
       }
       queue.offer(id);
-    });
+    }, this.countDropped);
     if (queue.publish()) this.io.notify(RECEIVE_QUEUE);
   }
 
@@ -235,7 +239,7 @@ export class VirtioNet extends NicBase {
   /** Frees the transmit slots the device is done with. */
   private reclaim(): void {
     const queue = this.transmitQueue;
-    queue.drainUsed((id) => queue.returnDescriptor(id));
+    queue.drainUsed((id) => queue.returnDescriptor(id), this.countTransmitError);
     if (this.waitingForRoom && queue.freeCount > 0) {
       this.waitingForRoom = false;
       this.emitWritable();

@@ -30,6 +30,8 @@ export class Virtqueue {
   private availableIndex = 0;
   private lastUsed = 0;
   private readonly freeDescriptors: number[] = [];
+  /** Per descriptor chain head: 1 while the device holds it (offered, not yet returned). */
+  private readonly withDevice: Uint8Array;
   /** Entries added since the last notify. */
   private pending = 0;
 
@@ -54,6 +56,7 @@ export class Virtqueue {
     this.availableAddress = this.memory.address + this.availableOffset;
     this.usedAddress = this.memory.address + this.usedOffset;
     for (let i = size - 1; i >= 0; i--) this.freeDescriptors.push(i);
+    this.withDevice = new Uint8Array(size);
   }
 
   /** Legacy interface: the queue's page frame number. */
@@ -91,6 +94,7 @@ export class Virtqueue {
 
   /** Offers descriptor chain `head` to the device (visible at the next `publish`). */
   offer(head: number): void {
+    this.withDevice[head] = 1;
     this.available[2 + (this.availableIndex & (this.size - 1))] = head;
     this.availableIndex = (this.availableIndex + 1) & 0xffff;
     this.pending++;
@@ -105,8 +109,12 @@ export class Virtqueue {
     return !(this.used16[0]! & USED_NO_NOTIFY);
   }
 
-  /** Calls `each(id, length)` for every chain the device returned since the last call; returns how many. */
-  drainUsed(each: (id: number, length: number) => void): number {
+  /**
+   * Calls `each(id, length)` for every chain the device returned since the last call; returns how many.
+   * A used entry naming a chain the device does not hold (out of range, or returned already) is a device
+   * error: it goes to `invalid` instead, so a confused device can never hand one buffer out twice.
+   */
+  drainUsed(each: (id: number, length: number) => void, invalid: (id: number) => void = () => {}): number {
     let count = 0;
     const mask = this.size - 1;
     for (;;) {
@@ -117,6 +125,11 @@ export class Virtqueue {
         const id = this.used32[at]!;
         const length = this.used32[at + 1]!;
         this.lastUsed = (this.lastUsed + 1) & 0xffff;
+        if (id >= this.size || !this.withDevice[id]) {
+          invalid(id);
+          continue;
+        }
+        this.withDevice[id] = 0;
         count++;
         each(id, length);
       }

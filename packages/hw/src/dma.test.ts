@@ -2,7 +2,7 @@ import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DmaPool, allocateDma } from './dma.js';
 import { setHwPlatform } from './platform.js';
-import { FakePlatform, thrownBy } from './testing/fake-platform.js';
+import { FakePlatform, thrownBy } from './test/fake-platform.js';
 
 const CHUNK = 256 * 1024;
 

@@ -3,7 +3,7 @@
  *
  * PCI functions (found by the platform at boot) with typed configuration-space access, BARs sized by
  * probing, the capability list and the command register; MSI-X tables routed to vectors from the
- * kernel's interrupt layer, with legacy INTx through the I/O APIC as fallback; DMA memory (physically
+ * kernel's interrupt layer, single-message MSI, and legacy INTx through the I/O APIC as fallback; DMA memory (physically
  * contiguous, identity-mapped) and bounded buffer pools; uncached register windows over MMIO or I/O
  * ports; the driver registry (`registerNic`) and the `Nic` interface network stacks use.
  *
@@ -15,6 +15,7 @@
 export { PciDevice, PciConfig, PciCommand, PciCapability } from './pci.js';
 export type { PciBar, PciCapabilityEntry, PciLocation } from './pci.js';
 export { MsixTable, routeIntx } from './msix.js';
+export { MsiCapability } from './msi.js';
 export { allocateDma, DmaPool } from './dma.js';
 export type { DmaBuffer } from './dma.js';
 export { mmioWindow, ioWindow } from './registers.js';

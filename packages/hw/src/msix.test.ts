@@ -9,7 +9,7 @@ import {
   FakePlatform,
   type MsixCapabilityOptions,
   thrownBy,
-} from './testing/fake-platform.js';
+} from './test/fake-platform.js';
 
 let platform: FakePlatform;
 

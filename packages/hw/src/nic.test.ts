@@ -2,7 +2,7 @@ import { statman } from '@uos/statman';
 import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NicBase, NicStat, NicStats, type TransmitResult, formatMac } from './nic.js';
-import { thrownBy } from './testing/fake-platform.js';
+import { thrownBy } from './test/fake-platform.js';
 
 /** A NicBase that only adds what a driver would: the device side calls the protected emitters. */
 function testNicClass(Base: typeof NicBase) {

@@ -2,7 +2,7 @@ import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PciCapability, PciCommand, PciConfig, PciDevice } from './pci.js';
 import { setHwPlatform } from './platform.js';
-import { type FakeFunctionOptions, FakePlatform, thrownBy } from './testing/fake-platform.js';
+import { type FakeFunctionOptions, FakePlatform, thrownBy } from './test/fake-platform.js';
 
 let platform: FakePlatform;
 

@@ -5,7 +5,7 @@ import { type Nic, NicStats } from './nic.js';
 import type { PciDevice } from './pci.js';
 import { setHwPlatform } from './platform.js';
 import { type NicDriver, nic, nics, registerNic } from './registry.js';
-import { FakePlatform, thrownBy } from './testing/fake-platform.js';
+import { FakePlatform, thrownBy } from './test/fake-platform.js';
 
 const registryKey = Symbol.for('uos.hw.registry');
 const binderKey = Symbol.for('uos.kernel.device-binder');

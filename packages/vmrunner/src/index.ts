@@ -21,7 +21,7 @@ export { bundleService, resolveServiceEntry, BUNDLE_NAME } from './bundle.js';
 export type { Bundle } from './bundle.js';
 export { Vm, withVm, bootService, checkImage, imageInfo } from './vm.js';
 export type { VmOptions, VmExit, BootServiceOptions, ImageInfo } from './vm.js';
-export { loadVmConfig, validateVmConfig, parseMemory, MACHINES, ACCELS } from './vm-config.js';
+export { loadVmConfig, validateVmConfig, parseMemory, MACHINES, ACCELS, NIC_MODELS, DRIVEN_NIC_MODELS } from './vm-config.js';
 export type { VmConfig, NetConfig, Machine, Accel } from './vm-config.js';
 export { QmpClient, QmpError, QMP_EVENTS_KEPT } from './qmp.js';
 export type { QmpGreeting, QmpEvent, QmpConnectOptions } from './qmp.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type VmConfig, loadVmConfig, parseMemory, validateVmConfig } from './vm-config.js';
+import { qemuArgs } from './qemu.js';
+import { DRIVEN_NIC_MODELS, NIC_MODELS, type VmConfig, loadVmConfig, parseMemory, validateVmConfig } from './vm-config.js';
 
 /** Runs `action`, which must throw a UosError with code vm-config-invalid, and returns that error. */
 function configError(action: () => unknown): UosError {
@@ -161,6 +162,56 @@ describe('validateVmConfig', () => {
     it('need the MAC address to be a string', () => {
       expect(messageFor({ net: [{ ...userNet, mac: 525400123456 }] }, 'net[0].mac')).toContain('must be a string');
     });
+
+    it.each(['vmxnet3', 'virtio-net-pci', 'virtio-net', 'e1000', 'e1000e', 'rtl8139'])('accept the NIC model "%s"', (device) => {
+      expect(() => validateVmConfig({ machine: 'q35', net: [{ device, backend: 'user' }] })).not.toThrow();
+    });
+
+    it('name the models uOS drives among the NIC models', () => {
+      expect(DRIVEN_NIC_MODELS).toEqual(['virtio-net-pci', 'vmxnet3']);
+      for (const model of DRIVEN_NIC_MODELS) expect(NIC_MODELS).toContain(model);
+    });
+
+    it.each([
+      ['vmxnet', 'vmxnet3'],
+      ['VMXNET3', 'vmxnet3'],
+      ['vmxnet3-pci', 'vmxnet3'],
+      ['virtio-net-pcie', 'virtio-net-pci'],
+      ['rtl8193', 'rtl8139'],
+    ])('refuse an unknown NIC model, suggesting the closest ("%s": "%s")', (device, hint) => {
+      const message = messageFor({ net: [{ device, backend: 'user' }] }, 'net[0].device');
+      expect(message).toContain(`is not a QEMU NIC model: "${device}" (did you mean "${hint}"?)`);
+      expect(message).toContain('uOS drives "virtio-net-pci" and "vmxnet3"');
+    });
+
+    it('refuse a NIC model far from every known one, listing them', () => {
+      const message = messageFor({ net: [{ device: 'wifi', backend: 'user' }] }, 'net[0].device');
+      expect(message).not.toContain('did you mean');
+      expect(message).toContain('QEMU also has virtio-net, virtio-net-pci-transitional');
+    });
+
+    it('refuse a PCI NIC on microvm, which has no PCI bus, and virtio-net-device elsewhere', () => {
+      const microvm = messageFor({ machine: 'microvm', net: [{ device: 'vmxnet3', backend: 'user' }] }, 'net[0].device');
+      expect(microvm).toContain('"vmxnet3" is a PCI device, and the microvm machine has no PCI bus');
+      const pc = messageFor({ net: [userNet, { device: 'virtio-net-device', backend: 'user' }] }, 'net[1].device');
+      expect(pc).toContain('"virtio-net-device" needs microvm\'s virtio-mmio bus; on pc use "virtio-net-pci" or "vmxnet3"');
+      expect(() => validateVmConfig({ machine: 'microvm', net: [{ device: 'virtio-net-device', backend: 'user' }] })).not.toThrow();
+    });
+
+    it('become QEMU arguments: a vmxnet3 on a tap with its MAC', () => {
+      const config = validateVmConfig({
+        net: [
+          { device: 'vmxnet3', backend: 'tap', name: 'tap0', mac: '00:0c:29:12:34:56' },
+          { device: 'virtio-net-pci', backend: 'user', options: 'disable-modern=on' },
+        ],
+      });
+      const args = qemuArgs({ image: 'x.elf', machine: 'pc', memMiB: 64, accel: 'tcg', net: config.net });
+      const pairs = args.flatMap((a, i) => (a === '-netdev' || a === '-device' ? [`${a} ${args[i + 1]}`] : []));
+      expect(pairs).toContain('-netdev tap,id=net0,ifname=tap0,script=no,downscript=no');
+      expect(pairs).toContain('-device vmxnet3,netdev=net0,mac=00:0c:29:12:34:56');
+      expect(pairs).toContain('-netdev user,id=net1');
+      expect(pairs).toContain('-device virtio-net-pci,netdev=net1,disable-modern=on');
+    });
   });
 
   describe('unknown fields', () => {
@@ -279,7 +330,7 @@ describe('loadVmConfig', () => {
   }
 
   it('reads and validates a vm.json file', () => {
-    const config = { machine: 'microvm', mem: '64M', net: [{ device: 'virtio-net-pci', backend: 'user' }] };
+    const config = { machine: 'microvm', mem: '64M', net: [{ device: 'virtio-net-device', backend: 'user' }] };
     const path = writeConfig('valid.json', JSON.stringify(config, null, 2));
     expect(loadVmConfig(path)).toEqual(config);
   });

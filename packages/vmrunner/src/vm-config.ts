@@ -6,9 +6,48 @@ export type Accel = 'auto' | 'tcg' | 'kvm';
 export const MACHINES: readonly Machine[] = ['pc', 'q35', 'microvm'];
 export const ACCELS: readonly Accel[] = ['auto', 'tcg', 'kvm'];
 export const NET_BACKENDS = ['user', 'tap', 'socket', 'dgram'] as const;
+/** The NIC models uOS has drivers for (`@uos/driver-virtionet`, `@uos/driver-vmxnet3`). */
+export const DRIVEN_NIC_MODELS = ['virtio-net-pci', 'vmxnet3'] as const;
+/**
+ * QEMU's x86 NIC models a `net` entry may name (`qemu-system-x86_64 -device help`, "Network devices"):
+ * the PCI ones, which need the pc or q35 machine, and virtio-net-device, which needs microvm's
+ * virtio-mmio bus. A service sees a NIC without a driver as "no driver" in its boot device table.
+ */
+export const NIC_MODELS = [
+  'virtio-net-pci',
+  'virtio-net',
+  'virtio-net-pci-transitional',
+  'virtio-net-pci-non-transitional',
+  'vmxnet3',
+  'e1000',
+  'e1000-82540em',
+  'e1000-82544gc',
+  'e1000-82545em',
+  'e1000e',
+  'igb',
+  'rtl8139',
+  'ne2k_pci',
+  'pcnet',
+  'tulip',
+  'i82550',
+  'i82551',
+  'i82557a',
+  'i82557b',
+  'i82557c',
+  'i82558a',
+  'i82558b',
+  'i82559a',
+  'i82559b',
+  'i82559c',
+  'i82559er',
+  'i82562',
+  'i82801',
+  'virtio-net-device',
+] as const;
+const MMIO_NIC_MODELS: readonly string[] = ['virtio-net-device'];
 
 export interface NetConfig {
-  /** A QEMU NIC model: virtio-net-pci, vmxnet3, e1000, … */
+  /** A QEMU NIC model (`NIC_MODELS`): virtio-net-pci or vmxnet3, which uOS drives; e1000, rtl8139, … */
   device: string;
   backend: (typeof NET_BACKENDS)[number];
   /**
@@ -125,9 +164,22 @@ function checkObject(value: unknown, path: string, fields: Record<string, Check>
   return object;
 }
 
+const nicModel: Check = (v, p) => {
+  isString(v, p);
+  if ((NIC_MODELS as readonly string[]).includes(v as string)) return;
+  const hint = closest(v as string, NIC_MODELS);
+  invalid(
+    p,
+    `is not a QEMU NIC model: ${JSON.stringify(v)}${hint ? ` (did you mean "${hint}"?)` : ''}; ` +
+      `uOS drives ${DRIVEN_NIC_MODELS.map((m) => `"${m}"`).join(' and ')}, and QEMU also has ${NIC_MODELS.filter(
+        (m) => !(DRIVEN_NIC_MODELS as readonly string[]).includes(m),
+      ).join(', ')}`,
+  );
+};
+
 const netCheck: Check = (v, p) => {
   const o = checkObject(v, p, {
-    device: isString,
+    device: nicModel,
     backend: oneOf(NET_BACKENDS),
     name: isString,
     mac: (m, mp) => {
@@ -165,8 +217,20 @@ const topLevel: Record<string, Check> = {
 
 /** Checks a parsed vm.json; the error names the offending field. */
 export function validateVmConfig(value: unknown): VmConfig {
-  checkObject(value, '', topLevel);
-  return value as VmConfig;
+  const config = checkObject(value, '', topLevel) as VmConfig;
+  // A NIC must sit on a bus the machine has: PCI on pc and q35, virtio-mmio on microvm.
+  const microvm = config.machine === 'microvm';
+  (config.net ?? []).forEach((n, i) => {
+    if (MMIO_NIC_MODELS.includes(n.device) !== microvm) {
+      invalid(
+        `net[${i}].device`,
+        microvm
+          ? `"${n.device}" is a PCI device, and the microvm machine has no PCI bus: use "virtio-net-device" there, or the "pc" or "q35" machine`
+          : `"${n.device}" needs microvm's virtio-mmio bus; on ${config.machine ?? 'pc'} use "virtio-net-pci" or "vmxnet3"`,
+      );
+    }
+  });
+  return config;
 }
 
 /** Reads and validates a vm.json file. */

@@ -78,7 +78,8 @@ export interface NativeBindings {
   pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
   /**
    * The RFC 1071 sum of `bytes[start..end)` as big-endian 16-bit words plus `initial`, folded to 16 bits,
-   * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere).
+   * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere; @uos/kernel hands this one
+   * to @uos/net at boot through the `Symbol.for('uos.net.checksum')` slot).
    */
   checksumSum(bytes: Uint8Array, start: number, end: number, initial: number): number;
   /** Zeroed, physically contiguous, page-aligned memory; its pages return when the buffer is collected. */

@@ -20,7 +20,12 @@ export interface FrameLink {
   vmOptions(device: string, properties?: string): Pick<VmOptions, 'config' | 'wrapper'>;
   /** Starts counting frames of `etherType` from the guest; resolves when `count` arrived or after `timeoutMs`. */
   receiveFromGuest(count: number, etherType: number, timeoutMs: number): Promise<() => Promise<FrameCount>>;
-  /** Sends `count` frames towards the guest, keeping at most `window` in flight by the guest's progress lines. */
+  /**
+   * Sends `count` frames towards the guest. With `window`, at most that many are in flight by the guest's
+   * progress lines (a device that drops what finds no buffer, as QEMU's vmxnet3 does, needs it; virtio
+   * makes the tap queue the frames instead). Over dgram there is always a window (UDP has no
+   * backpressure), 200 unless given.
+   */
   sendToGuest(vm: Vm, count: number, etherType: number, destination: string, window?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,7 +43,7 @@ function frame(etherType: number, destination: string, sequence: number): Uint8A
   return bytes;
 }
 
-/** Follows the guest's "virtio: progress N" lines as they arrive (never rescanning the whole output). */
+/** Follows the guest's "<prefix>: progress N" lines as they arrive (never rescanning the whole output). */
 function followProgress(vm: Vm): { readonly taken: number; stop(): void } {
   let taken = 0;
   let partial = '';
@@ -46,7 +51,7 @@ function followProgress(vm: Vm): { readonly taken: number; stop(): void } {
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const m = /virtio: progress (\d+)/.exec(line);
+      const m = /\w+: progress (\d+)/.exec(line);
       if (m) taken = Number(m[1]);
     }
   });
@@ -87,10 +92,28 @@ export async function openFrameLink(name: string): Promise<FrameLink> {
           return parseReceiveReport(output);
         };
       },
-      async sendToGuest(vm, count, etherType, destination) {
-        const result = await tap.exec(tool, ['send', tap.tap, String(count), etherType.toString(16), destination], { timeoutMs: 120_000 });
-        if (result.code !== 0) throw new Error(`raw-frames send failed: ${result.stderr}${result.stdout}`);
-        void vm;
+      async sendToGuest(vm, count, etherType, destination, window) {
+        const send = async (first: number, n: number): Promise<void> => {
+          const args = ['send', tap.tap, String(n), etherType.toString(16), destination, '46', String(first)];
+          const result = await tap.exec(tool, args, { timeoutMs: 120_000 });
+          if (result.code !== 0) throw new Error(`raw-frames send failed: ${result.stderr}${result.stdout}`);
+        };
+        if (!window) return send(0, count);
+        // Slices of a third of the window, each sent once the guest has taken enough of the ones before.
+        const slice = Math.max(1, Math.floor(window / 3));
+        const progress = followProgress(vm);
+        try {
+          for (let first = 0; first < count; first += slice) {
+            const n = Math.min(slice, count - first);
+            for (let waited = 0; first + n - progress.taken > window; waited += 5) {
+              if (waited > 30_000) throw new Error(`the guest stopped taking frames at ${progress.taken}`);
+              await new Promise((r) => setTimeout(r, 5));
+            }
+            await send(first, n);
+          }
+        } finally {
+          progress.stop();
+        }
       },
       close: () => tap.close(),
     };

@@ -68,6 +68,27 @@ describe('raw-frames', () => {
     });
   });
 
+  it.skipIf(unavailable)('sends slices that start at a given sequence number, which add up to the whole', async () => {
+    const receiver = await receive(ETHERTYPE, 30, 20_000);
+    for (const [first, count] of [
+      [0, 10],
+      [10, 15],
+      [25, 5],
+    ] as const) {
+      expect(
+        await link!.exec(rawFrames, ['send', 'veth0', String(count), ETHERTYPE, 'ff:ff:ff:ff:ff:ff', '46', String(first)]),
+      ).toMatchObject({ code: 0, stdout: `sent ${count}\n` });
+    }
+    const result = await receiver.ended;
+    expect(parseReceiveReport(result.stdout)).toMatchObject({
+      received: 30,
+      firstSequence: 0,
+      lastSequence: 29,
+      missing: 0,
+      duplicates: 0,
+    });
+  });
+
   it.skipIf(unavailable)('reports what is missing and what repeats, and exits with 3 on timeout', async () => {
     const receiver = await receive(ETHERTYPE, 20, 1500);
     // Two rounds of 0 … 9: ten duplicates, and 10 … 19 never come.
@@ -116,6 +137,10 @@ describe('raw-frames', () => {
     expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff', '2')).toMatchObject({
       status: 2,
       stderr: expect.stringContaining('payload size must be a whole number from 4'),
+    });
+    expect(run('send', 'lo', '1', ETHERTYPE, 'ff:ff:ff:ff:ff:ff', '46', '-1')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('first sequence must be a whole number'),
     });
     expect(run('receive', 'lo', ETHERTYPE, 'many', '100')).toMatchObject({
       status: 2,

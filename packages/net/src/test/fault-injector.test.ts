@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock, seededRandom } from '../clock.js';
-import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import type { LinkDevice, LinkTransmitResult } from '../iface/link-device.js';
 import { FaultInjector, type FaultInjectorOptions, type FaultStats } from './fault-injector.js';
 import { linkPair } from './loopback-device.js';
 import { NetError } from '../errors.js';

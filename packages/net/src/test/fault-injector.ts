@@ -4,8 +4,8 @@
  * with a bounded queue, a size limit) before they reach `device`. Same seed, same traffic, same faults.
  */
 import { type NetClock, type RandomSource, seededRandom } from '../clock.js';
-import { ETHERNET_HEADER_LENGTH } from '../ethernet.js';
-import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
+import type { LinkDevice, LinkTransmitResult } from '../iface/link-device.js';
 import { NetError } from '../errors.js';
 
 /** What the injector does to frames; every field is optional, and `configure` may change them later. */

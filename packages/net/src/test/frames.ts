@@ -1,8 +1,8 @@
-import type { Ipv4Address, MacAddress } from '../address.js';
-import { ETHERNET_HEADER_LENGTH, emitEthernet } from '../ethernet.js';
-import { IPV4_HEADER_LENGTH, emitIpv4 } from '../ipv4.js';
-import { type TcpRepr, emitTcp, tcpHeaderLength } from '../tcp.js';
-import { UDP_HEADER_LENGTH, emitUdp } from '../udp.js';
+import type { Ipv4Address, MacAddress } from '../wire/address.js';
+import { ETHERNET_HEADER_LENGTH, emitEthernet } from '../wire/ethernet.js';
+import { IPV4_HEADER_LENGTH, emitIpv4 } from '../wire/ipv4.js';
+import { type TcpRepr, emitTcp, tcpHeaderLength } from '../wire/tcp.js';
+import { UDP_HEADER_LENGTH, emitUdp } from '../wire/udp.js';
 
 export interface FrameAddresses {
   sourceMac: MacAddress;

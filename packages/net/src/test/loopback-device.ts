@@ -5,8 +5,8 @@
  * from its own send), in the order they were sent.
  */
 import type { NetClock } from '../clock.js';
-import { ETHERNET_HEADER_LENGTH } from '../ethernet.js';
-import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
+import type { LinkDevice, LinkTransmitResult } from '../iface/link-device.js';
 import { NetError } from '../errors.js';
 
 export interface LoopbackDeviceOptions {

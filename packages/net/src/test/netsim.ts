@@ -1,9 +1,9 @@
 import { Statman } from '@uos/statman';
-import { macFromBytes } from '../address.js';
+import { isIpv4, macFromBytes } from '../wire/address.js';
 import { VirtualClock, seededRandom } from '../clock.js';
-import { Inet, type InetOptions } from '../inet.js';
-import { TcpFlag, type TcpRepr } from '../tcp.js';
-import type { CloseReason, TcpConnection } from '../tcp/connection.js';
+import { Inet, type InetOptions } from '../iface/inet.js';
+import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
+import type { CloseReason, TcpSocket } from '../socket/tcp/tcp-socket.js';
 import { FaultInjector, type FaultOptions } from './fault-injector.js';
 import { tcpFrame } from './frames.js';
 import { type LoopbackDevice, linkPair } from './loopback-device.js';
@@ -89,7 +89,7 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** Writes `data` with backpressure, driven by the connection's drain events alone (no promises), then ends. */
-export function sendAll(connection: TcpConnection, data: Uint8Array, options: { end?: boolean } = {}): { readonly sent: number } {
+export function sendAll(connection: TcpSocket, data: Uint8Array, options: { end?: boolean } = {}): { readonly sent: number } {
   const progress = { sent: 0 };
   const go = (): void => {
     while (progress.sent < data.length) {
@@ -119,7 +119,7 @@ export interface Collected {
 }
 
 /** Takes over a connection's data receiver and records what arrives and how it ends. */
-export function collect(connection: TcpConnection): Collected {
+export function collect(connection: TcpSocket): Collected {
   const chunks: Uint8Array[] = [];
   const state = { bytes: 0, ended: false, closed: undefined as CloseReason | undefined };
   connection.onData((d) => {
@@ -161,10 +161,12 @@ export function collect(connection: TcpConnection): Collected {
 export function forgeSegment(
   sender: LoopbackDevice,
   receiver: { mac: Uint8Array },
-  connection: TcpConnection,
+  connection: TcpSocket,
   fields: Partial<TcpRepr>,
   payload?: Uint8Array,
 ): void {
+  const { localAddress, remoteAddress } = connection;
+  if (!isIpv4(localAddress) || !isIpv4(remoteAddress)) throw new Error('forgeSegment builds IPv4 frames only');
   const repr: TcpRepr = {
     sourcePort: connection.remotePort,
     destinationPort: connection.localPort,
@@ -179,8 +181,8 @@ export function forgeSegment(
       {
         sourceMac: macFromBytes(sender.mac),
         destinationMac: macFromBytes(receiver.mac),
-        source: connection.remoteAddress,
-        destination: connection.localAddress,
+        source: remoteAddress,
+        destination: localAddress,
       },
       repr,
       payload,

@@ -4,7 +4,7 @@
  * what crossed its links and a person can read it with `tcpdump -r` or Wireshark. No Node APIs.
  */
 import type { NetClock } from '../clock.js';
-import type { LinkDevice, LinkTransmitResult } from '../link-device.js';
+import type { LinkDevice, LinkTransmitResult } from '../iface/link-device.js';
 import { NetError } from '../errors.js';
 
 /** The classic pcap magic number for microsecond timestamps. */

@@ -1,4 +1,4 @@
-import type { WireResult } from '../wire.js';
+import type { WireResult } from '../wire/result.js';
 
 /**
  * The bytes of a `tcpdump -xx` dump (`0x0000:  ae4e 3de4 …`): offsets and white space are skipped, so a

@@ -37,6 +37,13 @@ function bootTable(output: string): { key: string; driver: string }[] {
   ].map((m) => ({ key: `${m[1]} ${m[2]} ${m[3]}`, driver: m[4]! }));
 }
 
+/** The driver the service imports for a "bb:dd.f vvvv:dddd cccc" row, if any. */
+function driverFor(key: string): string | undefined {
+  if (/^\S+ 1af4:10(00|41) /.test(key)) return 'virtio-net';
+  if (/^\S+ 15ad:07b0 /.test(key)) return 'vmxnet3';
+  return undefined;
+}
+
 const deviceSets = [
   { name: 'virtio-net (modern)', machine: 'pc', devices: ['virtio-net-pci,netdev=n0'] },
   { name: 'virtio-net (legacy)', machine: 'q35', devices: ['virtio-net-pci,netdev=n0,disable-modern=on'] },
@@ -44,6 +51,13 @@ const deviceSets = [
     name: 'virtio-net with virtio-rng and e1000 beside it',
     machine: 'q35',
     devices: ['virtio-rng-pci', 'virtio-net-pci,netdev=n0', 'e1000,netdev=n1'],
+  },
+  { name: 'vmxnet3', machine: 'pc', devices: ['vmxnet3,netdev=n0'] },
+  { name: 'vmxnet3 and virtio-net side by side', machine: 'q35', devices: ['vmxnet3,netdev=n0', 'virtio-net-pci,netdev=n1'] },
+  {
+    name: 'vmxnet3 behind a PCI bridge, with e1000 beside it',
+    machine: 'pc',
+    devices: ['pci-bridge,id=bridge,chassis_nr=1', 'e1000,netdev=n0', 'vmxnet3,netdev=n1,bus=bridge,addr=5'],
   },
   {
     name: 'two virtio-net behind a PCI bridge',
@@ -65,11 +79,11 @@ describe('the boot device table', () => {
       const table = bootTable(vm.output);
       const qemu = qemuView(await vm.qmp<{ devices: QmpPciDevice[] }[]>('query-pci'));
       expect(table.map((r) => r.key).sort()).toEqual(qemu);
-      // Every virtio-net has the driver, named eth0, eth1, ... in probe order; nothing else has one.
-      const virtio = table.filter((r) => /^\S+ 1af4:10(00|41) /.test(r.key));
-      expect(virtio.length).toBeGreaterThan(0);
-      virtio.forEach((r, i) => expect(r.driver).toBe(`virtio-net (eth${i})`));
-      for (const r of table.filter((row) => !virtio.includes(row))) expect(r.driver).toBe('no driver');
+      // Every virtio-net and vmxnet3 has its driver, named eth0, eth1, ... in probe order; nothing else has one.
+      const nics = table.filter((r) => driverFor(r.key));
+      expect(nics.length).toBe(set.devices.filter((d) => /^(virtio-net-pci|vmxnet3),/.test(d)).length);
+      nics.forEach((r, i) => expect(r.driver).toBe(`${driverFor(r.key)} (eth${i})`));
+      for (const r of table.filter((row) => !nics.includes(row))) expect(r.driver).toBe('no driver');
       vm.write('quit\n');
       await vm.expectExit(ExitStatus.ok);
     });

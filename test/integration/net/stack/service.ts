@@ -1,21 +1,25 @@
 /**
- * The guest of the network integration tests: @uos/net over the virtio-net driver.
+ * The guest of the network integration tests: @uos/net over whichever NIC the VM has (it imports both
+ * the virtio-net and the vmxnet3 driver; eth0 is the first NIC found).
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
  * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
  * `connections`, `profile start|stop` (a window of `uos boot --profile`, used by `pnpm bench`), `quit`.
- * Every answer is one line starting with `net: `.
+ * Every answer is one line starting with `net: `; the first, `net: ready <interface> checksum <platform|javascript>`,
+ * says which Internet checksum the stack uses (the platform's native one in an image).
  */
 import '@uos/driver-virtionet';
+import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
 import { os, profiler, service } from '@uos/kernel';
-import { DhcpClient, DnsResolver, Inet, type TcpConnection, echo, formatIpv4Address } from '@uos/net';
+import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
+import { checksumImplementation } from '@uos/net/wire';
 import { statman } from '@uos/statman';
 
 /** Reads until the client ends, then answers how many bytes came. */
-function discard(connection: TcpConnection): void {
+function discard(connection: TcpSocket): void {
   let bytes = 0;
   connection.onData((data) => {
     bytes += data.length;
@@ -27,7 +31,7 @@ function discard(connection: TcpConnection): void {
 }
 
 /** Reads one line holding a byte count, sends that many bytes (a repeating 0..250 pattern), ends. */
-function source(connection: TcpConnection): void {
+function source(connection: TcpSocket): void {
   let line = '';
   let started = false;
   connection.onData((data) => {
@@ -56,7 +60,7 @@ function source(connection: TcpConnection): void {
   });
 }
 
-function http(connection: TcpConnection): void {
+function http(connection: TcpSocket): void {
   let request = '';
   connection.onData((data) => {
     request += new TextDecoder().decode(data);
@@ -94,7 +98,7 @@ export default service({
         return;
       }
       console.log(
-        `net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? 0)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`,
+        `net: dhcp lease ${inet.address === lease.lease.address ? formatIpv4Address(inet.address) : '?'}/${inet.ip.prefixLength} gateway ${formatIpv4Address(inet.ip.gateway ?? IPV4_ANY)} dns ${inet.dnsServers.map(formatIpv4Address).join(',')} lease ${lease.lease.leaseSeconds}`,
       );
     }
     const resolver = new DnsResolver(inet);
@@ -127,8 +131,8 @@ export default service({
       },
       connections() {
         const list = inet.tcp
-          .openConnections()
-          .map((c) => ({ local: c.localPort, remote: `${formatIpv4Address(c.remoteAddress)}:${c.remotePort}`, ...c.debugState }));
+          .connections()
+          .map((c) => ({ ...c, localAddress: formatIpAddress(c.localAddress), remoteAddress: formatIpAddress(c.remoteAddress) }));
         console.log(`net: connections ${list.length} ${JSON.stringify(list)}`);
       },
       profile([what]) {
@@ -155,6 +159,6 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet}`);
+    console.log(`net: ready ${inet} checksum ${checksumImplementation()}`);
   },
 });

@@ -1,0 +1,221 @@
+import { IPV4_ANY, type Ipv4Address, MAC_BROADCAST, type MacAddress } from '../wire/address.js';
+import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from '../wire/arp.js';
+import type { NetClock, TimerHandle } from '../clock.js';
+import { EtherTypeValue } from '../wire/ethernet.js';
+import type { LinkLayer } from './link-layer.js';
+import { type LayerStats, layerStats } from '../stat-names.js';
+
+export interface ArpOptions {
+  /** How long a learnt mapping is trusted (default 60 s). */
+  entryLifetimeMs?: number;
+  /** Cache bound: the oldest entry goes first (default 512). */
+  maxEntries?: number;
+  /** Frames kept per unresolved address (default 16) and in all (default 256). */
+  maxQueuedPerAddress?: number;
+  maxQueued?: number;
+  /** Requests sent before giving up on an address (default 3, one a second). */
+  attempts?: number;
+  retryMs?: number;
+}
+
+interface Pending {
+  frames: { frame: Uint8Array; etherType: number }[];
+  attempts: number;
+  timer: TimerHandle;
+}
+
+/**
+ * ARP (RFC 826) for IPv4 over Ethernet: a cache with aging and a bound, and a bounded queue of frames
+ * waiting for a resolution; requests for our address are answered; announcements (gratuitous ARP) on
+ * configuration.
+ */
+export class ArpLayer {
+  readonly stats: LayerStats<'arp'>;
+  private readonly cache = new Map<Ipv4Address, { mac: MacAddress; expires: number }>();
+  private readonly pending = new Map<Ipv4Address, Pending>();
+  private queued = 0;
+  /** Address probes in progress, shown every ARP packet. */
+  private readonly watchers = new Set<(arp: ArpRepr) => void>();
+  private readonly lifetime: number;
+  private readonly maxEntries: number;
+  private readonly maxPerAddress: number;
+  private readonly maxQueued: number;
+  private readonly attempts: number;
+  private readonly retryMs: number;
+  /** Our address, once configured (requests for it are answered). */
+  address: Ipv4Address = IPV4_ANY;
+
+  constructor(
+    private readonly link: LinkLayer,
+    private readonly clock: NetClock,
+    options: ArpOptions = {},
+  ) {
+    this.stats = layerStats(link.scope, 'arp');
+    this.lifetime = options.entryLifetimeMs ?? 60_000;
+    this.maxEntries = options.maxEntries ?? 512;
+    this.maxPerAddress = options.maxQueuedPerAddress ?? 16;
+    this.maxQueued = options.maxQueued ?? 256;
+    this.attempts = options.attempts ?? 3;
+    this.retryMs = options.retryMs ?? 1000;
+    link.on(EtherTypeValue.arp, (_source, payload) => this.receive(payload));
+  }
+
+  /** The MAC for `address`, if known and fresh. */
+  lookup(address: Ipv4Address): MacAddress | undefined {
+    const entry = this.cache.get(address);
+    if (!entry) return undefined;
+    if (entry.expires <= this.clock.now()) {
+      this.cache.delete(address);
+      this.stats.cache_entries.value = this.cache.size;
+      return undefined;
+    }
+    return entry.mac;
+  }
+
+  /** Whether frames wait for `address` to be resolved. */
+  resolving(address: Ipv4Address): boolean {
+    return this.pending.has(address);
+  }
+
+  /** Sends `frame` (its payload filled in, header not yet) to `nextHop`, resolving the MAC first if needed. */
+  send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number): boolean {
+    const mac = this.lookup(nextHop);
+    if (mac !== undefined) return this.link.send(frame, mac, etherType);
+    let pending = this.pending.get(nextHop);
+    if (!pending) {
+      pending = { frames: [], attempts: 0, timer: { cancel() {} } };
+      this.pending.set(nextHop, pending);
+      this.request(nextHop, pending);
+    }
+    if (pending.frames.length >= this.maxPerAddress || this.queued >= this.maxQueued) {
+      this.stats.queue_dropped.increment();
+      return false;
+    }
+    pending.frames.push({ frame, etherType });
+    this.queued++;
+    return true;
+  }
+
+  private request(target: Ipv4Address, pending: Pending): void {
+    if (pending.attempts >= this.attempts) {
+      this.pending.delete(target);
+      this.queued -= pending.frames.length;
+      this.stats.queue_dropped.increment(pending.frames.length);
+      this.stats.resolutions_failed.increment();
+      return;
+    }
+    pending.attempts++;
+    this.transmit(1, target, 0);
+    pending.timer = this.clock.setTimer(this.retryMs, () => this.request(target, pending));
+  }
+
+  /** An ARP request (1) or reply (2) from us (from `senderProtocol`: 0.0.0.0 for a probe). */
+  private transmit(operation: 1 | 2, targetProtocol: Ipv4Address, targetHardware: MacAddress, senderProtocol = this.address): void {
+    const frame = this.link.allocate(ARP_LENGTH);
+    emitArp(
+      {
+        operation: operation === 1 ? { kind: 'request' } : { kind: 'reply' },
+        senderHardware: this.link.mac,
+        senderProtocol,
+        targetHardware,
+        targetProtocol,
+      },
+      frame.subarray(14),
+    );
+    this.link.send(frame, operation === 1 ? MAC_BROADCAST : targetHardware, EtherTypeValue.arp);
+    if (operation === 1) this.stats.requests_tx.increment();
+    else this.stats.replies_tx.increment();
+  }
+
+  /**
+   * Address conflict detection (RFC 5227): sends `probes` ARP probes for `address` (sender address
+   * 0.0.0.0), `intervalMs` apart, and resolves true when another host shows it holds the address (any
+   * ARP packet with it as sender) or probes for it at the same time; false after the last interval.
+   */
+  probe(address: Ipv4Address, options: { probes?: number; intervalMs?: number } = {}): Promise<boolean> {
+    const probes = Math.max(1, options.probes ?? 3);
+    const intervalMs = options.intervalMs ?? 1000;
+    return new Promise((resolve) => {
+      let sent = 0;
+      let timer: TimerHandle | undefined;
+      const finish = (conflict: boolean): void => {
+        this.watchers.delete(watch);
+        timer?.cancel();
+        resolve(conflict);
+      };
+      const watch = (arp: ArpRepr): void => {
+        if (arp.senderHardware === this.link.mac) return;
+        if (
+          arp.senderProtocol === address ||
+          (arp.operation.kind === 'request' && arp.senderProtocol === IPV4_ANY && arp.targetProtocol === address)
+        )
+          finish(true);
+      };
+      const next = (): void => {
+        if (sent === probes) {
+          finish(false);
+          return;
+        }
+        sent++;
+        this.transmit(1, address, 0, IPV4_ANY);
+        timer = this.clock.setTimer(intervalMs, next);
+      };
+      this.watchers.add(watch);
+      next();
+    });
+  }
+
+  /** Announces our address (a gratuitous ARP request: sender and target are both us). */
+  announce(): void {
+    if (this.address === IPV4_ANY) return;
+    this.transmit(1, this.address, 0);
+  }
+
+  private learn(address: Ipv4Address, mac: MacAddress): void {
+    if (address === IPV4_ANY) return;
+    this.cache.delete(address);
+    if (this.cache.size >= this.maxEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(address, { mac, expires: this.clock.now() + this.lifetime });
+    this.stats.cache_entries.value = this.cache.size;
+    const pending = this.pending.get(address);
+    if (pending) {
+      this.pending.delete(address);
+      pending.timer.cancel();
+      this.queued -= pending.frames.length;
+      for (const { frame, etherType } of pending.frames) this.link.send(frame, mac, etherType);
+    }
+  }
+
+  private receive(payload: Uint8Array): void {
+    const checked = ArpPacket.checked(payload);
+    if (!checked.ok) {
+      this.stats.malformed.increment();
+      return;
+    }
+    const arp = parseArp(checked.value);
+    for (const watch of [...this.watchers]) watch(arp);
+    const forUs = this.address !== IPV4_ANY && arp.targetProtocol === this.address;
+    // RFC 826: refresh what we know; learn the sender when the packet is for us.
+    if (forUs || this.cache.has(arp.senderProtocol) || this.pending.has(arp.senderProtocol)) {
+      this.learn(arp.senderProtocol, arp.senderHardware);
+    }
+    if (arp.operation.kind === 'request') {
+      this.stats.requests_rx.increment();
+      if (forUs && arp.senderProtocol !== this.address) this.transmit(2, arp.senderProtocol, arp.senderHardware);
+    } else if (arp.operation.kind === 'reply') {
+      this.stats.replies_rx.increment();
+    }
+  }
+
+  /** Forgets everything (address change). */
+  flush(): void {
+    this.cache.clear();
+    for (const p of this.pending.values()) p.timer.cancel();
+    this.pending.clear();
+    this.queued = 0;
+    this.stats.cache_entries.value = 0;
+  }
+}

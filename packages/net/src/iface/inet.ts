@@ -1,0 +1,137 @@
+import { IPV4_ANY, type Ipv4Address, formatIpv4Address, ipv4Address } from '../wire/address.js';
+import { ArpLayer, type ArpOptions } from './arp-layer.js';
+import { type NetClock, type RandomSource, systemClock, systemRandom } from '../clock.js';
+import { IcmpLayer, type PingOptions, type PingResult } from './icmp-layer.js';
+import { Ipv4Layer } from './ipv4-layer.js';
+import type { LinkDevice } from './link-device.js';
+import { LinkLayer } from './link-layer.js';
+import type { ReassemblyLimits } from './reassembly.js';
+import { TcpLayer } from '../socket/tcp/tcp-layer.js';
+import { UdpLayer } from '../socket/udp/udp-layer.js';
+import { freeStats, statScope } from '../stat-names.js';
+import type { Statman } from '@uos/statman';
+import { NetError } from '../errors.js';
+
+export interface InetConfiguration {
+  address: Ipv4Address | string;
+  prefixLength: number;
+  gateway?: Ipv4Address | string;
+  dnsServers?: (Ipv4Address | string)[];
+}
+
+export interface InetOptions {
+  /** A static configuration; without one the interface starts unconfigured (DHCP configures it). */
+  configuration?: InetConfiguration;
+  clock?: NetClock;
+  random?: RandomSource;
+  arp?: ArpOptions;
+  reassembly?: ReassemblyLimits;
+  /** Where the statistics go (`<ifname>.<layer>.<counter>`); the global `statman` unless given. */
+  statman?: Statman;
+}
+
+const address = (a: Ipv4Address | string): Ipv4Address => (typeof a === 'string' ? ipv4Address(a) : a);
+
+/**
+ * The IPv4 stack of one network interface, wired in one place (IncludeOS's Inet): Ethernet at the bottom,
+ * ARP and IPv4 above it, ICMP, UDP and TCP above IPv4. More than one interface means more than one Inet.
+ */
+export class Inet {
+  readonly link: LinkLayer;
+  readonly arp: ArpLayer;
+  readonly ip: Ipv4Layer;
+  readonly icmp: IcmpLayer;
+  readonly udp: UdpLayer;
+  readonly tcp: TcpLayer;
+  readonly clock: NetClock;
+  readonly random: RandomSource;
+  dnsServers: Ipv4Address[] = [];
+  private readonly configuredListeners = new Set<(inet: Inet) => void>();
+
+  constructor(
+    readonly device: LinkDevice,
+    options: InetOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? systemRandom;
+    const scope = statScope(device.name, options.statman);
+    // Ethernet
+    this.link = new LinkLayer(device, scope);
+    // Ethernet -> ARP
+    this.arp = new ArpLayer(this.link, this.clock, options.arp);
+    // Ethernet -> IP4 (sending through ARP)
+    this.ip = new Ipv4Layer(this.link, this.arp, this.clock, this.random, options.reassembly);
+    // IP4 -> ICMP
+    this.icmp = new IcmpLayer(this.ip, this.clock, this.random, scope);
+    // IP4 -> UDP
+    this.udp = new UdpLayer(this.ip, this.icmp, this.random, scope);
+    // IP4 -> TCP
+    this.tcp = new TcpLayer(this.ip, this.clock, this.random, scope);
+    if (options.configuration) this.configure(options.configuration);
+  }
+
+  get name(): string {
+    return this.device.name;
+  }
+
+  get address(): Ipv4Address {
+    return this.ip.address;
+  }
+
+  get configured(): boolean {
+    return this.ip.address !== IPV4_ANY;
+  }
+
+  /** Sets address, prefix, gateway and DNS servers, and announces the address (gratuitous ARP). */
+  configure(configuration: InetConfiguration): void {
+    const own = address(configuration.address);
+    if (!Number.isInteger(configuration.prefixLength) || configuration.prefixLength < 0 || configuration.prefixLength > 32) {
+      throw new NetError('invalid-configuration', `prefix length must be an integer 0..32, not ${configuration.prefixLength}`);
+    }
+    if (own !== this.ip.address) this.giveUpAddress();
+    this.ip.configure(own, configuration.prefixLength, configuration.gateway === undefined ? undefined : address(configuration.gateway));
+    this.arp.address = own;
+    this.dnsServers = (configuration.dnsServers ?? []).map(address);
+    this.arp.announce();
+    for (const listener of [...this.configuredListeners]) listener(this);
+  }
+
+  /** Drops the address (a lease ended): no routes, and connections bound to the address are reset. */
+  unconfigure(): void {
+    if (!this.configured) return;
+    this.giveUpAddress();
+    this.ip.unconfigure();
+    this.arp.address = IPV4_ANY;
+    this.dnsServers = [];
+    for (const listener of [...this.configuredListeners]) listener(this);
+  }
+
+  private giveUpAddress(): void {
+    if (this.ip.address !== IPV4_ANY) this.tcp.abortBoundTo(this.ip.address);
+    this.arp.flush();
+  }
+
+  /** Called whenever the interface is (re)configured or unconfigured. */
+  onConfigured(listener: (inet: Inet) => void): () => void {
+    this.configuredListeners.add(listener);
+    return () => this.configuredListeners.delete(listener);
+  }
+
+  ping(destination: Ipv4Address | string, options?: PingOptions): Promise<PingResult> {
+    return this.icmp.ping(address(destination), options);
+  }
+
+  toString(): string {
+    return `${this.name} ${formatIpv4Address(this.ip.address)}/${this.ip.prefixLength}`;
+  }
+
+  /** Resets every connection, stops every timer, detaches from the device and frees the statistics. */
+  close(): void {
+    this.tcp.close();
+    this.icmp.close();
+    this.ip.close();
+    this.arp.flush();
+    this.link.close();
+    freeStats(this.link.scope);
+  }
+}

@@ -1,0 +1,577 @@
+import type { TimerHandle } from '../../clock.js';
+import type { IpAddress } from '../../wire/address.js';
+import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
+import { Assembler } from './assembler.js';
+import { NewReno } from './new-reno.js';
+import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
+import { MAX_WINDOW_SHIFT, ReceiveWindow } from './receive-window.js';
+import { RttEstimator } from './rtt.js';
+import { SendBuffer } from './send-buffer.js';
+import { Sender, type SenderHost, timestampOf } from './sender.js';
+import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
+import { ConnectionSocket, type SocketEngine } from './socket.js';
+import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
+import { DelayedAck, KeepAlive } from './timers.js';
+
+/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
+const DEFAULT_MSS = 536;
+/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
+const TIMESTAMP_OPTION_LENGTH = 12;
+/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
+const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
+const MAX_SACK_BLOCKS = 4;
+
+/**
+ * One TCP connection (RFC 9293): the state machine and segment arrival (RFC 9293 §3.10.7, with RFC 5961's
+ * checks against blind attacks and RFC 7323's PAWS), the receive side (in-order delivery to the socket,
+ * out-of-order data in the `Assembler`, the `ReceiveWindow`, delayed ACKs), the segments it builds (ACK,
+ * window, timestamps, SACK blocks), keepalive, half-close and TIME-WAIT. The send side is the `Sender`
+ * (with `NewReno` behind the `CongestionControl` interface and the `SackScoreboard`); the application
+ * holds the `socket`, never this engine.
+ *
+ * The data path never throws: what arrives is checked and dropped or answered, operations answer with
+ * results.
+ */
+export class TcpConnection implements SocketEngine, SenderHost {
+  state: TcpState;
+  readonly localAddress: IpAddress;
+  readonly localPort: number;
+  readonly remoteAddress: IpAddress;
+  readonly remotePort: number;
+  /** The application's side: what services hold. */
+  readonly socket: ConnectionSocket;
+  readonly sender: Sender;
+
+  // Receive sequence space.
+  private irs = 0;
+  /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
+  receiveNext = 0;
+  readonly window: ReceiveWindow;
+  readonly assembler = new Assembler();
+  private finReceived = false;
+
+  // Negotiated in the handshake.
+  mss = DEFAULT_MSS;
+  effectiveMss = DEFAULT_MSS;
+  sendShift = 0;
+  sackEnabled: boolean;
+  timestampsEnabled: boolean;
+  private windowScalingEnabled: boolean;
+  /** SACK blocks that fit one segment beside the other options. */
+  private sackBlockLimit = MAX_SACK_BLOCKS;
+  /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
+  private tsRecent = 0;
+  private lastAckSent = 0;
+
+  private readonly delayedAck: DelayedAck;
+  /** In-order segments received since the last ACK. */
+  private unackedSegments = 0;
+  private readonly keepAlive: KeepAlive | undefined;
+  private timeWaitTimer: TimerHandle | undefined;
+  private readonly timeWaitMs: number;
+  private readonly noDelay: boolean;
+  private closedWith: CloseReason | undefined;
+  private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
+
+  constructor(
+    private readonly host: ConnectionHost<TcpConnection>,
+    local: { address: IpAddress; port: number },
+    remote: { address: IpAddress; port: number },
+    iss: number,
+    options: TcpOptions,
+    state: 'syn-sent' | 'syn-received',
+  ) {
+    this.localAddress = local.address;
+    this.localPort = local.port;
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+    this.state = state;
+    const clock = host.clock;
+    this.noDelay = options.noDelay ?? false;
+    this.timeWaitMs = options.timeWaitMs ?? 60_000;
+    this.sackEnabled = options.sack ?? true;
+    this.timestampsEnabled = options.timestamps ?? true;
+    this.windowScalingEnabled = options.windowScaling ?? true;
+    this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled);
+    this.sender = new Sender(
+      this,
+      iss,
+      new SendBuffer(options.sendBufferBytes ?? 64 * 1024),
+      new NewReno(iss, DEFAULT_MSS),
+      new RttEstimator({ minimumMs: options.minimumRtoMs ?? 200, initialMs: options.initialRtoMs ?? 1000 }),
+      clock,
+      host.stats,
+      { noDelay: this.noDelay, maxRetransmits: options.maxRetransmits ?? 12 },
+    );
+    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, () => this.sendAck());
+    this.keepAlive = options.keepAlive
+      ? new KeepAlive(clock, options.keepAlive, {
+          alive: () => this.state !== 'closed' && this.state !== 'time-wait',
+          probe: () => this.sendKeepAlive(),
+          expire: () => this.terminate('timeout'),
+        })
+      : undefined;
+    this.socket = new ConnectionSocket(this, local, remote);
+  }
+
+  // ---------------------------------------------------------------- the socket's side (SocketEngine)
+
+  /** Resolves when the connection is established, or with why it never was. */
+  opened(): Promise<ConnectResult> {
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') {
+      return Promise.resolve(
+        this.closedWith ? { ok: false, error: this.closedWith === 'normal' ? 'aborted' : this.closedWith } : { ok: true },
+      );
+    }
+    return new Promise((resolve) => this.connectWaiters.push(resolve));
+  }
+
+  /** Queues data; takes what fits in the send buffer. */
+  write(data: Uint8Array): WriteResult {
+    if (this.state === 'closed' || this.state === 'time-wait') return { ok: false, error: 'closed' };
+    if (this.sender.finRequested) return { ok: false, error: 'ending' };
+    const accepted = this.sender.buffer.write(data);
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
+    return { ok: true, accepted };
+  }
+
+  /**
+   * Half-closes: a FIN follows the data already written (once the handshake is done, if it is still
+   * going on). Reading goes on until the peer ends.
+   */
+  end(): void {
+    if (this.sender.finRequested || this.state === 'closed' || this.state === 'time-wait') return;
+    this.sender.finRequested = true;
+    if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
+  }
+
+  /** Ends the connection at once with a reset. */
+  abort(): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'syn-sent' && this.state !== 'time-wait') this.sendReset(this.sender.sendNext);
+    this.terminate('aborted');
+  }
+
+  get bufferedBytes(): number {
+    return this.sender.buffer.length;
+  }
+
+  get writableBytes(): number {
+    return this.sender.finRequested || this.state === 'closed' || this.state === 'time-wait' ? 0 : this.sender.buffer.free;
+  }
+
+  get smoothedRttMs(): number | undefined {
+    return this.sender.rtt.smoothedMs;
+  }
+
+  /** Held bytes were taken: tell the peer when the window opened by a segment or more (receiver SWS avoidance). */
+  windowOpened(): void {
+    if (!this.acceptsData()) return;
+    if (this.window.available(this.socket.heldBytes) >= Math.min(this.window.capacity / 2, this.effectiveMss)) this.sendAck();
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  /** Active open: send the SYN. */
+  connect(): void {
+    this.sendSyn(false);
+  }
+
+  /** Passive open: a listener's SYN arrived. */
+  acceptSyn(segment: IncomingSegment): void {
+    this.synchronize(segment);
+    this.sender.synReceived(segment.window, segment.sequence);
+    this.sendSyn(true);
+  }
+
+  /** The peer's SYN: its sequence numbers, and the options both sides support (RFC 7323, RFC 2018). */
+  private synchronize(syn: IncomingSegment): void {
+    this.irs = syn.sequence;
+    this.receiveNext = seqAdd(syn.sequence, 1);
+    this.window.synchronize(this.receiveNext);
+    this.mss = Math.max(64, Math.min(syn.mss ?? DEFAULT_MSS, this.host.localMss));
+    if (this.windowScalingEnabled && syn.windowScale !== undefined) {
+      this.sendShift = Math.min(syn.windowScale, MAX_WINDOW_SHIFT);
+    } else {
+      this.windowScalingEnabled = false;
+      this.sendShift = 0;
+      this.window.shift = 0;
+    }
+    this.sackEnabled = this.sackEnabled && syn.sackPermitted === true;
+    this.timestampsEnabled = this.timestampsEnabled && syn.timestamps !== undefined;
+    if (this.timestampsEnabled) this.tsRecent = syn.timestamps!.value;
+    this.effectiveMss = this.mss - (this.timestampsEnabled ? TIMESTAMP_OPTION_LENGTH : 0);
+    this.sackBlockLimit = this.timestampsEnabled ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
+    this.sender.congestion.start(this.effectiveMss, this.sackEnabled);
+  }
+
+  private sendSyn(withAck: boolean): void {
+    const repr: TcpRepr = {
+      sourcePort: this.localPort,
+      destinationPort: this.remotePort,
+      sequence: this.sender.iss,
+      acknowledgment: withAck ? this.receiveNext : 0,
+      flags: TcpFlag.syn | (withAck ? TcpFlag.ack : 0),
+      window: Math.min(this.window.capacity, 0xffff), // never scaled in a SYN
+      mss: this.host.localMss,
+    };
+    if (this.windowScalingEnabled) repr.windowScale = this.window.shift;
+    if (this.sackEnabled) repr.sackPermitted = true;
+    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: withAck ? this.tsRecent : 0 };
+    this.host.send(this, repr, 0);
+    this.host.stats.segments_tx.increment();
+    if (withAck) this.lastAckSent = this.receiveNext;
+    this.sender.synSent();
+  }
+
+  resendSyn(): void {
+    this.sendSyn(this.state === 'syn-received');
+  }
+
+  // ---------------------------------------------------------------- segment arrival (RFC 9293 §3.10.7)
+
+  receive(segment: IncomingSegment): void {
+    if (this.state === 'closed') return;
+    this.keepAlive?.heard();
+    if (this.state === 'syn-sent') {
+      this.receiveInSynSent(segment);
+      return;
+    }
+    if (this.state === 'time-wait') {
+      this.receiveInTimeWait(segment);
+      return;
+    }
+    const flags = segment.flags;
+    // The peer did not get our SYN-ACK and sent its SYN again: answer it again.
+    if (this.state === 'syn-received' && flags & TcpFlag.syn && !(flags & TcpFlag.ack) && segment.sequence === this.irs) {
+      this.sendSyn(true);
+      return;
+    }
+    const length = segment.payload.length + (flags & TcpFlag.syn ? 1 : 0) + (flags & TcpFlag.fin ? 1 : 0);
+
+    // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
+    if (
+      this.timestampsEnabled &&
+      segment.timestamps &&
+      !(flags & TcpFlag.rst) &&
+      seqLt(segment.timestamps.value, this.tsRecent) &&
+      this.state !== 'syn-received'
+    ) {
+      this.host.stats.duplicate_segments.increment();
+      this.sendAck();
+      return;
+    }
+
+    // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
+    const window = this.window.offered(this.receiveNext, this.socket.heldBytes);
+    const windowEnd = seqAdd(this.receiveNext, window);
+    const acceptable =
+      length === 0
+        ? window === 0
+          ? segment.sequence === this.receiveNext
+          : seqInRange(segment.sequence, this.receiveNext, windowEnd)
+        : window > 0 &&
+          (seqInRange(segment.sequence, this.receiveNext, windowEnd) ||
+            seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, windowEnd));
+    if (!acceptable) {
+      if (!(flags & TcpFlag.rst)) {
+        this.host.stats.duplicate_segments.increment();
+        this.sendAck();
+      }
+      return;
+    }
+
+    // RST (RFC 5961 §3.2): only an exact match resets; anything else in the window gets a challenge ACK.
+    if (flags & TcpFlag.rst) {
+      if (segment.sequence === this.receiveNext) {
+        this.host.stats.resets_rx.increment();
+        this.terminate(this.state === 'syn-received' ? 'refused' : 'reset');
+      } else {
+        this.challengeAck();
+      }
+      return;
+    }
+
+    // SYN in a synchronized state (RFC 5961 §4): challenge ACK, never a reset.
+    if (flags & TcpFlag.syn) {
+      this.challengeAck();
+      return;
+    }
+
+    if (!(flags & TcpFlag.ack)) return;
+
+    // RFC 5961 §5: an ACK for data not sent, or older than the window the peer can know of, is dropped.
+    const sender = this.sender;
+    const ack = segment.acknowledgment;
+    if (seqGt(ack, sender.sendMax) || seqLt(ack, (sender.sendUnacknowledged - sender.maxSendWindow) >>> 0)) {
+      this.challengeAck();
+      return;
+    }
+
+    if (this.state === 'syn-received') {
+      // RFC 9293 §3.10.7.4: the ACK of our SYN-ACK must acknowledge the SYN and no more.
+      if (!seqInRange(ack, seqAdd(sender.sendUnacknowledged, 1), seqAdd(sender.sendNext, 1))) {
+        this.sendReset(ack);
+        return;
+      }
+      this.state = 'established';
+      sender.synAcknowledged(ack, segment.window << this.sendShift, segment.sequence);
+      this.resolveConnect({ ok: true });
+      this.host.established(this);
+      this.keepAlive?.start();
+    }
+
+    // RFC 7323 §4.3: TS.Recent follows segments that reach no further than what we acknowledged last.
+    if (this.timestampsEnabled && segment.timestamps && seqLe(segment.sequence, this.lastAckSent)) {
+      this.tsRecent = segment.timestamps.value;
+    }
+
+    sender.processAck(segment);
+    if (this.socket.wantsDrain) this.drainIfRoom();
+    if (sender.finSent && ack === sender.sendMax) this.finAcknowledged();
+    if ((this.state as TcpState) === 'closed') return; // our FIN's ACK in LAST-ACK ended it
+
+    if (segment.payload.length && this.acceptsData()) this.processData(segment);
+    else if (segment.payload.length) this.sendAck(); // data after we stopped reading: acknowledge, drop
+
+    if (flags & TcpFlag.fin) this.processFin(segment);
+
+    sender.output();
+  }
+
+  private receiveInSynSent(segment: IncomingSegment): void {
+    const flags = segment.flags;
+    const sender = this.sender;
+    // RFC 9293 §3.10.7.3: an ACK must acknowledge our SYN (and nothing beyond it), else a reset.
+    if (flags & TcpFlag.ack && !seqInRange(segment.acknowledgment, seqAdd(sender.iss, 1), seqAdd(sender.sendMax, 1))) {
+      if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment);
+      return;
+    }
+    if (flags & TcpFlag.rst) {
+      if (flags & TcpFlag.ack) {
+        this.host.stats.resets_rx.increment();
+        this.terminate('refused');
+      }
+      return;
+    }
+    if (!(flags & TcpFlag.syn)) return;
+    this.synchronize(segment);
+    if (flags & TcpFlag.ack) {
+      sender.synAcknowledged(segment.acknowledgment, segment.window, segment.sequence); // a SYN's window is never scaled
+      if (this.timestampsEnabled) sender.sampleRtt(segment, segment.acknowledgment);
+      this.state = 'established';
+      this.sendAck();
+      this.resolveConnect({ ok: true });
+      this.keepAlive?.start();
+      sender.output();
+      return;
+    }
+    // Simultaneous open (RFC 9293 §3.5, figure 8): answer with SYN-ACK from SYN-RECEIVED.
+    this.state = 'syn-received';
+    sender.synReceived(segment.window, segment.sequence);
+    this.sendSyn(true);
+  }
+
+  /** In TIME-WAIT a retransmitted FIN gets its ACK again and restarts the timer (RFC 9293 §3.10.7.4). */
+  private receiveInTimeWait(segment: IncomingSegment): void {
+    if (segment.flags & TcpFlag.rst) return;
+    if (segment.flags & TcpFlag.fin) {
+      this.sendAck();
+      this.startTimeWaitTimer();
+    }
+  }
+
+  private drainIfRoom(): void {
+    const buffer = this.sender.buffer;
+    if (buffer.free > 0 && buffer.free >= Math.min(buffer.capacity / 4, 16384)) this.socket.drain();
+  }
+
+  /** Our FIN was acknowledged. */
+  private finAcknowledged(): void {
+    if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
+    else if (this.state === 'closing') this.enterTimeWait();
+    else if (this.state === 'last-ack') this.terminate('normal');
+  }
+
+  finWasSent(): void {
+    if (this.state === 'established') this.state = 'fin-wait-1';
+    else if (this.state === 'close-wait') this.state = 'last-ack';
+  }
+
+  // ---------------------------------------------------------------- receiving data
+
+  private acceptsData(): boolean {
+    return this.state === 'established' || this.state === 'fin-wait-1' || this.state === 'fin-wait-2';
+  }
+
+  private processData(segment: IncomingSegment): void {
+    let sequence = segment.sequence;
+    let data = segment.payload;
+    // Trim what we already have, and what lies beyond the window.
+    if (seqLt(sequence, this.receiveNext)) {
+      data = data.subarray((this.receiveNext - sequence) | 0);
+      sequence = this.receiveNext;
+    }
+    const room = Math.max(0, this.window.offered(this.receiveNext, this.socket.heldBytes) - ((sequence - this.receiveNext) | 0));
+    if (data.length > room) data = data.subarray(0, room);
+    if (!data.length) {
+      this.sendAck();
+      return;
+    }
+    if (sequence === this.receiveNext) {
+      this.receiveNext = seqAdd(this.receiveNext, data.length);
+      this.socket.deliver(data.slice());
+      const filledHole = this.assembler.count !== 0;
+      if (filledHole) {
+        for (let fresh = this.assembler.take(this.receiveNext); fresh; fresh = this.assembler.take(this.receiveNext)) {
+          this.receiveNext = seqAdd(this.receiveNext, fresh.length);
+          this.socket.deliver(fresh);
+        }
+      }
+      this.unackedSegments++;
+      // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
+      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.sendAck();
+      else this.delayedAck.schedule();
+      return;
+    }
+    // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
+    this.host.stats.out_of_order.increment();
+    this.assembler.insert(sequence, data.slice());
+    this.sendAck();
+  }
+
+  private processFin(segment: IncomingSegment): void {
+    const finSequence = seqAdd(segment.sequence, segment.payload.length);
+    if (finSequence !== this.receiveNext || this.finReceived) {
+      if (!this.finReceived) this.sendAck();
+      return;
+    }
+    this.finReceived = true;
+    this.receiveNext = seqAdd(this.receiveNext, 1);
+    this.sendAck();
+    switch (this.state) {
+      case 'established':
+        this.state = 'close-wait';
+        break;
+      case 'fin-wait-1':
+        if (this.sender.finSent && this.sender.sendUnacknowledged === this.sender.sendMax) this.enterTimeWait();
+        else this.state = 'closing';
+        break;
+      case 'fin-wait-2':
+        this.enterTimeWait();
+        break;
+      default:
+        break;
+    }
+    this.socket.peerEnded();
+  }
+
+  // ---------------------------------------------------------------- segments out
+
+  /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
+  segmentLimit(): number {
+    if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
+    const blocks = this.assembler.sackBlocks(this.sackBlockLimit).length;
+    return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
+  }
+
+  /** The header of a segment going out now: our ACK, window, timestamps and SACK blocks. */
+  private segmentRepr(sequence: number, flags: number): TcpRepr {
+    const repr: TcpRepr = {
+      sourcePort: this.localPort,
+      destinationPort: this.remotePort,
+      sequence,
+      acknowledgment: this.receiveNext,
+      flags,
+      window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
+    };
+    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
+    if (this.sackEnabled && this.assembler.count !== 0) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit);
+    return repr;
+  }
+
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void {
+    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload);
+    this.host.stats.segments_tx.increment();
+    this.afterAckSent();
+  }
+
+  sendAck(): void {
+    if (this.state === 'closed' || this.state === 'syn-sent') return;
+    // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
+    // finds an older sequence number outside its window and would drop the ACK unread.
+    this.sendSegment(this.sender.sendMax, TcpFlag.ack, 0, undefined);
+  }
+
+  private afterAckSent(): void {
+    this.lastAckSent = this.receiveNext;
+    this.unackedSegments = 0;
+    this.delayedAck.owed = false;
+  }
+
+  /** RFC 5961 §7: challenge ACKs within the layer's rate limit. */
+  private challengeAck(): void {
+    if (!this.host.allowChallengeAck()) return;
+    this.host.stats.challenge_acks.increment();
+    this.sendAck();
+  }
+
+  private sendReset(sequence: number): void {
+    this.host.send(
+      this,
+      { sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
+      0,
+    );
+    this.host.stats.resets_tx.increment();
+  }
+
+  /** A keepalive probe: one sequence number below SND.UNA, no data; the peer answers with an ACK. */
+  private sendKeepAlive(): void {
+    this.host.stats.keepalives.increment();
+    this.host.send(this, this.segmentRepr(seqAdd(this.sender.sendUnacknowledged, -1), TcpFlag.ack), 0);
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  private enterTimeWait(): void {
+    this.state = 'time-wait';
+    this.sender.stop();
+    this.keepAlive?.stop();
+    this.startTimeWaitTimer();
+    this.notifyClosed('normal');
+  }
+
+  private startTimeWaitTimer(): void {
+    this.timeWaitTimer?.cancel();
+    this.timeWaitTimer = this.host.clock.setTimer(this.timeWaitMs, () => this.terminate('normal'));
+  }
+
+  private notifyClosed(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    this.socket.closed(reason);
+  }
+
+  private resolveConnect(result: ConnectResult): void {
+    for (const waiter of this.connectWaiters.splice(0)) waiter(result);
+  }
+
+  giveUp(): void {
+    this.terminate('timeout');
+  }
+
+  /** Ends the connection for good: timers off, the socket told, the layer forgets it. */
+  terminate(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    const wasOpening = this.state === 'syn-sent' || this.state === 'syn-received';
+    this.state = 'closed';
+    this.sender.stop();
+    this.delayedAck.cancel();
+    this.keepAlive?.stop();
+    this.timeWaitTimer?.cancel();
+    this.assembler.clear();
+    if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason });
+    this.notifyClosed(reason);
+    this.host.release(this);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What a TCP connection is configured with and what it needs from its layer: the options services pass
+ * to `listen` and `connect`, the segment the layer hands in (the parsed repr itself, not a copy), and the
+ * host interface through which the connection sends, is released and counts.
+ */
+import type { NetClock } from '../../clock.js';
+import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
+
+export interface KeepAliveOptions {
+  /** Idle time before the first probe (default 2 hours). */
+  idleMs?: number;
+  intervalMs?: number;
+  probes?: number;
+}
+
+export interface TcpOptions {
+  /** Bytes the application may have written and not yet acknowledged (default 64 KiB). */
+  sendBufferBytes?: number;
+  /** Bytes received and not yet taken by the application, which bounds the window (default 128 KiB). */
+  receiveBufferBytes?: number;
+  /** Disables Nagle's algorithm (default: Nagle on). */
+  noDelay?: boolean;
+  /** Keepalive probes on an idle connection (default off). */
+  keepAlive?: KeepAliveOptions | false;
+  /** Longest an ACK waits for company (default 40 ms). */
+  delayedAckMs?: number;
+  /** 2 MSL (default 60 s). */
+  timeWaitMs?: number;
+  /** Retransmissions of one segment before the connection is given up (default 12; SYNs 6). */
+  maxRetransmits?: number;
+  minimumRtoMs?: number;
+  initialRtoMs?: number;
+  sack?: boolean;
+  timestamps?: boolean;
+  windowScaling?: boolean;
+}
+
+/** A segment as the connection sees it: what `parseTcp` returned, passed through as it is. */
+export type IncomingSegment = TcpSegment;
+
+/** A statistic the connection counts. */
+export interface Counter {
+  increment(by?: number): void;
+}
+
+export interface ConnectionStats {
+  segments_tx: Counter;
+  retransmits: Counter;
+  fast_retransmits: Counter;
+  timeouts: Counter;
+  resets_rx: Counter;
+  resets_tx: Counter;
+  challenge_acks: Counter;
+  out_of_order: Counter;
+  duplicate_segments: Counter;
+  zero_window_probes: Counter;
+  keepalives: Counter;
+}
+
+/** Copies `length` bytes of payload into the frame being built, at `offset`. */
+export type PayloadCopier = (buffer: Uint8Array, offset: number) => void;
+
+/** What the connection needs from the TCP layer (`C`: the connection type, so the layer knows which one speaks). */
+export interface ConnectionHost<C> {
+  clock: NetClock;
+  /** Sends a segment with `payloadLength` bytes of payload that `payload` copies in. */
+  send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier): boolean;
+  /** The connection is gone: forget it. */
+  release(connection: C): void;
+  /** A passive connection reached ESTABLISHED: hand it to its listener. */
+  established(connection: C): void;
+  /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
+  allowChallengeAck(): boolean;
+  /** The largest segment payload the route allows (MTU - 40). */
+  readonly localMss: number;
+  stats: ConnectionStats;
+}

@@ -1,0 +1,55 @@
+import { seqAdd, seqDiff, seqGt } from './sequence.js';
+
+/** RFC 7323 §2.3: a shift of at most 14. */
+export const MAX_WINDOW_SHIFT = 14;
+
+/**
+ * The window we offer the peer (RFC 9293 §3.8.6.2, RFC 7323 §2):
+ * - It is the receive buffer less the in-order bytes the application has not taken yet. Out-of-order
+ *   bytes lie inside it already (they are kept only there), so they do not shrink it.
+ * - Its right edge (RCV.NXT + window) never moves left, not even by the rounding of a scaled window: the
+ *   offered window is at least what was advertised last, less what arrived since. A peer whose window
+ *   shrank drops the segments beyond the new edge, ACKs with them, and the two can deadlock.
+ * - With window scaling the field carries the window >> shift, rounded up (so rounding never shrinks).
+ */
+export class ReceiveWindow {
+  /** Our window scale shift, announced in our SYN (0 when the peer does not scale). */
+  shift: number;
+  /** RCV.NXT plus the largest window advertised, in sequence space. */
+  private advertisedEdge = 0;
+
+  constructor(
+    /** Bytes received and not yet taken that the connection will hold. */
+    readonly capacity: number,
+    scaling: boolean,
+  ) {
+    let shift = 0;
+    if (scaling) while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
+    this.shift = shift;
+  }
+
+  /** The peer's SYN fixed RCV.NXT: nothing advertised beyond it yet. */
+  synchronize(receiveNext: number): void {
+    this.advertisedEdge = receiveNext;
+  }
+
+  /** The window the buffer allows from RCV.NXT, `held` bytes waiting for the application. */
+  available(held: number): number {
+    return Math.max(0, this.capacity - held);
+  }
+
+  /** The window as the peer knows it: what the buffer allows, but never short of the edge advertised. */
+  offered(receiveNext: number, held: number): number {
+    const available = this.capacity - held;
+    const advertised = seqDiff(this.advertisedEdge, receiveNext);
+    return Math.max(0, available, advertised);
+  }
+
+  /** The window field of a segment going out now (scaled, at most 0xffff), remembering the edge it advertises. */
+  advertise(receiveNext: number, held: number): number {
+    const field = Math.min(0xffff, Math.ceil(this.offered(receiveNext, held) / 2 ** this.shift));
+    const edge = seqAdd(receiveNext, field * 2 ** this.shift);
+    if (seqGt(edge, this.advertisedEdge)) this.advertisedEdge = edge;
+    return field;
+  }
+}

@@ -1,0 +1,372 @@
+import type { NetClock, TimerHandle } from '../../clock.js';
+import type { TcpSegment } from '../../wire/tcp.js';
+import { TcpFlag } from '../../wire/tcp.js';
+import type { CongestionControl } from './congestion.js';
+import type { ConnectionStats, PayloadCopier } from './options.js';
+import type { RttEstimator } from './rtt.js';
+import { SackScoreboard } from './sack-scoreboard.js';
+import type { SendQueue } from './send-buffer.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './sequence.js';
+import type { TcpState } from './tcp-socket.js';
+import { RetransmitTimer } from './timers.js';
+
+/** Retransmissions of a SYN before the handshake is given up. */
+const SYN_RETRANSMITS = 6;
+/** RFC 6675 IsLost: this many segments' worth SACKed above a range marks it lost. */
+const LOST_SEGMENTS = 3;
+/** Zero-window probes back off to at most a minute apart. */
+const MAX_PERSIST_MS = 60_000;
+
+/** What the send side needs of its connection: the negotiated figures and the way out. */
+export interface SenderHost {
+  readonly state: TcpState;
+  /** Payload bytes per full segment (the MSS less the timestamp option). */
+  readonly effectiveMss: number;
+  readonly sackEnabled: boolean;
+  readonly timestampsEnabled: boolean;
+  /** The peer's window scale shift. */
+  readonly sendShift: number;
+  /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
+  segmentLimit(): number;
+  /** Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. */
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void;
+  sendAck(): void;
+  /** The FIN went out for the first time (the state moves on). */
+  finWasSent(): void;
+  /** The retransmission timer expired in SYN-SENT or SYN-RECEIVED. */
+  resendSyn(): void;
+  /** Too many retransmissions: the connection is over. */
+  giveUp(): void;
+}
+
+/** Milliseconds on the clock as a timestamp option value (RFC 7323 §4: never 0, which means none). */
+export function timestampOf(clock: NetClock): number {
+  return Math.floor(clock.now()) >>> 0 || 1;
+}
+
+/**
+ * The send side of one connection: the send sequence space (RFC 9293 §3.3.1), the send buffer, what
+ * goes out and when (the windows, Nagle, the FIN), what ACKs do to it (RTT samples, congestion control,
+ * the SACK scoreboard, the peer's window), retransmission (fast recovery guided by SACK, going back after
+ * a timeout) and zero-window probes.
+ *
+ * Rules learnt against Linux under loss (each has a netsim test): a retransmission never reaches past
+ * SND.MAX (bytes never sent go out through `output`, which moves SND.MAX); a segment carrying SACK blocks
+ * carries that much less payload, so nothing is IP-fragmented; in recovery a range is resent only when
+ * RFC 6675 deems it lost; after a timeout ranges the peer SACKed are skipped (forgotten after a second
+ * timeout in a row, in case the peer reneged, RFC 2018 §8).
+ */
+export class Sender {
+  readonly iss: number;
+  /** SND.UNA, SND.NXT (moved back to SND.UNA by a timeout) and SND.MAX, the highest sent. */
+  sendUnacknowledged: number;
+  sendNext: number;
+  sendMax: number;
+  /** SND.WND (scaled), the segment that last set it (SND.WL1, SND.WL2), and the largest it has been. */
+  sendWindow = 0;
+  private windowSequence = 0;
+  private windowAcknowledgment = 0;
+  maxSendWindow = 0;
+  /** end() was called; the FIN went out. */
+  finRequested = false;
+  finSent = false;
+  /** Retransmission timeouts in a row. */
+  retransmitCount = 0;
+  readonly scoreboard = new SackScoreboard();
+  private readonly timer: RetransmitTimer;
+  /** Where the next retransmission in recovery starts (the first un-SACKed hole at or after it). */
+  private retransmitNext: number;
+  /** A segment timed without timestamps: [sequence it ends at, sent at]. */
+  private timedSegment: [number, number] | undefined;
+  private persistTimer: TimerHandle | undefined;
+  private persistBackoff = 0;
+  private readonly persistDue = (): void => this.probeWindow();
+
+  constructor(
+    private readonly host: SenderHost,
+    iss: number,
+    readonly buffer: SendQueue,
+    readonly congestion: CongestionControl,
+    readonly rtt: RttEstimator,
+    private readonly clock: NetClock,
+    private readonly stats: ConnectionStats,
+    private readonly options: { noDelay: boolean; maxRetransmits: number },
+  ) {
+    this.iss = iss;
+    this.sendUnacknowledged = iss;
+    this.sendNext = iss;
+    this.sendMax = iss;
+    this.retransmitNext = iss;
+    this.timer = new RetransmitTimer(clock, () => this.timedOut());
+  }
+
+  /** Outstanding bytes, FlightSize (RFC 5681): SND.MAX − SND.UNA. */
+  get flightSize(): number {
+    return seqDiff(this.sendMax, this.sendUnacknowledged);
+  }
+
+  // ---------------------------------------------------------------- the handshake
+
+  /** Our SYN went out (again). */
+  synSent(): void {
+    this.sendNext = seqAdd(this.iss, 1);
+    this.sendMax = this.sendNext;
+    this.timer.arm(this.rtt.timeoutMs);
+  }
+
+  /** The peer's SYN arrived with its window (never scaled in a SYN, RFC 7323 §2.2). */
+  synReceived(window: number, sequence: number): void {
+    this.sendWindow = window;
+    this.maxSendWindow = window;
+    this.windowSequence = sequence;
+  }
+
+  /** Our SYN was acknowledged: the send side starts at `ack` with the peer's (scaled) window. */
+  synAcknowledged(ack: number, window: number, sequence: number): void {
+    this.sendUnacknowledged = ack;
+    this.sendWindow = window;
+    this.maxSendWindow = Math.max(this.maxSendWindow, window);
+    this.windowSequence = sequence;
+    this.windowAcknowledgment = ack;
+    this.retransmitCount = 0;
+    this.timer.cancel();
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Sends what the windows allow from SND.NXT on: data (Nagle permitting), and the FIN with or after the
+   * last byte once end() was called. After a timeout SND.NXT went back to SND.UNA, so the same loop
+   * resends what was lost (go-back-N in slow start, skipping what the peer SACKed).
+   */
+  output(): void {
+    const state = this.host.state;
+    if (state === 'closed' || state === 'syn-sent' || state === 'syn-received' || state === 'time-wait') return;
+    // Everything, the FIN included, acknowledged: nothing can follow it.
+    if (this.finSent && this.sendUnacknowledged === this.sendMax) return;
+    const mss = this.host.segmentLimit();
+    const sack = this.host.sackEnabled;
+    for (;;) {
+      // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
+      let sackedAhead = Infinity;
+      if (this.scoreboard.ranges.length !== 0 && seqLt(this.sendNext, this.sendMax)) {
+        this.sendNext = this.scoreboard.skip(this.sendNext);
+        sackedAhead = this.scoreboard.gapAfter(this.sendNext);
+      }
+      const dataEnd = this.buffer.length;
+      const nextOffset = seqDiff(this.sendNext, this.sendUnacknowledged);
+      if (nextOffset > dataEnd) break; // the FIN is out too
+      const unsent = dataEnd - nextOffset;
+      if (unsent === 0 && !this.finRequested) break;
+      let length = 0;
+      if (unsent > 0) {
+        const pipe = nextOffset - (sack ? this.scoreboard.sackedBytes() : 0);
+        const byCongestion = this.congestion.window - pipe;
+        const byPeer = this.sendWindow - nextOffset;
+        length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
+        if (length <= 0) {
+          if (byPeer <= 0 && nextOffset === 0) this.armPersist(); // a zero window with nothing in flight
+          break;
+        }
+        // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
+        if (length < mss && !this.options.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
+      }
+      const fin = this.finRequested && length === unsent;
+      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax));
+      this.sendNext = seqAdd(this.sendNext, length + (fin ? 1 : 0));
+      if (seqGt(this.sendNext, this.sendMax)) this.sendMax = this.sendNext;
+      if (fin) {
+        if (!this.finSent) {
+          this.finSent = true;
+          this.host.finWasSent();
+        }
+        break;
+      }
+    }
+  }
+
+  /**
+   * One segment of [sequence, sequence + length) from the send buffer (plus FIN). A `probe` (zero-window)
+   * is timed like a retransmission but not counted as one.
+   */
+  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false): void {
+    const offset = seqDiff(sequence, this.sendUnacknowledged);
+    const bufferEnd = this.buffer.length;
+    const count = Math.max(0, Math.min(length, bufferEnd - offset));
+    const flags = TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0);
+    this.host.sendSegment(sequence, flags, count, count ? (buffer, at) => this.buffer.copy(offset, count, buffer, at) : undefined);
+    if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
+      this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
+    }
+    if (retransmission && !probe) this.stats.retransmits.increment();
+    // Karn's rule: a retransmitted segment is not timed.
+    if (retransmission && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined;
+    this.timer.arm(this.rtt.timeoutMs);
+  }
+
+  /** Resends one segment: the first range at or after `retransmitNext` that the peer has not SACKed. */
+  private retransmitHole(): void {
+    const dataEnd = seqAdd(this.sendUnacknowledged, this.buffer.length);
+    const start = this.scoreboard.skip(seqMax(this.retransmitNext, this.sendUnacknowledged));
+    if (seqGe(start, this.sendMax)) return;
+    // Above SND.UNA, a range counts as lost only with three segments' worth SACKed beyond it (RFC 6675
+    // IsLost); short of that it may still be on its way, and new data goes out instead.
+    if (start !== this.sendUnacknowledged && this.scoreboard.sackedAbove(start) < LOST_SEGMENTS * this.host.effectiveMss) return;
+    if (seqGe(start, dataEnd)) {
+      // Only the FIN is left to resend.
+      if (this.finSent) {
+        this.sendData(dataEnd, 0, true, true);
+        this.retransmitNext = seqAdd(dataEnd, 1);
+      }
+      return;
+    }
+    // A retransmission resends: up to the next SACKed range, never past SND.MAX (bytes never sent go out
+    // through output(), which moves SND.MAX), one segment at most.
+    let length = Math.min(this.host.segmentLimit(), seqDiff(dataEnd, start), seqDiff(this.sendMax, start));
+    length = Math.min(length, this.scoreboard.gapAfter(start));
+    const end = seqAdd(start, length);
+    const fin = this.finSent && end === dataEnd;
+    this.sendData(start, length, fin, true);
+    this.retransmitNext = seqAdd(end, fin ? 1 : 0);
+  }
+
+  // ---------------------------------------------------------------- acknowledgments
+
+  /**
+   * What an acceptable ACK does to the send side: SACK blocks into the scoreboard; new data acknowledged
+   * (RTT sample, the buffer released, congestion control, the retransmission timer restarted or stopped);
+   * or a duplicate ACK (RFC 5681 §2: no data, no SYN or FIN, the same window, data outstanding); then the
+   * window update (RFC 9293 §3.10.7.4: only from a segment newer than the last that set it).
+   */
+  processAck(segment: TcpSegment): void {
+    const ack = segment.acknowledgment;
+    const windowRaw = segment.window << this.host.sendShift;
+    const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
+    const sack = this.host.sackEnabled;
+    if (sack && segment.sackBlocks?.length) this.scoreboard.update(segment.sackBlocks, ack, this.sendMax);
+
+    if (seqGt(ack, this.sendUnacknowledged)) {
+      const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.buffer.length); // the FIN is no data
+      this.sampleRtt(segment, ack);
+      this.buffer.release(acked);
+      this.sendUnacknowledged = ack;
+      if (seqLt(this.sendNext, ack)) this.sendNext = ack;
+      this.retransmitCount = 0;
+      this.scoreboard.acknowledge(ack);
+      if (this.congestion.onNewAck(ack, acked, this.flightSize, this.host.effectiveMss) === 'retransmit') {
+        // A partial ACK in recovery (RFC 6582 §3.2 step 4): the next hole goes at once.
+        this.retransmitNext = seqMax(this.retransmitNext, ack);
+        this.retransmitHole();
+      }
+      if (this.sendUnacknowledged === this.sendMax) this.timer.cancel();
+      else this.timer.arm(this.rtt.timeoutMs, true);
+    } else if (
+      ack === this.sendUnacknowledged &&
+      outstanding &&
+      segment.payload.length === 0 &&
+      !(segment.flags & (TcpFlag.syn | TcpFlag.fin)) &&
+      windowRaw === this.sendWindow
+    ) {
+      const mss = this.host.effectiveMss;
+      const action = this.congestion.onDuplicateAck(ack, this.sendMax, this.flightSize, mss, sack ? this.scoreboard.sackedBytes() : 0);
+      if (action === 'recover') {
+        this.retransmitNext = ack;
+        this.stats.fast_retransmits.increment();
+        this.retransmitHole();
+      } else if (action === 'retransmit') {
+        this.retransmitHole();
+      }
+    }
+
+    if (
+      seqLt(this.windowSequence, segment.sequence) ||
+      (this.windowSequence === segment.sequence && seqLe(this.windowAcknowledgment, ack))
+    ) {
+      const opened = windowRaw > this.sendWindow;
+      this.sendWindow = windowRaw;
+      this.maxSendWindow = Math.max(this.maxSendWindow, windowRaw);
+      this.windowSequence = segment.sequence;
+      this.windowAcknowledgment = ack;
+      if (opened && this.persistTimer) this.cancelPersist();
+    }
+  }
+
+  /** RFC 7323 §4.1 (the echoed timestamp) when timestamps are on, else one timed segment (RFC 6298 §3, Karn). */
+  sampleRtt(segment: TcpSegment, ack: number): void {
+    if (this.host.timestampsEnabled && segment.timestamps?.echo) {
+      this.rtt.sample(timestampOf(this.clock) - segment.timestamps.echo);
+    } else if (this.timedSegment && seqGe(ack, this.timedSegment[0])) {
+      this.rtt.sample(this.clock.now() - this.timedSegment[1]);
+      this.timedSegment = undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /**
+   * The retransmission timer expired (RFC 6298 §5.4-5.7): back off; resend the SYN during the handshake;
+   * else slow start again from SND.UNA (RFC 5681 §3.1). What the peer SACKed is not sent again (as Linux
+   * does); in case the peer reneged on it (RFC 2018 §8), a second timeout in a row forgets it.
+   */
+  private timedOut(): void {
+    const state = this.host.state;
+    if (state === 'closed' || state === 'time-wait') return;
+    this.retransmitCount++;
+    this.stats.timeouts.increment();
+    const opening = state === 'syn-sent' || state === 'syn-received';
+    if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.options.maxRetransmits)) {
+      this.host.giveUp();
+      return;
+    }
+    this.rtt.backOff();
+    this.timedSegment = undefined;
+    if (opening) {
+      this.host.resendSyn();
+      this.stats.retransmits.increment();
+      return;
+    }
+    this.congestion.onRetransmitTimeout(this.sendMax, this.flightSize, this.host.effectiveMss);
+    if (this.retransmitCount > 1) this.scoreboard.clear();
+    this.sendNext = this.sendUnacknowledged;
+    if (this.buffer.length > 0 || this.finSent) this.output();
+    else if (this.sendWindow === 0) this.armPersist();
+    this.timer.arm(this.rtt.timeoutMs, true);
+  }
+
+  /** Zero-window probes (RFC 9293 §3.8.6.1): one byte beyond the window, backing off, until it opens. */
+  private armPersist(): void {
+    if (this.persistTimer) return;
+    const delay = Math.min(MAX_PERSIST_MS, Math.max(this.rtt.timeoutMs, 200) * 2 ** this.persistBackoff);
+    this.persistTimer = this.clock.setTimer(delay, this.persistDue);
+  }
+
+  private probeWindow(): void {
+    this.persistTimer = undefined;
+    if (this.host.state === 'closed' || this.sendWindow > 0) {
+      this.persistBackoff = 0;
+      this.output();
+      return;
+    }
+    const offset = seqDiff(this.sendNext, this.sendUnacknowledged);
+    if (offset < this.buffer.length) {
+      this.stats.zero_window_probes.increment();
+      this.sendData(this.sendNext, 1, false, true, true);
+    } else {
+      this.host.sendAck();
+    }
+    this.persistBackoff++;
+    this.armPersist();
+  }
+
+  private cancelPersist(): void {
+    this.persistTimer?.cancel();
+    this.persistTimer = undefined;
+    this.persistBackoff = 0;
+  }
+
+  /** Every timer off (the connection ended or entered TIME-WAIT). */
+  stop(): void {
+    this.timer.cancel();
+    this.cancelPersist();
+  }
+}

@@ -1,0 +1,309 @@
+import type { NetClock, RandomSource } from '../../clock.js';
+import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
+import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
+import { IpProtocolValue } from '../../wire/ipv4.js';
+import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
+import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
+import { TcpConnection } from './connection.js';
+import { ConnectionTable } from './connection-table.js';
+import { diagnose } from './diagnostics.js';
+import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
+import { ConnectionSocket } from './socket.js';
+import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
+import { InitialSequence } from './initial-sequence.js';
+import { seqAdd, seqGt } from './sequence.js';
+
+export interface ListenOptions extends TcpOptions {
+  /** Connections in SYN-RECEIVED at once; further SYNs are dropped (default 128): a SYN flood stays bounded. */
+  backlog?: number;
+}
+
+export interface ConnectOptions extends TcpOptions {
+  /** The local port; a random free ephemeral port (49152-65535) when absent. */
+  localPort?: number;
+}
+
+export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
+export type ConnectStart =
+  | { ok: true; connection: TcpSocket }
+  | { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
+
+export interface TcpListener {
+  readonly port: number;
+  /** Connections still in the handshake. */
+  readonly halfOpen: number;
+  close(): void;
+}
+
+interface Listening {
+  port: number;
+  onConnection: (socket: TcpSocket) => void;
+  options: ListenOptions;
+  backlog: number;
+  halfOpen: number;
+}
+
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
+const CHALLENGE_ACKS_PER_SECOND = 100;
+
+/**
+ * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
+ * endpoints in a `ConnectionTable`, listeners by port (on every address of the interface) with a bounded
+ * half-open queue, active opens from random ephemeral ports, resets for segments that belong to
+ * nothing (RFC 9293 §3.10.7.1), RFC 6528 initial sequence numbers, and an RFC 5961 challenge-ACK limit.
+ */
+export class TcpLayer {
+  readonly stats: LayerStats<'tcp'>;
+  private readonly table = new ConnectionTable<TcpConnection>();
+  private readonly passive = new Map<TcpConnection, Listening>();
+  private readonly listeners = new Map<number, Listening>();
+  private readonly initialSequence: InitialSequence;
+  private challengeTokens = CHALLENGE_ACKS_PER_SECOND;
+  private challengeRefilled: number;
+  private readonly host: ConnectionHost<TcpConnection>;
+
+  constructor(
+    private readonly ip: IpLayer,
+    private readonly clock: NetClock,
+    private readonly random: RandomSource,
+    scope: StatScope,
+  ) {
+    this.stats = layerStats(scope, 'tcp');
+    this.initialSequence = new InitialSequence(random, () => clock.now());
+    this.challengeRefilled = clock.now();
+    this.host = {
+      clock,
+      send: (connection, repr, length, payload) =>
+        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
+      release: (connection) => this.release(connection),
+      established: (connection) => this.established(connection),
+      allowChallengeAck: () => this.allowChallengeAck(),
+      get localMss() {
+        return ip.maxPayload - 20;
+      },
+      stats: this.stats,
+    };
+    // IP -> TCP
+    ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
+  }
+
+  /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */
+  listen(port: number, onConnection: (socket: TcpSocket) => void, options: ListenOptions = {}): ListenResult {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
+    if (this.listeners.has(port)) return { ok: false, error: 'port-in-use' };
+    const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0 };
+    this.listeners.set(port, listening);
+    return {
+      ok: true,
+      listener: {
+        port,
+        get halfOpen() {
+          return listening.halfOpen;
+        },
+        close: () => {
+          if (this.listeners.get(port) === listening) this.listeners.delete(port);
+        },
+      },
+    };
+  }
+
+  /**
+   * Opens a connection; `connection.opened()` says whether the handshake succeeded. A destination given
+   * as text must be a dotted-quad address (else a NetError: resolve names with DnsResolver first).
+   */
+  connect(destination: IpAddress | string, port: number, options: ConnectOptions = {}): ConnectStart {
+    const address = typeof destination === 'string' ? ipv4Address(destination) : destination;
+    const validPort = (p: number): boolean => Number.isInteger(p) && p >= 1 && p <= 65535;
+    if (!validPort(port) || (options.localPort !== undefined && !validPort(options.localPort))) return { ok: false, error: 'invalid-port' };
+    if (!this.ip.configured) return { ok: false, error: 'unconfigured' };
+    const source = this.ip.sourceFor(address);
+    if (source === undefined) return { ok: false, error: 'no-route' };
+    let localPort = 0;
+    if (options.localPort !== undefined) {
+      if (this.table.holds(options.localPort, address, port)) return { ok: false, error: 'port-in-use' };
+      localPort = options.localPort;
+    } else {
+      const start = this.random.uint32() % EPHEMERAL_COUNT;
+      for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
+        const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
+        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port)) localPort = candidate;
+      }
+      if (!localPort) return { ok: false, error: 'no-free-port' };
+    }
+    const local = { address: source, port: localPort };
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      { address, port },
+      this.initialSequence.next(local.address, localPort, address, port),
+      options,
+      'syn-sent',
+    );
+    this.add(connection);
+    connection.connect();
+    return { ok: true, connection: connection.socket };
+  }
+
+  /** A snapshot of every connection this layer knows (any state but closed), for diagnostics. */
+  connections(): TcpDiagnostics[] {
+    return [...this.table.values()].map((c) => diagnose(c));
+  }
+
+  /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
+  inspect(socket: TcpSocket): TcpDiagnostics | undefined {
+    if (!(socket instanceof ConnectionSocket)) return undefined;
+    const connection = this.table.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
+    return connection?.socket === socket ? diagnose(connection) : undefined;
+  }
+
+  /** Connections this layer knows (any state but closed). */
+  get connectionCount(): number {
+    return this.table.size;
+  }
+
+  private add(connection: TcpConnection): void {
+    this.table.add(connection);
+    this.stats.connections_opened.increment();
+    this.stats.connections_active.value = this.table.size;
+  }
+
+  private release(connection: TcpConnection): void {
+    this.table.delete(connection);
+    const listening = this.passive.get(connection);
+    if (listening) {
+      listening.halfOpen--;
+      this.passive.delete(connection);
+    }
+    this.stats.connections_closed.increment();
+    this.stats.connections_active.value = this.table.size;
+  }
+
+  private established(connection: TcpConnection): void {
+    const listening = this.passive.get(connection);
+    if (!listening) return;
+    this.passive.delete(connection);
+    listening.halfOpen--;
+    listening.onConnection(connection.socket);
+  }
+
+  private allowChallengeAck(): boolean {
+    const now = this.clock.now();
+    this.challengeTokens = Math.min(
+      CHALLENGE_ACKS_PER_SECOND,
+      this.challengeTokens + ((now - this.challengeRefilled) / 1000) * CHALLENGE_ACKS_PER_SECOND,
+    );
+    this.challengeRefilled = now;
+    if (this.challengeTokens < 1) return false;
+    this.challengeTokens -= 1;
+    return true;
+  }
+
+  private sendSegment(
+    source: IpAddress,
+    destination: IpAddress,
+    repr: TcpRepr,
+    payloadLength: number,
+    payload?: (buffer: Uint8Array, offset: number) => void,
+  ): boolean {
+    const headerLength = tcpHeaderLength(repr);
+    const total = headerLength + payloadLength;
+    const result = this.ip.send(destination, IpProtocolValue.tcp, total, (buffer, offset, from) => {
+      if (payload) payload(buffer, offset + headerLength);
+      emitTcp(repr, buffer.subarray(offset, offset + total), payloadLength, from === IPV4_ANY ? source : from, destination);
+    });
+    return result.ok;
+  }
+
+  private receive(datagram: IpDatagram): void {
+    this.stats.segments_rx.increment();
+    const checked = TcpPacket.checked(datagram.payload);
+    const parsed = checked.ok ? parseTcp(checked.value, datagram.source, datagram.destination) : checked;
+    if (!parsed.ok) {
+      if (parsed.error.kind === 'checksum') this.stats.bad_checksum.increment();
+      else this.stats.malformed.increment();
+      return;
+    }
+    const tcp = parsed.value;
+    if (!datagram.unicast) return; // TCP is unicast
+    const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
+    if (existing) {
+      // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
+      if (
+        existing.state === 'time-wait' &&
+        tcp.flags & TcpFlag.syn &&
+        !(tcp.flags & TcpFlag.ack) &&
+        seqGt(tcp.sequence, existing.receiveNext)
+      ) {
+        existing.terminate('normal');
+      } else {
+        existing.receive(tcp);
+        return;
+      }
+    }
+    const listening = this.listeners.get(tcp.destinationPort);
+    const flags = tcp.flags;
+    if (flags & TcpFlag.rst) return;
+    if (!listening || !(flags & TcpFlag.syn) || flags & TcpFlag.ack) {
+      this.resetFor(datagram, tcp);
+      return;
+    }
+    if (listening.halfOpen >= listening.backlog) {
+      this.stats.syn_dropped.increment();
+      this.stats.listen_overflows.increment();
+      return;
+    }
+    const local = { address: datagram.destination, port: tcp.destinationPort };
+    const remote = { address: datagram.source, port: tcp.sourcePort };
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      remote,
+      this.initialSequence.next(local.address, local.port, remote.address, remote.port),
+      listening.options,
+      'syn-received',
+    );
+    listening.halfOpen++;
+    this.passive.set(connection, listening);
+    this.add(connection);
+    connection.acceptSyn(tcp);
+  }
+
+  /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
+  private resetFor(datagram: IpDatagram, segment: IncomingSegment): void {
+    const remotePort = segment.sourcePort;
+    const localPort = segment.destinationPort;
+    const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);
+    const repr: TcpRepr =
+      segment.flags & TcpFlag.ack
+        ? {
+            sourcePort: localPort,
+            destinationPort: remotePort,
+            sequence: segment.acknowledgment,
+            acknowledgment: 0,
+            flags: TcpFlag.rst,
+            window: 0,
+          }
+        : {
+            sourcePort: localPort,
+            destinationPort: remotePort,
+            sequence: 0,
+            acknowledgment: seqAdd(segment.sequence, length),
+            flags: TcpFlag.rst | TcpFlag.ack,
+            window: 0,
+          };
+    this.sendSegment(datagram.destination, datagram.source, repr, 0);
+    this.stats.resets_tx.increment();
+  }
+
+  /** Resets the connections bound to `address` (it was given up: they cannot go on). */
+  abortBoundTo(address: IpAddress): void {
+    for (const connection of [...this.table.values()]) if (connection.localAddress === address) connection.abort();
+  }
+
+  /** Resets every connection and forgets every listener. */
+  close(): void {
+    for (const connection of [...this.table.values()]) connection.abort();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The connection's timers, each a small object over the injected clock: the retransmission timer (RFC
+ * 6298 §5) with a deadline that moves on every ACK, the delayed ACK (RFC 9293 §3.8.6.3, RFC 1122), and
+ * keepalive (RFC 9293 §3.8.4). They decide when; the connection decides what is sent.
+ */
+import type { NetClock, TimerHandle } from '../../clock.js';
+import type { KeepAliveOptions } from './options.js';
+
+/**
+ * The retransmission timer. Every ACK restarts it (RFC 6298 §5.3), so only the deadline moves: a clock
+ * timer already set to fire no later stays, and on firing early it sets itself again for what is left
+ * (a clock timer set and cancelled per ACK costs more than the ACK's other work in an image).
+ */
+export class RetransmitTimer {
+  private handle: TimerHandle | undefined;
+  /** When the timeout is due. */
+  private deadline = 0;
+  /** When the clock timer set for it fires (never later than `deadline`). */
+  private firesAt = 0;
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    const left = this.deadline - this.clock.now();
+    if (left > 0) this.set(left);
+    else this.expired();
+  };
+
+  constructor(
+    private readonly clock: NetClock,
+    private readonly expired: () => void,
+  ) {}
+
+  get running(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /**
+   * Starts the timer to expire `timeoutMs` from now, unless it is running (RFC 6298 §5.1); with
+   * `restart`, moves a running timer's deadline to then (§5.3).
+   */
+  arm(timeoutMs: number, restart = false): void {
+    if (this.handle && !restart) return;
+    this.deadline = this.clock.now() + timeoutMs;
+    if (this.handle && this.firesAt <= this.deadline) return;
+    this.handle?.cancel();
+    this.set(timeoutMs);
+  }
+
+  /** Stops it (RFC 6298 §5.2: everything outstanding was acknowledged). */
+  cancel(): void {
+    this.handle?.cancel();
+    this.handle = undefined;
+  }
+
+  private set(delayMs: number): void {
+    this.firesAt = this.clock.now() + delayMs;
+    this.handle = this.clock.setTimer(delayMs, this.fire);
+  }
+}
+
+/**
+ * The delayed ACK: data that arrived is acknowledged within `delayMs`, unless an ACK goes out earlier
+ * for another reason (then nothing is owed). The clock timer is left to lapse rather than cancelled when
+ * an ACK goes out: cheaper than cancelling it every other segment; it finds nothing owed.
+ */
+export class DelayedAck {
+  /** Data arrived that no ACK has covered yet. */
+  owed = false;
+  private handle: TimerHandle | undefined;
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    if (this.owed) this.send();
+  };
+
+  constructor(
+    private readonly clock: NetClock,
+    private readonly delayMs: number,
+    private readonly send: () => void,
+  ) {}
+
+  /** An ACK is owed: sent when the timer fires, unless one goes out first. */
+  schedule(): void {
+    this.owed = true;
+    if (this.handle) return; // set earlier: it fires sooner, which only acknowledges sooner
+    this.handle = this.clock.setTimer(this.delayMs, this.fire);
+  }
+
+  cancel(): void {
+    this.owed = false;
+    this.handle?.cancel();
+    this.handle = undefined;
+  }
+}
+
+/**
+ * Keepalive (RFC 9293 §3.8.4, off unless asked for): after `idleMs` without a segment from the peer, a
+ * probe every `intervalMs`; after `probes` unanswered the connection is given up. Any segment from the
+ * peer counts as an answer (`heard`).
+ */
+export class KeepAlive {
+  private readonly idleMs: number;
+  private readonly intervalMs: number;
+  private readonly maxProbes: number;
+  private lastHeard: number;
+  private probes = 0;
+  private handle: TimerHandle | undefined;
+
+  constructor(
+    private readonly clock: NetClock,
+    options: KeepAliveOptions,
+    private readonly actions: {
+      /** Whether the connection still wants keepalives (not closed, not in TIME-WAIT). */
+      alive(): boolean;
+      probe(): void;
+      expire(): void;
+    },
+  ) {
+    this.idleMs = options.idleMs ?? 7_200_000;
+    this.intervalMs = options.intervalMs ?? 75_000;
+    this.maxProbes = options.probes ?? 9;
+    this.lastHeard = clock.now();
+  }
+
+  /** A segment arrived from the peer. */
+  heard(): void {
+    this.lastHeard = this.clock.now();
+    this.probes = 0;
+  }
+
+  /** (Re)starts the wait for the next probe. */
+  start(): void {
+    this.handle?.cancel();
+    const wait = this.probes === 0 ? Math.max(0, this.idleMs - (this.clock.now() - this.lastHeard)) : this.intervalMs;
+    this.handle = this.clock.setTimer(wait, () => this.due());
+  }
+
+  stop(): void {
+    this.handle?.cancel();
+    this.handle = undefined;
+  }
+
+  private due(): void {
+    this.handle = undefined;
+    if (!this.actions.alive()) return;
+    if (this.probes === 0 && this.clock.now() - this.lastHeard < this.idleMs) {
+      this.start();
+      return;
+    }
+    if (this.probes >= this.maxProbes) {
+      this.actions.expire();
+      return;
+    }
+    this.probes++;
+    this.actions.probe();
+    this.start();
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * TCP segment headers (RFC 9293) with the options the stack speaks: MSS, window scale and timestamps
+ * (RFC 7323), SACK-permitted and SACK blocks (RFC 2018). The checksum covers the pseudo-header (IPv4's or
+ * IPv6's), the header and the payload. Options are emitted in Linux's layout, so every option sits 32-bit aligned.
+ */
+import type { IpAddress } from './address.js';
+import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
+import { IpProtocolValue } from './ipv4.js';
+import { type WireResult, wireError, wireOk } from './result.js';
+
+/** Field offsets of a TCP header. */
+const Field = {
+  sourcePort: 0,
+  destinationPort: 2,
+  sequence: 4,
+  acknowledgment: 8,
+  dataOffset: 12,
+  flags: 13,
+  window: 14,
+  checksum: 16,
+  urgentPointer: 18,
+} as const;
+
+export const TCP_HEADER_LENGTH = 20;
+/** A data offset of 15 words: 40 bytes of options at most. */
+const MAX_HEADER_LENGTH = 60;
+
+export const TcpFlag = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ece: 0x40, cwr: 0x80 } as const;
+
+/** Option kinds (the IANA "TCP Option Kind Numbers") and the lengths the known ones must have. */
+const OptionKind = { end: 0, nop: 1, mss: 2, windowScale: 3, sackPermitted: 4, sack: 5, timestamps: 8 } as const;
+const OptionLength = { mss: 4, windowScale: 3, sackPermitted: 2, sackBase: 2, sackBlock: 8, timestamps: 10 } as const;
+/** At most 4 SACK blocks fit in 40 bytes of options (3 beside timestamps). */
+const MAX_SACK_BLOCKS = 4;
+
+export type TcpOption =
+  | { kind: 'end' }
+  | { kind: 'nop' }
+  | { kind: 'mss'; value: number }
+  | { kind: 'window-scale'; shift: number }
+  | { kind: 'sack-permitted' }
+  | { kind: 'sack'; blocks: [number, number][] }
+  | { kind: 'timestamps'; value: number; echo: number }
+  | { kind: 'unknown'; type: number; data: Uint8Array };
+
+function readU16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+function writeU16(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = (value >>> 8) & 0xff;
+  bytes[at + 1] = value & 0xff;
+}
+
+function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = (value >>> 24) & 0xff;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
+/**
+ * A view of a TCP segment (the IPv4 payload, exactly: TCP has no length field of its own). Construct it
+ * with `checked()` on untrusted bytes; after that, getters never throw.
+ */
+export class TcpPacket {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  /**
+   * The segment, if it holds a 20-byte header, its data offset is at least 5 words ('malformed' under)
+   * and the header with its options fits in `bytes` ('truncated' otherwise).
+   */
+  static checked(bytes: Uint8Array): WireResult<TcpPacket> {
+    if (bytes.length < TCP_HEADER_LENGTH) return wireError('truncated', `${bytes.length} bytes is shorter than a TCP header`);
+    const headerLength = (bytes[Field.dataOffset]! >> 4) * 4;
+    if (headerLength < TCP_HEADER_LENGTH) return wireError('malformed', `TCP data offset ${headerLength} is under 20`);
+    if (headerLength > bytes.length) return wireError('truncated', `TCP data offset ${headerLength} exceeds the ${bytes.length} bytes`);
+    return wireOk(new TcpPacket(bytes));
+  }
+
+  get sourcePort(): number {
+    return readU16(this.bytes, Field.sourcePort);
+  }
+  get destinationPort(): number {
+    return readU16(this.bytes, Field.destinationPort);
+  }
+  /** Unsigned 32-bit. */
+  get sequence(): number {
+    return readU32(this.bytes, Field.sequence);
+  }
+  /** Unsigned 32-bit; meaningful when the ACK flag is set. */
+  get acknowledgment(): number {
+    return readU32(this.bytes, Field.acknowledgment);
+  }
+  /** In bytes (data offset × 4): 20..60. */
+  get headerLength(): number {
+    return (this.bytes[Field.dataOffset]! >> 4) * 4;
+  }
+  /** The eight flag bits, CWR to FIN (see `TcpFlag`). */
+  get flags(): number {
+    return this.bytes[Field.flags]!;
+  }
+  /** Unscaled, as on the wire. */
+  get window(): number {
+    return readU16(this.bytes, Field.window);
+  }
+  get checksum(): number {
+    return readU16(this.bytes, Field.checksum);
+  }
+  get urgentPointer(): number {
+    return readU16(this.bytes, Field.urgentPointer);
+  }
+  /** The options area, between the fixed header and the data offset. */
+  get optionBytes(): Uint8Array {
+    return this.bytes.subarray(TCP_HEADER_LENGTH, this.headerLength);
+  }
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength);
+  }
+
+  /** Whether the checksum verifies over this pseudo-header, the header and the payload. */
+  verifyChecksum(source: IpAddress, destination: IpAddress): boolean {
+    const length = this.bytes.length;
+    return checksumFold(checksumSum(this.bytes, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))) === 0;
+  }
+}
+
+/**
+ * Walks the options area, calling `visit` with each option's kind, offset and length (1 for EOL and NOP);
+ * stops after EOL. Returns what is malformed, or undefined when the area is well formed.
+ */
+function walkOptions(bytes: Uint8Array, visit: (kind: number, at: number, length: number) => void): string | undefined {
+  let at = 0;
+  while (at < bytes.length) {
+    const kind = bytes[at]!;
+    if (kind === OptionKind.end) {
+      visit(kind, at, 1);
+      return undefined;
+    }
+    if (kind === OptionKind.nop) {
+      visit(kind, at, 1);
+      at += 1;
+      continue;
+    }
+    const problem = optionProblem(bytes, at, kind);
+    if (problem !== undefined) return problem;
+    const length = bytes[at + 1]!;
+    visit(kind, at, length);
+    at += length;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with the option of `kind` (not EOL or NOP) at `at` in an options area ending at `end`,
+ * or undefined when it is well formed.
+ */
+function optionProblem(bytes: Uint8Array, at: number, kind: number, end = bytes.length): string | undefined {
+  if (at + 1 >= end) return `TCP option ${kind} has no length byte`;
+  const length = bytes[at + 1]!;
+  if (length < 2) return `TCP option ${kind} has length ${length}`;
+  if (at + length > end) return `TCP option ${kind} of length ${length} runs past the header`;
+  const expected =
+    kind === OptionKind.mss
+      ? OptionLength.mss
+      : kind === OptionKind.windowScale
+        ? OptionLength.windowScale
+        : kind === OptionKind.sackPermitted
+          ? OptionLength.sackPermitted
+          : kind === OptionKind.timestamps
+            ? OptionLength.timestamps
+            : undefined;
+  if (expected !== undefined && length !== expected) return `TCP option ${kind} has length ${length}, not ${expected}`;
+  if (
+    kind === OptionKind.sack &&
+    (length < OptionLength.sackBase + OptionLength.sackBlock || (length - OptionLength.sackBase) % OptionLength.sackBlock !== 0)
+  ) {
+    return `TCP SACK option has length ${length}`;
+  }
+  return undefined;
+}
+
+function sackBlocksAt(bytes: Uint8Array, at: number, length: number): [number, number][] {
+  const blocks: [number, number][] = [];
+  for (let i = at + OptionLength.sackBase; i < at + length; i += OptionLength.sackBlock)
+    blocks.push([readU32(bytes, i), readU32(bytes, i + 4)]);
+  return blocks;
+}
+
+/** Options in order; malformed (a length past the header, a known option with the wrong length) -> error 'malformed'. */
+export function parseTcpOptions(bytes: Uint8Array): WireResult<TcpOption[]> {
+  const options: TcpOption[] = [];
+  const problem = walkOptions(bytes, (kind, at, length) => {
+    switch (kind) {
+      case OptionKind.end:
+        options.push({ kind: 'end' });
+        break;
+      case OptionKind.nop:
+        options.push({ kind: 'nop' });
+        break;
+      case OptionKind.mss:
+        options.push({ kind: 'mss', value: readU16(bytes, at + 2) });
+        break;
+      case OptionKind.windowScale:
+        options.push({ kind: 'window-scale', shift: bytes[at + 2]! });
+        break;
+      case OptionKind.sackPermitted:
+        options.push({ kind: 'sack-permitted' });
+        break;
+      case OptionKind.sack:
+        options.push({ kind: 'sack', blocks: sackBlocksAt(bytes, at, length) });
+        break;
+      case OptionKind.timestamps:
+        options.push({ kind: 'timestamps', value: readU32(bytes, at + 2), echo: readU32(bytes, at + 6) });
+        break;
+      default:
+        options.push({ kind: 'unknown', type: kind, data: bytes.subarray(at + 2, at + length) });
+    }
+  });
+  return problem === undefined ? wireOk(options) : wireError('malformed', problem);
+}
+
+export interface TcpRepr {
+  sourcePort: number;
+  destinationPort: number;
+  sequence: number;
+  acknowledgment: number;
+  /** The eight flag bits (see `TcpFlag`). */
+  flags: number;
+  /** Unscaled, as on the wire. */
+  window: number;
+  /** Parsed only when URG is set; emitted as 0 when absent. */
+  urgentPointer?: number;
+  mss?: number;
+  /** The shift count as sent (RFC 7323 caps its use at 14; the parser keeps what arrived). */
+  windowScale?: number;
+  sackPermitted?: boolean;
+  /** [left edge, right edge) pairs; at most 4 written, 3 with timestamps (fewer if MSS and window scale take room). */
+  sackBlocks?: [number, number][];
+  timestamps?: { value: number; echo: number };
+}
+
+/** A parsed segment: the header's fields and options, and the payload (a view into the packet's bytes). */
+export type TcpSegment = TcpRepr & { payload: Uint8Array };
+
+/**
+ * The header fields, the known options and the payload. 'checksum' when it does not verify and
+ * `verifyChecksum` is not false; 'malformed' when the options are. Unknown options are skipped; a
+ * repeated option's last occurrence wins.
+ */
+export function parseTcp(
+  packet: TcpPacket,
+  source: IpAddress,
+  destination: IpAddress,
+  options?: { verifyChecksum?: boolean },
+): WireResult<TcpSegment> {
+  if (options?.verifyChecksum !== false && !packet.verifyChecksum(source, destination)) {
+    return wireError('checksum', `TCP checksum 0x${packet.checksum.toString(16)} does not verify`);
+  }
+  // Read straight from the bytes (no getters, no callbacks): this runs for every segment, and in the
+  // image's interpreter each call costs microseconds.
+  const b = packet.bytes;
+  const flags = b[13]!;
+  const headerLength = (b[12]! >> 4) * 4;
+  const repr: TcpSegment = {
+    sourcePort: (b[0]! << 8) | b[1]!,
+    destinationPort: (b[2]! << 8) | b[3]!,
+    sequence: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
+    acknowledgment: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
+    flags,
+    window: (b[14]! << 8) | b[15]!,
+    payload: b.subarray(headerLength),
+  };
+  if (flags & TcpFlag.urg) repr.urgentPointer = (b[18]! << 8) | b[19]!;
+  const end = headerLength;
+  let at = TCP_HEADER_LENGTH;
+  while (at < end) {
+    const kind = b[at]!;
+    if (kind === OptionKind.end) break;
+    if (kind === OptionKind.nop) {
+      at++;
+      continue;
+    }
+    const problem = optionProblem(b, at, kind, end);
+    if (problem !== undefined) return wireError('malformed', problem);
+    const length = b[at + 1]!;
+    if (kind === OptionKind.timestamps) repr.timestamps = { value: readU32(b, at + 2), echo: readU32(b, at + 6) };
+    else if (kind === OptionKind.sack) repr.sackBlocks = sackBlocksAt(b, at, length);
+    else if (kind === OptionKind.mss) repr.mss = (b[at + 2]! << 8) | b[at + 3]!;
+    else if (kind === OptionKind.windowScale) repr.windowScale = b[at + 2]!;
+    else if (kind === OptionKind.sackPermitted) repr.sackPermitted = true;
+    at += length;
+  }
+  return wireOk(repr);
+}
+
+/** Bytes of the options other than SACK blocks, in Linux's layout (each a multiple of 4). */
+function fixedOptionsLength(repr: TcpRepr): number {
+  let length = 0;
+  if (repr.mss !== undefined) length += 4;
+  if (repr.timestamps)
+    length += 12; // SACK-permitted (or NOP NOP) then the timestamps
+  else if (repr.sackPermitted) length += 4; // NOP NOP SACK-permitted
+  if (repr.windowScale !== undefined) length += 4; // NOP then window scale
+  return length;
+}
+
+/** How many of the repr's SACK blocks fit after the other options. */
+function sackBlockCount(repr: TcpRepr, fixedLength: number): number {
+  if (!repr.sackBlocks?.length) return 0;
+  const room = Math.floor((MAX_HEADER_LENGTH - TCP_HEADER_LENGTH - fixedLength - 4) / OptionLength.sackBlock);
+  return Math.max(0, Math.min(repr.sackBlocks.length, MAX_SACK_BLOCKS, room));
+}
+
+/** 20 + options, a multiple of 4 (at most 60): the layout needs no padding. */
+export function tcpHeaderLength(repr: TcpRepr): number {
+  const fixed = fixedOptionsLength(repr);
+  const blocks = sackBlockCount(repr, fixed);
+  return TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
+}
+
+/**
+ * Writes header + options into buffer[0..headerLength]; the payload is already at
+ * buffer[headerLength..headerLength+payloadLength]; computes the checksum over the pseudo-header, header
+ * and payload; returns headerLength + payloadLength. Option layout like Linux: MSS, SACK-permitted,
+ * timestamps, NOP, window scale on SYNs; NOP NOP timestamps then NOP NOP SACK on others. Whatever
+ * options the repr holds are written, whatever the flags: choosing them is the caller's business.
+ */
+export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number, source: IpAddress, destination: IpAddress): number {
+  const fixed = fixedOptionsLength(repr);
+  const blocks = sackBlockCount(repr, fixed);
+  const headerLength = TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
+  writeU16(buffer, Field.sourcePort, repr.sourcePort);
+  writeU16(buffer, Field.destinationPort, repr.destinationPort);
+  writeU32(buffer, Field.sequence, repr.sequence);
+  writeU32(buffer, Field.acknowledgment, repr.acknowledgment);
+  buffer[Field.dataOffset] = (headerLength / 4) << 4;
+  buffer[Field.flags] = repr.flags & 0xff;
+  writeU16(buffer, Field.window, repr.window);
+  writeU16(buffer, Field.checksum, 0);
+  writeU16(buffer, Field.urgentPointer, repr.urgentPointer ?? 0);
+
+  let at = TCP_HEADER_LENGTH;
+  const put = (a: number, b: number, c: number, d: number) => {
+    buffer[at] = a;
+    buffer[at + 1] = b;
+    buffer[at + 2] = c;
+    buffer[at + 3] = d;
+    at += 4;
+  };
+  if (repr.mss !== undefined) put(OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
+  if (repr.timestamps) {
+    if (repr.sackPermitted) put(OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
+    else put(OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
+    writeU32(buffer, at, repr.timestamps.value);
+    writeU32(buffer, at + 4, repr.timestamps.echo);
+    at += 8;
+  } else if (repr.sackPermitted) {
+    put(OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
+  }
+  if (repr.windowScale !== undefined) put(OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
+  if (blocks) {
+    put(OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
+    for (let i = 0; i < blocks; i++) {
+      const [left, right] = repr.sackBlocks![i]!;
+      writeU32(buffer, at, left);
+      writeU32(buffer, at + 4, right);
+      at += 8;
+    }
+  }
+
+  const length = headerLength + payloadLength;
+  writeU16(
+    buffer,
+    Field.checksum,
+    checksumFold(checksumSum(buffer, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))),
+  );
+  return length;
+}
