@@ -171,7 +171,11 @@ async function main() {
   // Each image is built at two optimisation levels (`uos build --optimize size|speed`): -Os, the smallest,
   // and -O2 for the engine and the kernel's allocator and natives (docs/architecture/image-format.md has
   // the measurements). Both variants share the boot code and everything outside the hot paths.
-  const variants = OPTIMIZE;
+  // UOS_NATIVE_OPTIMIZE=size (or speed) builds one level only, for quick rebuilds while working on the
+  // kernel; `uos build` then refuses the other level, naming it, and the package refuses to be packed.
+  const only = process.env.UOS_NATIVE_OPTIMIZE;
+  const variants = only ? OPTIMIZE.filter((v) => v.name === only) : OPTIMIZE;
+  if (!variants.length) throw new BuildError(`UOS_NATIVE_OPTIMIZE must be one of ${OPTIMIZE.map((v) => v.name).join(', ')}, got "${only}"`);
   const targetQuickjs = (variant) => [...common, ...variant.flags, ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
   const kernelFlagsFor = (variant) => kernelFlags.flatMap((f) => (f === '-Os' ? variant.flags : [f]));

@@ -14,6 +14,8 @@ export interface BootInfo {
   build: string;
   /** Boot stages as [name, milliseconds since kernel entry]. */
   timeline: [string, number][];
+  /** Milliseconds from the CPU's reset to kernel entry: the firmware's and the loader's share of the boot. */
+  entryMs: number;
 }
 
 export interface NativeMemoryUsage {
@@ -52,6 +54,8 @@ export interface NativeBindings {
   mapStack(stack: string): string;
   panic(reason: string, error?: unknown): never;
   bootInfo(): BootInfo;
+  /** The kernel command line meant for the service (bootInfo().cmdline without building the rest). */
+  cmdline(): string;
   memoryUsage(): NativeMemoryUsage;
   fault(kind: FaultKind): never;
   /** Routes ISA IRQ `irq` through the I/O APIC (MADT overrides applied); returns its vector or -1. */
