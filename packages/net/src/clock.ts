@@ -93,6 +93,13 @@ export class VirtualClock implements NetClock {
     };
   }
 
+  /** Timers set and neither fired nor cancelled. */
+  get pendingTimers(): number {
+    let n = 0;
+    for (const t of this.timers) if (!t.cancelled) n++;
+    return n;
+  }
+
   /** The deadline of the next live timer, or undefined. */
   nextDeadline(): number | undefined {
     this.timers = this.timers.filter((t) => !t.cancelled);

@@ -8,8 +8,10 @@
  * bounded fragment reassembly, a routing table with a default gateway), ICMP (echo, rate-limited
  * unreachables, ping); above IP, UDP sockets and TCP (src/socket/: RFC 9293 with MSS, window scaling,
  * timestamps and PAWS, SACK both ways, RFC 6298 RTO, NewReno, delayed ACK, Nagle, keepalive, half-close,
- * TIME-WAIT, RFC 5961 challenge ACKs, a bounded listen backlog, RFC 6528 ISNs, backpressure both ways,
- * zero-window probes), and the applications (src/app/): a DHCP client, a DNS stub resolver, echo.
+ * TIME-WAIT, RFC 5961 challenge ACKs, a bounded listen backlog with SYN cookies beyond it, RFC 6528
+ * ISNs, backpressure both ways, zero-window probes, a timer that ends every state waiting for the peer),
+ * and the applications (src/app/): a DHCP client, a DNS stub resolver, echo. What attackers send is
+ * dropped, limited and counted (docs/architecture/network.md, Hardening).
  * Services hold `TcpSocket`s and `UdpSocket`s, never the engines behind them.
  *
  * Invariants: the data path never throws on what arrives from the network: malformed input is counted

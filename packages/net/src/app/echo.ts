@@ -1,21 +1,27 @@
 import type { TcpSocket } from '../socket/tcp/tcp-socket.js';
 
 /**
- * Echoes everything a connection receives, with backpressure both ways: when the send buffer is full,
- * reading pauses (the window closes) until it drains. Ends when the peer ends.
+ * Echoes everything a connection receives, with backpressure both ways: when the send buffer cannot
+ * take a chunk, reading pauses (the window closes) and the rest goes as room comes, one `onDrain` at a
+ * time (a listener runs once, and one chunk may need several); then reading resumes. Ends when the peer
+ * ends and everything is written.
  */
 export function echo(connection: TcpSocket): void {
   let pending: Uint8Array | undefined;
+  let ended = false;
   const pump = (): void => {
     while (pending) {
       const result = connection.write(pending);
       if (!result.ok) return;
       pending = result.accepted < pending.length ? pending.subarray(result.accepted) : undefined;
-      if (pending) return; // onDrain calls again
+      if (pending) {
+        connection.onDrain(pump);
+        return;
+      }
     }
-    connection.resume();
+    if (ended) connection.end();
+    else connection.resume();
   };
-  connection.onDrain(pump);
   connection.onData((data) => {
     const result = connection.write(data);
     if (result.ok && result.accepted < data.length) {
@@ -25,10 +31,7 @@ export function echo(connection: TcpSocket): void {
     }
   });
   connection.onEnd(() => {
+    ended = true;
     if (!pending) connection.end();
-    else {
-      const finish = (): void => (pending ? void connection.onDrain(finish) : connection.end());
-      connection.onDrain(finish);
-    }
   });
 }

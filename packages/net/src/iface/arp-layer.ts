@@ -120,7 +120,7 @@ export class ArpLayer {
         targetHardware,
         targetProtocol,
       },
-      frame.subarray(14),
+      frame.subarray(this.link.headerLength),
     );
     this.link.send(frame, operation === 1 ? MAC_BROADCAST : targetHardware, EtherTypeValue.arp);
     if (operation === 1) this.stats.requests_tx.increment();
@@ -197,6 +197,13 @@ export class ArpLayer {
     }
     const arp = parseArp(checked.value);
     for (const watch of [...this.watchers]) watch(arp);
+    // Nobody sends from a group or all-zero MAC; answering or learning one would send our frames to
+    // every station, or nowhere. Nor from our own address (a conflict, which probe() reports): never learnt.
+    const sender = arp.senderHardware;
+    if (sender === 0 || Math.floor(sender / 0x10000000000) & 1 || (this.address !== IPV4_ANY && arp.senderProtocol === this.address)) {
+      this.stats.invalid_sender.increment();
+      return;
+    }
     const forUs = this.address !== IPV4_ANY && arp.targetProtocol === this.address;
     // RFC 826: refresh what we know; learn the sender when the packet is for us.
     if (forUs || this.cache.has(arp.senderProtocol) || this.pending.has(arp.senderProtocol)) {

@@ -4,6 +4,7 @@ import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Le
 import type { IpDatagram, IpLayer, IpSendResult } from './ip-layer.js';
 import { IpProtocolValue } from '../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../stat-names.js';
+import { RateLimiter } from '../rate-limit.js';
 
 export type PingResult =
   | { ok: true; rttMs: number; ttl: number; bytes: number }
@@ -51,9 +52,8 @@ export class IcmpLayer implements IcmpErrors {
   private readonly waiting = new Map<number, { sentAt: number; resolve: (r: PingResult) => void; timer: TimerHandle }>();
   private readonly identifier: number;
   private sequence = 0;
-  private tokens = ERROR_BURST;
+  private readonly errors: RateLimiter;
   private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
-  private refilledAt: number;
 
   constructor(
     private readonly ip: IpLayer,
@@ -63,7 +63,7 @@ export class IcmpLayer implements IcmpErrors {
   ) {
     this.stats = layerStats(scope, 'icmp');
     this.identifier = random.uint32() & 0xffff;
-    this.refilledAt = clock.now();
+    this.errors = new RateLimiter(clock, ERROR_BURST, ERRORS_PER_SECOND);
     // IP4 -> ICMP
     ip.on(IpProtocolValue.icmp, (datagram) => this.receive(datagram));
     ip.onUnknownProtocol = (datagram) => this.unreachable(datagram, UnreachableCode.protocol);
@@ -127,14 +127,10 @@ export class IcmpLayer implements IcmpErrors {
   /** Tells the sender of `datagram` it cannot be delivered (`code`: UnreachableCode), within the rate limit. */
   unreachable(datagram: IpDatagram, code: number): void {
     if (!datagram.unicast) return; // never for broadcasts
-    const now = this.clock.now();
-    this.tokens = Math.min(ERROR_BURST, this.tokens + ((now - this.refilledAt) / 1000) * ERRORS_PER_SECOND);
-    this.refilledAt = now;
-    if (this.tokens < 1) {
+    if (!this.errors.allow()) {
       this.stats.rate_limited.increment();
       return;
     }
-    this.tokens -= 1;
     this.send(datagram.source, { kind: 'destination-unreachable', code, nextHopMtu: 0, original: datagram.quote });
     this.stats.unreachable_tx.increment();
   }

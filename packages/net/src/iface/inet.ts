@@ -26,6 +26,12 @@ export interface InetOptions {
   random?: RandomSource;
   arp?: ArpOptions;
   reassembly?: ReassemblyLimits;
+  /**
+   * The 802.1Q VLAN (1..4094) the interface is on: frames out are tagged with it and only frames tagged
+   * with it are taken. Without it, tagged frames are dropped (priority-tagged VLAN 0 frames excepted).
+   * One Inet per VLAN on a device.
+   */
+  vlan?: number;
   /** Where the statistics go (`<ifname>.<layer>.<counter>`); the global `statman` unless given. */
   statman?: Statman;
 }
@@ -54,9 +60,14 @@ export class Inet {
   ) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
-    const scope = statScope(device.name, options.statman);
+    const vlan = options.vlan;
+    if (vlan !== undefined && (!Number.isInteger(vlan) || vlan < 1 || vlan > 4094)) {
+      throw new NetError('invalid-option', `a VLAN ID is an integer 1..4094, not ${vlan}`);
+    }
+    // A VLAN's interface is named as Linux names it (eth0.10), statistics included.
+    const scope = statScope(vlan === undefined ? device.name : `${device.name}.${vlan}`, options.statman);
     // Ethernet
-    this.link = new LinkLayer(device, scope);
+    this.link = new LinkLayer(device, scope, vlan === undefined ? {} : { vlan });
     // Ethernet -> ARP
     this.arp = new ArpLayer(this.link, this.clock, options.arp);
     // Ethernet -> IP4 (sending through ARP)
@@ -70,8 +81,9 @@ export class Inet {
     if (options.configuration) this.configure(options.configuration);
   }
 
+  /** The device's name, with `.<vlan>` on a VLAN: the prefix of the statistics. */
   get name(): string {
-    return this.device.name;
+    return this.link.scope.ifname;
   }
 
   get address(): Ipv4Address {

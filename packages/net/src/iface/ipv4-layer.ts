@@ -10,7 +10,7 @@ import {
 } from '../wire/address.js';
 import type { ArpLayer } from './arp-layer.js';
 import type { NetClock, RandomSource } from '../clock.js';
-import { ETHERNET_HEADER_LENGTH, EtherTypeValue } from '../wire/ethernet.js';
+import { EtherTypeValue } from '../wire/ethernet.js';
 import { IPV4_HEADER_LENGTH, Ipv4Packet, emitIpv4, ipProtocolOf, parseIpv4 } from '../wire/ipv4.js';
 import type { LinkLayer } from './link-layer.js';
 import type { IpDatagram, IpLayer, IpSendOptions, IpSendResult, PayloadWriter, ProtocolHandler } from './ip-layer.js';
@@ -45,7 +45,10 @@ export class Ipv4Layer implements IpLayer {
   ) {
     this.stats = layerStats(link.scope, 'ip');
     this.identification = random.uint32() & 0xffff;
-    this.reassembler = new Reassembler(clock, limits, () => this.stats.reassembly_timeouts.increment());
+    this.reassembler = new Reassembler(clock, limits, {
+      timeout: () => this.stats.reassembly_timeouts.increment(),
+      evicted: () => this.stats.reassembly_evicted.increment(),
+    });
     link.on(EtherTypeValue.ipv4, (_source, payload) => this.receive(payload));
   }
 
@@ -127,6 +130,10 @@ export class Ipv4Layer implements IpLayer {
       this.stats.rx_not_for_us.increment();
       return;
     }
+    if (this.martian(repr.source, destination)) {
+      this.stats.rx_martian.increment();
+      return;
+    }
     let payload = packet.payload;
     if (repr.moreFragments || (repr.fragmentOffset ?? 0) > 0) {
       this.stats.fragments_rx.increment();
@@ -140,8 +147,13 @@ export class Ipv4Layer implements IpLayer {
         payload,
       );
       if (outcome.kind === 'waiting') return;
+      if (outcome.kind === 'duplicate') {
+        this.stats.fragments_duplicate.increment();
+        return;
+      }
       if (outcome.kind === 'dropped') {
-        this.stats.reassembly_dropped.increment();
+        if (outcome.reason === 'overlap') this.stats.reassembly_overlaps.increment();
+        else this.stats.reassembly_dropped.increment();
         return;
       }
       this.stats.reassembled.increment();
@@ -162,6 +174,18 @@ export class Ipv4Layer implements IpLayer {
       this.stats.rx_unknown_protocol.increment();
       this.onUnknownProtocol(datagram);
     }
+  }
+
+  /**
+   * A source address no datagram from the wire can have (RFC 1812 §5.3.7, Linux's martian sources): our
+   * own (a land attack, or a spoofer hoping we answer ourselves), broadcast, multicast, loopback, and
+   * 0.0.0.0 unless sent to broadcast (a DHCP client's). Answering any of them answers nobody, or us.
+   */
+  private martian(source: Ipv4Address, destination: Ipv4Address): boolean {
+    if (source === IPV4_ANY) return destination !== IPV4_BROADCAST;
+    if (this.address !== IPV4_ANY && (source === this.address || (this.prefixLength < 31 && source === this.subnetBroadcast))) return true;
+    const first = source >>> 24;
+    return source === IPV4_BROADCAST || first === 127 || first >>> 4 === 0xe;
   }
 
   /** The largest transport payload one unfragmented datagram carries. */
@@ -185,11 +209,12 @@ export class Ipv4Layer implements IpLayer {
     const source = this.address;
     const ttl = options.ttl ?? DEFAULT_TTL;
     const protocolType = ipProtocolOf(protocol);
+    const header = this.link.headerLength;
     const out = (frame: Uint8Array): boolean =>
       broadcast ? this.link.send(frame, MAC_BROADCAST, EtherTypeValue.ipv4) : this.arp.send(frame, nextHop, EtherTypeValue.ipv4);
     if (payloadLength <= this.maxPayload) {
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + payloadLength);
-      write(frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, source);
+      write(frame, header + IPV4_HEADER_LENGTH, source);
       this.identification = (this.identification + 1) & 0xffff;
       emitIpv4(
         {
@@ -201,7 +226,7 @@ export class Ipv4Layer implements IpLayer {
           identification: this.identification,
           dontFragment: options.dontFragment ?? false,
         },
-        frame.subarray(ETHERNET_HEADER_LENGTH),
+        frame.subarray(header),
       );
       this.stats.tx_packets.increment();
       return out(frame) ? { ok: true } : { ok: false, error: 'queue-full' };
@@ -215,7 +240,7 @@ export class Ipv4Layer implements IpLayer {
     for (let offset = 0; offset < payloadLength; offset += chunk) {
       const length = Math.min(chunk, payloadLength - offset);
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + length);
-      frame.set(whole.subarray(offset, offset + length), ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH);
+      frame.set(whole.subarray(offset, offset + length), header + IPV4_HEADER_LENGTH);
       emitIpv4(
         {
           source,
@@ -227,7 +252,7 @@ export class Ipv4Layer implements IpLayer {
           moreFragments: offset + length < payloadLength,
           fragmentOffset: offset,
         },
-        frame.subarray(ETHERNET_HEADER_LENGTH),
+        frame.subarray(header),
       );
       this.stats.fragments_tx.increment();
       sent = out(frame) && sent;

@@ -66,6 +66,7 @@ function counters(): HarnessStats {
     resets_tx: counter(),
     challenge_acks: counter(),
     out_of_order: counter(),
+    out_of_order_dropped: counter(),
     duplicate_segments: counter(),
     zero_window_probes: counter(),
     keepalives: counter(),
@@ -103,6 +104,7 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
       h.established++;
     },
     allowChallengeAck: () => h.allowChallengeAck,
+    allowReset: () => true,
   };
   const { state, localMss: _, ...tcp } = options;
   h.connection = new TcpConnection(host, LOCAL, REMOTE, ISS, tcp, state ?? 'syn-sent');

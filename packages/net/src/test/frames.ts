@@ -1,6 +1,6 @@
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, emitEthernet } from '../wire/ethernet.js';
-import { IPV4_HEADER_LENGTH, emitIpv4 } from '../wire/ipv4.js';
+import { IPV4_HEADER_LENGTH, type IpProtocol, emitIpv4 } from '../wire/ipv4.js';
 import { type TcpRepr, emitTcp, tcpHeaderLength } from '../wire/tcp.js';
 import { UDP_HEADER_LENGTH, emitUdp } from '../wire/udp.js';
 
@@ -48,5 +48,37 @@ export function udpFrame(addresses: FrameAddresses, ports: { source: number; des
     addresses.source,
     addresses.destination,
   );
+  return frame;
+}
+
+export interface FragmentFields {
+  protocol: IpProtocol;
+  identification: number;
+  /** Bytes from the start of the datagram's payload (a multiple of 8 unless it is the last fragment). */
+  offset: number;
+  moreFragments: boolean;
+}
+
+/**
+ * One Ethernet + IPv4 frame carrying `payload` as a fragment of a datagram (no transport header is
+ * added: the first fragment's payload starts with it), for reassembly tests and fragment attacks.
+ */
+export function ipFragmentFrame(addresses: FrameAddresses, fields: FragmentFields, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + payload.length);
+  emitEthernet({ destination: addresses.destinationMac, source: addresses.sourceMac, etherType: { kind: 'ipv4' } }, frame);
+  emitIpv4(
+    {
+      source: addresses.source,
+      destination: addresses.destination,
+      protocol: fields.protocol,
+      ttl: addresses.ttl ?? 64,
+      payloadLength: payload.length,
+      identification: fields.identification,
+      fragmentOffset: fields.offset,
+      moreFragments: fields.moreFragments,
+    },
+    frame.subarray(ETHERNET_HEADER_LENGTH),
+  );
+  frame.set(payload, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH);
   return frame;
 }

@@ -48,8 +48,8 @@ export {
 export type { PcapWriterOptions } from './pcap-writer.js';
 export { VirtualClock, seededRandom } from '../clock.js';
 export type { NetClock, RandomSource, TimerHandle } from '../clock.js';
-export { tcpFrame, udpFrame } from './frames.js';
-export type { FrameAddresses } from './frames.js';
+export { ipFragmentFrame, tcpFrame, udpFrame } from './frames.js';
+export type { FragmentFields, FrameAddresses } from './frames.js';
 export { collect, createTestNetwork, firstDifference, forgeSegment, patternBytes, runUntil, sendAll } from './netsim.js';
 export type { Collected, TestNetwork, TestNetworkOptions } from './netsim.js';
 export { bytesFromTcpdump, poisoned, unwrap } from './wire-testing.js';

@@ -5,7 +5,7 @@
  * from its own send), in the order they were sent.
  */
 import type { NetClock } from '../clock.js';
-import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LENGTH, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
 import type { LinkDevice, LinkTransmitResult } from '../iface/link-device.js';
 import { NetError } from '../errors.js';
 
@@ -88,7 +88,8 @@ export class LoopbackDevice implements LinkDevice {
   }
 
   transmit(frame: Uint8Array): LinkTransmitResult {
-    if (frame.length > this.mtu + ETHERNET_HEADER_LENGTH) {
+    const tagged = frame[12] === 0x81 && frame[13] === 0x00; // an 802.1Q tag does not count against the MTU
+    if (frame.length > this.mtu + ETHERNET_HEADER_LENGTH + (tagged ? VLAN_TAG_LENGTH : 0)) {
       this.stats.refused++;
       return { ok: false, error: 'too-large' };
     }

@@ -1,4 +1,3 @@
-import type { TimerHandle } from '../../clock.js';
 import type { IpAddress } from '../../wire/address.js';
 import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
 import { Assembler } from './assembler.js';
@@ -11,7 +10,7 @@ import { Sender, type SenderHost, timestampOf } from './sender.js';
 import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
-import { DelayedAck, KeepAlive } from './timers.js';
+import { DelayedAck, KeepAlive, StateTimer } from './timers.js';
 
 /** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
 const DEFAULT_MSS = 536;
@@ -47,7 +46,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
   receiveNext = 0;
   readonly window: ReceiveWindow;
-  readonly assembler = new Assembler();
+  readonly assembler: Assembler;
   private finReceived = false;
 
   // Negotiated in the handshake.
@@ -67,8 +66,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** In-order segments received since the last ACK. */
   private unackedSegments = 0;
   private readonly keepAlive: KeepAlive | undefined;
-  private timeWaitTimer: TimerHandle | undefined;
   private readonly timeWaitMs: number;
+  private readonly finWait2TimeoutMs: number;
+  /** FIN-WAIT-2's and TIME-WAIT's timer. */
+  private readonly closing: StateTimer;
   private readonly noDelay: boolean;
   private closedWith: CloseReason | undefined;
   private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
@@ -89,10 +90,17 @@ export class TcpConnection implements SocketEngine, SenderHost {
     const clock = host.clock;
     this.noDelay = options.noDelay ?? false;
     this.timeWaitMs = options.timeWaitMs ?? 60_000;
+    this.finWait2TimeoutMs = options.finWait2TimeoutMs ?? 60_000;
+    this.closing = new StateTimer(clock, () => {
+      if (this.state === 'fin-wait-2') this.sendReset(this.sender.sendMax); // the peer went silent (issue 17)
+      this.terminate(this.state === 'fin-wait-2' ? 'timeout' : 'normal');
+    });
     this.sackEnabled = options.sack ?? true;
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
     this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled);
+    // Out-of-order data lies within the window; the budget has room for each range's overhead too.
+    this.assembler = new Assembler(2 * this.window.capacity, host.stats.out_of_order_dropped);
     this.sender = new Sender(
       this,
       iss,
@@ -184,6 +192,15 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.sendSyn(true);
   }
 
+  /** Passive open from a SYN cookie (RFC 4987): `syn` is what the cookie kept; the `ack` that brought it completes the handshake. */
+  acceptCookie(syn: IncomingSegment, ack: IncomingSegment): void {
+    this.synchronize(syn);
+    this.sender.synReceived(0, syn.sequence);
+    this.sender.synSent(); // our SYN-ACK (the cookie) went out; the ACK stops its timer at once
+    this.lastAckSent = this.receiveNext;
+    this.receive(ack);
+  }
+
   /** The peer's SYN: its sequence numbers, and the options both sides support (RFC 7323, RFC 2018). */
   private synchronize(syn: IncomingSegment): void {
     this.irs = syn.sequence;
@@ -233,6 +250,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   receive(segment: IncomingSegment): void {
     if (this.state === 'closed') return;
     this.keepAlive?.heard();
+    if (this.state === 'fin-wait-2') this.closing.heard();
     if (this.state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
@@ -311,7 +329,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (this.state === 'syn-received') {
       // RFC 9293 §3.10.7.4: the ACK of our SYN-ACK must acknowledge the SYN and no more.
       if (!seqInRange(ack, seqAdd(sender.sendUnacknowledged, 1), seqAdd(sender.sendNext, 1))) {
-        this.sendReset(ack);
+        this.sendReset(ack, true);
         return;
       }
       this.state = 'established';
@@ -344,7 +362,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     const sender = this.sender;
     // RFC 9293 §3.10.7.3: an ACK must acknowledge our SYN (and nothing beyond it), else a reset.
     if (flags & TcpFlag.ack && !seqInRange(segment.acknowledgment, seqAdd(sender.iss, 1), seqAdd(sender.sendMax, 1))) {
-      if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment);
+      if (!(flags & TcpFlag.rst)) this.sendReset(segment.acknowledgment, true);
       return;
     }
     if (flags & TcpFlag.rst) {
@@ -377,7 +395,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (segment.flags & TcpFlag.rst) return;
     if (segment.flags & TcpFlag.fin) {
       this.sendAck();
-      this.startTimeWaitTimer();
+      this.closing.start(this.timeWaitMs);
     }
   }
 
@@ -388,8 +406,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** Our FIN was acknowledged. */
   private finAcknowledged(): void {
-    if (this.state === 'fin-wait-1') this.state = 'fin-wait-2';
-    else if (this.state === 'closing') this.enterTimeWait();
+    if (this.state === 'fin-wait-1') {
+      this.state = 'fin-wait-2';
+      this.closing.start(this.finWait2TimeoutMs);
+    } else if (this.state === 'closing') this.enterTimeWait();
     else if (this.state === 'last-ack') this.terminate('normal');
   }
 
@@ -434,10 +454,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
       else this.delayedAck.schedule();
       return;
     }
-    // Out of order: keep it (bounded by the window) and tell the sender at once (duplicate ACK + SACK).
+    // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
+    // + SACK); what the bounded queue cannot take goes unanswered, as in Linux (tcp_data_queue_ofo).
     this.host.stats.out_of_order.increment();
-    this.assembler.insert(sequence, data.slice());
-    this.sendAck();
+    if (this.assembler.insert(sequence, data) !== 'dropped') this.sendAck();
   }
 
   private processFin(segment: IncomingSegment): void {
@@ -498,9 +518,9 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   sendAck(): void {
     if (this.state === 'closed' || this.state === 'syn-sent') return;
-    // SND.MAX, not the SND.NXT a retransmission timeout moved back: a peer holding data up to SND.MAX
-    // finds an older sequence number outside its window and would drop the ACK unread.
-    this.sendSegment(this.sender.sendMax, TcpFlag.ack, 0, undefined);
+    // SND.MAX, not the SND.NXT a timeout moved back (a peer holding data up to SND.MAX drops an older
+    // sequence number unread), but no further than the peer's window (see Sender.ackSequence).
+    this.sendSegment(this.sender.ackSequence, TcpFlag.ack, 0, undefined);
   }
 
   private afterAckSent(): void {
@@ -516,10 +536,13 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.sendAck();
   }
 
-  private sendReset(sequence: number): void {
+  /** A reset at `sequence`; one `answering` a segment goes within the layer's limit on resets. */
+  private sendReset(sequence: number, answering = false): void {
+    if (answering && !this.host.allowReset()) return;
+    const { localPort, remotePort } = this;
     this.host.send(
       this,
-      { sourcePort: this.localPort, destinationPort: this.remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
+      { sourcePort: localPort, destinationPort: remotePort, sequence, acknowledgment: 0, flags: TcpFlag.rst, window: 0 },
       0,
     );
     this.host.stats.resets_tx.increment();
@@ -537,13 +560,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.state = 'time-wait';
     this.sender.stop();
     this.keepAlive?.stop();
-    this.startTimeWaitTimer();
+    this.closing.start(this.timeWaitMs);
     this.notifyClosed('normal');
-  }
-
-  private startTimeWaitTimer(): void {
-    this.timeWaitTimer?.cancel();
-    this.timeWaitTimer = this.host.clock.setTimer(this.timeWaitMs, () => this.terminate('normal'));
   }
 
   private notifyClosed(reason: CloseReason): void {
@@ -568,7 +586,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.sender.stop();
     this.delayedAck.cancel();
     this.keepAlive?.stop();
-    this.timeWaitTimer?.cancel();
+    this.closing.stop();
     this.assembler.clear();
     if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason });
     this.notifyClosed(reason);

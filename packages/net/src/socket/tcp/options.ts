@@ -26,6 +26,12 @@ export interface TcpOptions {
   delayedAckMs?: number;
   /** 2 MSL (default 60 s). */
   timeWaitMs?: number;
+  /**
+   * How long FIN-WAIT-2 waits in silence for the peer's FIN after ours was acknowledged, before the
+   * connection is reset and ends with 'timeout' (default 60 s, Linux's tcp_fin_timeout). Every segment
+   * from the peer starts the wait again, so a peer still sending keeps it.
+   */
+  finWait2TimeoutMs?: number;
   /** Retransmissions of one segment before the connection is given up (default 12; SYNs 6). */
   maxRetransmits?: number;
   minimumRtoMs?: number;
@@ -52,6 +58,7 @@ export interface ConnectionStats {
   resets_tx: Counter;
   challenge_acks: Counter;
   out_of_order: Counter;
+  out_of_order_dropped: Counter;
   duplicate_segments: Counter;
   zero_window_probes: Counter;
   keepalives: Counter;
@@ -71,6 +78,8 @@ export interface ConnectionHost<C> {
   established(connection: C): void;
   /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
   allowChallengeAck(): boolean;
+  /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
+  allowReset(): boolean;
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;

@@ -3,6 +3,13 @@ import { seqAdd, seqDiff, seqGt } from './sequence.js';
 /** RFC 7323 §2.3: a shift of at most 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
+/** The window scale shift that lets a 16-bit field carry `capacity` (what our SYN announces). */
+export function windowShiftFor(capacity: number): number {
+  let shift = 0;
+  while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
+  return shift;
+}
+
 /**
  * The window we offer the peer (RFC 9293 §3.8.6.2, RFC 7323 §2):
  * - It is the receive buffer less the in-order bytes the application has not taken yet. Out-of-order
@@ -23,9 +30,7 @@ export class ReceiveWindow {
     readonly capacity: number,
     scaling: boolean,
   ) {
-    let shift = 0;
-    if (scaling) while (shift < MAX_WINDOW_SHIFT && capacity >> shift > 0xffff) shift++;
-    this.shift = shift;
+    this.shift = scaling ? windowShiftFor(capacity) : 0;
   }
 
   /** The peer's SYN fixed RCV.NXT: nothing advertised beyond it yet. */

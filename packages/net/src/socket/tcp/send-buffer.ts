@@ -22,13 +22,12 @@ export interface SendQueue {
  * bytes.
  */
 export class SendBuffer implements SendQueue {
-  private readonly ring: Uint8Array;
+  /** Allocated at the first write: a connection that never sends (a half-open one, a reader) costs no ring. */
+  private ring: Uint8Array | undefined;
   private start = 0;
   private size = 0;
 
-  constructor(readonly capacity: number) {
-    this.ring = new Uint8Array(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   get length(): number {
     return this.size;
@@ -41,6 +40,8 @@ export class SendBuffer implements SendQueue {
   /** Appends as much of `data` as fits; returns the number of bytes taken. */
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
+    if (!n) return 0;
+    if (!this.ring) this.ring = new Uint8Array(this.capacity);
     const at = (this.start + this.size) % this.capacity;
     const first = Math.min(n, this.capacity - at);
     this.ring.set(data.subarray(0, first), at);
@@ -51,6 +52,7 @@ export class SendBuffer implements SendQueue {
 
   /** Copies `length` bytes starting `offset` bytes after SND.UNA into `target` at `targetOffset`. */
   copy(offset: number, length: number, target: Uint8Array, targetOffset: number): void {
+    if (!this.ring || length <= 0) return;
     const from = (this.start + offset) % this.capacity;
     const first = Math.min(length, this.capacity - from);
     target.set(this.ring.subarray(from, from + first), targetOffset);

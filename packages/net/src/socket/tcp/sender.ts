@@ -80,6 +80,8 @@ export class Sender {
   private timedSegment: [number, number] | undefined;
   private persistTimer: TimerHandle | undefined;
   private persistBackoff = 0;
+  /** Zero-window probes sent since the peer last acknowledged anything (Linux's icsk_probes_out). */
+  private probesUnanswered = 0;
   private readonly persistDue = (): void => this.probeWindow();
 
   constructor(
@@ -98,6 +100,17 @@ export class Sender {
     this.sendMax = iss;
     this.retransmitNext = iss;
     this.timer = new RetransmitTimer(clock, () => this.timedOut());
+  }
+
+  /**
+   * The sequence number of a pure ACK (Linux's tcp_acceptable_seq): SND.MAX, unless that lies beyond the
+   * peer's window, as a zero-window probe's byte does; then the window's right edge. A peer with a shut
+   * window takes a segment only at its RCV.NXT: an ACK one past it would be dropped unread, and the
+   * peer's data it acknowledges would be sent again until the peer gave up.
+   */
+  get ackSequence(): number {
+    const edge = seqAdd(this.sendUnacknowledged, this.sendWindow);
+    return seqGt(this.sendMax, edge) ? edge : this.sendMax;
   }
 
   /** Outstanding bytes, FlightSize (RFC 5681): SND.MAX − SND.UNA. */
@@ -144,6 +157,8 @@ export class Sender {
     if (state === 'closed' || state === 'syn-sent' || state === 'syn-received' || state === 'time-wait') return;
     // Everything, the FIN included, acknowledged: nothing can follow it.
     if (this.finSent && this.sendUnacknowledged === this.sendMax) return;
+    // The window is shut and being probed: only the persist timer sends (a FIN included) until it opens.
+    if (this.persistTimer && this.sendWindow === 0) return;
     const mss = this.host.segmentLimit();
     const sack = this.host.sackEnabled;
     for (;;) {
@@ -165,7 +180,7 @@ export class Sender {
         const byPeer = this.sendWindow - nextOffset;
         length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
         if (length <= 0) {
-          if (byPeer <= 0 && nextOffset === 0) this.armPersist(); // a zero window with nothing in flight
+          if (this.sendWindow === 0) this.persist(); // the peer's window is shut: probe it
           break;
         }
         // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
@@ -199,9 +214,10 @@ export class Sender {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
     if (retransmission && !probe) this.stats.retransmits.increment();
-    // Karn's rule: a retransmitted segment is not timed.
-    if (retransmission && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined;
-    this.timer.arm(this.rtt.timeoutMs);
+    // Karn's rule: a retransmitted segment (a probe too) is not timed.
+    if ((retransmission || probe) && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined;
+    // A probe is guarded by the persist timer, not the retransmission timer.
+    if (!probe) this.timer.arm(this.rtt.timeoutMs);
   }
 
   /** Resends one segment: the first range at or after `retransmitNext` that the peer has not SACKed. */
@@ -242,7 +258,10 @@ export class Sender {
     const ack = segment.acknowledgment;
     const windowRaw = segment.window << this.host.sendShift;
     const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
+    const advanced = seqGt(ack, this.sendUnacknowledged);
     const sack = this.host.sackEnabled;
+    // The peer answers: probes so far were not in vain (RFC 1122 §4.2.2.17: probe for as long as it does).
+    this.probesUnanswered = 0;
     if (sack && segment.sackBlocks?.length) this.scoreboard.update(segment.sackBlocks, ack, this.sendMax);
 
     if (seqGt(ack, this.sendUnacknowledged)) {
@@ -261,8 +280,10 @@ export class Sender {
       if (this.sendUnacknowledged === this.sendMax) this.timer.cancel();
       else this.timer.arm(this.rtt.timeoutMs, true);
     } else if (
+      // Not while the window is shut: the answers to zero-window probes say nothing about loss.
       ack === this.sendUnacknowledged &&
       outstanding &&
+      windowRaw > 0 &&
       segment.payload.length === 0 &&
       !(segment.flags & (TcpFlag.syn | TcpFlag.fin)) &&
       windowRaw === this.sendWindow
@@ -278,7 +299,11 @@ export class Sender {
       }
     }
 
+    // The window from a segment newer than the last that set it (RFC 9293 SND.WL1/WL2), or from any ACK
+    // of new data (Linux's tcp_may_update_window): a stray segment that moved SND.WL1 ahead cannot keep
+    // the window from reopening while data is acknowledged, zero-window probes included.
     if (
+      advanced ||
       seqLt(this.windowSequence, segment.sequence) ||
       (this.windowSequence === segment.sequence && seqLe(this.windowAcknowledgment, ack))
     ) {
@@ -289,6 +314,7 @@ export class Sender {
       this.windowAcknowledgment = ack;
       if (opened && this.persistTimer) this.cancelPersist();
     }
+    if (this.sendWindow === 0 && this.waiting) this.persist();
   }
 
   /** RFC 7323 §4.1 (the echoed timestamp) when timestamps are on, else one timed segment (RFC 6298 §3, Karn). */
@@ -311,9 +337,13 @@ export class Sender {
   private timedOut(): void {
     const state = this.host.state;
     if (state === 'closed' || state === 'time-wait') return;
+    const opening = state === 'syn-sent' || state === 'syn-received';
+    if (!opening && this.sendWindow === 0 && this.waiting) {
+      this.persist(); // the window is shut: what is outstanding waits for it, probed
+      return;
+    }
     this.retransmitCount++;
     this.stats.timeouts.increment();
-    const opening = state === 'syn-sent' || state === 'syn-received';
     if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.options.maxRetransmits)) {
       this.host.giveUp();
       return;
@@ -329,30 +359,63 @@ export class Sender {
     if (this.retransmitCount > 1) this.scoreboard.clear();
     this.sendNext = this.sendUnacknowledged;
     if (this.buffer.length > 0 || this.finSent) this.output();
-    else if (this.sendWindow === 0) this.armPersist();
-    this.timer.arm(this.rtt.timeoutMs, true);
+    if (!this.persistTimer) this.timer.arm(this.rtt.timeoutMs, true);
   }
 
-  /** Zero-window probes (RFC 9293 §3.8.6.1): one byte beyond the window, backing off, until it opens. */
+  /** Data or a FIN waits to be sent or acknowledged. */
+  private get waiting(): boolean {
+    return this.buffer.length > 0 || (this.finRequested && !(this.finSent && this.sendUnacknowledged === this.sendMax));
+  }
+
+  /**
+   * The peer's window is shut while something waits (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): the
+   * retransmission timer rests, SND.NXT goes back to SND.UNA (what is outstanding goes again when the
+   * window opens), and the persist timer probes.
+   */
+  private persist(): void {
+    if (!this.waiting) return;
+    this.timer.cancel();
+    this.sendNext = this.sendUnacknowledged;
+    this.armPersist();
+  }
+
+  /** Zero-window probes back off from the RTO to a minute apart, for as long as the peer answers them. */
   private armPersist(): void {
     if (this.persistTimer) return;
     const delay = Math.min(MAX_PERSIST_MS, Math.max(this.rtt.timeoutMs, 200) * 2 ** this.persistBackoff);
     this.persistTimer = this.clock.setTimer(delay, this.persistDue);
   }
 
+  /**
+   * A zero-window probe: the first byte not yet acknowledged (or the FIN, when only it is left), sent
+   * even though the window is shut. It is data sent like any other: SND.MAX moves over it, so the ACK
+   * of a receiver that takes the byte (probe + 1, with its window open: what Linux sends) acknowledges
+   * data that was sent and is taken. A probe is not a retransmission: the peer answering it resets the
+   * count; after `maxRetransmits` probes in a row unanswered the peer is gone and the connection ends.
+   */
   private probeWindow(): void {
     this.persistTimer = undefined;
-    if (this.host.state === 'closed' || this.sendWindow > 0) {
+    const state = this.host.state;
+    if (state === 'closed' || state === 'time-wait') return;
+    if (this.sendWindow > 0 || !this.waiting) {
       this.persistBackoff = 0;
       this.output();
       return;
     }
-    const offset = seqDiff(this.sendNext, this.sendUnacknowledged);
-    if (offset < this.buffer.length) {
-      this.stats.zero_window_probes.increment();
-      this.sendData(this.sendNext, 1, false, true, true);
-    } else {
-      this.host.sendAck();
+    if (this.probesUnanswered >= this.options.maxRetransmits) {
+      this.host.giveUp();
+      return;
+    }
+    this.probesUnanswered++;
+    this.stats.zero_window_probes.increment();
+    const sequence = this.sendUnacknowledged;
+    const finOnly = this.buffer.length === 0;
+    this.sendData(sequence, finOnly ? 0 : 1, finOnly, seqLt(sequence, this.sendMax), true);
+    const end = seqAdd(sequence, 1); // one byte, or the FIN
+    if (seqGt(end, this.sendMax)) this.sendMax = end;
+    if (finOnly && !this.finSent) {
+      this.finSent = true;
+      this.host.finWasSent();
     }
     this.persistBackoff++;
     this.armPersist();

@@ -12,10 +12,20 @@ import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
 import { seqAdd, seqGt } from './sequence.js';
+import { RateLimiter } from '../../rate-limit.js';
+import { windowShiftFor } from './receive-window.js';
+import { timestampOf } from './sender.js';
+import { SynCookies, cookieHandshake } from './syn-cookies.js';
 
 export interface ListenOptions extends TcpOptions {
-  /** Connections in SYN-RECEIVED at once; further SYNs are dropped (default 128): a SYN flood stays bounded. */
+  /**
+   * Connections in SYN-RECEIVED at once (default 128). Beyond it SYNs are answered with SYN cookies
+   * (RFC 4987) and nothing is kept until the handshake completes: a SYN flood neither grows memory nor
+   * locks the port out. 0 answers every SYN with a cookie.
+   */
   backlog?: number;
+  /** Answer SYNs with cookies when the backlog is full (default true); false drops them instead. */
+  synCookies?: boolean;
 }
 
 export interface ConnectOptions extends TcpOptions {
@@ -41,11 +51,18 @@ interface Listening {
   options: ListenOptions;
   backlog: number;
   halfOpen: number;
+  /** When this listener last answered a SYN with a cookie (ACKs are checked for cookies only for a while after). */
+  cookieSentAt: number;
 }
 
+const DEFAULT_RECEIVE_BUFFER = 128 * 1024;
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const CHALLENGE_ACKS_PER_SECOND = 100;
+/** Resets for segments that belong to nothing: at most this many at once and per second (FreeBSD allows 200/s). */
+const RESETS_PER_SECOND = 100;
+/** ACKs are taken for cookies this long after the last cookie went out (Linux: while its queue overflowed recently). */
+const COOKIE_RECENT_MS = 3 * 60_000;
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -59,8 +76,9 @@ export class TcpLayer {
   private readonly passive = new Map<TcpConnection, Listening>();
   private readonly listeners = new Map<number, Listening>();
   private readonly initialSequence: InitialSequence;
-  private challengeTokens = CHALLENGE_ACKS_PER_SECOND;
-  private challengeRefilled: number;
+  private readonly challengeAcks: RateLimiter;
+  private readonly resets: RateLimiter;
+  private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
 
   constructor(
@@ -71,7 +89,9 @@ export class TcpLayer {
   ) {
     this.stats = layerStats(scope, 'tcp');
     this.initialSequence = new InitialSequence(random, () => clock.now());
-    this.challengeRefilled = clock.now();
+    this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
+    this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
+    this.cookies = new SynCookies(random, clock);
     this.host = {
       clock,
       send: (connection, repr, length, payload) =>
@@ -79,6 +99,7 @@ export class TcpLayer {
       release: (connection) => this.release(connection),
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
+      allowReset: () => this.allowReset(),
       get localMss() {
         return ip.maxPayload - 20;
       },
@@ -92,7 +113,7 @@ export class TcpLayer {
   listen(port: number, onConnection: (socket: TcpSocket) => void, options: ListenOptions = {}): ListenResult {
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (this.listeners.has(port)) return { ok: false, error: 'port-in-use' };
-    const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0 };
+    const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0, cookieSentAt: -Infinity };
     this.listeners.set(port, listening);
     return {
       ok: true,
@@ -188,15 +209,9 @@ export class TcpLayer {
   }
 
   private allowChallengeAck(): boolean {
-    const now = this.clock.now();
-    this.challengeTokens = Math.min(
-      CHALLENGE_ACKS_PER_SECOND,
-      this.challengeTokens + ((now - this.challengeRefilled) / 1000) * CHALLENGE_ACKS_PER_SECOND,
-    );
-    this.challengeRefilled = now;
-    if (this.challengeTokens < 1) return false;
-    this.challengeTokens -= 1;
-    return true;
+    if (this.challengeAcks.allow()) return true;
+    this.stats.challenge_acks_limited.increment();
+    return false;
   }
 
   private sendSegment(
@@ -244,13 +259,24 @@ export class TcpLayer {
     const listening = this.listeners.get(tcp.destinationPort);
     const flags = tcp.flags;
     if (flags & TcpFlag.rst) return;
+    // LISTEN (RFC 9293 §3.10.7.2): without SYN or ACK (FIN, null and Xmas scans) a segment is discarded,
+    // not reset; SYN+FIN is no way to open (Linux discards it too).
+    if (listening && !(flags & TcpFlag.ack) && (!(flags & TcpFlag.syn) || flags & TcpFlag.fin)) {
+      this.stats.listen_discarded.increment();
+      return;
+    }
+    if (listening && flags & TcpFlag.ack && !(flags & TcpFlag.syn) && this.clock.now() - listening.cookieSentAt < COOKIE_RECENT_MS) {
+      if (this.acceptCookie(datagram, tcp, listening)) return;
+      this.stats.syn_cookies_rejected.increment();
+    }
     if (!listening || !(flags & TcpFlag.syn) || flags & TcpFlag.ack) {
       this.resetFor(datagram, tcp);
       return;
     }
     if (listening.halfOpen >= listening.backlog) {
-      this.stats.syn_dropped.increment();
       this.stats.listen_overflows.increment();
+      if (listening.options.synCookies === false) this.stats.syn_dropped.increment();
+      else this.sendCookie(datagram, tcp, listening);
       return;
     }
     const local = { address: datagram.destination, port: tcp.destinationPort };
@@ -269,8 +295,87 @@ export class TcpLayer {
     connection.acceptSyn(tcp);
   }
 
-  /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
+  /**
+   * A SYN-ACK whose sequence number is a SYN cookie (RFC 4987), and nothing kept: MSS, window scale and
+   * SACK-permitted come back with the ACK (the last two only with timestamps, as Linux does).
+   */
+  private sendCookie(datagram: IpDatagram, syn: IncomingSegment, listening: Listening): void {
+    const options = listening.options;
+    const endpoints = {
+      localAddress: datagram.destination,
+      localPort: syn.destinationPort,
+      remoteAddress: datagram.source,
+      remotePort: syn.sourcePort,
+    };
+    const cookie = this.cookies.make(endpoints, syn.sequence, syn.mss ?? 536);
+    const capacity = options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER;
+    const repr: TcpRepr = {
+      sourcePort: syn.destinationPort,
+      destinationPort: syn.sourcePort,
+      sequence: cookie.sequence,
+      acknowledgment: seqAdd(syn.sequence, 1),
+      flags: TcpFlag.syn | TcpFlag.ack,
+      window: Math.min(capacity, 0xffff),
+      mss: this.host.localMss,
+    };
+    if (syn.timestamps && options.timestamps !== false) {
+      const windowScale = options.windowScaling !== false && syn.windowScale !== undefined ? syn.windowScale : undefined;
+      const sackPermitted = options.sack !== false && syn.sackPermitted === true;
+      repr.timestamps = { value: this.cookies.timestamp(timestampOf(this.clock), windowScale, sackPermitted), echo: syn.timestamps.value };
+      if (windowScale !== undefined) repr.windowScale = windowShiftFor(capacity);
+      if (sackPermitted) repr.sackPermitted = true;
+    }
+    this.sendSegment(datagram.destination, datagram.source, repr, 0);
+    this.stats.segments_tx.increment();
+    this.stats.syn_cookies_sent.increment();
+    listening.cookieSentAt = this.clock.now();
+  }
+
+  /** An ACK that may bring a cookie back: the connection, made now, when it does. */
+  private acceptCookie(datagram: IpDatagram, ack: IncomingSegment, listening: Listening): boolean {
+    const endpoints = {
+      localAddress: datagram.destination,
+      localPort: ack.destinationPort,
+      remoteAddress: datagram.source,
+      remotePort: ack.sourcePort,
+    };
+    const iss = seqAdd(ack.acknowledgment, -1);
+    const mss = this.cookies.check(endpoints, seqAdd(ack.sequence, -1), iss);
+    if (mss === undefined) return false;
+    // Window scale and SACK-permitted came back in the echo of our timestamp, when we sent one.
+    const options = listening.options;
+    const kept =
+      ack.timestamps && options.timestamps !== false
+        ? SynCookies.optionsFromEcho(ack.timestamps.echo)
+        : { windowScale: undefined, sackPermitted: false };
+    const local = { address: datagram.destination, port: ack.destinationPort };
+    const connection = new TcpConnection(
+      this.host,
+      local,
+      { address: datagram.source, port: ack.sourcePort },
+      iss,
+      options,
+      'syn-received',
+    );
+    listening.halfOpen++;
+    this.passive.set(connection, listening);
+    this.add(connection);
+    this.stats.syn_cookies_accepted.increment();
+    const handshake = cookieHandshake(ack, { mss, ...kept });
+    connection.acceptCookie(handshake.syn, handshake.ack);
+    return true;
+  }
+
+  /** Resets sent in answer to segments, within their limit (counted when over it). */
+  private allowReset(): boolean {
+    if (this.resets.allow()) return true;
+    this.stats.resets_limited.increment();
+    return false;
+  }
+
+  /** The reset for a segment that belongs to no connection (RFC 9293 §3.10.7.1), within the rate limit. */
   private resetFor(datagram: IpDatagram, segment: IncomingSegment): void {
+    if (!this.allowReset()) return;
     const remotePort = segment.sourcePort;
     const localPort = segment.destinationPort;
     const length = segment.payload.length + (segment.flags & TcpFlag.syn ? 1 : 0) + (segment.flags & TcpFlag.fin ? 1 : 0);

@@ -154,3 +154,42 @@ export class KeepAlive {
     this.start();
   }
 }
+
+/**
+ * The wait of a closing state for the peer: FIN-WAIT-2's for its FIN (ended after a while without a
+ * segment from it: `heard()` starts the wait again) and TIME-WAIT's 2 MSL (again from a retransmitted
+ * FIN). One clock timer: not reset per segment, it sets itself again for what is left when it fires early.
+ */
+export class StateTimer {
+  private handle: TimerHandle | undefined;
+  private lastHeard = 0;
+  private timeoutMs = 0;
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    const left = this.lastHeard + this.timeoutMs - this.clock.now();
+    if (left > 0) this.handle = this.clock.setTimer(left, this.fire);
+    else this.expired();
+  };
+
+  constructor(
+    private readonly clock: NetClock,
+    private readonly expired: () => void,
+  ) {}
+
+  /** Starts a wait of `timeoutMs` from now (the state changed). */
+  start(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
+    this.lastHeard = this.clock.now();
+    this.handle?.cancel();
+    this.handle = this.clock.setTimer(timeoutMs, this.fire);
+  }
+
+  heard(): void {
+    this.lastHeard = this.clock.now();
+  }
+
+  stop(): void {
+    this.handle?.cancel();
+    this.handle = undefined;
+  }
+}

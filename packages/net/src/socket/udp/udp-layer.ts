@@ -22,7 +22,7 @@ export interface UdpSocketError {
   port: number;
 }
 
-export type UdpSendResult = IpSendResult | { ok: false; error: 'closed' | 'message-too-large' };
+export type UdpSendResult = IpSendResult | { ok: false; error: 'closed' | 'message-too-large' | 'invalid-port' };
 export type UdpBindResult = { ok: true; socket: UdpSocket } | { ok: false; error: 'port-in-use' | 'no-free-port' | 'invalid-port' };
 
 const EPHEMERAL_FIRST = 49152;
@@ -133,6 +133,8 @@ export class UdpLayer {
 
   /** @internal */
   send(sourcePort: number, destination: IpAddress, port: number, data: Uint8Array): UdpSendResult {
+    // Port 0 is no port (RFC 768: a sender that expects no answer puts 0 there): nothing is sent to it.
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (data.length > 65535 - UDP_HEADER_LENGTH - 20) return { ok: false, error: 'message-too-large' };
     const length = UDP_HEADER_LENGTH + data.length;
     const result = this.ip.send(destination, IpProtocolValue.udp, length, (buffer, offset, source) => {
@@ -153,6 +155,12 @@ export class UdpLayer {
     }
     const udp = parsed.value;
     this.stats.datagrams_rx.increment();
+    // To port 0: nobody is there. From port 0: a sender that wants no answer (RFC 768), or a forger;
+    // it is delivered, but it cannot be answered (send refuses port 0) and draws no ICMP error.
+    if (udp.destinationPort === 0 || (udp.sourcePort === 0 && !this.sockets.has(udp.destinationPort))) {
+      this.stats.zero_port.increment();
+      return;
+    }
     const socket = this.sockets.get(udp.destinationPort);
     if (!socket?.deliver({ source: datagram.source, sourcePort: udp.sourcePort, destination: datagram.destination, data: udp.payload })) {
       this.stats.no_port.increment();
