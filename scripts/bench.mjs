@@ -17,8 +17,11 @@
 // sampler_tick_us (the interrupt's own time per sample, entry and exit not included) and samples per second;
 // and netsim_us_per_data_segment (bench/netsim: two @uos/net stacks in one guest move 2 MB over a simulated
 // wire, the guest's time divided by the data segments; its ACKs included) with netsim_cpu_us_per_data_segment,
-// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host).
-// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
+// the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host);
+// and HTTP over a tap (scripts/bench-http.mjs: @uos/http in test/integration/net/stack): http_ready_ms
+// (QEMU start to the first 200), http_rps_keepalive and http_p99_ms (wrk), http_rps_new_connection (ab),
+// http_min_mem_kib (the smallest -m that serves).
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
@@ -28,6 +31,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, summarize, toCpuProfile, toFolded } from '@uos/vmrunner';
+import { httpOverTap } from './bench-http.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -418,6 +422,8 @@ const netsim = part('netsim') ? await netsimTransfer() : {};
 if (part('netsim')) process.stdout.write(`netsim: ${JSON.stringify(netsim)}\n`);
 const sampler = part('sampler') ? await samplerOverhead() : {};
 if (part('sampler')) process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
+const http = part('http') ? await httpOverTap({ root, qemu }) : {};
+if (part('http')) process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     accel: 'tcg',
@@ -428,6 +434,7 @@ process.stdout.write(
     ...vmxnet3Tcp,
     ...netsim,
     ...sampler,
+    ...http,
   })}\n`,
 );
 // Nothing should outlive the JSON line: if a handle still holds the process 2 s later, name it and exit.

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump hping3 python3-scapy"
+APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump hping3 python3-scapy wrk apache2-utils python3"
 
 say() { printf 'uos-bootstrap: %s\n' "$*"; }
 

@@ -255,4 +255,19 @@ describe('bundleService', () => {
       }
     });
   });
+
+  describe("a dependency's globals (uos.inject)", () => {
+    it('come into the bundle where the service names them, and only those', async () => {
+      const bundle = await bundleService(join(fixtures, 'web-globals'));
+      expect(bundle.code).toContain('widget-global-marker');
+      expect(bundle.code).toContain('has-own-marker');
+      expect(bundle.code).not.toContain('gadget-global-marker');
+      expect(bundle.code).not.toMatch(/\bObject\.hasOwn\b/);
+    });
+
+    it('leave a service that names none of them untouched', async () => {
+      const bundle = await bundleService(join(fixtures, 'unused-library'));
+      expect(bundle.code).not.toContain('global-marker');
+    });
+  });
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type BuildResult, type Message, type Metafile, build } from 'esbuild';
 import type { SourceMapV3 } from './line-map.js';
+import { injectedModules } from './inject.js';
 import { owningPackage } from './packages.js';
 import { VmRunnerError } from './errors.js';
 
@@ -71,7 +72,8 @@ function describeMessages(messages: Message[]): string {
 /**
  * Bundles a service with esbuild so its import graph decides what the image holds: the kernel's globals
  * first, then the service module, then the call that starts it. Side-effect imports are kept, and a
- * side-effect import esbuild would drop (`ignored-bare-import`) fails the build.
+ * side-effect import esbuild would drop (`ignored-bare-import`) fails the build. Globals that dependencies
+ * provide (`"uos": { "inject": [...] }`, see inject.ts) come in only where the bundle names them.
  */
 export async function bundleService(serviceDir: string): Promise<Bundle> {
   const dir = isAbsolute(serviceDir) ? serviceDir : resolve(serviceDir);
@@ -92,9 +94,25 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
       format: 'iife',
       platform: 'neutral',
       target: 'es2020',
+      // QuickJS 2021-03-27 has private fields, methods and accessors (static too) and logical assignment
+      // natively: esbuild keeps them instead of lowering them to ES2020. Lowered, every `#field` access is a
+      // WeakMap call, and QuickJS's WeakMap holds its values strongly (no ephemerons), so an object whose
+      // private field refers back to it is never freed (Hono's Context leaked five objects a request that
+      // way). Public class fields stay lowered: QuickJS cannot parse a field named `get` or `set`
+      // (`set = (key, value) => ...`, as Hono has). Not supported at all: `#field in object`, static blocks.
+      supported: {
+        'class-private-field': true,
+        'class-private-method': true,
+        'class-private-accessor': true,
+        'class-private-static-field': true,
+        'class-private-static-method': true,
+        'class-private-static-accessor': true,
+        'logical-assignment': true,
+      },
       conditions: ['uos-source'],
       mainFields: ['module', 'main'],
       outfile: join(dir, 'build', BUNDLE_NAME),
+      inject: injectedModules(entry),
       sourcemap: 'external',
       metafile: true,
       // No minification: QuickJS reports lines, not columns, so every statement keeps its own line.

@@ -114,6 +114,10 @@ export interface NativeBindings {
   profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
+  /** SHA-1 or SHA-256 of the bytes (native/kernel/js-digest.c), for crypto.subtle.digest. */
+  digest(algorithm: 'SHA-1' | 'SHA-256', bytes: Uint8Array): ArrayBuffer;
+  /** Runs the engine's cycle collector now (native/kernel/js-gc.c), so heap figures count only live objects. */
+  gc(): void;
   /** Writes as much UTF-8 as fits without splitting a code point: [UTF-16 units read, bytes written]. */
   utf8EncodeInto(text: string, destination: Uint8Array): [number, number];
   /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */

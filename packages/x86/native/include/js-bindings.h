@@ -1,6 +1,6 @@
 /* What the JS host files (js-host.c, js-natives.c, js-errors.c, js-stack-map.c, js-hw.c, js-utf8.c,
- * js-profiler.c) share: the engine's runtime and context, the calls into JS, the error reports and the
- * tables of natives installed as globalThis.__uos. */
+ * js-profiler.c, js-digest.c, js-gc.c) share: the engine's runtime and context, the calls into JS, the
+ * error reports and the tables of natives installed as globalThis.__uos. */
 #pragma once
 
 #include <stddef.h>
@@ -45,3 +45,7 @@ extern const JSCFunctionListEntry utf8_functions[];
 extern const int utf8_function_count;
 extern const JSCFunctionListEntry hw_functions[];
 extern const int hw_function_count;
+extern const JSCFunctionListEntry digest_functions[];
+extern const int digest_function_count;
+extern const JSCFunctionListEntry gc_functions[];
+extern const int gc_function_count;

@@ -4,7 +4,8 @@
  *
  * Start arguments: `static <address>/<prefix> [gateway]` or `dhcp`.
  * Services: ICMP echo (the stack itself), TCP echo on 7, discard on 9 (answers the byte count when the
- * client ends), source on 19 (sends as many bytes as the first line asks), a minimal HTTP responder on 80.
+ * client ends), source on 19 (sends as many bytes as the first line asks), HTTP on 80 with @uos/http (the
+ * page `hello from uOS: <path>`: what ../shared/bench/side-by-side/compare.sh and `pnpm bench` load).
  * Console commands, one per line: `resolve <name>`, `ping <address> <count>`, `stats <tag>`,
  * `connections`, `profile start|stop` (a window of `uos boot --profile`, used by `pnpm bench`), `quit`.
  * Every answer is one line starting with `net: `; the first, `net: ready <interface> checksum <platform|javascript>`,
@@ -14,6 +15,7 @@ import '@uos/driver-virtionet';
 import '@uos/driver-vmxnet3';
 import { nic } from '@uos/hw';
 import { os, profiler, service } from '@uos/kernel';
+import { serve } from '@uos/http';
 import { DhcpClient, DnsResolver, IPV4_ANY, Inet, type TcpSocket, echo, formatIpAddress, formatIpv4Address } from '@uos/net';
 import { checksumImplementation } from '@uos/net/wire';
 import { statman } from '@uos/statman';
@@ -60,20 +62,10 @@ function source(connection: TcpSocket): void {
   });
 }
 
-function http(connection: TcpSocket): void {
-  let request = '';
-  connection.onData((data) => {
-    request += new TextDecoder().decode(data);
-    if (!request.includes('\r\n\r\n')) return;
-    const path = /^GET (\S+)/.exec(request)?.[1] ?? '/';
-    const body = `hello from uOS: ${path}\n`;
-    connection.write(
-      new TextEncoder().encode(
-        `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      ),
-    );
-    connection.end();
-  });
+/** The HTTP page: a fetch handler on @uos/http (the path without parsing the whole URL). */
+function hello(request: Request): Response {
+  const url = request.url;
+  return new Response(`hello from uOS: ${url.slice(url.indexOf('/', 8))}\n`);
 }
 
 export default service({
@@ -105,7 +97,7 @@ export default service({
     inet.tcp.listen(7, echo);
     inet.tcp.listen(9, discard);
     inet.tcp.listen(19, source);
-    inet.tcp.listen(80, http);
+    serve({ inet, port: 80, fetch: hello });
 
     const commands: Record<string, (words: string[]) => Promise<void> | void> = {
       async resolve([name]) {
@@ -159,6 +151,8 @@ export default service({
         queue = queue.then(() => (run ? run(words) : console.log(`net: unknown command ${command}`)));
       }
     });
-    console.log(`net: ready ${inet} checksum ${checksumImplementation()}`);
+    console.log(
+      `net: ready ${inet} checksum ${checksumImplementation()} (${Math.round(os.uptime())} ms after boot, timeline ${JSON.stringify(os.bootInfo().timeline)})`,
+    );
   },
 });
