@@ -323,6 +323,13 @@ export class Ipv4Layer implements IpLayer {
     if (options?.dontFragment || payloadLength > 65535 - IPV4_HEADER_LENGTH) return TOO_LARGE;
     const whole = new Uint8Array(payloadLength);
     write(whole, 0, own);
+    // Fragments go without offloads: a checksum the writer left to the NIC is completed here.
+    const partialAt = options?.checksumOffset ?? -1;
+    if (partialAt >= 0 && offloads.checksumTx && partialAt + 2 <= payloadLength) {
+      const sum = checksumFold(checksumSum(whole, 0, payloadLength, 0));
+      whole[partialAt] = sum >> 8;
+      whole[partialAt + 1] = sum & 0xff;
+    }
     this.identification = (this.identification + 1) & 0xffff;
     const chunk = Math.floor(this.maxPayload / 8) * 8;
     let sent = true;

@@ -18,6 +18,8 @@ export const REMOTE: { address: IpAddress; port: number } = { address: ipv4Addre
 
 export interface SentSegment extends TcpRepr {
   payload: Uint8Array;
+  /** The segment size the NIC was to cut a large segment into (TSO), when it was one. */
+  segmentSize?: number;
 }
 
 export interface Counting {
@@ -74,7 +76,9 @@ function counters(): HarnessStats {
 }
 
 /** A connection in SYN-SENT (`connect()` not yet called) or SYN-RECEIVED, with `options`. */
-export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number } = {}): Harness {
+export function harness(
+  options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number; largeSendBytes?: number } = {},
+): Harness {
   const clock = new VirtualClock();
   const sent: SentSegment[] = [];
   let taken = 0;
@@ -91,12 +95,17 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
     clock,
     localMss: options.localMss ?? 1460,
     stats: h.stats,
-    send(_connection, repr, payloadLength, payload) {
+    send(_connection, repr, payloadLength, payload, segmentSize) {
       const bytes = new Uint8Array(payloadLength);
       payload?.(bytes, 0);
-      sent.push({ ...repr, payload: bytes });
+      const copy: SentSegment = { ...repr, payload: bytes };
+      if (repr.timestamps) copy.timestamps = { ...repr.timestamps };
+      if (repr.sackBlocks) copy.sackBlocks = repr.sackBlocks.map((b) => [b[0], b[1]]);
+      if (segmentSize && payloadLength > segmentSize) copy.segmentSize = segmentSize;
+      sent.push(copy);
       return true;
     },
+    largeSendBytes: () => options.largeSendBytes ?? 0,
     release: () => {
       h.released++;
     },
@@ -106,7 +115,7 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
     allowChallengeAck: () => h.allowChallengeAck,
     allowReset: () => true,
   };
-  const { state, localMss: _, ...tcp } = options;
+  const { state, localMss: _, largeSendBytes: __, ...tcp } = options;
   h.connection = new TcpConnection(host, LOCAL, REMOTE, ISS, tcp, state ?? 'syn-sent');
   h.receive = (fields, payload = new Uint8Array(0)) => {
     const segment: TcpSegment = {
@@ -139,7 +148,7 @@ export interface PeerSyn {
  * An active open completed: connect() sent the SYN, the peer's SYN-ACK (with `peer`'s options) arrived,
  * our ACK went out. The segments of the handshake are taken.
  */
-export function established(options: TcpOptions & { localMss?: number } = {}, peer: PeerSyn = {}): Harness {
+export function established(options: TcpOptions & { localMss?: number; largeSendBytes?: number } = {}, peer: PeerSyn = {}): Harness {
   const h = harness(options);
   h.connection.connect();
   h.connection.receive({

@@ -328,9 +328,17 @@ export function tcpHeaderLength(repr: TcpRepr): number {
  * buffer[headerLength..headerLength+payloadLength]; computes the checksum over the pseudo-header, header
  * and payload; returns headerLength + payloadLength. Option layout like Linux: MSS, SACK-permitted,
  * timestamps, NOP, window scale on SYNs; NOP NOP timestamps then NOP NOP SACK on others. Whatever
- * options the repr holds are written, whatever the flags: choosing them is the caller's business.
+ * options the repr holds are written, whatever the flags: choosing them is the caller's business. With
+ * `partialChecksum` the checksum field gets the pseudo-header's sum only, for a NIC to complete.
  */
-export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number, source: IpAddress, destination: IpAddress): number {
+export function emitTcp(
+  repr: TcpRepr,
+  buffer: Uint8Array,
+  payloadLength: number,
+  source: IpAddress,
+  destination: IpAddress,
+  partialChecksum = false,
+): number {
   const fixed = fixedOptionsLength(repr);
   const blocks = sackBlockCount(repr, fixed);
   const headerLength = TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
@@ -374,10 +382,8 @@ export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number
   }
 
   const length = headerLength + payloadLength;
-  writeU16(
-    buffer,
-    Field.checksum,
-    checksumFold(checksumSum(buffer, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))),
-  );
+  const pseudo = pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length);
+  // Offloaded: the NIC sums the segment from the header on, starting from the pseudo-header's folded sum.
+  writeU16(buffer, Field.checksum, partialChecksum ? ~checksumFold(pseudo) & 0xffff : checksumFold(checksumSum(buffer, 0, length, pseudo)));
   return length;
 }

@@ -58,6 +58,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
   private windowScalingEnabled: boolean;
   /** SACK blocks that fit one segment beside the other options. */
   private sackBlockLimit = MAX_SACK_BLOCKS;
+  /** The most payload one large segment carries (the NIC's TSO), or 0. */
+  private largeSend = 0;
   /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
   private tsRecent = 0;
   private lastAckSent = 0;
@@ -219,6 +221,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (this.timestampsEnabled) this.tsRecent = syn.timestamps!.value;
     this.effectiveMss = this.mss - (this.timestampsEnabled ? TIMESTAMP_OPTION_LENGTH : 0);
     this.sackBlockLimit = this.timestampsEnabled ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
+    this.largeSend = this.host.largeSendBytes(this.remoteAddress);
     this.sender.congestion.start(this.effectiveMss, this.sackEnabled);
   }
 
@@ -448,7 +451,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
           this.socket.deliver(fresh);
         }
       }
-      this.unackedSegments++;
+      // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
+      this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
       // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
       if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.sendAck();
       else this.delayedAck.schedule();
@@ -488,6 +492,12 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   // ---------------------------------------------------------------- segments out
 
+  /** The payload one send may carry: `segment`, or whole segments up to what the NIC cuts (TSO). */
+  burstLimit(segment: number): number {
+    const large = this.largeSend;
+    return large > segment ? large - (large % segment) : segment;
+  }
+
   /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
   segmentLimit(): number {
     if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
@@ -510,9 +520,10 @@ export class TcpConnection implements SocketEngine, SenderHost {
     return repr;
   }
 
-  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void {
-    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload);
-    this.host.stats.segments_tx.increment();
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize = 0): void {
+    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload, segmentSize);
+    // Segments on the wire: a large one counts as the segments the NIC cuts it into.
+    this.host.stats.segments_tx.increment(segmentSize > 0 && payloadLength > segmentSize ? Math.ceil(payloadLength / segmentSize) : 1);
     this.afterAckSent();
   }
 

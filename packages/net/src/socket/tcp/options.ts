@@ -4,6 +4,7 @@
  * host interface through which the connection sends, is released and counts.
  */
 import type { NetClock } from '../../clock.js';
+import type { IpAddress } from '../../wire/address.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
 
 export interface KeepAliveOptions {
@@ -70,8 +71,14 @@ export type PayloadCopier = (buffer: Uint8Array, offset: number) => void;
 /** What the connection needs from the TCP layer (`C`: the connection type, so the layer knows which one speaks). */
 export interface ConnectionHost<C> {
   clock: NetClock;
-  /** Sends a segment with `payloadLength` bytes of payload that `payload` copies in. */
-  send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier): boolean;
+  /**
+   * Sends a segment with `payloadLength` bytes of payload that `payload` copies in. With `segmentSize`
+   * (only when `largeSendBytes` allowed it) a payload longer than that goes out as one large segment for
+   * the NIC to cut into segments of `segmentSize` payload bytes, each with this header (TSO).
+   */
+  send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier, segmentSize?: number): boolean;
+  /** The most payload one large segment to `remote` may carry (the NIC's TSO); 0 when the NIC cannot cut segments. */
+  largeSendBytes(remote: IpAddress): number;
   /** The connection is gone: forget it. */
   release(connection: C): void;
   /** A passive connection reached ESTABLISHED: hand it to its listener. */

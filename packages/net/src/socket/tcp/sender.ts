@@ -28,8 +28,16 @@ export interface SenderHost {
   readonly sendShift: number;
   /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
   segmentLimit(): number;
-  /** Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. */
-  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void;
+  /**
+   * The payload one send may carry, given `segment` (`segmentLimit()`): `segment`, or a multiple of it
+   * when the NIC cuts large segments (TSO).
+   */
+  burstLimit(segment: number): number;
+  /**
+   * Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. A payload
+   * longer than `segmentSize` goes to the NIC as one large segment to cut into `segmentSize`-byte ones.
+   */
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize?: number): void;
   sendAck(): void;
   /** The FIN went out for the first time (the state moves on). */
   finWasSent(): void;
@@ -83,6 +91,10 @@ export class Sender {
   /** Zero-window probes sent since the peer last acknowledged anything (Linux's icsk_probes_out). */
   private probesUnanswered = 0;
   private readonly persistDue = (): void => this.probeWindow();
+  /** What `copier` copies next: the payload of the segment being sent (one closure per connection, not per segment). */
+  private copyOffset = 0;
+  private copyLength = 0;
+  private readonly copier: PayloadCopier = (target, at) => this.buffer.copy(this.copyOffset, this.copyLength, target, at);
 
   constructor(
     private readonly host: SenderHost,
@@ -160,6 +172,8 @@ export class Sender {
     // The window is shut and being probed: only the persist timer sends (a FIN included) until it opens.
     if (this.persistTimer && this.sendWindow === 0) return;
     const mss = this.host.segmentLimit();
+    // With TSO one send carries up to this many bytes (whole segments, but for the last of the data).
+    const burst = this.host.burstLimit(mss);
     const sack = this.host.sackEnabled;
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
@@ -178,16 +192,18 @@ export class Sender {
         const pipe = nextOffset - (sack ? this.scoreboard.sackedBytes() : 0);
         const byCongestion = this.congestion.window - pipe;
         const byPeer = this.sendWindow - nextOffset;
-        length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
+        length = Math.min(unsent, burst, byCongestion, byPeer, sackedAhead);
         if (length <= 0) {
           if (this.sendWindow === 0) this.persist(); // the peer's window is shut: probe it
           break;
         }
+        // A large send is whole segments; a partial one goes only with the last of the data, as it would alone.
+        if (length > mss && length < unsent) length -= length % mss;
         // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
         if (length < mss && !this.options.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
       }
       const fin = this.finRequested && length === unsent;
-      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax));
+      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax), false, mss);
       this.sendNext = seqAdd(this.sendNext, length + (fin ? 1 : 0));
       if (seqGt(this.sendNext, this.sendMax)) this.sendMax = this.sendNext;
       if (fin) {
@@ -204,12 +220,14 @@ export class Sender {
    * One segment of [sequence, sequence + length) from the send buffer (plus FIN). A `probe` (zero-window)
    * is timed like a retransmission but not counted as one.
    */
-  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false): void {
+  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false, segmentSize = 0): void {
     const offset = seqDiff(sequence, this.sendUnacknowledged);
     const bufferEnd = this.buffer.length;
     const count = Math.max(0, Math.min(length, bufferEnd - offset));
     const flags = TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0);
-    this.host.sendSegment(sequence, flags, count, count ? (buffer, at) => this.buffer.copy(offset, count, buffer, at) : undefined);
+    this.copyOffset = offset;
+    this.copyLength = count;
+    this.host.sendSegment(sequence, flags, count, count ? this.copier : undefined, segmentSize);
     if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }

@@ -1,5 +1,5 @@
 import type { NetClock, RandomSource } from '../../clock.js';
-import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
+import type { IpDatagram, IpLayer, IpSendOptions } from '../../iface/ip-layer.js';
 import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
@@ -7,7 +7,7 @@ import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } 
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
 import { diagnose } from './diagnostics.js';
-import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
+import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
@@ -63,6 +63,7 @@ const CHALLENGE_ACKS_PER_SECOND = 100;
 const RESETS_PER_SECOND = 100;
 /** ACKs are taken for cookies this long after the last cookie went out (Linux: while its queue overflowed recently). */
 const COOKIE_RECENT_MS = 3 * 60_000;
+const NO_VERIFY = Object.freeze({ verifyChecksum: false });
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -94,8 +95,9 @@ export class TcpLayer {
     this.cookies = new SynCookies(random, clock);
     this.host = {
       clock,
-      send: (connection, repr, length, payload) =>
-        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
+      send: (connection, repr, length, payload, segmentSize) =>
+        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
+      largeSendBytes: (remote) => this.largeSendBytes(remote),
       release: (connection) => this.release(connection),
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
@@ -214,26 +216,77 @@ export class TcpLayer {
     return false;
   }
 
+  /** The most payload one TSO segment to `remote` carries: IPv4 only, and only with checksum offload. */
+  private largeSendBytes(remote: IpAddress): number {
+    const offloads = this.ip.offloads;
+    if (typeof remote !== 'number' || !offloads.tso4 || !offloads.checksumTx) return 0;
+    // Room for the largest IP and TCP headers, below IPv4's 64 KiB.
+    return Math.max(0, Math.min(offloads.tsoMaxBytes, 65535) - 20 - 60);
+  }
+
+  /**
+   * Sends one segment. The IP layer calls `writeSegment` back synchronously with the frame: what it
+   * needs waits in fields, so no closure or options object is made per segment.
+   */
   private sendSegment(
     source: IpAddress,
     destination: IpAddress,
     repr: TcpRepr,
     payloadLength: number,
-    payload?: (buffer: Uint8Array, offset: number) => void,
+    payload?: PayloadCopier,
+    segmentSize = 0,
   ): boolean {
     const headerLength = tcpHeaderLength(repr);
     const total = headerLength + payloadLength;
-    const result = this.ip.send(destination, IpProtocolValue.tcp, total, (buffer, offset, from) => {
-      if (payload) payload(buffer, offset + headerLength);
-      emitTcp(repr, buffer.subarray(offset, offset + total), payloadLength, from === IPV4_ANY ? source : from, destination);
-    });
+    const offloaded = this.ip.offloads.checksumTx;
+    this.outRepr = repr;
+    this.outSource = source;
+    this.outDestination = destination;
+    this.outHeaderLength = headerLength;
+    this.outPayloadLength = payloadLength;
+    this.outPayload = payload;
+    this.outPartial = offloaded;
+    let options: IpSendOptions | undefined;
+    if (offloaded) {
+      options = this.outOptions;
+      options.segmentSize = segmentSize > 0 && payloadLength > segmentSize ? segmentSize : 0;
+      options.transportHeaderLength = headerLength;
+    }
+    const result = this.ip.send(destination, IpProtocolValue.tcp, total, this.writeSegment, options);
+    this.outPayload = undefined;
+    this.outRepr = undefined;
     return result.ok;
   }
+
+  private outRepr: TcpRepr | undefined;
+  private outSource: IpAddress = IPV4_ANY;
+  private outDestination: IpAddress = IPV4_ANY;
+  private outHeaderLength = 0;
+  private outPayloadLength = 0;
+  private outPayload: PayloadCopier | undefined;
+  private outPartial = false;
+  private readonly outOptions: IpSendOptions = { checksumOffset: 16, segmentSize: 0, transportHeaderLength: 0 };
+  private readonly writeSegment = (buffer: Uint8Array, offset: number, from: IpAddress): void => {
+    const headerLength = this.outHeaderLength;
+    const total = headerLength + this.outPayloadLength;
+    if (this.outPayload) this.outPayload(buffer, offset + headerLength);
+    emitTcp(
+      this.outRepr!,
+      buffer.subarray(offset, offset + total),
+      this.outPayloadLength,
+      from === IPV4_ANY ? this.outSource : from,
+      this.outDestination,
+      this.outPartial,
+    );
+  };
 
   private receive(datagram: IpDatagram): void {
     this.stats.segments_rx.increment();
     const checked = TcpPacket.checked(datagram.payload);
-    const parsed = checked.ok ? parseTcp(checked.value, datagram.source, datagram.destination) : checked;
+    // A checksum the NIC verified (or that never left this host) is not summed again.
+    const parsed = checked.ok
+      ? parseTcp(checked.value, datagram.source, datagram.destination, datagram.checksumValid ? NO_VERIFY : undefined)
+      : checked;
     if (!parsed.ok) {
       if (parsed.error.kind === 'checksum') this.stats.bad_checksum.increment();
       else this.stats.malformed.increment();
