@@ -51,6 +51,15 @@ function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
+/** Four option bytes at `at`; returns the offset after them. */
+function put4(bytes: Uint8Array, at: number, a: number, b: number, c: number, d: number): number {
+  bytes[at] = a;
+  bytes[at + 1] = b;
+  bytes[at + 2] = c;
+  bytes[at + 3] = d;
+  return at + 4;
+}
+
 function writeU16(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = (value >>> 8) & 0xff;
   bytes[at + 1] = value & 0xff;
@@ -352,31 +361,28 @@ export function emitTcp(
   writeU16(buffer, Field.checksum, 0);
   writeU16(buffer, Field.urgentPointer, repr.urgentPointer ?? 0);
 
+  // Options: four bytes at a time (no closure: this runs for every segment).
   let at = TCP_HEADER_LENGTH;
-  const put = (a: number, b: number, c: number, d: number) => {
-    buffer[at] = a;
-    buffer[at + 1] = b;
-    buffer[at + 2] = c;
-    buffer[at + 3] = d;
-    at += 4;
-  };
-  if (repr.mss !== undefined) put(OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
-  if (repr.timestamps) {
-    if (repr.sackPermitted) put(OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
-    else put(OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
-    writeU32(buffer, at, repr.timestamps.value);
-    writeU32(buffer, at + 4, repr.timestamps.echo);
+  if (repr.mss !== undefined) at = put4(buffer, at, OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
+  const timestamps = repr.timestamps;
+  if (timestamps) {
+    if (repr.sackPermitted)
+      at = put4(buffer, at, OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
+    else at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
+    writeU32(buffer, at, timestamps.value);
+    writeU32(buffer, at + 4, timestamps.echo);
     at += 8;
   } else if (repr.sackPermitted) {
-    put(OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
+    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
   }
-  if (repr.windowScale !== undefined) put(OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
+  if (repr.windowScale !== undefined)
+    at = put4(buffer, at, OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
   if (blocks) {
-    put(OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
+    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
     for (let i = 0; i < blocks; i++) {
-      const [left, right] = repr.sackBlocks![i]!;
-      writeU32(buffer, at, left);
-      writeU32(buffer, at + 4, right);
+      const block = repr.sackBlocks![i]!;
+      writeU32(buffer, at, block[0]);
+      writeU32(buffer, at + 4, block[1]);
       at += 8;
     }
   }
