@@ -6,7 +6,7 @@
 import type { IpAddress } from './address.js';
 import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocolValue } from './ipv4.js';
-import { type WireResult, wireError, wireOk } from './result.js';
+import { type WireErrorKind, type WireResult, wireError, wireOk } from './result.js';
 
 /** Field offsets of a TCP header. */
 const Field = {
@@ -305,6 +305,97 @@ export function parseTcp(
     at += length;
   }
   return wireOk(repr);
+}
+
+/** A segment for `readTcpSegment` to fill in, again and again. */
+export function emptyTcpSegment(): TcpSegment {
+  return {
+    sourcePort: 0,
+    destinationPort: 0,
+    sequence: 0,
+    acknowledgment: 0,
+    flags: 0,
+    window: 0,
+    payload: new Uint8Array(0),
+    urgentPointer: undefined,
+    mss: undefined,
+    windowScale: undefined,
+    sackPermitted: undefined,
+    sackBlocks: undefined,
+    timestamps: undefined,
+  };
+}
+
+/**
+ * `TcpPacket.checked` and `parseTcp` in one pass for the data path: reads `bytes` (the IP payload,
+ * untrusted) into `into`, a segment the caller reuses from one call to the next (see `emptyTcpSegment`),
+ * its timestamps into `timestamps` (also reused). Returns undefined when the segment is good, else what
+ * is wrong. Nothing is allocated but the SACK blocks of a segment that has them; `into` is valid until
+ * the next call.
+ */
+export function readTcpSegment(
+  bytes: Uint8Array,
+  source: IpAddress,
+  destination: IpAddress,
+  verifyChecksum: boolean,
+  into: TcpSegment,
+  timestamps: { value: number; echo: number },
+): WireErrorKind | undefined {
+  const length = bytes.length;
+  if (length < TCP_HEADER_LENGTH) return 'truncated';
+  const headerLength = (bytes[12]! >> 4) * 4;
+  if (headerLength < TCP_HEADER_LENGTH) return 'malformed';
+  if (headerLength > length) return 'truncated';
+  if (
+    verifyChecksum &&
+    checksumFold(checksumSum(bytes, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))) !== 0
+  ) {
+    return 'checksum';
+  }
+  const b = bytes;
+  const flags = b[13]!;
+  into.sourcePort = (b[0]! << 8) | b[1]!;
+  into.destinationPort = (b[2]! << 8) | b[3]!;
+  into.sequence = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+  into.acknowledgment = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
+  into.flags = flags;
+  into.window = (b[14]! << 8) | b[15]!;
+  into.payload = b.subarray(headerLength);
+  into.urgentPointer = flags & TcpFlag.urg ? (b[18]! << 8) | b[19]! : undefined;
+  into.mss = undefined;
+  into.windowScale = undefined;
+  into.sackPermitted = undefined;
+  into.sackBlocks = undefined;
+  into.timestamps = undefined;
+  let at = TCP_HEADER_LENGTH;
+  while (at < headerLength) {
+    const kind = b[at]!;
+    if (kind === 0) break; // end of options
+    if (kind === 1) {
+      at++; // NOP
+      continue;
+    }
+    // The usual option of a data segment, checked and read inline.
+    if (kind === 8 && at + 10 <= headerLength && b[at + 1] === 10) {
+      timestamps.value = readU32(b, at + 2);
+      timestamps.echo = readU32(b, at + 6);
+      into.timestamps = timestamps;
+      at += 10;
+      continue;
+    }
+    if (optionProblem(b, at, kind, headerLength) !== undefined) return 'malformed';
+    const optionLength = b[at + 1]!;
+    if (kind === OptionKind.timestamps) {
+      timestamps.value = readU32(b, at + 2);
+      timestamps.echo = readU32(b, at + 6);
+      into.timestamps = timestamps;
+    } else if (kind === OptionKind.sack) into.sackBlocks = sackBlocksAt(b, at, optionLength);
+    else if (kind === OptionKind.mss) into.mss = (b[at + 2]! << 8) | b[at + 3]!;
+    else if (kind === OptionKind.windowScale) into.windowScale = b[at + 2]!;
+    else if (kind === OptionKind.sackPermitted) into.sackPermitted = true;
+    at += optionLength;
+  }
+  return undefined;
 }
 
 /** Bytes of the options other than SACK blocks, in Linux's layout (each a multiple of 4). */

@@ -3,6 +3,7 @@ import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
 import { Assembler } from './assembler.js';
 import { NewReno } from './new-reno.js';
 import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
+import { DEFAULT_MSS, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TIMESTAMPS, TIMESTAMP_OPTION_LENGTH } from './options.js';
 import { MAX_WINDOW_SHIFT, ReceiveWindow } from './receive-window.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
@@ -11,14 +12,6 @@ import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
 import { DelayedAck, KeepAlive, StateTimer } from './timers.js';
-
-/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
-const DEFAULT_MSS = 536;
-/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
-const TIMESTAMP_OPTION_LENGTH = 12;
-/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
-const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
-const MAX_SACK_BLOCKS = 4;
 
 /**
  * One TCP connection (RFC 9293): the state machine and segment arrival (RFC 9293 §3.10.7, with RFC 5961's
@@ -59,11 +52,14 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** SACK blocks that fit one segment beside the other options. */
   private sackBlockLimit = MAX_SACK_BLOCKS;
   /** The most payload one large segment carries (the NIC's TSO), or 0. */
-  private largeSend = 0;
+  largeSend = 0;
   /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
   private tsRecent = 0;
   private lastAckSent = 0;
 
+  /** The header of the segments this connection sends, refilled for each (see segmentRepr). */
+  private readonly outgoing: TcpRepr;
+  private readonly outgoingTimestamps = { value: 0, echo: 0 };
   private readonly delayedAck: DelayedAck;
   /** In-order segments received since the last ACK. */
   private unackedSegments = 0;
@@ -122,6 +118,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
         })
       : undefined;
     this.socket = new ConnectionSocket(this, local, remote);
+    this.outgoing = { sourcePort: local.port, destinationPort: remote.port, sequence: 0, acknowledgment: 0, flags: 0, window: 0 };
   }
 
   // ---------------------------------------------------------------- the socket's side (SocketEngine)
@@ -492,12 +489,6 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   // ---------------------------------------------------------------- segments out
 
-  /** The payload one send may carry: `segment`, or whole segments up to what the NIC cuts (TSO). */
-  burstLimit(segment: number): number {
-    const large = this.largeSend;
-    return large > segment ? large - (large % segment) : segment;
-  }
-
   /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
   segmentLimit(): number {
     if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
@@ -507,16 +498,19 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** The header of a segment going out now: our ACK, window, timestamps and SACK blocks. */
   private segmentRepr(sequence: number, flags: number): TcpRepr {
-    const repr: TcpRepr = {
-      sourcePort: this.localPort,
-      destinationPort: this.remotePort,
-      sequence,
-      acknowledgment: this.receiveNext,
-      flags,
-      window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
-    };
-    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
-    if (this.sackEnabled && this.assembler.count !== 0) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit);
+    // One repr per connection, refilled: the layer writes it into the frame before `send` returns.
+    const repr = this.outgoing;
+    repr.sequence = sequence;
+    repr.acknowledgment = this.receiveNext;
+    repr.flags = flags;
+    repr.window = this.window.advertise(this.receiveNext, this.socket.heldBytes);
+    if (this.timestampsEnabled) {
+      const timestamps = this.outgoingTimestamps;
+      timestamps.value = timestampOf(this.host.clock);
+      timestamps.echo = this.tsRecent;
+      repr.timestamps = timestamps;
+    } else repr.timestamps = undefined;
+    repr.sackBlocks = this.sackEnabled && this.assembler.count !== 0 ? this.assembler.sackBlocks(this.sackBlockLimit) : undefined;
     return repr;
   }
 

@@ -7,6 +7,14 @@ import type { NetClock } from '../../clock.js';
 import type { IpAddress } from '../../wire/address.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
 
+/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
+export const DEFAULT_MSS = 536;
+/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
+export const TIMESTAMP_OPTION_LENGTH = 12;
+/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
+export const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
+export const MAX_SACK_BLOCKS = 4;
+
 export interface KeepAliveOptions {
   /** Idle time before the first probe (default 2 hours). */
   idleMs?: number;

@@ -28,11 +28,8 @@ export interface SenderHost {
   readonly sendShift: number;
   /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
   segmentLimit(): number;
-  /**
-   * The payload one send may carry, given `segment` (`segmentLimit()`): `segment`, or a multiple of it
-   * when the NIC cuts large segments (TSO).
-   */
-  burstLimit(segment: number): number;
+  /** The most payload one large segment carries when the NIC cuts them (TSO); 0 without. */
+  readonly largeSend: number;
   /**
    * Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. A payload
    * longer than `segmentSize` goes to the NIC as one large segment to cut into `segmentSize`-byte ones.
@@ -173,7 +170,8 @@ export class Sender {
     if (this.persistTimer && this.sendWindow === 0) return;
     const mss = this.host.segmentLimit();
     // With TSO one send carries up to this many bytes (whole segments, but for the last of the data).
-    const burst = this.host.burstLimit(mss);
+    const large = this.host.largeSend;
+    const burst = large > mss ? large - (large % mss) : mss;
     const sack = this.host.sackEnabled;
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.

@@ -3,7 +3,7 @@ import type { IpDatagram, IpLayer, IpSendOptions } from '../../iface/ip-layer.js
 import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
-import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
+import { TcpFlag, type TcpRepr, emitTcp, emptyTcpSegment, readTcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
 import { diagnose } from './diagnostics.js';
@@ -63,7 +63,6 @@ const CHALLENGE_ACKS_PER_SECOND = 100;
 const RESETS_PER_SECOND = 100;
 /** ACKs are taken for cookies this long after the last cookie went out (Linux: while its queue overflowed recently). */
 const COOKIE_RECENT_MS = 3 * 60_000;
-const NO_VERIFY = Object.freeze({ verifyChecksum: false });
 
 /**
  * TCP for one interface, over the IP layer's interface (whatever its version): connections by their
@@ -81,6 +80,9 @@ export class TcpLayer {
   private readonly resets: RateLimiter;
   private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
+  /** The segment being received, refilled for each (connections use it during the call only). */
+  private readonly incoming = emptyTcpSegment();
+  private readonly incomingTimestamps = { value: 0, echo: 0 };
 
   constructor(
     private readonly ip: IpLayer,
@@ -282,17 +284,22 @@ export class TcpLayer {
 
   private receive(datagram: IpDatagram): void {
     this.stats.segments_rx.increment();
-    const checked = TcpPacket.checked(datagram.payload);
-    // A checksum the NIC verified (or that never left this host) is not summed again.
-    const parsed = checked.ok
-      ? parseTcp(checked.value, datagram.source, datagram.destination, datagram.checksumValid ? NO_VERIFY : undefined)
-      : checked;
-    if (!parsed.ok) {
-      if (parsed.error.kind === 'checksum') this.stats.bad_checksum.increment();
+    // Read into one reused segment (no packet, repr or result objects per segment); a checksum the NIC
+    // verified (or that never left this host) is not summed again.
+    const tcp = this.incoming;
+    const problem = readTcpSegment(
+      datagram.payload,
+      datagram.source,
+      datagram.destination,
+      !datagram.checksumValid,
+      tcp,
+      this.incomingTimestamps,
+    );
+    if (problem !== undefined) {
+      if (problem === 'checksum') this.stats.bad_checksum.increment();
       else this.stats.malformed.increment();
       return;
     }
-    const tcp = parsed.value;
     if (!datagram.unicast) return; // TCP is unicast
     const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
     if (existing) {
