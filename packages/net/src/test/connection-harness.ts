@@ -50,6 +50,8 @@ export interface Harness {
   take(): SentSegment[];
   /** The peer's next sequence number (RCV.NXT once in sync). */
   peerNext: number;
+  /** With `batches`: ends the batch of received frames (what waits for it runs). */
+  endBatch(): void;
 }
 
 function counters(): HarnessStats {
@@ -77,11 +79,12 @@ function counters(): HarnessStats {
 
 /** A connection in SYN-SENT (`connect()` not yet called) or SYN-RECEIVED, with `options`. */
 export function harness(
-  options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number; largeSendBytes?: number } = {},
+  options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number; largeSendBytes?: number; batches?: boolean } = {},
 ): Harness {
   const clock = new VirtualClock();
   const sent: SentSegment[] = [];
   let taken = 0;
+  const batchEnd: (() => void)[] = [];
   const h = {
     clock,
     sent,
@@ -106,6 +109,12 @@ export function harness(
       return true;
     },
     largeSendBytes: () => options.largeSendBytes ?? 0,
+    atBatchEnd: options.batches
+      ? (flush) => {
+          batchEnd.push(flush);
+          return true;
+        }
+      : undefined,
     release: () => {
       h.released++;
     },
@@ -115,7 +124,10 @@ export function harness(
     allowChallengeAck: () => h.allowChallengeAck,
     allowReset: () => true,
   };
-  const { state, localMss: _, largeSendBytes: __, ...tcp } = options;
+  const { state, localMss: _, largeSendBytes: __, batches: ___, ...tcp } = options;
+  h.endBatch = () => {
+    for (const flush of batchEnd.splice(0)) flush();
+  };
   h.connection = new TcpConnection(host, LOCAL, REMOTE, ISS, tcp, state ?? 'syn-sent');
   h.receive = (fields, payload = new Uint8Array(0)) => {
     const segment: TcpSegment = {
@@ -148,7 +160,10 @@ export interface PeerSyn {
  * An active open completed: connect() sent the SYN, the peer's SYN-ACK (with `peer`'s options) arrived,
  * our ACK went out. The segments of the handshake are taken.
  */
-export function established(options: TcpOptions & { localMss?: number; largeSendBytes?: number } = {}, peer: PeerSyn = {}): Harness {
+export function established(
+  options: TcpOptions & { localMss?: number; largeSendBytes?: number; batches?: boolean } = {},
+  peer: PeerSyn = {},
+): Harness {
   const h = harness(options);
   h.connection.connect();
   h.connection.receive({

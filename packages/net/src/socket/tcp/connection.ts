@@ -109,7 +109,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       host.stats,
       { noDelay: this.noDelay, maxRetransmits: options.maxRetransmits ?? 12 },
     );
-    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, () => this.sendAck());
+    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, () => this.sendAck(), host.atBatchEnd);
     this.keepAlive = options.keepAlive
       ? new KeepAlive(clock, options.keepAlive, {
           alive: () => this.state !== 'closed' && this.state !== 'time-wait',
@@ -451,7 +451,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
       this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
       // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
-      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.sendAck();
+      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay)) this.delayedAck.now();
       else this.delayedAck.schedule();
       return;
     }

@@ -70,6 +70,19 @@ describe('large segments (TSO) from one connection', () => {
     expect(h.take().map((s) => s.payload.length)).toEqual([1000, 1000, 1000, 1000, 1000]);
   });
 
+  it('acknowledges the in-order segments of one receive batch once, at its end; out-of-order ones at once', () => {
+    const h = established({ timestamps: false, batches: true }, { mss: 1000 });
+    for (let i = 0; i < 6; i++) h.receive({}, bytes(1000));
+    expect(h.take()).toEqual([]);
+    h.endBatch();
+    expect(h.take().map((s) => s.acknowledgment)).toEqual([h.peerNext]);
+    // A gap: the duplicate ACK (with SACK) goes at once, for the sender's fast retransmit.
+    h.receive({ sequence: h.peerNext + 1000 }, bytes(1000));
+    expect(h.take().map((s) => s.acknowledgment)).toEqual([h.peerNext]);
+    h.endBatch();
+    expect(h.take()).toEqual([]);
+  });
+
   it('acknowledges a coalesced segment at once', () => {
     const h = established({ timestamps: false }, { mss: 1000 });
     h.receive({}, bytes(3000));

@@ -95,6 +95,11 @@ export interface ConnectionHost<C> {
   allowChallengeAck(): boolean;
   /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
   allowReset(): boolean;
+  /**
+   * When the NIC hands frames in batches: keeps `flush` to call at the end of this batch and returns true
+   * (an ACK then covers the batch); false or absent: no batches.
+   */
+  atBatchEnd?(flush: () => void): boolean;
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;

@@ -80,6 +80,8 @@ export class TcpLayer {
   private readonly resets: RateLimiter;
   private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
+  /** What waits for the end of the batch of received frames (ACKs covering the batch). */
+  private readonly batchEndWork: (() => void)[] = [];
   /** The segment being received, refilled for each (connections use it during the call only). */
   private readonly incoming = emptyTcpSegment();
   private readonly incomingTimestamps = { value: 0, echo: 0 };
@@ -100,6 +102,12 @@ export class TcpLayer {
       send: (connection, repr, length, payload, segmentSize) =>
         this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
       largeSendBytes: (remote) => this.largeSendBytes(remote),
+      atBatchEnd: ip.batchesEnd
+        ? (flush) => {
+            this.batchEndWork.push(flush);
+            return true;
+          }
+        : undefined,
       release: (connection) => this.release(connection),
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
@@ -111,6 +119,14 @@ export class TcpLayer {
     };
     // IP -> TCP
     ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
+    if (ip.batchesEnd) ip.onBatchEnd(() => this.endBatch());
+  }
+
+  /** The ACKs held back for the end of the batch of received frames, sent now. */
+  private endBatch(): void {
+    const work = this.batchEndWork;
+    for (let i = 0; i < work.length; i++) work[i]!();
+    work.length = 0;
   }
 
   /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */

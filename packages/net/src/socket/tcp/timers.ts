@@ -71,11 +71,34 @@ export class DelayedAck {
     if (this.owed) this.send();
   };
 
+  /** An ACK due now waits for the end of the receive batch (see `now`). */
+  private waitingForBatch = false;
+  private readonly batchEnded = (): void => {
+    this.waitingForBatch = false;
+    if (this.owed) this.send();
+  };
+
   constructor(
     private readonly clock: NetClock,
     private readonly delayMs: number,
     private readonly send: () => void,
+    /** The layer's offer to call `flush` at the end of the frames received together; false when it cannot. */
+    private readonly atBatchEnd?: (flush: () => void) => boolean,
   ) {}
+
+  /**
+   * An ACK is due now: it goes at once, or, when the NIC hands frames in batches, at the end of this one,
+   * so one ACK covers every segment of the batch (what Linux's GRO gives) unless one goes out first.
+   */
+  now(): void {
+    this.owed = true;
+    if (this.waitingForBatch) return;
+    if (this.atBatchEnd?.(this.batchEnded)) {
+      this.waitingForBatch = true;
+      // Should the batch never end, the delayed ACK's timer still sends it.
+      if (!this.handle) this.handle = this.clock.setTimer(this.delayMs, this.fire);
+    } else this.send();
+  }
 
   /** An ACK is owed: sent when the timer fires, unless one goes out first. */
   schedule(): void {
