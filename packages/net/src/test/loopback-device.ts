@@ -64,6 +64,10 @@ export class LoopbackDevice implements LinkDevice {
   /** Frames on the wire from this device, oldest first (from `outgoingHead`). */
   private readonly outgoing: Uint8Array[] = [];
   private outgoingHead = 0;
+  /** When each frame on the wire is due at the other end (beside `outgoing`). */
+  private readonly dueAt: number[] = [];
+  /** The instant the last delivery timer was set for (-1: none pending). */
+  private scheduledFor = -1;
   private receiveListeners: ((frame: Uint8Array) => void)[] = [];
 
   constructor(options: LoopbackDeviceOptions) {
@@ -95,8 +99,14 @@ export class LoopbackDevice implements LinkDevice {
     }
     this.stats.transmitted++;
     this.outgoing.push(frame.slice());
-    // Each timer delivers the oldest frame on the wire, so order holds whatever order timers fire in.
-    this.clock.setTimer(this.latencyMs, () => this.deliverOldest());
+    const due = this.clock.now() + this.latencyMs;
+    this.dueAt.push(due);
+    // One timer per instant frames are due at (not one per frame): it delivers, oldest first, the frames
+    // due by then that were on the wire when it fired.
+    if (due !== this.scheduledFor) {
+      this.scheduledFor = due;
+      this.clock.setTimer(this.latencyMs, () => this.deliverDue(due));
+    }
     return OK;
   }
 
@@ -112,6 +122,15 @@ export class LoopbackDevice implements LinkDevice {
     return () => {};
   }
 
+  /**
+   * Delivers, oldest first, the frames due by `due` (the instant this timer was set for, whatever the
+   * clock says when it fires) that were on the wire already (not those their delivery sends).
+   */
+  private deliverDue(due: number): void {
+    if (this.scheduledFor === due) this.scheduledFor = -1;
+    for (let n = this.outgoing.length - this.outgoingHead; n > 0 && this.dueAt[this.outgoingHead]! <= due; n--) this.deliverOldest();
+  }
+
   private deliverOldest(): void {
     if (this.outgoingHead >= this.outgoing.length) return;
     const frame = this.outgoing[this.outgoingHead]!;
@@ -119,6 +138,7 @@ export class LoopbackDevice implements LinkDevice {
     this.outgoingHead++;
     if (this.outgoingHead === this.outgoing.length) {
       this.outgoing.length = 0;
+      this.dueAt.length = 0;
       this.outgoingHead = 0;
     }
     this.peer.receive(frame);
@@ -128,7 +148,8 @@ export class LoopbackDevice implements LinkDevice {
   private receive(frame: Uint8Array): void {
     this.stats.received++;
     // The list is replaced, never mutated, when listeners come and go, so this iteration is stable.
-    for (const listener of this.receiveListeners) listener(frame);
+    const listeners = this.receiveListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(frame);
   }
 }
 
