@@ -78,7 +78,7 @@ export async function leaseOf(vm: Vm): Promise<string> {
   const match = new RegExp(`net: dhcp lease (10\\.0\\.2\\.(\\d+))/24 gateway ${HOST} dns ${HOST} lease 120`).exec(lease);
   if (!match || Number(match[2]) < 50) throw new Error(`not a lease from dnsmasq's range: ${lease}`);
   const ready = await vm.waitFor('net: ready');
-  if (!/ checksum platform$/.test(ready)) throw new Error(`the stack does not use the platform's checksum: ${ready}`);
+  if (!/ checksum platform( |$)/.test(ready)) throw new Error(`the stack does not use the platform's checksum: ${ready}`);
   return match[1]!;
 }
 
