@@ -217,6 +217,23 @@ describe('linkPair', () => {
   });
 });
 
+describe('linkPair batches', () => {
+  it('ends a batch after the frames due at one instant, at the receiving end', () => {
+    const clock = new VirtualClock();
+    const [a, b] = linkPair({ clock, latencyMs: 1 });
+    const events: string[] = [];
+    b.onReceive((f) => events.push(`frame ${f[0]}`));
+    b.onReceiveBatchEnd(() => events.push('end'));
+    a.onReceiveBatchEnd(() => events.push('wrong end'));
+    a.transmit(frame(1));
+    a.transmit(frame(2));
+    clock.advance(1);
+    a.transmit(frame(3));
+    clock.advance(1);
+    expect(events).toEqual(['frame 1', 'frame 2', 'end', 'frame 3', 'end']);
+  });
+});
+
 describe('LoopbackDevice alone', () => {
   it('receives its own frames through the clock', () => {
     const clock = new VirtualClock();

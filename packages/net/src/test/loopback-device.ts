@@ -69,6 +69,7 @@ export class LoopbackDevice implements LinkDevice {
   /** The instant the last delivery timer was set for (-1: none pending). */
   private scheduledFor = -1;
   private receiveListeners: ((frame: Uint8Array) => void)[] = [];
+  private batchEndListeners: (() => void)[] = [];
 
   constructor(options: LoopbackDeviceOptions) {
     this.clock = options.clock;
@@ -129,6 +130,17 @@ export class LoopbackDevice implements LinkDevice {
   private deliverDue(due: number): void {
     if (this.scheduledFor === due) this.scheduledFor = -1;
     for (let n = this.outgoing.length - this.outgoingHead; n > 0 && this.dueAt[this.outgoingHead]! <= due; n--) this.deliverOldest();
+    // The frames that arrive together are one batch, as one interrupt's frames are.
+    const ends = this.peer.batchEndListeners;
+    for (let i = 0; i < ends.length; i++) ends[i]!();
+  }
+
+  /** Called after the frames due at one instant were all received (one batch, as one interrupt's). */
+  onReceiveBatchEnd(listener: () => void): () => void {
+    this.batchEndListeners = [...this.batchEndListeners, listener];
+    return () => {
+      this.batchEndListeners = this.batchEndListeners.filter((l) => l !== listener);
+    };
   }
 
   private deliverOldest(): void {

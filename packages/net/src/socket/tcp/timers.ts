@@ -62,6 +62,9 @@ export class RetransmitTimer {
  * for another reason (then nothing is owed). The clock timer is left to lapse rather than cancelled when
  * an ACK goes out: cheaper than cancelling it every other segment; it finds nothing owed.
  */
+/** In-order segments one ACK at the end of a receive batch may cover; beyond, it goes at once. */
+const MAX_SEGMENTS_PER_ACK = 44;
+
 export class DelayedAck {
   /** Data arrived that no ACK has covered yet. */
   owed = false;
@@ -88,10 +91,16 @@ export class DelayedAck {
 
   /**
    * An ACK is due now: it goes at once, or, when the NIC hands frames in batches, at the end of this one,
-   * so one ACK covers every segment of the batch (what Linux's GRO gives) unless one goes out first.
+   * so one ACK covers every segment of the batch (what Linux's GRO gives) unless one goes out first;
+   * `segments` (in order, not yet acknowledged) at `MAX_SEGMENTS_PER_ACK` send it at once.
    */
-  now(): void {
+  now(segments = 0): void {
     this.owed = true;
+    // A batch's ACK covers at most as much as one coalesced frame would (about 64 KB, as GRO's).
+    if (segments >= MAX_SEGMENTS_PER_ACK) {
+      this.send();
+      return;
+    }
     if (this.waitingForBatch) return;
     if (this.atBatchEnd?.(this.batchEnded)) {
       this.waitingForBatch = true;
