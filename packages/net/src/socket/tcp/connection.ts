@@ -450,10 +450,9 @@ export class TcpConnection implements SocketEngine, SenderHost {
       }
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
       this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
-      // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
-      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay))
-        this.delayedAck.now(this.unackedSegments);
-      else this.delayedAck.schedule();
+      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
+      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay);
+      now ? this.delayedAck.now(this.unackedSegments) : this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
