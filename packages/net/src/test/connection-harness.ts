@@ -73,6 +73,7 @@ function counters(): HarnessStats {
     out_of_order_dropped: counter(),
     duplicate_segments: counter(),
     zero_window_probes: counter(),
+    tail_loss_probes: counter(),
     keepalives: counter(),
   };
 }

@@ -70,6 +70,7 @@ export interface ConnectionStats {
   out_of_order_dropped: Counter;
   duplicate_segments: Counter;
   zero_window_probes: Counter;
+  tail_loss_probes: Counter;
   keepalives: Counter;
 }
 

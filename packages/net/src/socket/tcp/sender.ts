@@ -16,6 +16,8 @@ const SYN_RETRANSMITS = 6;
 const LOST_SEGMENTS = 3;
 /** Zero-window probes back off to at most a minute apart. */
 const MAX_PERSIST_MS = 60_000;
+/** RFC 8985 §7.2: WCDelAckT, the longest a receiver may delay the ACK of a lone segment. */
+const WORST_CASE_DELAYED_ACK_MS = 200;
 
 /** What the send side needs of its connection: the negotiated figures and the way out. */
 export interface SenderHost {
@@ -87,6 +89,10 @@ export class Sender {
   private persistBackoff = 0;
   /** Zero-window probes sent since the peer last acknowledged anything (Linux's icsk_probes_out). */
   private probesUnanswered = 0;
+  /** The retransmission timer is armed for a tail loss probe (RFC 8985 §7), not a timeout. */
+  private probeDue = false;
+  /** SND.MAX when the last tail loss probe went, until an ACK reaches it (one probe per episode). */
+  private probedUpTo: number | undefined;
   private readonly persistDue = (): void => this.probeWindow();
   /** What `copier` copies next: the payload of the segment being sent (one closure per connection, not per segment). */
   private copyOffset = 0;
@@ -173,6 +179,7 @@ export class Sender {
     const large = this.host.largeSend;
     const burst = large > mss ? large - (large % mss) : mss;
     const sack = this.host.sackEnabled;
+    let sentNew = false;
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
       let sackedAhead = Infinity;
@@ -201,6 +208,7 @@ export class Sender {
         if (length < mss && !this.options.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
       }
       const fin = this.finRequested && length === unsent;
+      if (!seqLt(this.sendNext, this.sendMax)) sentNew = true;
       this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax), false, mss);
       this.sendNext = seqAdd(this.sendNext, length + (fin ? 1 : 0));
       if (seqGt(this.sendNext, this.sendMax)) this.sendMax = this.sendNext;
@@ -212,6 +220,52 @@ export class Sender {
         break;
       }
     }
+    // New data out: the tail loss probe's timer runs from the last transmission (RFC 8985 §7.2).
+    if (sentNew) this.armProbe();
+  }
+
+  /**
+   * Arms the retransmission timer for a tail loss probe (RFC 8985 §7.2: PTO = 2·SRTT, plus WCDelAckT
+   * when one segment is out, never beyond the RTO) when one may go: SACK on, an RTT measured, data
+   * outstanding, not in recovery, no probe of this episode out yet. Returns whether it did.
+   */
+  private armProbe(): boolean {
+    const srtt = this.rtt.smoothedMs;
+    if (
+      !this.host.sackEnabled ||
+      srtt === undefined ||
+      this.congestion.inRecovery ||
+      this.probedUpTo !== undefined ||
+      this.persistTimer !== undefined ||
+      this.finSent ||
+      this.sendUnacknowledged === this.sendMax
+    ) {
+      this.probeDue = false;
+      return false;
+    }
+    let pto = 2 * srtt;
+    if (this.flightSize <= this.host.effectiveMss) pto += WORST_CASE_DELAYED_ACK_MS;
+    this.timer.arm(Math.max(1, Math.min(pto, this.rtt.timeoutMs)), true);
+    this.probeDue = true;
+    return true;
+  }
+
+  /**
+   * The probe timer expired (RFC 8985 §7.3): the last segment sent goes again (what the stack has of
+   * "new data if any": new data goes through output as soon as the windows allow it anyway), so its
+   * ACK, with SACK, tells which of the tail was lost and recovery starts without waiting for the RTO.
+   * Returns whether a probe went.
+   */
+  private sendTailLossProbe(): boolean {
+    this.probeDue = false;
+    const dataEnd = seqAdd(this.sendUnacknowledged, this.buffer.length);
+    if (seqGt(this.sendMax, dataEnd) || this.sendUnacknowledged === this.sendMax) return false;
+    const start = seqMax(this.sendUnacknowledged, seqAdd(this.sendMax, -this.host.segmentLimit()));
+    this.sendData(start, seqDiff(this.sendMax, start), false, true);
+    this.probedUpTo = this.sendMax;
+    this.stats.tail_loss_probes.increment();
+    this.timer.arm(this.rtt.timeoutMs, true);
+    return true;
   }
 
   /**
@@ -293,8 +347,11 @@ export class Sender {
         this.retransmitNext = seqMax(this.retransmitNext, ack);
         this.retransmitHole();
       }
-      if (this.sendUnacknowledged === this.sendMax) this.timer.cancel();
-      else this.timer.arm(this.rtt.timeoutMs, true);
+      if (this.probedUpTo !== undefined && seqGe(ack, this.probedUpTo)) this.probedUpTo = undefined;
+      if (this.sendUnacknowledged === this.sendMax) {
+        this.timer.cancel();
+        this.probeDue = false;
+      } else if (!this.armProbe()) this.timer.arm(this.rtt.timeoutMs, true);
     } else if (
       // Not while the window is shut: the answers to zero-window probes say nothing about loss.
       ack === this.sendUnacknowledged &&
@@ -307,6 +364,9 @@ export class Sender {
       const mss = this.host.effectiveMss;
       const action = this.congestion.onDuplicateAck(ack, this.sendMax, this.flightSize, mss, sack ? this.scoreboard.sackedBytes() : 0);
       if (action === 'recover') {
+        // Recovery is guarded by the RTO, not a probe (RFC 8985 §7.2).
+        this.probeDue = false;
+        this.timer.arm(this.rtt.timeoutMs, true);
         this.retransmitNext = ack;
         this.stats.fast_retransmits.increment();
         this.retransmitHole();
@@ -354,6 +414,14 @@ export class Sender {
     const state = this.host.state;
     if (state === 'closed' || state === 'time-wait') return;
     const opening = state === 'syn-sent' || state === 'syn-received';
+    if (this.probeDue && !opening) {
+      // A probe's timer, not the RTO: probe, or (no probe may go now) wait out the RTO.
+      if (!this.congestion.inRecovery && this.sendTailLossProbe()) return;
+      this.probeDue = false;
+      this.timer.arm(this.rtt.timeoutMs, true);
+      return;
+    }
+    this.probedUpTo = undefined;
     if (!opening && this.sendWindow === 0 && this.waiting) {
       this.persist(); // the window is shut: what is outstanding waits for it, probed
       return;
@@ -391,6 +459,7 @@ export class Sender {
   private persist(): void {
     if (!this.waiting) return;
     this.timer.cancel();
+    this.probeDue = false;
     this.sendNext = this.sendUnacknowledged;
     this.armPersist();
   }
