@@ -20,8 +20,11 @@
 // the host CPU time QEMU used meanwhile per data segment (what the guest's time would be on an idle host);
 // and HTTP over a tap (scripts/bench-http.mjs: @uos/http in test/integration/net/stack): http_ready_ms
 // (QEMU start to the first 200), http_rps_keepalive and http_p99_ms (wrk), http_rps_new_connection (ab),
-// http_min_mem_kib (the smallest -m that serves).
-// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
+// http_min_mem_kib (the smallest -m that serves);
+// and TCP's memory over a tap (scripts/bench-net-memory.mjs: test/integration/net/memory in -m 16M):
+// tcp_idle_connection_bytes (heap per idle connection) and tcp_connections_at_budget_16m (idle connections
+// held when the memory budget starts refusing).
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,memory runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
@@ -32,6 +35,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, summarize, toCpuProfile, toFolded } from '@uos/vmrunner';
 import { httpOverTap } from './bench-http.mjs';
+import { tcpMemoryOverTap } from './bench-net-memory.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -424,6 +428,8 @@ const sampler = part('sampler') ? await samplerOverhead() : {};
 if (part('sampler')) process.stdout.write(`sampler: ${JSON.stringify(sampler)}\n`);
 const http = part('http') ? await httpOverTap({ root, qemu }) : {};
 if (part('http')) process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
+const memory = part('memory') ? await tcpMemoryOverTap({ root }) : {};
+if (part('memory')) process.stdout.write(`tcp memory over tap: ${JSON.stringify(memory)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     accel: 'tcg',
@@ -435,6 +441,7 @@ process.stdout.write(
     ...netsim,
     ...sampler,
     ...http,
+    ...memory,
   })}\n`,
 );
 // Nothing should outlive the JSON line: if a handle still holds the process 2 s later, name it and exit.

@@ -135,6 +135,44 @@ describe('TimerQueue cancel', () => {
     expect(fired).toEqual(['kept']);
   });
 
+  it('lets go of a cancelled timer’s callback at once, and of its entry once most entries are cancelled', () => {
+    const { clock, queue, fired } = setup();
+    // What a cancelled timer's callback holds must not live until the deadline (a network timer holds a connection).
+    const callback = (): void => void fired.push('late');
+    queue.cancel(queue.add(60_000, callback));
+    const entries = (): { callback: () => void }[] => (queue as unknown as { heap: { callback: () => void }[] }).heap;
+    expect(entries().length).toBe(1);
+    expect(entries().some((entry) => entry.callback === callback)).toBe(false);
+    // Thousands set and cancelled (a connection's timers, per connection): the heap does not keep them.
+    for (let i = 0; i < 5000; i++) queue.cancel(queue.add(60_000 + i, () => fired.push('never')));
+    queue.add(10, () => fired.push('live'));
+    expect(entries().length).toBeLessThan(200);
+    clock.set(70_000);
+    queue.runDue();
+    expect(fired).toEqual(['live']);
+  });
+
+  it('starts again with fresh storage once a burst of timers is over (QuickJS never shrinks an array or a Map)', () => {
+    const { clock, queue, fired } = setup();
+    const storage = (): { heap: unknown[]; byId: Map<number, unknown> } =>
+      queue as unknown as { heap: unknown[]; byId: Map<number, unknown> };
+    const ids = Array.from({ length: 1000 }, (_, i) => queue.add(1000 + i, () => fired.push('never')));
+    const grown = storage().heap;
+    // Most cancelled, the rest fired: nothing pending.
+    for (const id of ids.slice(0, 900)) queue.cancel(id);
+    clock.set(5000);
+    queue.runDue();
+    expect(fired).toHaveLength(100);
+    expect(storage().heap).not.toBe(grown);
+    expect(storage().heap.length).toBe(0);
+    expect(storage().byId.size).toBe(0);
+    // And the queue works as before.
+    queue.add(10, () => fired.push('after'));
+    clock.set(5010);
+    queue.runDue();
+    expect(fired.at(-1)).toBe('after');
+  });
+
   it('ignores unknown, already cancelled and already fired ids', () => {
     const { queue, fired } = setup();
     const fires = queue.add(0, () => fired.push('fired'));

@@ -12,6 +12,8 @@ export interface TimerCounters {
   cancelled?: { increment(): void };
 }
 
+const NOTHING: TimerCallback = () => {};
+
 interface TimerEntry {
   id: number;
   deadline: number;
@@ -29,8 +31,12 @@ interface TimerEntry {
  * Timers created while due timers run wait for the next pass, so a 0 ms timer never starves the loop.
  */
 export class TimerQueue {
-  private readonly heap: TimerEntry[] = [];
-  private readonly byId = new Map<number, TimerEntry>();
+  // Not readonly: QuickJS never gives back an array's or a Map's storage as they shrink, so after a burst
+  // (10,000 connections closing at once) the queue starts again with fresh ones (see `retire`).
+  private heap: TimerEntry[] = [];
+  private byId = new Map<number, TimerEntry>();
+  /** The most timers pending at once since the containers were made. */
+  private highWater = 0;
   private nextId = 1;
   private nextSeq = 0;
   private referencedCount = 0;
@@ -54,6 +60,7 @@ export class TimerQueue {
       active: true,
     };
     this.byId.set(entry.id, entry);
+    if (this.byId.size > this.highWater) this.highWater = this.byId.size;
     this.referencedCount++;
     this.push(entry);
     this.counters.started?.increment();
@@ -115,6 +122,7 @@ export class TimerQueue {
       const top = this.heap[0];
       if (!top || top.deadline > now || top.seq >= seqLimit) break;
       this.pop();
+      const callback = top.callback; // retire() lets go of it
       if (top.period) {
         top.deadline += top.period;
         if (top.deadline <= now) top.deadline = now + top.period;
@@ -126,7 +134,7 @@ export class TimerQueue {
       ran++;
       this.counters.fired?.increment();
       try {
-        top.callback();
+        callback();
       } catch (error) {
         onError(error);
       }
@@ -138,8 +146,27 @@ export class TimerQueue {
   private retire(entry: TimerEntry): void {
     if (!entry.active) return;
     entry.active = false;
+    // A cancelled entry stays in the heap until it reaches the top: it must not keep its callback (and
+    // what the callback holds, a whole connection for a network timer) alive until its deadline.
+    entry.callback = NOTHING;
     this.byId.delete(entry.id);
     if (entry.referenced) this.referencedCount--;
+    if (this.byId.size === 0 && this.highWater > 256) {
+      // Nothing pending (what the heap holds is cancelled): the storage a burst grew goes.
+      this.heap = [];
+      this.byId = new Map();
+      this.highWater = 0;
+      return;
+    }
+    // Nor may cancelled entries pile up: rebuilt from the live ones when they are most of the heap.
+    if (this.heap.length > 64 && this.heap.length > 2 * this.byId.size) this.compact();
+  }
+
+  /** Drops every inactive entry and restores the heap order (O(n), amortized over the cancels that made them). */
+  private compact(): void {
+    const live = this.heap.filter((entry) => entry.active);
+    this.heap = [];
+    for (const entry of live) this.push(entry);
   }
 
   private dropInactiveTop(): void {

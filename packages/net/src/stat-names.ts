@@ -36,6 +36,7 @@ export const NetStat = {
     'fragments_tx',
   ],
   icmp: ['echo_requests_rx', 'echo_replies_tx', 'echo_replies_rx', 'unreachable_rx', 'unreachable_tx', 'rate_limited', 'malformed'],
+  memory: ['budget_bytes', 'used_bytes', 'peak_bytes', 'pressure_entered', 'refused'],
   udp: ['datagrams_rx', 'datagrams_tx', 'no_port', 'zero_port', 'bad_checksum', 'malformed', 'sockets'],
   tcp: [
     'segments_rx',
@@ -59,6 +60,14 @@ export const NetStat = {
     'connections_closed',
     'connections_active',
     'listen_overflows',
+    'time_wait',
+    'time_wait_recycled',
+    'connections_peak',
+    'buffer_bytes',
+    'buffer_bytes_peak',
+    'refused_memory',
+    'refused_limit',
+    'rx_dropped_memory',
     'out_of_order',
     'out_of_order_dropped',
     'duplicate_segments',
@@ -85,7 +94,13 @@ export function statScope(ifname: string, registry: Statman = statman): StatScop
 export function layerStats<L extends NetLayer>(scope: StatScope, layer: L): LayerStats<L> {
   const handles = {} as Record<string, StatHandle>;
   for (const counter of NetStat[layer]) {
-    const gauge = counter.endsWith('entries') || counter.endsWith('active') || counter === 'sockets';
+    const gauge =
+      counter.endsWith('entries') ||
+      counter.endsWith('active') ||
+      counter.endsWith('_bytes') ||
+      counter.endsWith('_peak') ||
+      counter === 'sockets' ||
+      counter === 'time_wait';
     handles[counter] = scope.registry.getOrCreate(`${scope.ifname}.${layer}.${counter}`, {
       type: 'u64',
       kind: gauge ? 'gauge' : 'counter',

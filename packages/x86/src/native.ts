@@ -56,7 +56,8 @@ export interface NativeBindings {
   bootInfo(): BootInfo;
   /** The kernel command line meant for the service (bootInfo().cmdline without building the rest). */
   cmdline(): string;
-  memoryUsage(): NativeMemoryUsage;
+  /** With `collect`, the engine's cycle collector runs first, so the heap figures count what is reachable. */
+  memoryUsage(collect?: boolean): NativeMemoryUsage;
   fault(kind: FaultKind): never;
   /** Routes ISA IRQ `irq` through the I/O APIC (MADT overrides applied); returns its vector or -1. */
   irqRouteIsa(irq: number): number;

@@ -22,9 +22,10 @@ export interface HttpLimits {
   sendBufferBytes?: number;
   /**
    * How long a connection the server closed stays in TCP TIME-WAIT (default 2 s, not TCP's 60 s): a server
-   * closes first (HTTP/1.0, `Connection: close`, timeouts) and each connection in TIME-WAIT keeps its state
-   * and send buffer, so under connection churn 60 s would hold thousands of them. TCP timestamps (PAWS,
-   * RFC 7323, and RFC 6191's reuse of TIME-WAIT) cover what the long wait protects against.
+   * closes first (HTTP/1.0, `Connection: close`, timeouts) and under connection churn 60 s would hold
+   * thousands of TIME-WAIT records (small, but charged to @uos/net's memory budget and recycled oldest first
+   * past `tcp.maxTimeWait`). TCP timestamps (PAWS, RFC 7323, and RFC 6191's reuse of TIME-WAIT) cover what
+   * the long wait protects against.
    */
   timeWaitMs?: number;
 }

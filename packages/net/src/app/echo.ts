@@ -9,25 +9,30 @@ import type { TcpSocket } from '../socket/tcp/tcp-socket.js';
 export function echo(connection: TcpSocket): void {
   let pending: Uint8Array | undefined;
   let ended = false;
-  const pump = (): void => {
-    while (pending) {
-      const result = connection.write(pending);
-      if (!result.ok) return;
-      pending = result.accepted < pending.length ? pending.subarray(result.accepted) : undefined;
-      if (pending) {
-        connection.onDrain(pump);
-        return;
+  // Made the first time the send buffer fills: an idle connection holds only the two listeners.
+  let pump: (() => void) | undefined;
+  const makePump = (): (() => void) => {
+    const run = (): void => {
+      while (pending) {
+        const result = connection.write(pending);
+        if (!result.ok) return;
+        pending = result.accepted < pending.length ? pending.subarray(result.accepted) : undefined;
+        if (pending) {
+          connection.onDrain(run); // once more, when there is room again
+          return;
+        }
       }
-    }
-    if (ended) connection.end();
-    else connection.resume();
+      if (ended) connection.end();
+      else connection.resume();
+    };
+    return run;
   };
   connection.onData((data) => {
     const result = connection.write(data);
     if (result.ok && result.accepted < data.length) {
       pending = data.subarray(result.accepted);
       connection.pause();
-      connection.onDrain(pump);
+      connection.onDrain((pump ??= makePump()));
     }
   });
   connection.onEnd(() => {

@@ -1,3 +1,4 @@
+import { BUFFER_OVERHEAD_BYTES, type MemoryAccount } from '../memory.js';
 import { IPV4_ANY, type Ipv4Address, MAC_BROADCAST, type MacAddress } from '../wire/address.js';
 import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from '../wire/arp.js';
 import type { NetClock, TimerHandle } from '../clock.js';
@@ -18,6 +19,12 @@ export interface ArpOptions {
   attempts?: number;
   retryMs?: number;
 }
+
+/** What a cache entry is charged: the entry object and its place in the map. */
+const ENTRY_BYTES = 256;
+/** What a frame waiting for a resolution is charged beyond its bytes (its array and queue entry). */
+const QUEUED_OVERHEAD_BYTES = BUFFER_OVERHEAD_BYTES + 64;
+const queuedCost = (frame: Uint8Array): number => frame.length + QUEUED_OVERHEAD_BYTES;
 
 interface Pending {
   frames: { frame: Uint8Array; etherType: number; info: LinkFrameInfo | undefined }[];
@@ -53,6 +60,8 @@ export class ArpLayer {
     private readonly link: LinkLayer,
     private readonly clock: NetClock,
     options: ArpOptions = {},
+    /** The cache and the frames waiting are charged here (the memory budget); a frame it cannot pay for is dropped. */
+    private readonly memory?: MemoryAccount,
   ) {
     this.stats = layerStats(link.scope, 'arp');
     this.lifetime = options.entryLifetimeMs ?? 60_000;
@@ -73,6 +82,7 @@ export class ArpLayer {
     if (!entry) return undefined;
     if (entry.expires <= this.clock.now()) {
       this.cache.delete(address);
+      this.memory?.release(ENTRY_BYTES);
       this.stats.cache_entries.value = this.cache.size;
       return undefined;
     }
@@ -99,7 +109,11 @@ export class ArpLayer {
       this.pending.set(nextHop, pending);
       this.request(nextHop, pending);
     }
-    if (pending.frames.length >= this.maxPerAddress || this.queued >= this.maxQueued) {
+    if (
+      pending.frames.length >= this.maxPerAddress ||
+      this.queued >= this.maxQueued ||
+      (this.memory && !this.memory.reserve(queuedCost(frame)))
+    ) {
       this.stats.queue_dropped.increment();
       return false;
     }
@@ -111,7 +125,7 @@ export class ArpLayer {
   private request(target: Ipv4Address, pending: Pending): void {
     if (pending.attempts >= this.attempts) {
       this.pending.delete(target);
-      this.queued -= pending.frames.length;
+      this.dropQueued(pending);
       this.stats.queue_dropped.increment(pending.frames.length);
       this.stats.resolutions_failed.increment();
       return;
@@ -186,10 +200,10 @@ export class ArpLayer {
   private learn(address: Ipv4Address, mac: MacAddress): void {
     if (address === IPV4_ANY) return;
     this.lastEntry = undefined;
-    this.cache.delete(address);
+    if (!this.cache.delete(address)) this.memory?.charge(ENTRY_BYTES);
     if (this.cache.size >= this.maxEntries) {
       const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
+      if (!oldest.done && this.cache.delete(oldest.value)) this.memory?.release(ENTRY_BYTES);
     }
     this.cache.set(address, { mac, expires: this.clock.now() + this.lifetime });
     this.stats.cache_entries.value = this.cache.size;
@@ -197,7 +211,7 @@ export class ArpLayer {
     if (pending) {
       this.pending.delete(address);
       pending.timer.cancel();
-      this.queued -= pending.frames.length;
+      this.dropQueued(pending);
       for (const { frame, etherType, info } of pending.frames) this.link.send(frame, mac, etherType, info);
     }
   }
@@ -230,11 +244,21 @@ export class ArpLayer {
     }
   }
 
+  /** Frames of `pending` leave the queue (sent, or given up): no longer counted nor charged. */
+  private dropQueued(pending: Pending): void {
+    this.queued -= pending.frames.length;
+    if (this.memory) for (const { frame } of pending.frames) this.memory.release(queuedCost(frame));
+  }
+
   /** Forgets everything (address change). */
   flush(): void {
+    this.memory?.release(this.cache.size * ENTRY_BYTES);
     this.cache.clear();
     this.lastEntry = undefined;
-    for (const p of this.pending.values()) p.timer.cancel();
+    for (const p of this.pending.values()) {
+      p.timer.cancel();
+      this.dropQueued(p);
+    }
     this.pending.clear();
     this.queued = 0;
     this.stats.cache_entries.value = 0;

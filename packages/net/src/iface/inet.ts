@@ -6,9 +6,11 @@ import { Ipv4Layer } from './ipv4-layer.js';
 import type { LinkDevice } from './link-device.js';
 import { LinkLayer } from './link-layer.js';
 import type { ReassemblyLimits } from './reassembly.js';
-import { TcpLayer } from '../socket/tcp/tcp-layer.js';
+import { CONNECTION_BYTES, TcpLayer, type TcpLimits } from '../socket/tcp/tcp-layer.js';
+import { TIME_WAIT_BYTES } from '../socket/tcp/time-wait.js';
+import { MemoryBudget, type MemoryOptions, checkLimit, createBudget } from '../memory.js';
 import { UdpLayer } from '../socket/udp/udp-layer.js';
-import { freeStats, statScope } from '../stat-names.js';
+import { freeStats, layerStats, statScope } from '../stat-names.js';
 import type { Statman } from '@uos/statman';
 import { NetError } from '../errors.js';
 
@@ -34,6 +36,13 @@ export interface InetOptions {
   vlan?: number;
   /** Where the statistics go (`<ifname>.<layer>.<counter>`); the global `statman` unless given. */
   statman?: Statman;
+  /**
+   * The memory budget for what peers make the stack keep (see MemoryOptions; by default half the VM's
+   * free memory in an image). A `MemoryBudget` may be shared by several interfaces.
+   */
+  memory?: MemoryOptions | MemoryBudget;
+  /** Limits of TCP: connections and TIME-WAIT records at once. */
+  tcp?: TcpLimits;
 }
 
 const address = (a: Ipv4Address | string): Ipv4Address => (typeof a === 'string' ? ipv4Address(a) : a);
@@ -51,6 +60,8 @@ export class Inet {
   readonly tcp: TcpLayer;
   readonly clock: NetClock;
   readonly random: RandomSource;
+  /** The memory budget every layer charges (`<ifname>.memory.*`). */
+  readonly memory: MemoryBudget;
   dnsServers: Ipv4Address[] = [];
   private readonly configuredListeners = new Set<(inet: Inet) => void>();
 
@@ -66,18 +77,24 @@ export class Inet {
     }
     // A VLAN's interface is named as Linux names it (eth0.10), statistics included.
     const scope = statScope(vlan === undefined ? device.name : `${device.name}.${vlan}`, options.statman);
+    // The memory budget, and the limits checked against it: too little memory for them says so now.
+    const memory = options.memory instanceof MemoryBudget ? options.memory : createBudget(options.memory);
+    checkLimit(memory, 'tcp.maxConnections', options.tcp?.maxConnections ?? Number.POSITIVE_INFINITY, CONNECTION_BYTES);
+    checkLimit(memory, 'tcp.maxTimeWait', options.tcp?.maxTimeWait ?? 0, TIME_WAIT_BYTES);
+    this.memory = memory;
+    memory.attach(layerStats(scope, 'memory'));
     // Ethernet
-    this.link = new LinkLayer(device, scope, vlan === undefined ? {} : { vlan });
+    this.link = new LinkLayer(device, scope, vlan === undefined ? { memory: memory.account() } : { vlan, memory: memory.account() });
     // Ethernet -> ARP
-    this.arp = new ArpLayer(this.link, this.clock, options.arp);
+    this.arp = new ArpLayer(this.link, this.clock, options.arp, memory.account());
     // Ethernet -> IP4 (sending through ARP)
-    this.ip = new Ipv4Layer(this.link, this.arp, this.clock, this.random, options.reassembly);
+    this.ip = new Ipv4Layer(this.link, this.arp, this.clock, this.random, options.reassembly, memory.account());
     // IP4 -> ICMP
     this.icmp = new IcmpLayer(this.ip, this.clock, this.random, scope);
     // IP4 -> UDP
     this.udp = new UdpLayer(this.ip, this.icmp, this.random, scope);
     // IP4 -> TCP
-    this.tcp = new TcpLayer(this.ip, this.clock, this.random, scope);
+    this.tcp = new TcpLayer(this.ip, this.clock, this.random, scope, memory, options.tcp);
     if (options.configuration) this.configure(options.configuration);
   }
 

@@ -1,3 +1,4 @@
+import type { MemoryAccount } from '../memory.js';
 import {
   IPV4_ANY,
   IPV4_BROADCAST,
@@ -87,13 +88,19 @@ export class Ipv4Layer implements IpLayer {
     clock: NetClock,
     random: RandomSource,
     limits: ReassemblyLimits = {},
+    memory?: MemoryAccount,
   ) {
     this.stats = layerStats(link.scope, 'ip');
     this.identification = random.uint32() & 0xffff;
-    this.reassembler = new Reassembler(clock, limits, {
-      timeout: () => this.stats.reassembly_timeouts.increment(),
-      evicted: () => this.stats.reassembly_evicted.increment(),
-    });
+    this.reassembler = new Reassembler(
+      clock,
+      limits,
+      {
+        timeout: () => this.stats.reassembly_timeouts.increment(),
+        evicted: () => this.stats.reassembly_evicted.increment(),
+      },
+      memory,
+    );
     link.on(EtherTypeValue.ipv4, (payload, info) => this.receive(payload, info));
   }
 

@@ -1,3 +1,4 @@
+import { BUFFER_OVERHEAD_BYTES, type MemoryAccount } from '../memory.js';
 import { type MacAddress, macFromBytes } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, EtherTypeValue, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
 import { type LinkDevice, type LinkFrameInfo, LinkGso, type LinkOffloads, NO_LINK_OFFLOADS } from './link-device.js';
@@ -23,6 +24,9 @@ interface Queued {
   frame: Uint8Array;
   info: LinkFrameInfo | undefined;
 }
+
+/** What a frame waiting for the device is charged: its bytes and its array. */
+const queuedCost = (frame: Uint8Array): number => frame.length + BUFFER_OVERHEAD_BYTES;
 
 /**
  * Ethernet for one device: frames in, dispatched by EtherType; frames out, with a bounded queue for the
@@ -53,12 +57,15 @@ export class LinkLayer {
   private readonly queue: Queued[] = [];
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  /** Frames waiting for the device are charged here (the memory budget), and dropped when it cannot pay. */
+  private readonly memory: MemoryAccount | undefined;
 
   constructor(
     readonly device: LinkDevice,
     readonly scope: StatScope = statScope(device.name),
-    options: { vlan?: number } = {},
+    options: { vlan?: number; memory?: MemoryAccount } = {},
   ) {
+    this.memory = options.memory;
     this.mac = macFromBytes(device.mac);
     this.vlan = options.vlan;
     this.headerLength = this.vlan === undefined ? ETHERNET_HEADER_LENGTH : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
@@ -198,7 +205,7 @@ export class LinkLayer {
   }
 
   private enqueue(frame: Uint8Array, info: LinkFrameInfo | undefined): boolean {
-    if (this.queue.length - this.queueHead >= QUEUE_LIMIT) {
+    if (this.queue.length - this.queueHead >= QUEUE_LIMIT || (this.memory && !this.memory.reserve(queuedCost(frame)))) {
       this.stats.tx_dropped.increment();
       return false;
     }
@@ -211,10 +218,12 @@ export class LinkLayer {
   private flush(): void {
     while (this.queueHead < this.queue.length) {
       const queued = this.queue[this.queueHead]!;
-      const result = this.device.transmit(queued.frame, queued.info);
+      const frame = queued.frame;
+      const result = this.device.transmit(frame, queued.info);
       if (!result.ok && result.error === 'busy') break;
       if (result.ok) this.stats.tx_frames.increment();
       else this.stats.tx_dropped.increment();
+      this.memory?.release(queuedCost(frame));
       this.queueHead++;
     }
     if (this.queueHead === this.queue.length) {
@@ -225,6 +234,7 @@ export class LinkLayer {
 
   close(): void {
     for (const u of this.unsubscribe) u();
+    if (this.memory) for (let i = this.queueHead; i < this.queue.length; i++) this.memory.release(queuedCost(this.queue[i]!.frame));
     this.queue.length = 0;
     this.queueHead = 0;
   }

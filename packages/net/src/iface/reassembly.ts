@@ -1,5 +1,6 @@
 import type { Ipv4Address } from '../wire/address.js';
 import type { NetClock, TimerHandle } from '../clock.js';
+import type { MemoryAccount } from '../memory.js';
 
 export interface ReassemblyLimits {
   /** A datagram whose fragments do not all arrive in this time is dropped (default 30 s). */
@@ -82,6 +83,8 @@ export class Reassembler {
     private readonly clock: NetClock,
     limits: ReassemblyLimits = {},
     private readonly events: ReassemblyEvents = { timeout() {}, evicted() {} },
+    /** The stack's memory budget: what is held is charged there too, and the oldest give way when it is short. */
+    private readonly memory?: MemoryAccount,
   ) {
     this.timeoutMs = limits.timeoutMs ?? 30_000;
     this.maxBytes = limits.maxBytes ?? 256 * 1024;
@@ -197,7 +200,15 @@ export class Reassembler {
       if (partial === keep) continue;
       this.evict(partial);
     }
-    return this.charged + cost <= this.maxBytes;
+    if (this.charged + cost > this.maxBytes) return false;
+    // The stack's budget: the oldest datagrams (others') give way while it cannot pay.
+    const memory = this.memory;
+    if (!memory) return true;
+    for (const partial of this.partials.values()) {
+      if (memory.reserve(cost)) return true;
+      if (partial !== keep) this.evict(partial);
+    }
+    return memory.reserve(cost);
   }
 
   private evict(partial: Partial): void {
@@ -208,6 +219,7 @@ export class Reassembler {
   private discard(partial: Partial): void {
     this.partials.delete(partial.key);
     this.charged -= partial.charged;
+    this.memory?.release(partial.charged);
     const held = this.sources.get(partial.source)!;
     held.keys.delete(partial.key);
     held.charged -= partial.charged;

@@ -6,6 +6,7 @@
 import { VirtualClock } from '../clock.js';
 import { TcpConnection } from '../socket/tcp/connection.js';
 import { seqGt } from '../socket/tcp/sequence.js';
+import { type TimeWaitRecord, TimeWaitTable, timeWaitOf } from '../socket/tcp/time-wait.js';
 import type { ConnectionHost, ConnectionStats, TcpOptions } from '../socket/tcp/options.js';
 import { type IpAddress, ipv4Address } from '../wire/address.js';
 import { TcpFlag, type TcpRepr, type TcpSegment } from '../wire/tcp.js';
@@ -35,8 +36,10 @@ export interface Harness {
   /** Every segment the connection sent, in order. */
   sent: SentSegment[];
   stats: HarnessStats;
-  /** How often the connection asked to be released, and whether it reported being established. */
+  /** How often the connection asked to be released (TIME-WAIT included), and whether it reported being established. */
   released: number;
+  /** The record TIME-WAIT left, in the harness's own table (segments go to it once it exists). */
+  timeWait: TimeWaitRecord | undefined;
   established: number;
   /** Whether the layer lets another challenge ACK out (RFC 5961 §7). */
   allowChallengeAck: boolean;
@@ -95,6 +98,15 @@ export function harness(
     allowChallengeAck: true,
     peerNext: PEER_ISS + 1,
   } as Harness;
+  const timeWaitTable = new TimeWaitTable(
+    {
+      clock,
+      send: (_record, repr) => {
+        sent.push({ ...repr, payload: new Uint8Array(0) });
+      },
+    },
+    16,
+  );
   const host: ConnectionHost<TcpConnection> = {
     clock,
     localMss: options.localMss ?? 1460,
@@ -119,6 +131,11 @@ export function harness(
     release: () => {
       h.released++;
     },
+    timeWait: (connection) => {
+      h.released++;
+      h.timeWait = timeWaitTable.add(timeWaitOf(connection));
+      return h.timeWait;
+    },
     established: () => {
       h.established++;
     },
@@ -141,7 +158,8 @@ export function harness(
       ...fields,
       payload,
     };
-    h.connection.receive(segment);
+    if (h.timeWait && !h.timeWait.ended) timeWaitTable.receive(h.timeWait, segment);
+    else h.connection.receive(segment);
     if (seqGt(h.connection.receiveNext, h.peerNext)) h.peerNext = h.connection.receiveNext;
   };
   h.take = () => sent.slice(taken, (taken = sent.length));

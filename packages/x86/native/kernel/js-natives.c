@@ -159,7 +159,8 @@ static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueCo
 }
 
 static JSValue js_memory_usage(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
-  (void)this; (void)argc; (void)argv;
+  (void)this;
+  if (argc > 0 && JS_ToBool(c, argv[0])) JS_RunGC(js_rt); /* collect: free unreachable cycles first */
   struct memory_stats s;
   memory_stats(&s);
   JSMemoryUsage u;

@@ -16,6 +16,13 @@ export interface Endpoints {
  * connections that differ only in it cannot both be there; a table for several addresses per interface
  * would key on it too).
  */
+/**
+ * The two ports as one Map key, normalized by `>>> 0`: QuickJS 2021-03-27 hashes a Map key held as an
+ * integer and the same value held as a double differently, so a key must come out of one arithmetic
+ * path whatever produced its ports (a port computed from a random double and one read from a packet).
+ */
+const portsKey = (remotePort: number, localPort: number): number => (remotePort * 0x10000 + localPort) >>> 0;
+
 export class ConnectionTable<C extends Endpoints> {
   private readonly byRemote = new Map<IpAddress, Map<number, C>>();
   private count = 0;
@@ -25,13 +32,14 @@ export class ConnectionTable<C extends Endpoints> {
   }
 
   get(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): C | undefined {
-    const connection = this.byRemote.get(remoteAddress)?.get(remotePort * 0x10000 + localPort);
+    // portsKey inlined: this runs for every segment.
+    const connection = this.byRemote.get(remoteAddress)?.get((remotePort * 0x10000 + localPort) >>> 0);
     return connection !== undefined && connection.localAddress === localAddress ? connection : undefined;
   }
 
   /** Whether a connection holds these two ports with `remoteAddress`, whatever its local address. */
   holds(localPort: number, remoteAddress: IpAddress, remotePort: number): boolean {
-    return this.byRemote.get(remoteAddress)?.has(remotePort * 0x10000 + localPort) ?? false;
+    return this.byRemote.get(remoteAddress)?.has(portsKey(remotePort, localPort)) ?? false;
   }
 
   /** Adds `connection`; false (and nothing added) when its ports with its remote address are taken. */
@@ -41,7 +49,7 @@ export class ConnectionTable<C extends Endpoints> {
       byPorts = new Map();
       this.byRemote.set(connection.remoteAddress, byPorts);
     }
-    const key = connection.remotePort * 0x10000 + connection.localPort;
+    const key = portsKey(connection.remotePort, connection.localPort);
     if (byPorts.has(key)) return false;
     byPorts.set(key, connection);
     this.count++;
@@ -51,7 +59,7 @@ export class ConnectionTable<C extends Endpoints> {
   /** Removes `connection` if it is the one in the table. */
   delete(connection: C): boolean {
     const byPorts = this.byRemote.get(connection.remoteAddress);
-    const key = connection.remotePort * 0x10000 + connection.localPort;
+    const key = portsKey(connection.remotePort, connection.localPort);
     if (byPorts?.get(key) !== connection) return false;
     byPorts.delete(key);
     if (!byPorts.size) this.byRemote.delete(connection.remoteAddress);

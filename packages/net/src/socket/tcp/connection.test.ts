@@ -191,11 +191,14 @@ describe('RFC 9293 §3.5, §3.6: closing', () => {
     expect(h.connection.state).toBe('time-wait');
     expect(h.take().map((s) => [flagsOf(s), s.acknowledgment])).toEqual([['A', PEER_ISS + 2]]);
     expect(reasons).toEqual(['normal']);
-    h.clock.advance(29_999);
-    expect(h.connection.state).toBe('time-wait');
-    h.clock.advance(1);
-    expect(h.connection.state).toBe('closed');
+    // The connection itself is let go at once: a small record answers for it meanwhile.
     expect(h.released).toBe(1);
+    expect(h.timeWait).toMatchObject({ sendNext: ISS + 2, receiveNext: PEER_ISS + 2, durationMs: 30_000 });
+    h.clock.advance(29_999);
+    expect(h.connection.socket.state).toBe('time-wait');
+    h.clock.advance(1);
+    expect(h.connection.socket.state).toBe('closed');
+    expect(h.timeWait!.ended).toBe(true);
   });
 
   it('closes passively: CLOSE-WAIT on the peer’s FIN (the end reaches the socket), LAST-ACK, closed', () => {
@@ -231,9 +234,9 @@ describe('RFC 9293 §3.5, §3.6: closing', () => {
     h.receive({ flags: TcpFlag.fin | TcpFlag.ack, acknowledgment: ISS + 2, sequence: PEER_ISS + 1 });
     expect(h.take().map(flagsOf)).toEqual(['A']);
     h.clock.advance(9_000);
-    expect(h.connection.state).toBe('time-wait');
+    expect(h.connection.socket.state).toBe('time-wait');
     h.clock.advance(1_000);
-    expect(h.connection.state).toBe('closed');
+    expect(h.connection.socket.state).toBe('closed');
   });
 
   it('does not take a FIN that lies beyond RCV.NXT', () => {

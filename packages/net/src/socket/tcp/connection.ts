@@ -9,9 +9,15 @@ import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
 import { Sender, type SenderHost, timestampOf } from './sender.js';
 import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
+import { outgoingRepr } from './segment-output.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
-import { DelayedAck, KeepAlive, StateTimer } from './timers.js';
+import { enterTimeWait, finAcknowledged, resolveConnect, terminate } from './closing.js';
+import type { TimeWaitRecord } from './time-wait.js';
+import { DelayedAck, KeepAlive, type StateTimer } from './timers.js';
+
+/** What every connection reads as its out-of-order queue until it needs one: empty, never written to. */
+const NO_OUT_OF_ORDER = new Assembler(0);
 
 /**
  * One TCP connection (RFC 9293): the state machine and segment arrival (RFC 9293 §3.10.7, with RFC 5961's
@@ -22,7 +28,10 @@ import { DelayedAck, KeepAlive, StateTimer } from './timers.js';
  * holds the `socket`, never this engine.
  *
  * The data path never throws: what arrives is checked and dropped or answered, operations answer with
- * results.
+ * results. Memory (issue 16): buffers are charged to the stack's budget as they fill and given back as
+ * they drain; in TIME-WAIT the layer keeps a small record and lets this object go. Fields are few on
+ * purpose: QuickJS keeps an object's properties in an array that grows in steps (up to 28 cost 546
+ * bytes, from 29 on 772), and every idle connection pays for them.
  */
 export class TcpConnection implements SocketEngine, SenderHost {
   state: TcpState;
@@ -34,12 +43,12 @@ export class TcpConnection implements SocketEngine, SenderHost {
   readonly socket: ConnectionSocket;
   readonly sender: Sender;
 
-  // Receive sequence space.
-  private irs = 0;
+  // Receive sequence space (IRS is RCV.NXT - 1 until the handshake is done).
   /** RCV.NXT (also read by the layer for RFC 6191's check in TIME-WAIT). */
   receiveNext = 0;
   readonly window: ReceiveWindow;
-  readonly assembler: Assembler;
+  /** Out-of-order data: the shared empty one until a segment arrives out of order (an idle connection holds none). */
+  assembler: Assembler = NO_OUT_OF_ORDER;
   private finReceived = false;
 
   // Negotiated in the handshake.
@@ -49,31 +58,30 @@ export class TcpConnection implements SocketEngine, SenderHost {
   sackEnabled: boolean;
   timestampsEnabled: boolean;
   private windowScalingEnabled: boolean;
-  /** SACK blocks that fit one segment beside the other options. */
-  private sackBlockLimit = MAX_SACK_BLOCKS;
   /** The most payload one large segment carries (the NIC's TSO), or 0. */
   largeSend = 0;
   /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
-  private tsRecent = 0;
+  tsRecent = 0;
   private lastAckSent = 0;
 
-  /** The header of the segments this connection sends, refilled for each (see segmentRepr). */
-  private readonly outgoing: TcpRepr;
-  private readonly outgoingTimestamps = { value: 0, echo: 0 };
-  private readonly delayedAck: DelayedAck;
+  readonly delayedAck: DelayedAck;
   /** In-order segments received since the last ACK. */
   private unackedSegments = 0;
-  private readonly keepAlive: KeepAlive | undefined;
-  private readonly timeWaitMs: number;
-  private readonly finWait2TimeoutMs: number;
-  /** FIN-WAIT-2's and TIME-WAIT's timer. */
-  private readonly closing: StateTimer;
-  private readonly noDelay: boolean;
-  private closedWith: CloseReason | undefined;
-  private readonly connectWaiters: ((result: ConnectResult) => void)[] = [];
+  readonly keepAlive: KeepAlive | undefined;
+  /** What is left in TIME-WAIT: the layer's small record (this object is let go meanwhile). */
+  timeWait: TimeWaitRecord | undefined;
+  /** What the connection was opened with (shared with the listener's other connections): read when needed. */
+  readonly options: TcpOptions;
+  /** FIN-WAIT-2's wait for the peer's FIN, made when the state is entered. */
+  finWait2: StateTimer | undefined;
+  /** The listener a passive connection came from (the layer's business). Fields are few: see the class note. */
+  listener: unknown;
+  closedWith: CloseReason | undefined;
+  /** Made when someone waits for the handshake. */
+  connectWaiters: ((result: ConnectResult) => void)[] | undefined;
 
   constructor(
-    private readonly host: ConnectionHost<TcpConnection>,
+    readonly host: ConnectionHost<TcpConnection>,
     local: { address: IpAddress; port: number },
     remote: { address: IpAddress; port: number },
     iss: number,
@@ -86,39 +94,31 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.remotePort = remote.port;
     this.state = state;
     const clock = host.clock;
-    this.noDelay = options.noDelay ?? false;
-    this.timeWaitMs = options.timeWaitMs ?? 60_000;
-    this.finWait2TimeoutMs = options.finWait2TimeoutMs ?? 60_000;
-    this.closing = new StateTimer(clock, () => {
-      if (this.state === 'fin-wait-2') this.sendReset(this.sender.sendMax); // the peer went silent (issue 17)
-      this.terminate(this.state === 'fin-wait-2' ? 'timeout' : 'normal');
-    });
+    this.options = options;
     this.sackEnabled = options.sack ?? true;
     this.timestampsEnabled = options.timestamps ?? true;
     this.windowScalingEnabled = options.windowScaling ?? true;
-    this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled);
-    // Out-of-order data lies within the window; the budget has room for each range's overhead too.
-    this.assembler = new Assembler(2 * this.window.capacity, host.stats.out_of_order_dropped);
+    this.window = new ReceiveWindow(options.receiveBufferBytes ?? 128 * 1024, this.windowScalingEnabled, host.memory?.budget);
     this.sender = new Sender(
       this,
       iss,
-      new SendBuffer(options.sendBufferBytes ?? 64 * 1024),
+      new SendBuffer(options.sendBufferBytes ?? 64 * 1024, host.memory),
       new NewReno(iss, DEFAULT_MSS),
       new RttEstimator({ minimumMs: options.minimumRtoMs ?? 200, initialMs: options.initialRtoMs ?? 1000 }),
       clock,
       host.stats,
-      { noDelay: this.noDelay, maxRetransmits: options.maxRetransmits ?? 12 },
+      { noDelay: options.noDelay ?? false, maxRetransmits: options.maxRetransmits ?? 12 },
     );
-    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, () => this.sendAck(), host.atBatchEnd);
-    this.keepAlive = options.keepAlive
-      ? new KeepAlive(clock, options.keepAlive, {
-          alive: () => this.state !== 'closed' && this.state !== 'time-wait',
-          probe: () => this.sendKeepAlive(),
-          expire: () => this.terminate('timeout'),
-        })
-      : undefined;
+    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, this, host.atBatchEnd);
+    // Only set when asked for (an unset field is no property at all in an idle connection).
+    if (options.keepAlive) {
+      this.keepAlive = new KeepAlive(clock, options.keepAlive, {
+        alive: () => this.state !== 'closed' && this.state !== 'time-wait',
+        probe: () => this.sendKeepAlive(),
+        expire: () => this.terminate('timeout'),
+      });
+    }
     this.socket = new ConnectionSocket(this, local, remote);
-    this.outgoing = { sourcePort: local.port, destinationPort: remote.port, sequence: 0, acknowledgment: 0, flags: 0, window: 0 };
   }
 
   // ---------------------------------------------------------------- the socket's side (SocketEngine)
@@ -130,14 +130,17 @@ export class TcpConnection implements SocketEngine, SenderHost {
         this.closedWith ? { ok: false, error: this.closedWith === 'normal' ? 'aborted' : this.closedWith } : { ok: true },
       );
     }
-    return new Promise((resolve) => this.connectWaiters.push(resolve));
+    return new Promise((resolve) => (this.connectWaiters ??= []).push(resolve));
   }
 
   /** Queues data; takes what fits in the send buffer. */
   write(data: Uint8Array): WriteResult {
     if (this.state === 'closed' || this.state === 'time-wait') return { ok: false, error: 'closed' };
     if (this.sender.finRequested) return { ok: false, error: 'ending' };
-    const accepted = this.sender.buffer.write(data);
+    const buffer = this.sender.buffer;
+    const accepted = buffer.write(data);
+    // Short of memory with nothing queued, no ACK will bring room: the layer wakes us when memory frees.
+    if (accepted < data.length && buffer.length === 0) this.host.starved?.(this);
     if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
     return { ok: true, accepted };
   }
@@ -152,11 +155,16 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (this.state !== 'syn-sent' && this.state !== 'syn-received') this.sender.output();
   }
 
-  /** Ends the connection at once with a reset. */
+  /** Ends the connection at once with a reset (nothing to do once it is over or in TIME-WAIT). */
   abort(): void {
-    if (this.state === 'closed') return;
-    if (this.state !== 'syn-sent' && this.state !== 'time-wait') this.sendReset(this.sender.sendNext);
+    if (this.state === 'closed' || this.state === 'time-wait') return;
+    if (this.state !== 'syn-sent') this.sendReset(this.sender.sendNext);
     this.terminate('aborted');
+  }
+
+  /** The state as the application sees it: TIME-WAIT lasts as long as the layer's record. */
+  get currentState(): TcpState {
+    return this.state === 'time-wait' && (!this.timeWait || this.timeWait.ended) ? 'closed' : this.state;
   }
 
   get bufferedBytes(): number {
@@ -202,7 +210,6 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** The peer's SYN: its sequence numbers, and the options both sides support (RFC 7323, RFC 2018). */
   private synchronize(syn: IncomingSegment): void {
-    this.irs = syn.sequence;
     this.receiveNext = seqAdd(syn.sequence, 1);
     this.window.synchronize(this.receiveNext);
     this.mss = Math.max(64, Math.min(syn.mss ?? DEFAULT_MSS, this.host.localMss));
@@ -217,7 +224,6 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.timestampsEnabled = this.timestampsEnabled && syn.timestamps !== undefined;
     if (this.timestampsEnabled) this.tsRecent = syn.timestamps!.value;
     this.effectiveMss = this.mss - (this.timestampsEnabled ? TIMESTAMP_OPTION_LENGTH : 0);
-    this.sackBlockLimit = this.timestampsEnabled ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
     this.largeSend = this.host.largeSendBytes(this.remoteAddress);
     this.sender.congestion.start(this.effectiveMss, this.sackEnabled);
   }
@@ -250,18 +256,20 @@ export class TcpConnection implements SocketEngine, SenderHost {
   receive(segment: IncomingSegment): void {
     if (this.state === 'closed') return;
     this.keepAlive?.heard();
-    if (this.state === 'fin-wait-2') this.closing.heard();
+    if (this.state === 'fin-wait-2') this.finWait2?.heard();
     if (this.state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
     }
-    if (this.state === 'time-wait') {
-      this.receiveInTimeWait(segment);
-      return;
-    }
+    if (this.state === 'time-wait') return; // the layer's record answers for it
     const flags = segment.flags;
     // The peer did not get our SYN-ACK and sent its SYN again: answer it again.
-    if (this.state === 'syn-received' && flags & TcpFlag.syn && !(flags & TcpFlag.ack) && segment.sequence === this.irs) {
+    if (
+      this.state === 'syn-received' &&
+      flags & TcpFlag.syn &&
+      !(flags & TcpFlag.ack) &&
+      seqAdd(segment.sequence, 1) === this.receiveNext
+    ) {
       this.sendSyn(true);
       return;
     }
@@ -334,7 +342,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       }
       this.state = 'established';
       sender.synAcknowledged(ack, segment.window << this.sendShift, segment.sequence);
-      this.resolveConnect({ ok: true });
+      resolveConnect(this, { ok: true });
       this.host.established(this);
       this.keepAlive?.start();
     }
@@ -346,7 +354,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
     sender.processAck(segment);
     if (this.socket.wantsDrain) this.drainIfRoom();
-    if (sender.finSent && ack === sender.sendMax) this.finAcknowledged();
+    if (sender.finSent && ack === sender.sendMax) finAcknowledged(this);
     if ((this.state as TcpState) === 'closed') return; // our FIN's ACK in LAST-ACK ended it
 
     if (segment.payload.length && this.acceptsData()) this.processData(segment);
@@ -379,7 +387,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       if (this.timestampsEnabled) sender.sampleRtt(segment, segment.acknowledgment);
       this.state = 'established';
       this.sendAck();
-      this.resolveConnect({ ok: true });
+      resolveConnect(this, { ok: true });
       this.keepAlive?.start();
       sender.output();
       return;
@@ -391,26 +399,15 @@ export class TcpConnection implements SocketEngine, SenderHost {
   }
 
   /** In TIME-WAIT a retransmitted FIN gets its ACK again and restarts the timer (RFC 9293 §3.10.7.4). */
-  private receiveInTimeWait(segment: IncomingSegment): void {
-    if (segment.flags & TcpFlag.rst) return;
-    if (segment.flags & TcpFlag.fin) {
-      this.sendAck();
-      this.closing.start(this.timeWaitMs);
-    }
-  }
-
-  private drainIfRoom(): void {
+  /**
+   * Tells a writer waiting for room that there is some (a quarter of the buffer, or 16 KiB). With none
+   * and nothing left to acknowledge (the memory budget is short), the layer wakes it when memory frees.
+   */
+  drainIfRoom(): void {
     const buffer = this.sender.buffer;
-    if (buffer.free > 0 && buffer.free >= Math.min(buffer.capacity / 4, 16384)) this.socket.drain();
-  }
-
-  /** Our FIN was acknowledged. */
-  private finAcknowledged(): void {
-    if (this.state === 'fin-wait-1') {
-      this.state = 'fin-wait-2';
-      this.closing.start(this.finWait2TimeoutMs);
-    } else if (this.state === 'closing') this.enterTimeWait();
-    else if (this.state === 'last-ack') this.terminate('normal');
+    const wanted = this.host.memory?.budget.underPressure ? 2048 : Math.min(buffer.capacity / 4, 16384);
+    if (buffer.free > 0 && buffer.free >= wanted) this.socket.drain();
+    else if (buffer.length === 0 && this.state !== 'closed' && this.state !== 'time-wait') this.host.starved?.(this);
   }
 
   finWasSent(): void {
@@ -438,27 +435,55 @@ export class TcpConnection implements SocketEngine, SenderHost {
       this.sendAck();
       return;
     }
+    // Under memory pressure a connection keeps no more than the budget's allowance (at its limit, nothing):
+    // what it cannot keep is dropped, and the peer sends it again (its offered window stays as it was).
+    const keepable = this.host.memory?.budget.receiveAllowance ?? Number.POSITIVE_INFINITY;
     if (sequence === this.receiveNext) {
+      if (this.socket.heldBytes + data.length > keepable && this.socket.holding) {
+        this.droppedForMemory();
+        return;
+      }
       this.receiveNext = seqAdd(this.receiveNext, data.length);
       this.socket.deliver(data.slice());
       const filledHole = this.assembler.count !== 0;
       if (filledHole) {
+        const charged = this.assembler.charged;
         for (let fresh = this.assembler.take(this.receiveNext); fresh; fresh = this.assembler.take(this.receiveNext)) {
           this.receiveNext = seqAdd(this.receiveNext, fresh.length);
           this.socket.deliver(fresh);
         }
+        this.host.memory?.adjust(this.assembler.charged - charged);
       }
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
       this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
       // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
-      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.noDelay);
+      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.sender.noDelay);
       now ? this.delayedAck.now(this.unackedSegments) : this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
     // + SACK); what the bounded queue cannot take goes unanswered, as in Linux (tcp_data_queue_ofo).
     this.host.stats.out_of_order.increment();
-    if (this.assembler.insert(sequence, data) !== 'dropped') this.sendAck();
+    if (this.assembler.bytes + data.length > keepable) {
+      this.droppedForMemory();
+      return;
+    }
+    // Out-of-order data lies within the window; the bound has room for each range's overhead too.
+    if (this.assembler === NO_OUT_OF_ORDER) this.assembler = new Assembler(2 * this.window.capacity, this.host.stats.out_of_order_dropped);
+    const charged = this.assembler.charged;
+    const kept = this.assembler.insert(sequence, data);
+    this.host.memory?.adjust(this.assembler.charged - charged);
+    if (kept !== 'dropped') this.sendAck();
+  }
+
+  private droppedForMemory(): void {
+    this.host.stats.rx_dropped_memory?.increment();
+    this.sendAck();
+  }
+
+  /** The held data's charge changed by `delta` (charged to the budget while the connection lasts). */
+  heldChanged(delta: number): void {
+    if (this.state !== 'closed' && this.state !== 'time-wait') this.host.memory?.adjust(delta);
   }
 
   private processFin(segment: IncomingSegment): void {
@@ -475,11 +500,11 @@ export class TcpConnection implements SocketEngine, SenderHost {
         this.state = 'close-wait';
         break;
       case 'fin-wait-1':
-        if (this.sender.finSent && this.sender.sendUnacknowledged === this.sender.sendMax) this.enterTimeWait();
+        if (this.sender.finSent && this.sender.sendUnacknowledged === this.sender.sendMax) enterTimeWait(this);
         else this.state = 'closing';
         break;
       case 'fin-wait-2':
-        this.enterTimeWait();
+        enterTimeWait(this);
         break;
       default:
         break;
@@ -492,26 +517,21 @@ export class TcpConnection implements SocketEngine, SenderHost {
   /** The payload that fits one segment now: the effective MSS less the SACK blocks it will carry (so no IP fragments). */
   segmentLimit(): number {
     if (!this.sackEnabled || this.assembler.count === 0) return this.effectiveMss;
-    const blocks = this.assembler.sackBlocks(this.sackBlockLimit).length;
+    const blocks = this.assembler.sackBlocks(this.sackBlockLimit()).length;
     return this.effectiveMss - (blocks ? 4 + 8 * blocks : 0);
+  }
+
+  /** SACK blocks that fit one segment beside the other options. */
+  private sackBlockLimit(): number {
+    return this.timestampsEnabled ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
   }
 
   /** The header of a segment going out now: our ACK, window, timestamps and SACK blocks. */
   private segmentRepr(sequence: number, flags: number): TcpRepr {
-    // One repr per connection, refilled: the layer writes it into the frame before `send` returns.
-    const repr = this.outgoing;
-    repr.sequence = sequence;
-    repr.acknowledgment = this.receiveNext;
-    repr.flags = flags;
-    repr.window = this.window.advertise(this.receiveNext, this.socket.heldBytes);
-    if (this.timestampsEnabled) {
-      const timestamps = this.outgoingTimestamps;
-      timestamps.value = timestampOf(this.host.clock);
-      timestamps.echo = this.tsRecent;
-      repr.timestamps = timestamps;
-    } else repr.timestamps = undefined;
-    repr.sackBlocks = this.sackEnabled && this.assembler.count !== 0 ? this.assembler.sackBlocks(this.sackBlockLimit) : undefined;
-    return repr;
+    const window = this.window.advertise(this.receiveNext, this.socket.heldBytes);
+    const blocks = this.sackEnabled && this.assembler.count !== 0 ? this.assembler.sackBlocks(this.sackBlockLimit()) : undefined;
+    const timestamp = this.timestampsEnabled ? timestampOf(this.host.clock) : 0;
+    return outgoingRepr(this.localPort, this.remotePort, sequence, this.receiveNext, flags, window, timestamp, this.tsRecent, blocks);
   }
 
   sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize = 0): void {
@@ -541,8 +561,25 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.sendAck();
   }
 
+  /** A keepalive probe: one sequence number below SND.UNA, no data; the peer answers with an ACK. */
+  private sendKeepAlive(): void {
+    this.host.stats.keepalives.increment();
+    this.host.send(this, this.segmentRepr(seqAdd(this.sender.sendUnacknowledged, -1), TcpFlag.ack), 0);
+  }
+
+  // ---------------------------------------------------------------- ending (closing.ts)
+
+  giveUp(): void {
+    terminate(this, 'timeout');
+  }
+
+  /** Ends the connection for good: timers off, the socket told, the layer forgets it. */
+  terminate(reason: CloseReason): void {
+    terminate(this, reason);
+  }
+
   /** A reset at `sequence`; one `answering` a segment goes within the layer's limit on resets. */
-  private sendReset(sequence: number, answering = false): void {
+  sendReset(sequence: number, answering = false): void {
     if (answering && !this.host.allowReset()) return;
     const { localPort, remotePort } = this;
     this.host.send(
@@ -551,50 +588,5 @@ export class TcpConnection implements SocketEngine, SenderHost {
       0,
     );
     this.host.stats.resets_tx.increment();
-  }
-
-  /** A keepalive probe: one sequence number below SND.UNA, no data; the peer answers with an ACK. */
-  private sendKeepAlive(): void {
-    this.host.stats.keepalives.increment();
-    this.host.send(this, this.segmentRepr(seqAdd(this.sender.sendUnacknowledged, -1), TcpFlag.ack), 0);
-  }
-
-  // ---------------------------------------------------------------- ending
-
-  private enterTimeWait(): void {
-    this.state = 'time-wait';
-    this.sender.stop();
-    this.keepAlive?.stop();
-    this.closing.start(this.timeWaitMs);
-    this.notifyClosed('normal');
-  }
-
-  private notifyClosed(reason: CloseReason): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
-    this.socket.closed(reason);
-  }
-
-  private resolveConnect(result: ConnectResult): void {
-    for (const waiter of this.connectWaiters.splice(0)) waiter(result);
-  }
-
-  giveUp(): void {
-    this.terminate('timeout');
-  }
-
-  /** Ends the connection for good: timers off, the socket told, the layer forgets it. */
-  terminate(reason: CloseReason): void {
-    if (this.state === 'closed') return;
-    const wasOpening = this.state === 'syn-sent' || this.state === 'syn-received';
-    this.state = 'closed';
-    this.sender.stop();
-    this.delayedAck.cancel();
-    this.keepAlive?.stop();
-    this.closing.stop();
-    this.assembler.clear();
-    if (wasOpening) this.resolveConnect({ ok: false, error: reason === 'normal' ? 'aborted' : reason });
-    this.notifyClosed(reason);
-    this.host.release(this);
   }
 }

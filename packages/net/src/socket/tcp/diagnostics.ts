@@ -1,5 +1,6 @@
 import type { TcpConnection } from './connection.js';
 import type { TcpDiagnostics } from './tcp-socket.js';
+import type { TimeWaitRecord } from './time-wait.js';
 
 /** A snapshot of a connection's variables, for diagnostics and tests (`inet.tcp.inspect`, `inet.tcp.connections`). */
 export function diagnose(connection: TcpConnection): TcpDiagnostics {
@@ -30,5 +31,35 @@ export function diagnose(connection: TcpConnection): TcpDiagnostics {
     outOfOrderSegments: connection.assembler.count,
     bufferedBytes: sender.buffer.length,
     heldBytes: held,
+  };
+}
+
+/** A TIME-WAIT record as diagnostics: what the record keeps, zeros for what it does not. */
+export function diagnoseTimeWait(record: TimeWaitRecord): TcpDiagnostics {
+  return {
+    localAddress: record.localAddress,
+    localPort: record.localPort,
+    remoteAddress: record.remoteAddress,
+    remotePort: record.remotePort,
+    state: 'time-wait',
+    sendUnacknowledged: record.sendNext,
+    sendNext: record.sendNext,
+    sendMax: record.sendNext,
+    sendWindow: 0,
+    congestionWindow: 0,
+    slowStartThreshold: 0,
+    inRecovery: false,
+    receiveNext: record.receiveNext,
+    receiveWindow: 0,
+    mss: 0,
+    sendShift: 0,
+    receiveShift: 0,
+    sack: false,
+    timestamps: record.timestamps,
+    rtoMs: 0,
+    smoothedRttMs: undefined,
+    outOfOrderSegments: 0,
+    bufferedBytes: 0,
+    heldBytes: 0,
   };
 }

@@ -5,6 +5,8 @@
  */
 import type { NetClock } from '../../clock.js';
 import type { IpAddress } from '../../wire/address.js';
+import type { MemoryAccount } from '../../memory.js';
+import type { TimeWaitRecord } from './time-wait.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
 
 /** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
@@ -72,6 +74,8 @@ export interface ConnectionStats {
   zero_window_probes: Counter;
   tail_loss_probes: Counter;
   keepalives: Counter;
+  /** In-window data dropped because the memory budget was at its limit (the peer sends it again). */
+  rx_dropped_memory?: Counter;
 }
 
 /** Copies `length` bytes of payload into the frame being built, at `offset`. */
@@ -90,10 +94,19 @@ export interface ConnectionHost<C> {
   largeSendBytes(remote: IpAddress): number;
   /** The connection is gone: forget it. */
   release(connection: C): void;
+  /**
+   * The connection entered TIME-WAIT (its timers stopped): keep a record of it instead (`timeWaitOf`),
+   * and forget the connection itself. Undefined when no record could be kept.
+   */
+  timeWait(connection: C): TimeWaitRecord | undefined;
   /** A passive connection reached ESTABLISHED: hand it to its listener. */
   established(connection: C): void;
   /** Whether another challenge ACK may go out now (RFC 5961 rate limit). */
   allowChallengeAck(): boolean;
+  /** Where the connection's buffers are charged (send queue, data held for the application, out of order). */
+  readonly memory?: MemoryAccount;
+  /** A writer waits for room the memory budget has not got: call `drainIfRoom` when memory frees. */
+  starved?(connection: C): void;
   /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
   allowReset(): boolean;
   /**

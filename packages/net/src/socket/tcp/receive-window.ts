@@ -3,6 +3,7 @@ import { seqAdd, seqDiff, seqGt } from './sequence.js';
 /** RFC 7323 §2.3: a shift of at most 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
+const UNLIMITED = { receiveAllowance: Number.POSITIVE_INFINITY };
 /** The window scale shift that lets a 16-bit field carry `capacity` (what our SYN announces). */
 export function windowShiftFor(capacity: number): number {
   let shift = 0;
@@ -29,6 +30,11 @@ export class ReceiveWindow {
     /** Bytes received and not yet taken that the connection will hold. */
     readonly capacity: number,
     scaling: boolean,
+    /**
+     * The memory budget's say: a window offers at most `receiveAllowance` beyond what is held (all of
+     * the buffer normally, a few segments under pressure, nothing new at the limit).
+     */
+    private readonly memory: { readonly receiveAllowance: number } = UNLIMITED,
   ) {
     this.shift = scaling ? windowShiftFor(capacity) : 0;
   }
@@ -38,14 +44,18 @@ export class ReceiveWindow {
     this.advertisedEdge = receiveNext;
   }
 
-  /** The window the buffer allows from RCV.NXT, `held` bytes waiting for the application. */
+  /**
+   * The window the buffer allows from RCV.NXT, `held` bytes waiting for the application; under memory
+   * pressure held data and the window together stay within the budget's allowance, so a connection that
+   * holds much is offered nothing new.
+   */
   available(held: number): number {
-    return Math.max(0, this.capacity - held);
+    return Math.max(0, Math.min(this.capacity, this.memory.receiveAllowance) - held);
   }
 
   /** The window as the peer knows it: what the buffer allows, but never short of the edge advertised. */
   offered(receiveNext: number, held: number): number {
-    const available = this.capacity - held;
+    const available = Math.min(this.capacity, this.memory.receiveAllowance) - held;
     const advertised = seqDiff(this.advertisedEdge, receiveNext);
     return Math.max(0, available, advertised);
   }

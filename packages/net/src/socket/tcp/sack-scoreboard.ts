@@ -2,6 +2,8 @@ import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './sequence.js';
 
 /** Ranges kept at most: a peer cannot make the scoreboard grow without bound. */
 const MAX_RANGES = 64;
+/** The empty scoreboard's list, shared (never changed in place): an idle connection holds no array of its own. */
+const NO_RANGES: [number, number][] = [];
 
 /**
  * The SACK scoreboard (RFC 2018 §8, RFC 6675 §3): the ranges above SND.UNA the peer reported holding,
@@ -10,7 +12,7 @@ const MAX_RANGES = 64;
  */
 export class SackScoreboard {
   /** Sorted, disjoint, none ending at or below SND.UNA. */
-  ranges: [number, number][] = [];
+  ranges: [number, number][] = NO_RANGES;
 
   get isEmpty(): boolean {
     return this.ranges.length === 0;
@@ -24,6 +26,7 @@ export class SackScoreboard {
     let added = false;
     for (const [start, end] of blocks) {
       if (seqLe(end, ack) || seqGt(end, sendMax) || seqGe(start, end)) continue;
+      if (this.ranges === NO_RANGES) this.ranges = [];
       this.ranges.push([start, end]);
       added = true;
     }
@@ -44,6 +47,10 @@ export class SackScoreboard {
     if (!ranges.length) return;
     let drop = 0;
     while (drop < ranges.length && seqLe(ranges[drop]![1], ack)) drop++;
+    if (drop === ranges.length) {
+      this.ranges = NO_RANGES;
+      return;
+    }
     if (drop) ranges.splice(0, drop);
     if (ranges.length && seqLt(ranges[0]![0], ack)) ranges[0]![0] = ack;
   }
@@ -76,6 +83,6 @@ export class SackScoreboard {
   }
 
   clear(): void {
-    this.ranges = [];
+    this.ranges = NO_RANGES;
   }
 }

@@ -93,11 +93,15 @@ export class Sender {
   private probeDue = false;
   /** SND.MAX when the last tail loss probe went, until an ACK reaches it (one probe per episode). */
   private probedUpTo: number | undefined;
-  private readonly persistDue = (): void => this.probeWindow();
+  /** The persist timer's callback, made when the window is first probed. */
+  private persistDue: (() => void) | undefined;
+  /** Nagle's algorithm off (RFC 896). */
+  readonly noDelay: boolean;
+  private readonly maxRetransmits: number;
   /** What `copier` copies next: the payload of the segment being sent (one closure per connection, not per segment). */
   private copyOffset = 0;
   private copyLength = 0;
-  private readonly copier: PayloadCopier = (target, at) => this.buffer.copy(this.copyOffset, this.copyLength, target, at);
+  private copier: PayloadCopier | undefined;
 
   constructor(
     private readonly host: SenderHost,
@@ -107,14 +111,17 @@ export class Sender {
     readonly rtt: RttEstimator,
     private readonly clock: NetClock,
     private readonly stats: ConnectionStats,
-    private readonly options: { noDelay: boolean; maxRetransmits: number },
+    options: { noDelay: boolean; maxRetransmits: number },
   ) {
+    // Kept as fields, not the object: one object fewer per connection.
+    this.noDelay = options.noDelay;
+    this.maxRetransmits = options.maxRetransmits;
     this.iss = iss;
     this.sendUnacknowledged = iss;
     this.sendNext = iss;
     this.sendMax = iss;
     this.retransmitNext = iss;
-    this.timer = new RetransmitTimer(clock, () => this.timedOut());
+    this.timer = new RetransmitTimer(clock, this);
   }
 
   /**
@@ -205,7 +212,7 @@ export class Sender {
         // A large send is whole segments; a partial one goes only with the last of the data, as it would alone.
         if (length > mss && length < unsent) length -= length % mss;
         // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
-        if (length < mss && !this.options.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
+        if (length < mss && !this.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
       }
       const fin = this.finRequested && length === unsent;
       if (!seqLt(this.sendNext, this.sendMax)) sentNew = true;
@@ -279,7 +286,10 @@ export class Sender {
     const flags = TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0);
     this.copyOffset = offset;
     this.copyLength = count;
-    this.host.sendSegment(sequence, flags, count, count ? this.copier : undefined, segmentSize);
+    const copier = count
+      ? (this.copier ??= (target: Uint8Array, at: number): void => this.buffer.copy(this.copyOffset, this.copyLength, target, at))
+      : undefined;
+    this.host.sendSegment(sequence, flags, count, copier, segmentSize);
     if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
@@ -410,7 +420,7 @@ export class Sender {
    * else slow start again from SND.UNA (RFC 5681 §3.1). What the peer SACKed is not sent again (as Linux
    * does); in case the peer reneged on it (RFC 2018 §8), a second timeout in a row forgets it.
    */
-  private timedOut(): void {
+  timedOut(): void {
     const state = this.host.state;
     if (state === 'closed' || state === 'time-wait') return;
     const opening = state === 'syn-sent' || state === 'syn-received';
@@ -428,7 +438,7 @@ export class Sender {
     }
     this.retransmitCount++;
     this.stats.timeouts.increment();
-    if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.options.maxRetransmits)) {
+    if (this.retransmitCount > (opening ? SYN_RETRANSMITS : this.maxRetransmits)) {
       this.host.giveUp();
       return;
     }
@@ -468,7 +478,7 @@ export class Sender {
   private armPersist(): void {
     if (this.persistTimer) return;
     const delay = Math.min(MAX_PERSIST_MS, Math.max(this.rtt.timeoutMs, 200) * 2 ** this.persistBackoff);
-    this.persistTimer = this.clock.setTimer(delay, this.persistDue);
+    this.persistTimer = this.clock.setTimer(delay, (this.persistDue ??= () => this.probeWindow()));
   }
 
   /**
@@ -487,7 +497,7 @@ export class Sender {
       this.output();
       return;
     }
-    if (this.probesUnanswered >= this.options.maxRetransmits) {
+    if (this.probesUnanswered >= this.maxRetransmits) {
       this.host.giveUp();
       return;
     }

@@ -1,9 +1,11 @@
 import type { IpAddress } from '../../wire/address.js';
+import { BUFFER_OVERHEAD_BYTES } from '../../memory.js';
 import type { CloseReason, ConnectResult, TcpSocket, TcpState, WriteResult } from './tcp-socket.js';
 
 /** What the application's side needs of the connection's engine. */
 export interface SocketEngine {
-  readonly state: TcpState;
+  /** The state as the application sees it. */
+  readonly currentState: TcpState;
   readonly bufferedBytes: number;
   readonly writableBytes: number;
   readonly smoothedRttMs: number | undefined;
@@ -14,9 +16,18 @@ export interface SocketEngine {
   opened(): Promise<ConnectResult>;
   /** Held bytes were taken: the receive window may have opened enough to say so. */
   windowOpened(): void;
+  /** What the held data is charged changed by `delta` (bytes and arrays, see `heldCharge`). */
+  heldChanged(delta: number): void;
 }
 
 type DataListener = (data: Uint8Array) => void;
+
+const NO_LISTENERS: readonly never[] = [];
+/** A small chunk held after another small one is joined to it, up to this size: tiny segments cost their bytes. */
+const SMALL_CHUNK_BYTES = 512;
+const JOINED_CHUNK_BYTES = 2048;
+/** Never pushed to: `deliver` gives the socket its own array first. */
+const NOTHING_HELD: Uint8Array[] = [];
 
 /**
  * The application's side of one connection, what `TcpSocket` promises: the data consumers and what is
@@ -35,11 +46,13 @@ export class ConnectionSocket implements TcpSocket {
   heldBytes = 0;
   /** A write took less than it was given: drain listeners wait for room. */
   wantsDrain = false;
-  private held: Uint8Array[] = [];
-  private dataListeners: DataListener[] = [];
-  private endListeners: (() => void)[] = [];
-  private closeListeners: ((reason: CloseReason) => void)[] = [];
-  private drainListeners: (() => void)[] = [];
+  // Empty lists are one shared array (an idle connection holds no array of its own); lists of listeners
+  // are replaced, never changed in place, and `held` is replaced by its own array before a push.
+  private held: Uint8Array[] = NOTHING_HELD;
+  private dataListeners: readonly DataListener[] = NO_LISTENERS;
+  private endListeners: readonly (() => void)[] = NO_LISTENERS;
+  private closeListeners: readonly ((reason: CloseReason) => void)[] = NO_LISTENERS;
+  private drainListeners: readonly (() => void)[] = NO_LISTENERS;
   private paused = false;
   /** Async iterators whose reader has not taken the chunk they hold: delivery waits for them. */
   private readersBehind = 0;
@@ -62,7 +75,7 @@ export class ConnectionSocket implements TcpSocket {
   }
 
   get state(): TcpState {
-    return this.engine.state;
+    return this.engine.currentState;
   }
 
   get bufferedBytes(): number {
@@ -121,8 +134,10 @@ export class ConnectionSocket implements TcpSocket {
     this.discarding = true;
     if (!this.dataListeners.length && this.held.length) {
       // Nobody reads and nobody will: what was held goes, and the window opens again.
-      this.held = [];
+      const charge = this.heldCharge;
+      this.held = NOTHING_HELD;
       this.heldBytes = 0;
+      this.engine.heldChanged(-charge);
       this.engine.windowOpened();
       this.deliverEndIfDue();
     }
@@ -238,9 +253,38 @@ export class ConnectionSocket implements TcpSocket {
     } else if (!listeners.length && this.discarding) {
       // close() was called and nobody reads: dropped, as promised.
     } else {
-      this.held.push(data);
-      this.heldBytes += data.length;
+      this.hold(data);
     }
+  }
+
+  /** Whether data arriving now would be held (no consumer takes it, and close() did not say to drop it). */
+  get holding(): boolean {
+    const listeners = this.dataListeners.length;
+    if (listeners && !this.paused && !this.readersBehind && !this.held.length) return false;
+    return !(!listeners && this.discarding);
+  }
+
+  /** What the held data costs: its bytes and an array each (the memory budget's charge). */
+  get heldCharge(): number {
+    return this.heldBytes + this.held.length * BUFFER_OVERHEAD_BYTES;
+  }
+
+  private hold(data: Uint8Array): void {
+    let held = this.held;
+    if (held === NOTHING_HELD) held = this.held = [];
+    this.heldBytes += data.length;
+    const last = held[held.length - 1];
+    // Held chunks are the socket's own copies: a small one after a small one is joined to it.
+    if (last && data.length < SMALL_CHUNK_BYTES && last.length + data.length <= JOINED_CHUNK_BYTES) {
+      const joined = new Uint8Array(last.length + data.length);
+      joined.set(last);
+      joined.set(data, last.length);
+      held[held.length - 1] = joined;
+      this.engine.heldChanged(data.length);
+      return;
+    }
+    held.push(data);
+    this.engine.heldChanged(data.length + BUFFER_OVERHEAD_BYTES);
   }
 
   /** The peer's FIN arrived, after the last byte. */
@@ -255,8 +299,8 @@ export class ConnectionSocket implements TcpSocket {
     this.closedWith = reason;
     if (reason === 'normal') this.deliverEndIfDue();
     const listeners = this.closeListeners;
-    this.closeListeners = [];
-    this.drainListeners = [];
+    this.closeListeners = NO_LISTENERS;
+    this.drainListeners = NO_LISTENERS;
     for (const listener of listeners) listener(reason);
   }
 
@@ -264,7 +308,7 @@ export class ConnectionSocket implements TcpSocket {
   drain(): void {
     this.wantsDrain = false;
     const listeners = this.drainListeners;
-    this.drainListeners = [];
+    this.drainListeners = NO_LISTENERS;
     for (const listener of listeners) listener();
   }
 
@@ -277,14 +321,18 @@ export class ConnectionSocket implements TcpSocket {
     if (this.flushing) return;
     this.flushing = true;
     let taken = 0;
+    let released = 0;
     while (this.held.length && this.dataListeners.length && !this.paused && !this.readersBehind) {
       const chunk = this.held.shift()!;
       this.heldBytes -= chunk.length;
+      released += chunk.length + BUFFER_OVERHEAD_BYTES;
       taken++;
       const listeners = this.dataListeners;
       for (let i = 0; i < listeners.length; i++) listeners[i]!(chunk);
     }
     this.flushing = false;
+    if (released) this.engine.heldChanged(-released);
+    if (this.held !== NOTHING_HELD && !this.held.length) this.held = NOTHING_HELD;
     if (taken) this.engine.windowOpened();
     this.deliverEndIfDue();
   }
@@ -293,7 +341,7 @@ export class ConnectionSocket implements TcpSocket {
     if (this.endDelivered || !this.finReceived || this.held.length) return;
     this.endDelivered = true;
     const listeners = this.endListeners;
-    this.endListeners = [];
+    this.endListeners = NO_LISTENERS;
     for (const listener of listeners) listener();
   }
 }

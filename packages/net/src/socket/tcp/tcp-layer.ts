@@ -1,18 +1,21 @@
 import type { NetClock, RandomSource } from '../../clock.js';
-import type { IpDatagram, IpLayer, IpSendOptions } from '../../iface/ip-layer.js';
-import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
+import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
+import { type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
-import { TcpFlag, type TcpRepr, emitTcp, emptyTcpSegment, readTcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
+import { TcpFlag, type TcpRepr, emptyTcpSegment, readTcpSegment } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
-import { diagnose } from './diagnostics.js';
+import { diagnose, diagnoseTimeWait } from './diagnostics.js';
+import { SegmentOutput } from './segment-output.js';
 import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
-import { seqAdd, seqGt } from './sequence.js';
+import { seqAdd } from './sequence.js';
+import { TIME_WAIT_BYTES, TimeWaitTable, timeWaitOf } from './time-wait.js';
 import { RateLimiter } from '../../rate-limit.js';
+import { type MemoryAccount, MemoryBudget, checkLimit } from '../../memory.js';
 import { windowShiftFor } from './receive-window.js';
 import { timestampOf } from './sender.js';
 import { SynCookies, cookieHandshake } from './syn-cookies.js';
@@ -26,7 +29,34 @@ export interface ListenOptions extends TcpOptions {
   backlog?: number;
   /** Answer SYNs with cookies when the backlog is full (default true); false drops them instead. */
   synCookies?: boolean;
+  /**
+   * Connections from this listener at once, the handshake included; past it a SYN is refused with a reset
+   * and counted (`tcp.refused_limit`). Unlimited by default: the memory budget bounds them.
+   */
+  maxConnections?: number;
 }
+
+/** Limits of the whole TCP layer (`InetOptions.tcp`). */
+export interface TcpLimits {
+  /**
+   * Connections at once in any state but TIME-WAIT; past it a SYN is refused with a reset and an active
+   * open answers 'too-many-connections' (counted in `tcp.refused_limit`). Unlimited by default: the
+   * memory budget bounds them.
+   */
+  maxConnections?: number;
+  /**
+   * TIME-WAIT records at once; past it the oldest are recycled (`tcp.time_wait_recycled`). Default 4096,
+   * less when the memory budget is small (at most an eighth of it in records).
+   */
+  maxTimeWait?: number;
+}
+
+/**
+ * What one connection is charged against the memory budget, besides its buffers: what an idle
+ * established connection holds in QuickJS (the connection, its socket, sender, timers and the closures a
+ * service attaches, about 3.7 KB measured), rounded up.
+ */
+export const CONNECTION_BYTES = 4096;
 
 export interface ConnectOptions extends TcpOptions {
   /** The local port; a random free ephemeral port (49152-65535) when absent. */
@@ -36,7 +66,10 @@ export interface ConnectOptions extends TcpOptions {
 export type ListenResult = { ok: true; listener: TcpListener } | { ok: false; error: 'port-in-use' | 'invalid-port' };
 export type ConnectStart =
   | { ok: true; connection: TcpSocket }
-  | { ok: false; error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' };
+  | {
+      ok: false;
+      error: 'no-route' | 'no-free-port' | 'port-in-use' | 'unconfigured' | 'invalid-port' | 'no-memory' | 'too-many-connections';
+    };
 
 export interface TcpListener {
   readonly port: number;
@@ -51,6 +84,9 @@ interface Listening {
   options: ListenOptions;
   backlog: number;
   halfOpen: number;
+  /** Connections from this listener (the handshake included), and at most. */
+  connections: number;
+  maxConnections: number;
   /** When this listener last answered a SYN with a cookie (ACKs are checked for cookies only for a while after). */
   cookieSentAt: number;
 }
@@ -61,6 +97,8 @@ const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 const CHALLENGE_ACKS_PER_SECOND = 100;
 /** Resets for segments that belong to nothing: at most this many at once and per second (FreeBSD allows 200/s). */
 const RESETS_PER_SECOND = 100;
+/** TIME-WAIT records kept at most before the oldest are recycled (Linux: tcp_max_tw_buckets). */
+const DEFAULT_MAX_TIME_WAIT = 4096;
 /** ACKs are taken for cookies this long after the last cookie went out (Linux: while its queue overflowed recently). */
 const COOKIE_RECENT_MS = 3 * 60_000;
 
@@ -80,28 +118,54 @@ export class TcpLayer {
   private readonly resets: RateLimiter;
   private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
+  /** Segments out, through the IP layer and the NIC's offloads. */
+  private readonly output: SegmentOutput;
   /** What waits for the end of the batch of received frames (ACKs covering the batch). */
   private readonly batchEndWork: (() => void)[] = [];
   /** The segment being received, refilled for each (connections use it during the call only). */
   private readonly incoming = emptyTcpSegment();
   private readonly incomingTimestamps = { value: 0, echo: 0 };
+  private readonly timeWait: TimeWaitTable;
+  /** The budget, TCP's fixed costs (connections, TIME-WAIT records) and its buffers in it. */
+  readonly memory: MemoryBudget;
+  private readonly objects: MemoryAccount;
+  private readonly buffers: MemoryAccount;
+  private readonly maxConnections: number;
+  /** Connections whose writers wait for memory, and whether the budget will wake them. */
+  private readonly starved = new Set<TcpConnection>();
+  private waking = false;
+  private readonly wakeStarved = (): void => {
+    this.waking = false;
+    const starved = [...this.starved];
+    this.starved.clear();
+    for (const connection of starved) connection.drainIfRoom();
+  };
 
   constructor(
     private readonly ip: IpLayer,
     private readonly clock: NetClock,
     private readonly random: RandomSource,
     scope: StatScope,
+    memory?: MemoryBudget,
+    limits: TcpLimits = {},
   ) {
     this.stats = layerStats(scope, 'tcp');
+    this.memory = memory ?? new MemoryBudget({ budgetBytes: 64 * 1024 * 1024 });
+    this.objects = this.memory.account();
+    this.buffers = this.memory.account(this.stats.buffer_bytes, this.stats.buffer_bytes_peak);
+    this.maxConnections = limits.maxConnections ?? Number.POSITIVE_INFINITY;
+    const maxTimeWait =
+      limits.maxTimeWait ?? Math.max(16, Math.min(DEFAULT_MAX_TIME_WAIT, Math.floor(this.memory.limitBytes / 8 / TIME_WAIT_BYTES)));
     this.initialSequence = new InitialSequence(random, () => clock.now());
     this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
     this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
     this.cookies = new SynCookies(random, clock);
+    this.output = new SegmentOutput(ip);
     this.host = {
       clock,
       send: (connection, repr, length, payload, segmentSize) =>
         this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
-      largeSendBytes: (remote) => this.largeSendBytes(remote),
+      largeSendBytes: (remote) => this.output.largeSendBytes(remote),
       atBatchEnd: ip.batchesEnd
         ? (flush) => {
             this.batchEndWork.push(flush);
@@ -109,14 +173,40 @@ export class TcpLayer {
           }
         : undefined,
       release: (connection) => this.release(connection),
+      timeWait: (connection) => {
+        this.release(connection);
+        return this.timeWait.add(timeWaitOf(connection));
+      },
       established: (connection) => this.established(connection),
       allowChallengeAck: () => this.allowChallengeAck(),
       allowReset: () => this.allowReset(),
+      memory: this.buffers,
+      starved: (connection) => {
+        this.starved.add(connection);
+        if (this.waking) return;
+        this.waking = true;
+        this.memory.whenRoom(this.wakeStarved);
+      },
       get localMss() {
         return ip.maxPayload - 20;
       },
       stats: this.stats,
     };
+    this.timeWait = new TimeWaitTable(
+      {
+        clock,
+        send: (record, repr) => {
+          this.sendSegment(record.localAddress, record.remoteAddress, repr, 0);
+          this.stats.segments_tx.increment();
+        },
+        memory: this.objects,
+        recycled: () => this.stats.time_wait_recycled.increment(),
+        sizeChanged: (size) => {
+          this.stats.time_wait.value = size;
+        },
+      },
+      maxTimeWait,
+    );
     // IP -> TCP
     ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
     if (ip.batchesEnd) ip.onBatchEnd(() => this.endBatch());
@@ -129,11 +219,24 @@ export class TcpLayer {
     work.length = 0;
   }
 
-  /** Accepts connections on `port`; `onConnection` gets each once its handshake completed. */
+  /**
+   * Accepts connections on `port`; `onConnection` gets each once its handshake completed. Throws a
+   * NetError ('insufficient-memory') when `maxConnections` cannot fit the memory budget.
+   */
   listen(port: number, onConnection: (socket: TcpSocket) => void, options: ListenOptions = {}): ListenResult {
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (this.listeners.has(port)) return { ok: false, error: 'port-in-use' };
-    const listening: Listening = { port, onConnection, options, backlog: options.backlog ?? 128, halfOpen: 0, cookieSentAt: -Infinity };
+    checkLimit(this.memory, `maxConnections of the listener on port ${port}`, options.maxConnections ?? 0, CONNECTION_BYTES);
+    const listening: Listening = {
+      port,
+      onConnection,
+      options,
+      backlog: options.backlog ?? 128,
+      halfOpen: 0,
+      connections: 0,
+      maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
+      cookieSentAt: Number.NEGATIVE_INFINITY,
+    };
     this.listeners.set(port, listening);
     return {
       ok: true,
@@ -162,15 +265,26 @@ export class TcpLayer {
     if (source === undefined) return { ok: false, error: 'no-route' };
     let localPort = 0;
     if (options.localPort !== undefined) {
-      if (this.table.holds(options.localPort, address, port)) return { ok: false, error: 'port-in-use' };
+      if (this.table.holds(options.localPort, address, port) || this.timeWait.holds(options.localPort, address, port))
+        return { ok: false, error: 'port-in-use' };
       localPort = options.localPort;
     } else {
-      const start = this.random.uint32() % EPHEMERAL_COUNT;
+      // An integer, never a double: QuickJS hashes the two differently as Map keys (see ConnectionTable).
+      const start = (this.random.uint32() % EPHEMERAL_COUNT) | 0;
       for (let i = 0; i < EPHEMERAL_COUNT && !localPort; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
-        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port)) localPort = candidate;
+        if (!this.listeners.has(candidate) && !this.table.holds(candidate, address, port) && !this.timeWait.holds(candidate, address, port))
+          localPort = candidate;
       }
       if (!localPort) return { ok: false, error: 'no-free-port' };
+    }
+    if (this.table.size >= this.maxConnections) {
+      this.stats.refused_limit.increment();
+      return { ok: false, error: 'too-many-connections' };
+    }
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      return { ok: false, error: 'no-memory' };
     }
     const local = { address: source, port: localPort };
     const connection = new TcpConnection(
@@ -186,31 +300,56 @@ export class TcpLayer {
     return { ok: true, connection: connection.socket };
   }
 
-  /** A snapshot of every connection this layer knows (any state but closed), for diagnostics. */
+  /** A snapshot of every connection this layer knows (any state but closed, TIME-WAIT included), for diagnostics. */
   connections(): TcpDiagnostics[] {
-    return [...this.table.values()].map((c) => diagnose(c));
+    const all = [...this.table.values()].map((c) => diagnose(c));
+    for (const record of this.timeWait.values()) all.push(diagnoseTimeWait(record));
+    return all;
   }
 
   /** A snapshot of the connection behind `socket`, or undefined when it is not one of this layer's (or is gone). */
   inspect(socket: TcpSocket): TcpDiagnostics | undefined {
     if (!(socket instanceof ConnectionSocket)) return undefined;
     const connection = this.table.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
-    return connection?.socket === socket ? diagnose(connection) : undefined;
+    if (connection?.socket === socket) return diagnose(connection);
+    if (socket.state !== 'time-wait') return undefined;
+    const record = this.timeWait.get(socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
+    return record ? diagnoseTimeWait(record) : undefined;
   }
 
-  /** Connections this layer knows (any state but closed). */
+  /** Connections this layer knows (any state but closed), TIME-WAIT records included. */
   get connectionCount(): number {
-    return this.table.size;
+    return this.table.size + this.timeWait.size;
+  }
+
+  /** Records in TIME-WAIT. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /**
+   * Charges a new connection's fixed cost (`admit` came first). Under memory pressure TIME-WAIT records
+   * are recycled first; false when memory is short all the same (the caller refuses the connection).
+   */
+  private admit(): boolean {
+    const memory = this.memory;
+    while (memory.underPressure && this.timeWait.recycleOldest()) {}
+    return !memory.underPressure && this.objects.reserve(CONNECTION_BYTES);
   }
 
   private add(connection: TcpConnection): void {
     this.table.add(connection);
     this.stats.connections_opened.increment();
     this.stats.connections_active.value = this.table.size;
+    if (this.table.size > this.stats.connections_peak.value) this.stats.connections_peak.value = this.table.size;
   }
 
   private release(connection: TcpConnection): void {
-    this.table.delete(connection);
+    if (!this.table.delete(connection)) return;
+    this.starved.delete(connection);
+    this.objects.release(CONNECTION_BYTES);
+    const listener = connection.listener as Listening | undefined;
+    if (listener) listener.connections--;
     const listening = this.passive.get(connection);
     if (listening) {
       listening.halfOpen--;
@@ -234,18 +373,7 @@ export class TcpLayer {
     return false;
   }
 
-  /** The most payload one TSO segment to `remote` carries: IPv4 only, and only with checksum offload. */
-  private largeSendBytes(remote: IpAddress): number {
-    const offloads = this.ip.offloads;
-    if (typeof remote !== 'number' || !offloads.tso4 || !offloads.checksumTx) return 0;
-    // Room for the largest IP and TCP headers, below IPv4's 64 KiB.
-    return Math.max(0, Math.min(offloads.tsoMaxBytes, 65535) - 20 - 60);
-  }
-
-  /**
-   * Sends one segment. The IP layer calls `writeSegment` back synchronously with the frame: what it
-   * needs waits in fields, so no closure or options object is made per segment.
-   */
+  /** Sends one segment (see SegmentOutput). */
   private sendSegment(
     source: IpAddress,
     destination: IpAddress,
@@ -254,49 +382,8 @@ export class TcpLayer {
     payload?: PayloadCopier,
     segmentSize = 0,
   ): boolean {
-    const headerLength = tcpHeaderLength(repr);
-    const total = headerLength + payloadLength;
-    const offloaded = this.ip.offloads.checksumTx;
-    this.outRepr = repr;
-    this.outSource = source;
-    this.outDestination = destination;
-    this.outHeaderLength = headerLength;
-    this.outPayloadLength = payloadLength;
-    this.outPayload = payload;
-    this.outPartial = offloaded;
-    let options: IpSendOptions | undefined;
-    if (offloaded) {
-      options = this.outOptions;
-      options.segmentSize = segmentSize > 0 && payloadLength > segmentSize ? segmentSize : 0;
-      options.transportHeaderLength = headerLength;
-    }
-    const result = this.ip.send(destination, IpProtocolValue.tcp, total, this.writeSegment, options);
-    this.outPayload = undefined;
-    this.outRepr = undefined;
-    return result.ok;
+    return this.output.send(source, destination, repr, payloadLength, payload, segmentSize);
   }
-
-  private outRepr: TcpRepr | undefined;
-  private outSource: IpAddress = IPV4_ANY;
-  private outDestination: IpAddress = IPV4_ANY;
-  private outHeaderLength = 0;
-  private outPayloadLength = 0;
-  private outPayload: PayloadCopier | undefined;
-  private outPartial = false;
-  private readonly outOptions: IpSendOptions = { checksumOffset: 16, segmentSize: 0, transportHeaderLength: 0 };
-  private readonly writeSegment = (buffer: Uint8Array, offset: number, from: IpAddress): void => {
-    const headerLength = this.outHeaderLength;
-    const total = headerLength + this.outPayloadLength;
-    if (this.outPayload) this.outPayload(buffer, offset + headerLength);
-    emitTcp(
-      this.outRepr!,
-      buffer.subarray(offset, offset + total),
-      this.outPayloadLength,
-      from === IPV4_ANY ? this.outSource : from,
-      this.outDestination,
-      this.outPartial,
-    );
-  };
 
   private receive(datagram: IpDatagram): void {
     this.stats.segments_rx.increment();
@@ -319,18 +406,13 @@ export class TcpLayer {
     if (!datagram.unicast) return; // TCP is unicast
     const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
     if (existing) {
-      // A new SYN for a connection in TIME-WAIT starts a new one when it is clearly newer (RFC 6191).
-      if (
-        existing.state === 'time-wait' &&
-        tcp.flags & TcpFlag.syn &&
-        !(tcp.flags & TcpFlag.ack) &&
-        seqGt(tcp.sequence, existing.receiveNext)
-      ) {
-        existing.terminate('normal');
-      } else {
-        existing.receive(tcp);
-        return;
-      }
+      existing.receive(tcp);
+      return;
+    }
+    if (this.timeWait.size) {
+      const record = this.timeWait.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
+      // A SYN clearly newer than the connection in TIME-WAIT may start a new one (RFC 6191).
+      if (record && this.timeWait.receive(record, tcp) === 'done') return;
     }
     const listening = this.listeners.get(tcp.destinationPort);
     const flags = tcp.flags;
@@ -349,10 +431,16 @@ export class TcpLayer {
       this.resetFor(datagram, tcp);
       return;
     }
+    if (!this.mayOpen(datagram, tcp, listening)) return;
     if (listening.halfOpen >= listening.backlog) {
       this.stats.listen_overflows.increment();
       if (listening.options.synCookies === false) this.stats.syn_dropped.increment();
       else this.sendCookie(datagram, tcp, listening);
+      return;
+    }
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      this.stats.syn_dropped.increment();
       return;
     }
     const local = { address: datagram.destination, port: tcp.destinationPort };
@@ -366,9 +454,23 @@ export class TcpLayer {
       'syn-received',
     );
     listening.halfOpen++;
+    listening.connections++;
+    connection.listener = listening;
     this.passive.set(connection, listening);
     this.add(connection);
     connection.acceptSyn(tcp);
+  }
+
+  /**
+   * Whether the limits let a listener's connection open; when not, a reset refuses it cleanly (the client
+   * learns at once) and `tcp.refused_limit` counts it. Short memory is `admit`'s: the SYN is dropped (the
+   * client tries again later, when connections may have ended).
+   */
+  private mayOpen(datagram: IpDatagram, segment: IncomingSegment, listening: Listening): boolean {
+    if (listening.connections < listening.maxConnections && this.table.size < this.maxConnections) return true;
+    this.stats.refused_limit.increment();
+    this.resetFor(datagram, segment);
+    return false;
   }
 
   /**
@@ -418,6 +520,11 @@ export class TcpLayer {
     const iss = seqAdd(ack.acknowledgment, -1);
     const mss = this.cookies.check(endpoints, seqAdd(ack.sequence, -1), iss);
     if (mss === undefined) return false;
+    if (!this.mayOpen(datagram, ack, listening)) return true; // the cookie was good: refused, counted
+    if (!this.admit()) {
+      this.stats.refused_memory.increment();
+      return true; // dropped: the peer's retransmission may find room
+    }
     // Window scale and SACK-permitted came back in the echo of our timestamp, when we sent one.
     const options = listening.options;
     const kept =
@@ -434,6 +541,8 @@ export class TcpLayer {
       'syn-received',
     );
     listening.halfOpen++;
+    listening.connections++;
+    connection.listener = listening;
     this.passive.set(connection, listening);
     this.add(connection);
     this.stats.syn_cookies_accepted.increment();
@@ -482,9 +591,10 @@ export class TcpLayer {
     for (const connection of [...this.table.values()]) if (connection.localAddress === address) connection.abort();
   }
 
-  /** Resets every connection and forgets every listener. */
+  /** Resets every connection, forgets every listener and every TIME-WAIT record. */
   close(): void {
     for (const connection of [...this.table.values()]) connection.abort();
     this.listeners.clear();
+    this.timeWait.clear();
   }
 }

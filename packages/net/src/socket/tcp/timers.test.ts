@@ -7,7 +7,7 @@ describe('RetransmitTimer', () => {
   it('fires once at its deadline; arming it again while it runs does not move it (RFC 6298 §5.1)', () => {
     const clock = new VirtualClock();
     const fired: number[] = [];
-    const timer = new RetransmitTimer(clock, () => fired.push(clock.now()));
+    const timer = new RetransmitTimer(clock, { timedOut: () => fired.push(clock.now()) });
     timer.arm(1000);
     clock.advance(500);
     timer.arm(1000);
@@ -19,7 +19,7 @@ describe('RetransmitTimer', () => {
   it('moves its deadline on a restart (§5.3), later or earlier, without a clock timer per restart', () => {
     const clock = new VirtualClock();
     const fired: number[] = [];
-    const timer = new RetransmitTimer(clock, () => fired.push(clock.now()));
+    const timer = new RetransmitTimer(clock, { timedOut: () => fired.push(clock.now()) });
     timer.arm(1000);
     for (let t = 100; t <= 900; t += 100) {
       clock.advance(100);
@@ -38,7 +38,7 @@ describe('RetransmitTimer', () => {
   it('stops when cancelled (§5.2)', () => {
     const clock = new VirtualClock();
     let fired = 0;
-    const timer = new RetransmitTimer(clock, () => fired++);
+    const timer = new RetransmitTimer(clock, { timedOut: () => fired++ });
     timer.arm(10);
     timer.cancel();
     clock.advance(100);
@@ -50,7 +50,7 @@ describe('DelayedAck', () => {
   it('sends what is owed when the delay is up, and nothing when an ACK went out meanwhile', () => {
     const clock = new VirtualClock();
     let sent = 0;
-    const delayed = new DelayedAck(clock, 40, () => sent++);
+    const delayed = new DelayedAck(clock, 40, { sendAck: () => sent++ });
     delayed.schedule();
     clock.advance(39);
     expect(sent).toBe(0);

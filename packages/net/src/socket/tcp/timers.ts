@@ -17,16 +17,13 @@ export class RetransmitTimer {
   private deadline = 0;
   /** When the clock timer set for it fires (never later than `deadline`). */
   private firesAt = 0;
-  private readonly fire = (): void => {
-    this.handle = undefined;
-    const left = this.deadline - this.clock.now();
-    if (left > 0) this.set(left);
-    else this.expired();
-  };
+  /** The clock timer's callback, made on first use. */
+  private fire: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
-    private readonly expired: () => void,
+    /** Told when the timeout is due (an object, not a closure: one fewer per connection). */
+    private readonly owner: { timedOut(): void },
   ) {}
 
   get running(): boolean {
@@ -53,7 +50,15 @@ export class RetransmitTimer {
 
   private set(delayMs: number): void {
     this.firesAt = this.clock.now() + delayMs;
-    this.handle = this.clock.setTimer(delayMs, this.fire);
+    this.handle = this.clock.setTimer(
+      delayMs,
+      (this.fire ??= (): void => {
+        this.handle = undefined;
+        const left = this.deadline - this.clock.now();
+        if (left > 0) this.set(left);
+        else this.owner.timedOut();
+      }),
+    );
   }
 }
 
@@ -69,25 +74,34 @@ export class DelayedAck {
   /** Data arrived that no ACK has covered yet. */
   owed = false;
   private handle: TimerHandle | undefined;
-  private readonly fire = (): void => {
-    this.handle = undefined;
-    if (this.owed) this.send();
-  };
-
+  /** The clock timer's callback, made on first use. */
+  private fire: (() => void) | undefined;
   /** An ACK due now waits for the end of the receive batch (see `now`). */
   private waitingForBatch = false;
-  private readonly batchEnded = (): void => {
-    this.waitingForBatch = false;
-    if (this.owed) this.send();
-  };
+  /** The batch's end callback, made on first use. */
+  private batchEnded: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
     private readonly delayMs: number,
-    private readonly send: () => void,
+    /** Sends the ACK (an object, not a closure: one fewer per connection). */
+    private readonly owner: { sendAck(): void },
     /** The layer's offer to call `flush` at the end of the frames received together; false when it cannot. */
     private readonly atBatchEnd?: (flush: () => void) => boolean,
   ) {}
+
+  /** An ACK is owed: sent when the timer fires, unless one goes out first. */
+  schedule(): void {
+    this.owed = true;
+    if (this.handle) return; // set earlier: it fires sooner, which only acknowledges sooner
+    this.handle = this.clock.setTimer(
+      this.delayMs,
+      (this.fire ??= (): void => {
+        this.handle = undefined;
+        if (this.owed) this.owner.sendAck();
+      }),
+    );
+  }
 
   /**
    * An ACK is due now: it goes at once, or, when the NIC hands frames in batches, at the end of this one,
@@ -98,22 +112,19 @@ export class DelayedAck {
     this.owed = true;
     // A batch's ACK covers at most as much as one coalesced frame would (about 64 KB, as GRO's).
     if (segments >= MAX_SEGMENTS_PER_ACK) {
-      this.send();
+      this.owner.sendAck();
       return;
     }
     if (this.waitingForBatch) return;
-    if (this.atBatchEnd?.(this.batchEnded)) {
+    const ended = (this.batchEnded ??= (): void => {
+      this.waitingForBatch = false;
+      if (this.owed) this.owner.sendAck();
+    });
+    if (this.atBatchEnd?.(ended)) {
       this.waitingForBatch = true;
       // Should the batch never end, the delayed ACK's timer still sends it.
-      if (!this.handle) this.handle = this.clock.setTimer(this.delayMs, this.fire);
-    } else this.send();
-  }
-
-  /** An ACK is owed: sent when the timer fires, unless one goes out first. */
-  schedule(): void {
-    this.owed = true;
-    if (this.handle) return; // set earlier: it fires sooner, which only acknowledges sooner
-    this.handle = this.clock.setTimer(this.delayMs, this.fire);
+      this.schedule();
+    } else this.owner.sendAck();
   }
 
   cancel(): void {

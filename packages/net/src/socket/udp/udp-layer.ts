@@ -112,7 +112,8 @@ export class UdpLayer {
   bind(port = 0): UdpBindResult {
     if (!Number.isInteger(port) || port < 0 || port > 65535) return { ok: false, error: 'invalid-port' };
     if (port === 0) {
-      const start = this.random.uint32() % EPHEMERAL_COUNT;
+      // An integer, never a double: QuickJS hashes the two differently as Map keys (see ConnectionTable).
+      const start = (this.random.uint32() % EPHEMERAL_COUNT) | 0;
       for (let i = 0; i < EPHEMERAL_COUNT && port === 0; i++) {
         const candidate = EPHEMERAL_FIRST + ((start + i) % EPHEMERAL_COUNT);
         if (!this.sockets.has(candidate)) port = candidate;
