@@ -4,7 +4,8 @@
 // first line), boot_to_exit_ms_median, boot_breakdown (bench/boot: firmware_ms, the kernel's stages since
 // kernel entry and qemu_own_ms, medians), min_mem_kib (smallest -m that still runs hello, by bisection), and
 // idle_cpu_pct (host CPU time of the QEMU process over 10 s while bench/idle waits on a timer an hour
-// ahead), with that idle VM's statman snapshot; virtio_frames_per_s and vmxnet3_frames_per_s: raw 60-byte
+// ahead), with that idle VM's statman snapshot; microvm_pcie: the boot figures on microvm with its PCIe host
+// bridge (pcie=on) and a virtio-net-pci on it; virtio_frames_per_s and vmxnet3_frames_per_s: raw 60-byte
 // frames through each NIC driver each way (virtio-net over its modern and legacy transports, vmxnet3 with
 // MSI-X), over QEMU's dgram netdev on loopback (host to guest kept to 200 frames in flight by the guest's
 // progress reports: UDP has no backpressure; UOS_BENCH_FRAMES frames, default 20000); and, over a tap
@@ -24,7 +25,9 @@
 // and TCP's memory over a tap (scripts/bench-net-memory.mjs: test/integration/net/memory in -m 16M):
 // tcp_idle_connection_bytes (heap per idle connection) and tcp_connections_at_budget_16m (idle connections
 // held when the memory budget starts refusing).
-// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,memory runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
+// Acorn's figures come last (scripts/bench-acorn.mjs: image and assets bytes, smallest -m, first 200,
+// keep-alive requests/s, host CPU idle and with the dashboard's stream open).
+// UOS_BENCH_ONLY=boot,virtio,vmxnet3,tcp,sampler,netsim,http,memory,acorn runs only those parts (vmxnet3: its frames and TCP); UOS_BENCH_PROFILE=<dir> also writes
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
@@ -34,6 +37,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, summarize, toCpuProfile, toFolded } from '@uos/vmrunner';
+import { benchAcorn } from './bench-acorn.mjs';
 import { httpOverTap } from './bench-http.mjs';
 import { tcpMemoryOverTap } from './bench-net-memory.mjs';
 
@@ -59,9 +63,9 @@ async function writeProfile(vm, name, window) {
   process.stdout.write(`profile ${name}: ${samples} samples; self: ${top.join(', ')}\n`);
 }
 
-function bootOnce(image, machine, memKiB, line = LINE) {
+function bootOnce(image, machine, memKiB, options = {}, line = LINE) {
   return new Promise((resolve) => {
-    const args = qemuArgs({ image, machine, memMiB: memKiB / 1024, accel: 'tcg' });
+    const args = qemuArgs({ image, machine, memMiB: memKiB / 1024, accel: 'tcg', ...options });
     const started = performance.now();
     const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -94,7 +98,7 @@ async function bootStages(machine) {
   const build = await buildImage({ serviceDir: join(root, 'bench', 'boot'), boot: machine === 'microvm' ? 'pvh' : 'multiboot' });
   const runs = [];
   for (let i = 0; i < Math.max(5, RUNS >> 1); i++) {
-    const run = await bootOnce(build.image, machine, 32 * 1024, 'boot: {');
+    const run = await bootOnce(build.image, machine, 32 * 1024, {}, 'boot: {');
     const m = /boot: (\{.*\})/.exec(run.output);
     if (run.ok && m) runs.push({ ...JSON.parse(m[1]), lineMs: run.lineMs });
   }
@@ -403,6 +407,21 @@ if (part('boot')) {
     process.stdout.write(`${machine}: ${JSON.stringify(entry)}\n`);
     results[machine] = entry;
   }
+  // What microvm's PCIe host bridge (pcie=on, which the vmrunner adds for a PCI NIC) costs at boot:
+  // hello with the bridge and a virtio-net-pci on it (scanned through ECAM, BARs assigned; hello binds no
+  // driver), next to microvm's figure above.
+  const build = await buildImage({ serviceDir: service, boot: 'pvh' });
+  const nic = { pcie: true, net: [{ device: 'virtio-net-pci', backend: 'user' }] };
+  await bootOnce(build.image, 'microvm', 32 * 1024, nic);
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await bootOnce(build.image, 'microvm', 32 * 1024, nic));
+  const good = runs.filter((r) => r.ok);
+  results.microvm_pcie = {
+    boot_to_service_ms_median: round(median(good.map((r) => r.lineMs))),
+    boot_to_exit_ms_median: round(median(good.map((r) => r.exitMs))),
+    runs: good.length,
+  };
+  process.stdout.write(`microvm with pcie=on and a virtio-net-pci: ${JSON.stringify(results.microvm_pcie)}\n`);
 }
 const virtio = {};
 if (part('virtio')) {
@@ -430,6 +449,8 @@ const http = part('http') ? await httpOverTap({ root, qemu }) : {};
 if (part('http')) process.stdout.write(`http over tap: ${JSON.stringify(http)}\n`);
 const memory = part('memory') ? await tcpMemoryOverTap({ root }) : {};
 if (part('memory')) process.stdout.write(`tcp memory over tap: ${JSON.stringify(memory)}\n`);
+const acorn = part('acorn') ? await benchAcorn() : {};
+if (part('acorn')) process.stdout.write(`acorn: ${JSON.stringify(acorn)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     accel: 'tcg',
@@ -442,6 +463,7 @@ process.stdout.write(
     ...sampler,
     ...http,
     ...memory,
+    ...acorn,
   })}\n`,
 );
 // Nothing should outlive the JSON line: if a handle still holds the process 2 s later, name it and exit.

@@ -6,7 +6,10 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump hping3 python3-scapy wrk apache2-utils python3"
+# chromium drives the browser tests (through playwright-core, never a downloaded browser); prometheus brings
+# promtool, which checks Acorn's /metrics; hping3 and python3-scapy send the attack tests' packets; wrk, ab
+# (apache2-utils) and python3 load the HTTP server.
+APT_PACKAGES="qemu-system-x86 qemu-utils gcc nasm binutils musl-dev clang lld wasi-libc libclang-rt-14-dev-wasm32 iproute2 iputils-ping curl dnsmasq-base dnsutils tcpdump hping3 python3-scapy wrk apache2-utils python3 chromium prometheus"
 
 say() { printf 'uos-bootstrap: %s\n' "$*"; }
 

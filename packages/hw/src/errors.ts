@@ -9,6 +9,7 @@ export type HwErrorCode =
   | 'msix-entry-invalid'
   | 'msix-table-invalid'
   | 'pci-bar-missing'
+  | 'pci-config-invalid'
   | 'pci-no-interrupt';
 
 /** What @uos/hw throws: a device without what its driver needs, a DMA pool misused, a driver that does not register properly. Check with `HwError.isInstance(e)` and narrow on `e.code`. */

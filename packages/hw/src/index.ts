@@ -1,7 +1,8 @@
 /**
  * @uos/hw: hardware access for uOS drivers and services.
  *
- * PCI functions (found by the platform at boot) with typed configuration-space access, BARs sized by
+ * PCI functions (found by the platform at boot) with typed configuration-space access (through the legacy
+ * ports or ECAM, whichever the machine has: `PciConfigAccess`), BARs sized by
  * probing, the capability list and the command register; MSI-X tables routed to vectors from the
  * kernel's interrupt layer, single-message MSI, and legacy INTx through the I/O APIC as fallback; DMA memory (physically
  * contiguous, identity-mapped) and bounded buffer pools; uncached register windows over MMIO or I/O
@@ -24,7 +25,9 @@ export { registerNic, nics, nic } from './registry.js';
 export type { NicDriver } from './registry.js';
 export { NicBase, NicStats, NicStat, formatMac, FrameInfo, GsoType, NO_OFFLOADS } from './nic.js';
 export type { Nic, NicOffloads, TransmitResult } from './nic.js';
-export { hwPlatform, setHwPlatform } from './platform.js';
+export { hwPlatform, setHwPlatform, configAccessFor, withConfigAccess } from './platform.js';
+export { portConfigAccess, ecamConfigAccess, noConfigAccess } from './pci-config.js';
+export type { PciConfigAccess, EcamRegion, ConfigWidth, PortBus, MmioBus } from './pci-config.js';
 export type { HwPlatform } from './platform.js';
 export { HwError } from './errors.js';
 export type { HwErrorCode } from './errors.js';

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type BootProtocol, type CompileResult, type Engine, type Optimize, type Platform, loadPlatform } from '@uos/x86-platform';
+import { type AssetSummary, collectAssets } from './assets.js';
 import { BUNDLE_NAME, type Bundle, ENTRY_NAME, bundleService } from './bundle.js';
 import { readSymbols } from './elf.js';
 import { encodeLineMap, firstMappingPerLine } from './line-map.js';
@@ -47,6 +48,8 @@ export interface BuildResult {
   payloadBytes: number;
   packages: Bundle['packages'];
   metafile: Bundle['metafile'];
+  /** The files embedded from the service's assets folder (payload section 5), when it has one. */
+  assets?: { folder: string; files: AssetSummary[]; sectionBytes: number };
 }
 
 /**
@@ -147,6 +150,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     { kind: PayloadKind.lineMap, data: lineMap },
     { kind: PayloadKind.info, data: info },
   ];
+  const assets = collectAssets(serviceDir);
+  if (assets) sections.push({ kind: PayloadKind.assets, data: assets.section });
   if (options.symbols ?? true) {
     const symbols = readSymbols(platformBytes);
     const start = symbols.find((s) => s.name === '__kernel_start')?.value;
@@ -175,5 +180,6 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     payloadBytes: payload.length,
     packages: bundle.packages,
     metafile: bundle.metafile,
+    ...(assets ? { assets: { folder: assets.folder, files: assets.files, sectionBytes: assets.section.length } } : {}),
   };
 }

@@ -2,14 +2,17 @@
  * The `uos` command: build images and boot them in QEMU.
  *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
  *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
- *            [--accel auto|tcg|kvm] [--timeout S] [--gdb] [--eval auto|on|off] [--optimize auto|size|speed]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST]... [--gdb] [--eval auto|on|off]
+ *            [--optimize auto|size|speed]
  *            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
 import { type BuildResult, type EvalMode, type OptimizeMode, buildImage } from './build.js';
+import { listenAnnouncer, checkHostPort, parsePublish, publishPorts } from './publish.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
 import { Vm, imageInfo } from './vm.js';
@@ -25,7 +28,8 @@ export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, 
 const USAGE = `usage:
   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
-           [--accel auto|tcg|kvm] [--timeout S] [--gdb] [--eval auto|on|off] [--optimize auto|size|speed]
+           [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST[/udp]]... [--gdb] [--eval auto|on|off]
+           [--optimize auto|size|speed]
            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
 `;
 
@@ -51,6 +55,29 @@ function printBuild(result: BuildResult): void {
   );
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
+  if (result.assets) printAssets(result.assets);
+}
+
+/** At most this many files are listed one per line; the rest are counted. */
+const LISTED_ASSETS = 40;
+
+function printAssets(assets: NonNullable<BuildResult['assets']>): void {
+  const out = process.stdout;
+  const plain = assets.files.reduce((sum, f) => sum + f.size, 0);
+  const gzip = assets.files.filter((f) => f.gzip !== undefined).length;
+  const br = assets.files.filter((f) => f.br !== undefined).length;
+  out.write(
+    `uos:   assets from ${relative(process.cwd(), assets.folder) || '.'}/: ${assets.files.length} files, ${kib(plain)}; ` +
+      `${kib(assets.sectionBytes)} in the image with ${gzip} gzip and ${br} brotli variants:\n`,
+  );
+  const width = Math.min(48, Math.max(0, ...assets.files.map((f) => f.path.length)));
+  for (const f of assets.files.slice(0, LISTED_ASSETS)) {
+    const variants = [f.gzip !== undefined ? `gzip ${kib(f.gzip)}` : '', f.br !== undefined ? `br ${kib(f.br)}` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.write(`uos:     ${f.path.padEnd(width)}  ${kib(f.size).padStart(10)}${variants ? `  (${variants})` : ''}\n`);
+  }
+  if (assets.files.length > LISTED_ASSETS) out.write(`uos:     … and ${assets.files.length - LISTED_ASSETS} more\n`);
 }
 
 function oneOf<T extends string>(value: string | undefined, choices: readonly T[], flag: string): T | undefined {
@@ -100,6 +127,7 @@ async function boot(argv: string[]): Promise<number> {
       gdb: { type: 'boolean' },
       eval: { type: 'string' },
       optimize: { type: 'string' },
+      publish: { type: 'string', short: 'p', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       profile: { type: 'string' },
       'profile-folded': { type: 'string' },
@@ -118,6 +146,11 @@ async function boot(argv: string[]): Promise<number> {
   if (values.mem !== undefined) validateVmConfig({ mem: values.mem });
   const timeout = values.timeout !== undefined ? Number(values.timeout) : config.timeout;
   if (timeout !== undefined && !(timeout > 0)) usage(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const forwards = (values.publish ?? []).map(parsePublish);
+  const published = publishPorts(config, forwards);
+  config = published.config;
+  if (published.note) process.stderr.write(`uos: ${published.note}\n`);
+  for (const forward of forwards) await checkHostPort(forward);
   const profiling = values.profile !== undefined || values['profile-folded'] !== undefined;
   const hz = values['profile-hz'] !== undefined ? Number(values['profile-hz']) : undefined;
   if (values['profile-hz'] !== undefined && !profiling) usage('--profile-hz needs --profile or --profile-folded');
@@ -148,6 +181,16 @@ async function boot(argv: string[]): Promise<number> {
     ...(profiling ? { profile: hz !== undefined ? { hz } : {} } : {}),
   });
   if (values.verbose) process.stderr.write(`uos: ${shellQuote(vm.command)}\n`);
+  if (forwards.length > 0) {
+    // Once the service says it listens, say where to point a browser.
+    const announce = listenAnnouncer(
+      forwards,
+      (config.net ?? []).some((n) => n.backend === 'tap'),
+    );
+    vm.onOutput((text) => {
+      for (const line of announce(text)) process.stdout.write(`${line}\n`);
+    });
+  }
   // Not a terminal: what arrives on stdin is typed into the serial console.
   if (process.stdin.isTTY !== true) {
     process.stdin.setEncoding('utf8');
@@ -168,8 +211,10 @@ async function boot(argv: string[]): Promise<number> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') void vm.kill();
   });
+  let stoppedBy: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) =>
     process.on(signal, () => {
+      stoppedBy = signal;
       void vm.kill();
     });
   forward('SIGINT');
@@ -185,6 +230,11 @@ async function boot(argv: string[]): Promise<number> {
       // The guest's own status matters more than its profile.
       process.stderr.write(`uos: no profile: ${error instanceof Error ? error.message : String(error)}\n`);
     }
+  }
+  if (stoppedBy && exit.status === undefined) {
+    // Ctrl-C (or a SIGTERM) is how a server's run ends: say so, and end as the shell expects (128 + signal).
+    process.stderr.write(`uos: stopped (${stoppedBy})\n`);
+    return 128 + osConstants.signals[stoppedBy];
   }
   if (exit.status !== undefined) {
     if (exit.status !== 0) process.stderr.write(`uos: the service ended: ${exit.reason}\n`);

@@ -2,6 +2,8 @@ import { UosError } from '@uos/errors';
 
 /** Every `VmRunnerError` code. */
 export type VmRunnerErrorCode =
+  | 'assets-invalid'
+  | 'assets-unreadable'
   | 'bundle-failed'
   | 'bytecode-failed'
   | 'elf-invalid'

@@ -7,7 +7,7 @@ import { VmRunnerError } from './errors.js';
  *   entries { u32 kind; u32 offset; u32 length; u32 reserved }[count]   (offsets from the header)
  */
 export const PAYLOAD_MAGIC = 'UOSPAYLD';
-export const PayloadKind = { bytecode: 1, symbols: 2, lineMap: 3, info: 4 } as const;
+export const PayloadKind = { bytecode: 1, symbols: 2, lineMap: 3, info: 4, assets: 5 } as const;
 export type PayloadKind = (typeof PayloadKind)[keyof typeof PayloadKind];
 
 const HEADER_SIZE = 24;

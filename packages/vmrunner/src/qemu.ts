@@ -32,6 +32,8 @@ export interface QemuOptions {
   /** The kernel command line: words for the service's start(args). */
   append?: string;
   net?: NetConfig[];
+  /** microvm: add the PCIe host bridge (`pcie=on`), which PCI devices there need (see `microvmPcie`). */
+  pcie?: boolean;
   devices?: string[];
   extra?: string[];
   /** Wait for a debugger on tcp::1234 before the first instruction. */
@@ -54,9 +56,10 @@ export function qemuArgs(o: QemuOptions): string[] {
   const model = o.cpu?.model ?? (o.accel === 'kvm' ? 'host' : 'max');
   const cpu = [model, ...(o.cpu?.features ?? [])].join(',');
   const args = [
-    // microvm: qboot loads the PVH kernel itself (no option ROM), and nothing edits our command line.
+    // microvm: qboot loads the PVH kernel itself (no option ROM), nothing edits our command line, and
+    // PCI devices need the PCIe host bridge (ECAM at 0xE0000000; uOS assigns the BARs itself).
     '-M',
-    o.machine === 'microvm' ? 'microvm,x-option-roms=off,auto-kernel-cmdline=off' : o.machine,
+    o.machine === 'microvm' ? `microvm,x-option-roms=off,auto-kernel-cmdline=off${o.pcie ? ',pcie=on' : ''}` : o.machine,
     '-accel',
     o.accel,
     '-cpu',

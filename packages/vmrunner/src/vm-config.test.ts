@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuArgs } from './qemu.js';
-import { DRIVEN_NIC_MODELS, NIC_MODELS, type VmConfig, loadVmConfig, parseMemory, validateVmConfig } from './vm-config.js';
+import { DRIVEN_NIC_MODELS, NIC_MODELS, type VmConfig, loadVmConfig, microvmPcie, parseMemory, validateVmConfig } from './vm-config.js';
 
 /** Runs `action`, which must throw a UosError with code vm-config-invalid, and returns that error. */
 function configError(action: () => unknown): UosError {
@@ -190,9 +190,11 @@ describe('validateVmConfig', () => {
       expect(message).toContain('QEMU also has virtio-net, virtio-net-pci-transitional');
     });
 
-    it('refuse a PCI NIC on microvm, which has no PCI bus, and virtio-net-device elsewhere', () => {
-      const microvm = messageFor({ machine: 'microvm', net: [{ device: 'vmxnet3', backend: 'user' }] }, 'net[0].device');
-      expect(microvm).toContain('"vmxnet3" is a PCI device, and the microvm machine has no PCI bus');
+    it('refuse a PCI NIC on microvm with "pcie": false, and virtio-net-device elsewhere', () => {
+      const microvm = messageFor({ machine: 'microvm', pcie: false, net: [{ device: 'vmxnet3', backend: 'user' }] }, 'net[0].device');
+      expect(microvm).toContain('"vmxnet3" is a PCI device, and "pcie": false leaves microvm without a PCI bus');
+      expect(() => validateVmConfig({ machine: 'microvm', net: [{ device: 'virtio-net-pci', backend: 'user' }] })).not.toThrow();
+      expect(messageFor({ pcie: 'yes' }, 'pcie')).toContain('must be true or false, got "yes"');
       const pc = messageFor({ net: [userNet, { device: 'virtio-net-device', backend: 'user' }] }, 'net[1].device');
       expect(pc).toContain('"virtio-net-device" needs microvm\'s virtio-mmio bus; on pc use "virtio-net-pci" or "vmxnet3"');
       expect(() => validateVmConfig({ machine: 'microvm', net: [{ device: 'virtio-net-device', backend: 'user' }] })).not.toThrow();
@@ -263,6 +265,32 @@ describe('validateVmConfig', () => {
     it('"valueOf" in a net entry is rejected as unknown', () => {
       expect(messageFor({ net: [{ ...userNet, valueOf: 1 }] }, 'net[0].valueOf')).toContain('is not a known field');
     });
+  });
+});
+
+describe("microvm's PCIe host bridge", () => {
+  const pciNic = { device: 'virtio-net-pci', backend: 'user' } as const;
+  const mmioNic = { device: 'virtio-net-device', backend: 'user' } as const;
+
+  it('is on when a net entry is a PCI NIC, or when asked for, and only on microvm', () => {
+    expect(microvmPcie({ machine: 'microvm', net: [pciNic] })).toBe(true);
+    expect(microvmPcie({ machine: 'microvm', net: [mmioNic] })).toBe(false);
+    expect(microvmPcie({ machine: 'microvm' })).toBe(false);
+    expect(microvmPcie({ machine: 'microvm', pcie: true })).toBe(true);
+    expect(microvmPcie({ net: [pciNic] })).toBe(false);
+    expect(microvmPcie({ net: [pciNic] }, 'microvm')).toBe(true);
+    expect(microvmPcie({ machine: 'microvm', net: [pciNic] }, 'q35')).toBe(false);
+  });
+
+  it('becomes pcie=on on the machine option', () => {
+    const machineOption = (pcie: boolean) => {
+      const args = qemuArgs({ image: 'x.elf', machine: 'microvm', memMiB: 64, accel: 'tcg', pcie });
+      return args[args.indexOf('-M') + 1];
+    };
+    expect(machineOption(true)).toBe('microvm,x-option-roms=off,auto-kernel-cmdline=off,pcie=on');
+    expect(machineOption(false)).toBe('microvm,x-option-roms=off,auto-kernel-cmdline=off');
+    const pc = qemuArgs({ image: 'x.elf', machine: 'pc', memMiB: 64, accel: 'tcg', pcie: true });
+    expect(pc[pc.indexOf('-M') + 1]).toBe('pc');
   });
 });
 

@@ -10,8 +10,8 @@ export const NET_BACKENDS = ['user', 'tap', 'socket', 'dgram'] as const;
 export const DRIVEN_NIC_MODELS = ['virtio-net-pci', 'vmxnet3'] as const;
 /**
  * QEMU's x86 NIC models a `net` entry may name (`qemu-system-x86_64 -device help`, "Network devices"):
- * the PCI ones, which need the pc or q35 machine, and virtio-net-device, which needs microvm's
- * virtio-mmio bus. A service sees a NIC without a driver as "no driver" in its boot device table.
+ * the PCI ones (pc and q35 always have PCI; microvm gets a PCIe host bridge, QEMU's pcie=on, when a
+ * net entry is a PCI NIC), and virtio-net-device, which needs microvm's virtio-mmio bus. A service sees a NIC without a driver as "no driver" in its boot device table.
  */
 export const NIC_MODELS = [
   'virtio-net-pci',
@@ -78,6 +78,18 @@ export interface VmConfig {
   devices?: string[];
   /** Extra QEMU arguments, appended last. */
   qemu?: string[];
+  /**
+   * microvm only (pc and q35 always have PCI): give the machine a PCIe host bridge (QEMU's `pcie=on`), so
+   * PCI devices (`devices`, `qemu`) can be added. On by itself when a `net` entry is a PCI NIC; off
+   * otherwise, since microvm boots faster without it.
+   */
+  pcie?: boolean;
+}
+
+/** Whether QEMU's microvm gets its PCIe host bridge: asked for, or needed by a PCI NIC. */
+export function microvmPcie(config: VmConfig, machine: Machine = config.machine ?? 'pc'): boolean {
+  if (machine !== 'microvm') return false;
+  return config.pcie ?? (config.net ?? []).some((n) => !MMIO_NIC_MODELS.includes(n.device));
 }
 
 type Check = (value: unknown, path: string) => void;
@@ -213,20 +225,29 @@ const topLevel: Record<string, Check> = {
   },
   devices: stringArray,
   qemu: stringArray,
+  pcie: (v, p) => {
+    if (typeof v !== 'boolean') invalid(p, `must be true or false, got ${JSON.stringify(v)}`);
+  },
 };
 
 /** Checks a parsed vm.json; the error names the offending field. */
 export function validateVmConfig(value: unknown): VmConfig {
   const config = checkObject(value, '', topLevel) as VmConfig;
-  // A NIC must sit on a bus the machine has: PCI on pc and q35, virtio-mmio on microvm.
+  // A NIC must sit on a bus the machine has: PCI on pc and q35 (and microvm with its PCIe host bridge),
+  // virtio-mmio on microvm only.
   const microvm = config.machine === 'microvm';
   (config.net ?? []).forEach((n, i) => {
-    if (MMIO_NIC_MODELS.includes(n.device) !== microvm) {
+    const mmio = MMIO_NIC_MODELS.includes(n.device);
+    if (mmio && !microvm) {
       invalid(
         `net[${i}].device`,
-        microvm
-          ? `"${n.device}" is a PCI device, and the microvm machine has no PCI bus: use "virtio-net-device" there, or the "pc" or "q35" machine`
-          : `"${n.device}" needs microvm's virtio-mmio bus; on ${config.machine ?? 'pc'} use "virtio-net-pci" or "vmxnet3"`,
+        `"${n.device}" needs microvm's virtio-mmio bus; on ${config.machine ?? 'pc'} use "virtio-net-pci" or "vmxnet3"`,
+      );
+    }
+    if (!mmio && microvm && config.pcie === false) {
+      invalid(
+        `net[${i}].device`,
+        `"${n.device}" is a PCI device, and "pcie": false leaves microvm without a PCI bus: drop "pcie" (a PCI NIC turns it on), or use "virtio-net-device"`,
       );
     }
   });

@@ -9,7 +9,7 @@ import { PT_LOAD, readElf } from './elf.js';
 import { PayloadKind, extractPayload } from './payload.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { findQemu, probeKvm, qemuArgs } from './qemu.js';
-import { type Accel, type Machine, type VmConfig, parseMemory } from './vm-config.js';
+import { type Accel, type Machine, type VmConfig, microvmPcie, parseMemory } from './vm-config.js';
 import { VmRunnerError } from './errors.js';
 import { type GuestProfile, decodeGuestProfile, findProfileHeader } from './profile/guest-buffer.js';
 
@@ -81,6 +81,8 @@ export interface VmExit {
 const live = new Set<ChildProcess>();
 /** QMP socket directories of VMs not yet ended. */
 const liveDirectories = new Set<string>();
+/** The RAM files' directories of VMs under `profile` (their profile is read after they end). */
+const profileDirectories = new Set<string>();
 let exitHookInstalled = false;
 
 function endEverything(): void {
@@ -92,7 +94,8 @@ function endEverything(): void {
  * Kills every QEMU still running (and removes its QMP directory) when this process exits, and also when
  * a signal ends it: a test runner ends its workers with SIGTERM, which skips 'exit' handlers. After
  * cleaning up, the signal is raised again when no other handler remains, so it ends the process as
- * it would have.
+ * it would have; when another handler remains, the VMs end at once and a profiled VM's RAM file stays
+ * for `profile()` (or the 'exit' hook).
  */
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -100,9 +103,16 @@ function installExitHook(): void {
   process.on('exit', endEverything);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     const handler = (): void => {
-      endEverything();
       process.off(signal, handler);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      if (process.listenerCount(signal) === 0) {
+        endEverything();
+        process.kill(process.pid, signal);
+        return;
+      }
+      // Another handler keeps the process going (`uos boot` on Ctrl-C still writes the --profile it
+      // reads from the VM's RAM file): end the VMs now, and leave the RAM files to `profile()` or exit.
+      for (const child of live) child.kill('SIGKILL');
+      for (const directory of liveDirectories) if (!profileDirectories.has(directory)) removeDirectory(directory);
     };
     process.on(signal, handler);
   }
@@ -110,6 +120,7 @@ function installExitHook(): void {
 
 function removeDirectory(directory: string): void {
   liveDirectories.delete(directory);
+  profileDirectories.delete(directory);
   try {
     rmSync(directory, { recursive: true, force: true });
   } catch {
@@ -249,6 +260,7 @@ export class Vm {
       const nonce = randomBytes(8).readBigUInt64LE(0);
       profiling = { directory: ramDirectory(memMiB * 2 ** 20), nonce };
       liveDirectories.add(profiling.directory);
+      profileDirectories.add(profiling.directory);
       words.unshift(`uos.profile=${hz}:${nonce.toString(16)}`);
     }
     let qmpSocket: string | undefined;
@@ -257,9 +269,11 @@ export class Vm {
       liveDirectories.add(directory);
       qmpSocket = join(directory, 'qmp.sock');
     }
+    const machine = options.machine ?? config.machine ?? 'pc';
     const args = qemuArgs({
       image,
-      machine: options.machine ?? config.machine ?? 'pc',
+      machine,
+      ...(microvmPcie(config, machine) ? { pcie: true } : {}),
       memMiB,
       accel,
       ...(config.smp !== undefined ? { smp: config.smp } : {}),

@@ -26,6 +26,7 @@ export type {
   NativeMemoryUsage,
   NativePanicInfo,
   NativePciFunction,
+  NativePciHost,
 } from './native.js';
 import type { FaultKind } from './native.js';
 

@@ -79,8 +79,8 @@ export interface NativeBindings {
   memoryMap(): NativeMemoryMap;
   /** The PCI functions found at boot. */
   pciFunctions(): NativePciFunction[];
-  pciConfigRead(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4): number;
-  pciConfigWrite(bus: number, device: number, fn: number, offset: number, width: 1 | 2 | 4, value: number): void;
+  /** How PCI configuration space is reached (the boot code chose it; @uos/hw uses the same). */
+  pciHost(): NativePciHost;
   /**
    * The RFC 1071 sum of `bytes[start..end)` as big-endian 16-bit words plus `initial`, folded to 16 bits,
    * not complemented (what @uos/net's `checksumSum` computes in JS elsewhere; @uos/kernel hands this one
@@ -115,6 +115,11 @@ export interface NativeBindings {
   profilerTop(n: number): (string | number)[];
   /** UTF-8 of a string, lone surrogates as U+FFFD. */
   utf8Encode(text: string): ArrayBuffer;
+  /**
+   * Payload section `kind` (4 build info, 5 assets) as an ArrayBuffer over the image's own read-only
+   * pages (no copy: writing through it is a page fault), or undefined when the image has none.
+   */
+  payloadSection(kind: 4 | 5): ArrayBuffer | undefined;
   /** SHA-1 or SHA-256 of the bytes (native/kernel/js-digest.c), for crypto.subtle.digest. */
   digest(algorithm: 'SHA-1' | 'SHA-256', bytes: Uint8Array): ArrayBuffer;
   /** Runs the engine's cycle collector now (native/kernel/js-gc.c), so heap figures count only live objects. */
@@ -124,6 +129,14 @@ export interface NativeBindings {
   /** WHATWG UTF-8 decoding: [text, bytes consumed]; with `stream`, an incomplete tail is not consumed. */
   utf8Decode(bytes: Uint8Array, fatal: boolean, stream: boolean): [string, number];
 }
+
+/**
+ * The PCI host: the legacy configuration ports (pc, q35), ECAM (memory-mapped, 4 KiB per function, from
+ * the ACPI MCFG table or microvm's fixed layout), or none. `source` says where the answer came from.
+ */
+export type NativePciHost =
+  | { mechanism: 'ports' | 'none'; source: string }
+  | { mechanism: 'ecam'; source: string; ecamBase: number; busStart: number; busEnd: number };
 
 export interface NativePciFunction {
   bus: number;

@@ -438,6 +438,28 @@ export class FakePlatform implements HwPlatform {
     return attach(this.mmioDevices, address, size, registers);
   }
 
+  /**
+   * Answers ECAM (memory-mapped configuration space, 4 KiB per function) for this machine's functions,
+   * as microvm's PCIe host does: bytes past a fake function's 256 read as zero (no extended
+   * capabilities), absent functions read as all ones and ignore writes. Returns the detach function.
+   */
+  attachEcam(region: { base: number; busStart: number; busEnd: number }): () => void {
+    const locate = (offset: number) => ({
+      f: this.functionsByLocation.get(key(region.busStart + (offset >>> 20), (offset >>> 15) & 31, (offset >>> 12) & 7)),
+      at: offset & 0xfff,
+    });
+    return this.attachMmio(region.base, (region.busEnd - region.busStart + 1) * 2 ** 20, {
+      read: (offset, width) => {
+        const { f, at } = locate(offset);
+        return f ? (at < CONFIG_SIZE ? f.read(at, width) : 0) : widthMask(width) >>> 0;
+      },
+      write: (offset, width, value) => {
+        const { f, at } = locate(offset);
+        if (f && at < CONFIG_SIZE) f.write(at, width, value);
+      },
+    });
+  }
+
   /** The same for I/O ports [base, base + size). */
   attachPorts(base: number, size: number, registers: FakeRegisters): () => void {
     return attach(this.portDevices, base, size, registers);

@@ -1,5 +1,5 @@
 /* What the JS host files (js-host.c, js-natives.c, js-errors.c, js-stack-map.c, js-hw.c, js-utf8.c,
- * js-profiler.c, js-digest.c, js-gc.c) share: the engine's runtime and context, the calls into JS, the
+ * js-profiler.c, js-digest.c, js-gc.c, js-payload.c) share: the engine's runtime and context, the calls into JS, the
  * error reports and the tables of natives installed as globalThis.__uos. */
 #pragma once
 
@@ -47,5 +47,7 @@ extern const JSCFunctionListEntry hw_functions[];
 extern const int hw_function_count;
 extern const JSCFunctionListEntry digest_functions[];
 extern const int digest_function_count;
+extern const JSCFunctionListEntry payload_functions[];
+extern const int payload_function_count;
 extern const JSCFunctionListEntry gc_functions[];
 extern const int gc_function_count;

@@ -123,6 +123,17 @@ struct pci_function {
 };
 extern struct pci_function pci_functions[MAX_PCI_FUNCTIONS];
 extern unsigned pci_function_count;
+/* How configuration space is reached (pci.c picks it at boot: ports, else the MCFG table, else microvm's
+ * fixed layout) and, where the firmware left BARs unassigned, the window pci.c assigns them from. */
+enum pci_mechanism { PCI_NONE = 0, PCI_PORTS = 1, PCI_ECAM = 2 };
+struct pci_host {
+  enum pci_mechanism mechanism;
+  uint64_t ecam_base;
+  uint8_t bus_start, bus_end;
+  uint64_t mmio_base, mmio_size; /* 0 when the firmware assigns BARs */
+  const char *source;            /* "ports", "acpi-mcfg", "microvm" or "none" */
+};
+extern struct pci_host pci_host;
 void pci_scan(void);
 uint32_t pci_config_read(unsigned bus, unsigned device, unsigned function, unsigned offset, unsigned width);
 void pci_config_write(unsigned bus, unsigned device, unsigned function, unsigned offset, unsigned width, uint32_t value);
@@ -145,7 +156,7 @@ NORETURN void power_exit(int status);
 NORETURN void power_reboot(void);
 
 /* ---- payload (the service joined to the image by `uos build`) ---- */
-enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4 };
+enum payload_kind { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_LINE_MAP = 3, PAYLOAD_INFO = 4, PAYLOAD_ASSETS = 5 };
 struct payload_view { const uint8_t *data; uint32_t length; };
 int payload_present(void);
 uint64_t payload_end(void);

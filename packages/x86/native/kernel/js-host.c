@@ -185,6 +185,7 @@ void js_run(void) {
   JS_SetPropertyFunctionList(js_ctx, native, hw_functions, hw_function_count);
   JS_SetPropertyFunctionList(js_ctx, native, digest_functions, digest_function_count);
   JS_SetPropertyFunctionList(js_ctx, native, gc_functions, gc_function_count);
+  JS_SetPropertyFunctionList(js_ctx, native, payload_functions, payload_function_count);
   JS_DefinePropertyValueStr(js_ctx, global, "__uos", native, JS_PROP_CONFIGURABLE);
   JS_FreeValue(js_ctx, global);
   js_profiler_boot();

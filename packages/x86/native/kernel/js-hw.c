@@ -1,4 +1,4 @@
-/* js-hw.c: natives for drivers (@uos/hw): the PCI functions found at boot, configuration space access,
+/* js-hw.c: natives for drivers (@uos/hw): the PCI functions found at boot, how configuration space is reached,
  * DMA memory (physically contiguous, zeroed, identity-mapped: an ArrayBuffer whose address is its physical
  * address) and uncached MMIO access. */
 #include "cpu.h"
@@ -29,31 +29,21 @@ static JSValue js_pci_functions(JSContext *c, JSValueConst this, int argc, JSVal
   return list;
 }
 
-static int config_arguments(JSContext *c, JSValueConst *argv, uint32_t out[5]) {
-  for (int i = 0; i < 5; i++) if (JS_ToUint32(c, &out[i], argv[i])) return -1;
-  if (out[0] > 255 || out[1] > 31 || out[2] > 7 || out[3] > 255 || (out[4] != 1 && out[4] != 2 && out[4] != 4) ||
-      out[3] % out[4]) {
-    JS_ThrowRangeError(c, "bad PCI configuration access %u:%u.%u offset %u width %u", out[0], out[1], out[2], out[3], out[4]);
-    return -1;
+/* pciHost() -> how configuration space is reached: { mechanism: 'ports' | 'ecam' | 'none', source, and for
+ * ECAM ecamBase, busStart, busEnd }. @uos/hw does its configuration accesses itself, through the same
+ * mechanism (ports, or ECAM through mmioMap/mmioRead/mmioWrite). */
+static JSValue js_pci_host(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  JSValue o = JS_NewObject(c);
+  const char *mechanism = pci_host.mechanism == PCI_PORTS ? "ports" : pci_host.mechanism == PCI_ECAM ? "ecam" : "none";
+  JS_SetPropertyStr(c, o, "mechanism", JS_NewString(c, mechanism));
+  JS_SetPropertyStr(c, o, "source", JS_NewString(c, pci_host.source ? pci_host.source : "none"));
+  if (pci_host.mechanism == PCI_ECAM) {
+    JS_SetPropertyStr(c, o, "ecamBase", JS_NewFloat64(c, (double)pci_host.ecam_base));
+    JS_SetPropertyStr(c, o, "busStart", JS_NewInt32(c, pci_host.bus_start));
+    JS_SetPropertyStr(c, o, "busEnd", JS_NewInt32(c, pci_host.bus_end));
   }
-  return 0;
-}
-
-/* pciConfigRead(bus, device, function, offset, width) */
-static JSValue js_pci_config_read(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
-  (void)this; (void)argc;
-  uint32_t a[5];
-  if (config_arguments(c, argv, a)) return JS_EXCEPTION;
-  return JS_NewUint32(c, pci_config_read(a[0], a[1], a[2], a[3], a[4]));
-}
-
-/* pciConfigWrite(bus, device, function, offset, width, value) */
-static JSValue js_pci_config_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
-  (void)this; (void)argc;
-  uint32_t a[5], value;
-  if (config_arguments(c, argv, a) || JS_ToUint32(c, &value, argv[5])) return JS_EXCEPTION;
-  pci_config_write(a[0], a[1], a[2], a[3], a[4], value);
-  return JS_UNDEFINED;
+  return o;
 }
 
 static void free_dma(JSRuntime *rt, void *opaque, void *pointer) {
@@ -166,8 +156,7 @@ static JSValue js_checksum_sum(JSContext *c, JSValueConst this, int argc, JSValu
 const JSCFunctionListEntry hw_functions[] = {
     JS_CFUNC_DEF("checksumSum", 4, js_checksum_sum),
     JS_CFUNC_DEF("pciFunctions", 0, js_pci_functions),
-    JS_CFUNC_DEF("pciConfigRead", 5, js_pci_config_read),
-    JS_CFUNC_DEF("pciConfigWrite", 6, js_pci_config_write),
+    JS_CFUNC_DEF("pciHost", 0, js_pci_host),
     JS_CFUNC_DEF("dmaAllocate", 1, js_dma_allocate),
     JS_CFUNC_DEF("dmaAddress", 1, js_dma_address),
     JS_CFUNC_DEF("mmioMap", 2, js_mmio_map),

@@ -214,6 +214,8 @@ static void describe_page_fault(uint64_t error, uint64_t address) {
     if (address < PAGE_SIZE) kputs("  the address is in page 0: a null pointer dereference\n");
   } else if ((error & 2) && address >= (uint64_t)__kernel_start && address < (uint64_t)__rodata_end) {
     kputs("  the address is in read-only kernel text or data (W^X)\n");
+  } else if ((error & 2) && address >= (uint64_t)__payload_start && address < payload_end()) {
+    kputs("  the address is in the image's read-only payload (embedded assets: copy the bytes before changing them)\n");
   } else if (error & 16) {
     kputs("  the address is not executable (W^X)\n");
   }

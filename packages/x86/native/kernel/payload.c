@@ -3,7 +3,8 @@
  * the platform carries alone (no service). Layout (little-endian):
  *   header  { char magic[8] = "UOSPAYLD"; u32 version = 1; u32 header_size; u32 total_size; u32 count; }
  *   entries { u32 kind; u32 offset; u32 length; u32 reserved; } [count]   (offsets from the header)
- * Kinds: 1 bytecode (QuickJS), 2 native symbols, 3 JS line map, 4 build info (JSON). */
+ * Kinds: 1 bytecode (QuickJS), 2 native symbols, 3 JS line map, 4 build info (JSON), 5 assets (the
+ * service's embedded files, read by @uos/assets through payloadSection in js-payload.c). */
 #include "uos.h"
 
 struct payload_header { char magic[8]; uint32_t version, header_size, total_size, count; };

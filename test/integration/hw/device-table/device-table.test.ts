@@ -68,13 +68,23 @@ const deviceSets = [
       'virtio-net-pci,netdev=n1,bus=bridge,addr=4',
     ],
   },
+  {
+    // microvm's PCIe host bridge (pcie=on): configuration space through ECAM, BARs assigned by uOS.
+    name: 'virtio-net and vmxnet3 on the PCIe host bridge',
+    machine: 'microvm',
+    devices: ['virtio-net-pci,netdev=n0', 'vmxnet3,netdev=n1'],
+  },
 ] as const;
 
 describe('the boot device table', () => {
   for (const set of deviceSets) {
     it(`matches QEMU's view of the bus: ${set.name} on ${set.machine}`, async () => {
       const netdevs = ['-netdev', 'user,id=n0', '-netdev', 'user,id=n1'];
-      const vm = await boot(dir, { machine: set.machine, qemuArgs: [...netdevs, ...set.devices.flatMap((d) => ['-device', d])] });
+      const vm = await boot(dir, {
+        machine: set.machine,
+        ...(set.machine === 'microvm' ? { config: { pcie: true } } : {}),
+        qemuArgs: [...netdevs, ...set.devices.flatMap((d) => ['-device', d])],
+      });
       await vm.waitFor('device-table: ready');
       const table = bootTable(vm.output);
       const qemu = qemuView(await vm.qmp<{ devices: QmpPciDevice[] }[]>('query-pci'));

@@ -143,12 +143,12 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
     });
   }
 
-  it('echoes TCP over virtio-net on pc', async ({ skip }) => {
+  it.for(['pc', 'microvm'] as const)('echoes TCP over virtio-net on %s', async (kind, { skip }) => {
     if (offline) skip(offline);
     const port = await freePort();
     writeFileSync(
       join(project, 'services', 'echo', 'vm.json'),
-      JSON.stringify({ machine: 'pc', net: [{ device: 'virtio-net-pci', backend: 'user', name: `hostfwd=tcp:127.0.0.1:${port}-:7` }] }),
+      JSON.stringify({ machine: kind, net: [{ device: 'virtio-net-pci', backend: 'user', name: `hostfwd=tcp:127.0.0.1:${port}-:7` }] }),
     );
     let listening: () => void = () => {};
     const ready = new Promise<void>((resolve) => {

@@ -31,6 +31,8 @@ export function diagnose(connection: TcpConnection): TcpDiagnostics {
     outOfOrderSegments: connection.assembler.count,
     bufferedBytes: sender.buffer.length,
     heldBytes: held,
+    bytesIn: connection.socket.bytesDelivered,
+    bytesOut: sender.bytesAcknowledged,
   };
 }
 

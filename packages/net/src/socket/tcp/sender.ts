@@ -69,6 +69,8 @@ export class Sender {
   sendUnacknowledged: number;
   sendNext: number;
   sendMax: number;
+  /** Payload bytes the peer acknowledged (retransmissions counted once): the connection's "bytes out". */
+  bytesAcknowledged = 0;
   /** SND.WND (scaled), the segment that last set it (SND.WL1, SND.WL2), and the largest it has been. */
   sendWindow = 0;
   private windowSequence = 0;
@@ -348,6 +350,7 @@ export class Sender {
       const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.buffer.length); // the FIN is no data
       this.sampleRtt(segment, ack);
       this.buffer.release(acked);
+      this.bytesAcknowledged += acked;
       this.sendUnacknowledged = ack;
       if (seqLt(this.sendNext, ack)) this.sendNext = ack;
       this.retransmitCount = 0;

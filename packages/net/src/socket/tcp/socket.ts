@@ -44,6 +44,8 @@ export class ConnectionSocket implements TcpSocket {
   readonly remotePort: number;
   /** In-order bytes no consumer has taken yet (no consumer, or paused); they hold the window shut. */
   heldBytes = 0;
+  /** In-order bytes from the peer, delivered, held or discarded: the connection's "bytes in". */
+  bytesDelivered = 0;
   /** A write took less than it was given: drain listeners wait for room. */
   wantsDrain = false;
   // Empty lists are one shared array (an idle connection holds no array of its own); lists of listeners
@@ -247,6 +249,7 @@ export class ConnectionSocket implements TcpSocket {
 
   /** In-order bytes from the peer (a copy the socket may hand out). */
   deliver(data: Uint8Array): void {
+    this.bytesDelivered += data.length;
     const listeners = this.dataListeners;
     if (listeners.length && !this.paused && !this.readersBehind && !this.held.length) {
       for (let i = 0; i < listeners.length; i++) listeners[i]!(data);

@@ -138,6 +138,21 @@ describe('TCP bulk transfer', () => {
     expect(net.alice.tcp.connectionCount + net.bob.tcp.connectionCount).toBe(0);
   }, 120_000);
 
+  it('counts the bytes each way once in its diagnostics (bytesIn, bytesOut), however often they crossed a lossy wire', () => {
+    const net = twoStacks({ seed: 7, drop: 0.05, duplicate: 0.02, reorder: 0.05 });
+    const { client, server } = establish(net);
+    const up = pattern(300 * 1024, 3);
+    const down = pattern(200 * 1024, 4);
+    const atServer = collect(server);
+    const atClient = collect(client);
+    sendAll(client, up);
+    sendAll(server, down);
+    runUntil(net.clock, () => atServer.data().length === up.length && atClient.data().length === down.length, 600_000);
+    runUntil(net.clock, () => inspect(client).bytesOut === up.length && inspect(server).bytesOut === down.length, 60_000);
+    expect([inspect(client).bytesIn, inspect(server).bytesIn]).toEqual([down.length, up.length]);
+    expect(net.injector.stats.dropped).toBeGreaterThan(10);
+  }, 60_000);
+
   it('with SACK finishes in less than half the time, resending no more, than without it over the same lossy wire', () => {
     const run = (sack: boolean) => {
       const net = twoStacks({ seed: 9, drop: 0.05 });

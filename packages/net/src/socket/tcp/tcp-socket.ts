@@ -133,4 +133,7 @@ export interface TcpDiagnostics {
   /** Written and unacknowledged; received and not yet taken by the application. */
   bufferedBytes: number;
   heldBytes: number;
+  /** Payload bytes received in order, and sent and acknowledged by the peer (each byte once, however often it was sent). */
+  bytesIn: number;
+  bytesOut: number;
 }
