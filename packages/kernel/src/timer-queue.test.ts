@@ -170,7 +170,7 @@ describe('TimerQueue cancel', () => {
     queue.add(10, () => fired.push('after'));
     clock.set(5010);
     queue.runDue();
-    expect(fired.at(-1)).toBe('after');
+    expect(fired[fired.length - 1]).toBe('after');
   });
 
   it('ignores unknown, already cancelled and already fired ids', () => {
