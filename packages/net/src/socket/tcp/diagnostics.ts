@@ -63,5 +63,7 @@ export function diagnoseTimeWait(record: TimeWaitRecord): TcpDiagnostics {
     outOfOrderSegments: 0,
     bufferedBytes: 0,
     heldBytes: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 }
