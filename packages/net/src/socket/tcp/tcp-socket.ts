@@ -63,7 +63,11 @@ export interface TcpSocket extends AsyncIterable<Uint8Array> {
 
   /** Resolves when the connection is established, or with why it never was. */
   opened(): Promise<ConnectResult>;
-  /** Queues what fits of `data` in the send buffer and answers how much that was (see onDrain). */
+  /**
+   * Queues what fits of `data` in the send buffer and answers how much that was (see onDrain). The
+   * buffer keeps a view of `data`, not a copy: do not change those bytes until the peer has acknowledged
+   * them (`bufferedBytes` falls), as with Node's `socket.write`.
+   */
   write(data: Uint8Array): WriteResult;
   /** Writes all of `data`, waiting for room as needed; 'closed' if the connection ends first. */
   writeAll(data: Uint8Array): Promise<WriteResult>;
