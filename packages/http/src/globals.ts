@@ -367,6 +367,19 @@ declare global {
 
   /** Rejects: uOS has no HTTP client yet. */
   function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Throws when constructed: uOS has no WebSocket yet. Declared (as lib.dom does) so that libraries whose
+   * declarations name it (Hono's client) type-check.
+   */
+  interface WebSocket {}
+  var WebSocket: {
+    prototype: WebSocket;
+    new (url: string | URL, protocols?: string | string[]): WebSocket;
+    readonly CONNECTING: 0;
+    readonly OPEN: 1;
+    readonly CLOSING: 2;
+    readonly CLOSED: 3;
+  };
   function atob(data: string): string;
   function btoa(data: string): string;
   function structuredClone<T = unknown>(value: T, options?: { transfer?: unknown[] }): T;

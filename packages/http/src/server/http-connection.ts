@@ -139,6 +139,16 @@ export class HttpConnection implements ParserSink, ResponseSink, BodyFlow {
     return this.exchange === undefined && this.parser.idle;
   }
 
+  /**
+   * A graceful close of the server: an idle connection ends now; a busy one finishes the request under
+   * way, says `Connection: close` if its response has not started, and ends after it.
+   */
+  closeWhenDone(): void {
+    if (this.closed) return;
+    this.closeAfterResponse = true;
+    if (this.idle) this.close();
+  }
+
   // ------------------------------------------------------------------------------------------ reading
 
   private onData(data: Uint8Array): void {

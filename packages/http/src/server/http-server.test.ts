@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { settle, sleep, testServer } from '../testing/test-server.js';
 import type { Request } from '../web/request.js';
 import { Response } from '../web/response.js';
@@ -390,5 +390,88 @@ describe('backpressure on request bodies', () => {
     await settle();
     await settle();
     expect(responses(socket.received)[0]!.body).toBe(String(size));
+  });
+});
+
+describe('the execution context and closing the server', () => {
+  it('answers without waiting for ctx.waitUntil work, and reports a waitUntil promise that rejects', async () => {
+    const hostConsole = (globalThis as unknown as { console: { error(...data: unknown[]): void } }).console;
+    const reported = vi.spyOn(hostConsole, 'error').mockImplementation(() => {});
+    try {
+      let finish!: () => void;
+      const work = new Promise<void>((resolve) => (finish = resolve));
+      const server = testServer((_request, _env, ctx) => {
+        ctx.waitUntil(work);
+        ctx.waitUntil(Promise.reject(new Error('background failure')));
+        return new Response('answered');
+      });
+      const socket = server.connect();
+      socket.send(GET());
+      await settle();
+      expect(responses(socket.received)[0]!.body).toBe('answered');
+      expect(reported.mock.calls.map((call: unknown[]) => String(call[0]))).toEqual(['http: a waitUntil promise rejected:']);
+      expect((reported.mock.calls[0]![1] as Error).message).toBe('background failure');
+      finish();
+      // The server goes on serving after a rejected waitUntil.
+      socket.send(GET());
+      await settle();
+      expect(responses(socket.received)).toHaveLength(2);
+    } finally {
+      reported.mockRestore();
+    }
+  });
+
+  it('ends idle connections at once, refuses new ones, ends a busy one after its response, then waits for waitUntil', async () => {
+    let release!: () => void;
+    let finishWork!: () => void;
+    const work = new Promise<void>((resolve) => (finishWork = resolve));
+    const server = testServer(async (request, _env, ctx) => {
+      if (new URL(request.url).pathname === '/slow') {
+        ctx.waitUntil(work);
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return new Response('done');
+    });
+    const idle = server.connect();
+    idle.send(GET());
+    await settle();
+    const busy = server.connect();
+    busy.send(GET('/slow'));
+    await settle();
+    let closed = false;
+    const closing = server.core.shutdown(10_000).then(() => (closed = true));
+    expect(idle.closed).toBe(true);
+    expect(busy.closed).toBe(false);
+    const late = server.connect();
+    expect(late.received).toMatch(/^HTTP\/1\.1 503 /);
+    expect(late.closed).toBe(true);
+    release();
+    await settle();
+    await settle();
+    const [answer] = responses(busy.received);
+    expect(answer!.body).toBe('done');
+    expect(answer!.headers.connection).toBe('close');
+    expect(busy.closed).toBe(true);
+    expect(busy.aborted).toBe(false);
+    expect(server.core.connectionCount).toBe(0);
+    await settle();
+    expect(closed).toBe(false);
+    finishWork();
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('resets a connection still busy when the grace period ends', async () => {
+    const server = testServer(() => new Promise<Response>(() => {}));
+    const stuck = server.connect();
+    stuck.send(GET());
+    await settle();
+    const closing = server.core.shutdown(3000);
+    server.clock.advance(2900);
+    expect(stuck.aborted).toBe(false);
+    server.clock.advance(200);
+    expect(stuck.aborted).toBe(true);
+    await closing;
+    expect(server.core.connectionCount).toBe(0);
   });
 });

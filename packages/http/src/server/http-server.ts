@@ -190,7 +190,7 @@ export class HttpServerCore {
       if (this.connections.size === 0) resolve();
       else this.closedWaiters.push(resolve);
     });
-    for (const connection of this.connections) if (connection.idle) connection.close();
+    for (const connection of [...this.connections]) connection.closeWhenDone();
     const force = this.clock.setTimer(graceMs, () => {
       for (const connection of [...this.connections]) connection.abort();
     });

@@ -31,7 +31,7 @@ export {
 } from './streams.js';
 export { structuredClone } from './structured-clone.js';
 export { TextDecoderStream, TextEncoderStream } from './text-streams.js';
-export { fetch, navigator } from './platform.js';
+export { WebSocket, fetch, navigator } from './platform.js';
 export { URL } from './url/url.js';
 export { URLSearchParams } from './url/url-search-params.js';
 import { hasOwn } from './builtins.js';

@@ -133,4 +133,10 @@ describe('fetch', () => {
     const { fetch } = await import('./platform.js');
     await expect(fetch('http://example.com/')).rejects.toThrow(/no HTTP client/);
   });
+
+  it('says that there is no WebSocket', async () => {
+    const { WebSocket } = await import('./platform.js');
+    expect(() => new WebSocket('ws://example.com/')).toThrow(/new WebSocket\("ws:\/\/example.com\/"\): uOS has no WebSocket/);
+    expect(WebSocket.CLOSED).toBe(3);
+  });
 });

@@ -2,8 +2,9 @@
  * The packages as a stranger gets them: packed tarballs installed into a fresh project outside the
  * monorepo, with gcc, cc, clang, nasm, as and ld shadowed by tripwires. The project type-checks strictly
  * against the published declarations (Bundler and NodeNext for the service, NodeNext with @types/node for
- * Node-side code), builds and boots hello on pc and microvm with the `uos` CLI, and echoes TCP over
- * virtio-net; `create-uos` scaffolds a project that passes its own test. No compiler is called.
+ * Node-side code), builds and boots hello on pc and microvm with the `uos` CLI, echoes TCP over
+ * virtio-net, and serves HTTP from a Hono app on @uos/http in 16 MiB (Hono from the registry), reached
+ * through `uos boot --publish`; `create-uos` scaffolds a project that passes its own test. No compiler is called.
  * Skips (with the reason) only without pnpm or QEMU, or when the registry is unreachable and pnpm's store
  * lacks a third-party package.
  */
@@ -21,7 +22,7 @@ import {
   runCommand,
   tarballOverrides,
 } from './project.js';
-import { HELLO_SERVICE, ECHO_SERVICE, NODE_SIDE, serviceTsconfig } from './sources.js';
+import { ECHO_SERVICE, HELLO_SERVICE, HTTP_SERVICE, NODE_SIDE, serviceTsconfig } from './sources.js';
 
 const prerequisite = missingPrerequisite();
 if (prerequisite) console.warn(`consumer test skipped: ${prerequisite}`);
@@ -58,9 +59,11 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
     project = join(machine.root, 'project');
     mkdirSync(join(project, 'services', 'hello'), { recursive: true });
     mkdirSync(join(project, 'services', 'echo'), { recursive: true });
+    mkdirSync(join(project, 'services', 'http'), { recursive: true });
     mkdirSync(join(project, 'test'), { recursive: true });
     const file = (name: string) => `file:${machine.tarballs.get(name)}`;
-    // What the README's install line gives: the four service packages, the runner, and a type checker.
+    // What the README's install line gives: the four service packages, the runner, and a type checker;
+    // and for the HTTP example, @uos/http and Hono (from the registry).
     const manifest = {
       name: 'uos-consumer',
       version: '1.0.0',
@@ -71,6 +74,8 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
         '@uos/hw': file('@uos/hw'),
         '@uos/driver-virtionet': file('@uos/driver-virtionet'),
         '@uos/net': file('@uos/net'),
+        '@uos/http': file('@uos/http'),
+        hono: repositoryVersion('hono'),
       },
       devDependencies: {
         '@uos/vmrunner': file('@uos/vmrunner'),
@@ -82,6 +87,7 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
     writeFileSync(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(project, 'services', 'hello', 'service.ts'), HELLO_SERVICE);
     writeFileSync(join(project, 'services', 'echo', 'service.ts'), ECHO_SERVICE);
+    writeFileSync(join(project, 'services', 'http', 'service.ts'), HTTP_SERVICE);
     writeFileSync(join(project, 'test', 'node-side.ts'), NODE_SIDE);
     writeFileSync(join(project, 'tsconfig.json'), serviceTsconfig('Bundler'));
     writeFileSync(join(project, 'tsconfig.nodenext.json'), serviceTsconfig('NodeNext'));
@@ -177,6 +183,55 @@ describe.skipIf(prerequisite !== undefined)('a consumer project from the packed 
     expect(result.stdout).toMatch(/echo: listening on \d+\.\d+\.\d+\.\d+:7/);
     expect(result.stdout).toContain('echo: connection closed (normal)');
     expect(result.code, result.stderr).toBe(0);
+  });
+
+  it.for(['pc', 'microvm'] as const)('serves HTTP from a Hono app on @uos/http in 16 MiB on %s', async (kind, { skip }) => {
+    if (offline) skip(offline);
+    const port = await freePort();
+    writeFileSync(
+      join(project, 'services', 'http', 'vm.json'),
+      JSON.stringify({
+        machine: kind,
+        mem: '16M',
+        net: [{ device: 'virtio-net-pci', backend: 'user' }],
+      }),
+    );
+    let listening: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const booting = machine.run(
+      join(project, 'node_modules', '.bin', 'uos'),
+      ['boot', 'services/http', '--publish', `${port}:80`, '--timeout', '90'],
+      {
+        cwd: project,
+        timeoutMs: 150_000,
+        onStdout: (stdout) => {
+          if (/http: listening on/.test(stdout)) listening();
+        },
+      },
+    );
+    const outcome = await Promise.race([ready.then(() => 'listening' as const), booting]);
+    if (outcome !== 'listening') expect.fail(`the HTTP service never listened:\n${outcome.stdout}\n${outcome.stderr}`);
+    const base = `http://127.0.0.1:${port}`;
+    const home = await fetch(`${base}/`, { signal: AbortSignal.timeout(30_000) });
+    const homeText = await home.text();
+    const hello = await fetch(`${base}/hello/consumer`, { signal: AbortSignal.timeout(30_000) });
+    const helloJson = await hello.json();
+    const bye = await fetch(`${base}/bye`, { signal: AbortSignal.timeout(30_000) });
+    const byeText = await bye.text();
+    const result = await booting;
+    expect([home.status, homeText]).toEqual([200, 'Hello from Hono in a consumer image']);
+    expect(home.headers.get('date')).toMatch(/ GMT$/);
+    expect([hello.status, hello.headers.get('content-type'), helloJson]).toEqual([
+      200,
+      'application/json',
+      { hello: 'consumer', at: '/hello/consumer' },
+    ]);
+    expect([bye.status, byeText]).toEqual([200, 'bye']);
+    expect(result.stdout).toMatch(/uos:\s+hono@\d/);
+    expect(result.stdout).toMatch(/http: listening on http:\/\/\d+\.\d+\.\d+\.\d+:80\//);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
   });
 
   it('called no compiler, linker or assembler', ({ skip }) => {

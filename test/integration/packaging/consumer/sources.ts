@@ -37,6 +37,26 @@ export default service({
 });
 `;
 
+/**
+ * The HTTP example of @uos/http's README: a Hono app (from the registry) served on port 80, with a path
+ * parameter and JSON; `/bye` answers and then ends the VM with status 0.
+ */
+export const HTTP_SERVICE = `import '@uos/driver-virtionet';
+import { httpService } from '@uos/http';
+import { os } from '@uos/kernel';
+import { Hono } from 'hono';
+
+const app = new Hono();
+app.get('/', (c) => c.text('Hello from Hono in a consumer image'));
+app.get('/hello/:name', (c) => c.json({ hello: c.req.param('name'), at: new URL(c.req.url).pathname }));
+app.get('/bye', (c) => {
+  setTimeout(() => os.exit(0), 50);
+  return c.text('bye');
+});
+
+export default httpService(app);
+`;
+
 /** Node-side code: the runner's API and the service modules, under Node's globals. */
 export const NODE_SIDE = `import { type BuildResult, buildImage, withVm } from '@uos/vmrunner';
 import hello from '../services/hello/service.js';
@@ -61,7 +81,7 @@ export function serviceTsconfig(resolution: 'Bundler' | 'NodeNext'): string {
         lib: ['ES2020'],
         module: resolution === 'Bundler' ? 'ESNext' : 'NodeNext',
         moduleResolution: resolution,
-        types: ['@uos/kernel/globals'],
+        types: ['@uos/kernel/globals', '@uos/http/globals'],
         strict: true,
         noUncheckedIndexedAccess: true,
         skipLibCheck: false,
