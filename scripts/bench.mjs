@@ -31,7 +31,7 @@
 // CPU profiles (.cpuprofile and .folded, see docs/architecture/profiling.md) of the TCP transfers over the
 // tap (each direction's window) and of the netsim transfer into <dir>.
 // Benchmarks, not tests: nothing passes or fails on a number.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import { Vm, buildImage, findQemu, imageSymbolizer, qemuArgs, resolveProfile, su
 import { benchAcorn } from './bench-acorn.mjs';
 import { httpOverTap } from './bench-http.mjs';
 import { tcpMemoryOverTap } from './bench-net-memory.mjs';
+import { openTapNamespace, sh } from './bench-tap.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const service = join(root, 'examples', 'hello_world');
@@ -269,23 +270,11 @@ async function tcpOverTap(device) {
     ping_rtt_ms_median: null,
     tcp_unavailable: reason,
   });
-  if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
-  const namespace = `uos-bench-${device}-${process.pid}`;
-  const inNamespace = ['ip', 'netns', 'exec', namespace];
-  const sh = (args) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 300_000 });
-  const made = sh(['ip', 'netns', 'add', namespace]);
-  if (made.status !== 0) return unavailable(`ip netns add failed: ${made.stderr.trim()}`);
+  const tap = openTapNamespace(`bench-${device}`);
+  if (tap.error) return unavailable(tap.error);
+  const { inNamespace } = tap;
   let vm;
   try {
-    for (const step of [
-      ['ip', 'link', 'set', 'lo', 'up'],
-      ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'],
-      ['ip', 'link', 'set', 'tap0', 'up'],
-    ]) {
-      const result = sh([...inNamespace, ...step]);
-      if (result.status !== 0) return unavailable(`${step.join(' ')} failed: ${result.stderr.trim()}`);
-    }
     const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'net', 'stack') });
     vm = await Vm.start({
       image: build.image,
@@ -339,7 +328,7 @@ async function tcpOverTap(device) {
   } finally {
     vm?.kill();
     await vm?.waitForExit();
-    sh(['ip', 'netns', 'delete', namespace]);
+    tap.close();
     if (vm && PROFILE_DIR) {
       const nic = device === 'vmxnet3' ? '-vmxnet3' : '';
       await writeProfile(vm, `tcp${nic}-host-to-guest`, 0).catch((e) => process.stderr.write(`bench: no profile: ${e.message}\n`));
