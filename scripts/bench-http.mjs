@@ -10,10 +10,11 @@
 //   http_min_mem_kib         the smallest -m (64 KiB steps) at which the guest answers its first 200 and
 //                            then 100 requests from ab without a failure, twice in a row
 // Needs root (namespace, tap); otherwise every figure is null with the reason.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildImage, qemuArgs } from '@uos/vmrunner';
+import { openTapNamespace, sh } from './bench-tap.mjs';
 
 const GUEST = '10.0.2.15';
 const MAC = '52:54:00:12:34:56';
@@ -75,12 +76,9 @@ function milliseconds(text) {
 }
 
 export async function httpOverTap({ root, qemu }) {
-  if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
-  const namespace = `uos-benchhttp-${process.pid}`;
-  const inNamespace = ['ip', 'netns', 'exec', namespace];
-  const sh = (args, timeout = 300_000) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout });
-  const made = sh(['ip', 'netns', 'add', namespace]);
-  if (made.status !== 0) return unavailable(`ip netns add failed: ${made.stderr.trim()}`);
+  const tap = openTapNamespace('benchhttp', { guest: GUEST, mac: MAC });
+  if (tap.error) return unavailable(tap.error);
+  const { inNamespace } = tap;
   const guests = new Set();
   /** Starts the guest in the namespace with `memKiB`; resolves the child and its start time. */
   const start = (image, memKiB) => {
@@ -125,16 +123,6 @@ export async function httpOverTap({ root, qemu }) {
       });
     });
   try {
-    for (const step of [
-      ['ip', 'link', 'set', 'lo', 'up'],
-      ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'],
-      ['ip', 'link', 'set', 'tap0', 'up'],
-      ['ip', 'neigh', 'replace', GUEST, 'lladdr', MAC, 'dev', 'tap0', 'nud', 'permanent'],
-    ]) {
-      const result = sh([...inNamespace, ...step]);
-      if (result.status !== 0) return unavailable(`${step.join(' ')} failed: ${result.stderr.trim()}`);
-    }
     const { image } = await buildImage({ serviceDir: join(root, 'test', 'integration', 'net', 'stack') });
 
     const ready = [];
@@ -195,6 +183,6 @@ export async function httpOverTap({ root, qemu }) {
     return unavailable(`failed: ${error.message}`);
   } finally {
     for (const child of [...guests]) await stop(child);
-    sh(['ip', 'netns', 'delete', namespace]);
+    tap.close();
   }
 }

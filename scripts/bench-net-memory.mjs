@@ -10,9 +10,10 @@
 //   tcp_budget_16m_bytes        the budget the stack sized itself in -m 16M (half the free memory when the Inet is made)
 //   tcp_refused_memory          SYNs the guest dropped for memory during that ramp
 // Needs root (namespace, tap); otherwise every figure is null with the reason.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Vm, buildImage } from '@uos/vmrunner';
+import { openTapNamespace } from './bench-tap.mjs';
 
 const GUEST = '10.0.2.15';
 const MAC = '52:54:00:00:00:17';
@@ -23,12 +24,9 @@ function unavailable(reason) {
 }
 
 export async function tcpMemoryOverTap({ root }) {
-  if (process.getuid?.() !== 0) return unavailable('needs root for a network namespace and a tap device');
-  const namespace = `uos-benchmem-${process.pid}`;
-  const inNamespace = ['ip', 'netns', 'exec', namespace];
-  const sh = (args, timeout = 300_000) => spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout });
-  const made = sh(['ip', 'netns', 'add', namespace]);
-  if (made.status !== 0) return unavailable(`ip netns add failed: ${made.stderr.trim()}`);
+  const tap = openTapNamespace('benchmem', { guest: GUEST, mac: MAC, sysctls: ['net.ipv4.ip_local_port_range=10000 65000'] });
+  if (tap.error) return unavailable(tap.error);
+  const { inNamespace } = tap;
   const crowd = join(root, 'test', 'tools', 'tcp-crowd.mjs');
   const crowds = new Set();
   let vm;
@@ -69,17 +67,6 @@ export async function tcpMemoryOverTap({ root }) {
     throw new Error('connections still open a minute after their clients closed them');
   };
   try {
-    for (const step of [
-      ['sysctl', '-w', 'net.ipv4.ip_local_port_range=10000 65000'],
-      ['ip', 'link', 'set', 'lo', 'up'],
-      ['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-      ['ip', 'address', 'add', '10.0.2.1/24', 'dev', 'tap0'],
-      ['ip', 'link', 'set', 'tap0', 'up'],
-      ['ip', 'neigh', 'replace', GUEST, 'lladdr', MAC, 'dev', 'tap0', 'nud', 'permanent'],
-    ]) {
-      const result = sh([...inNamespace, ...step]);
-      if (result.status !== 0) return unavailable(`${step.join(' ')} failed: ${result.stderr.trim()}`);
-    }
     const build = await buildImage({ serviceDir: join(root, 'test', 'integration', 'net', 'memory') });
     vm = await Vm.start({
       image: build.image,
@@ -121,6 +108,6 @@ export async function tcpMemoryOverTap({ root }) {
   } finally {
     for (const child of [...crowds]) child.kill('SIGTERM');
     await vm?.kill();
-    sh(['ip', 'netns', 'delete', namespace]);
+    tap.close();
   }
 }

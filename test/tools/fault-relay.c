@@ -133,6 +133,9 @@ int main(int argc, char **argv) {
   if (strlen(tap_name) >= IFNAMSIZ) fail(EXIT_USAGE, "interface name too long: %s", tap_name);
   strcpy(request.ifr_name, tap_name);
   if (ioctl(tap_fd, TUNSETIFF, &request) < 0) fail(EXIT_SYSTEM, "cannot attach to tap %s: %s", tap_name, strerror(errno));
+  /* A QEMU that used this tap with a virtio-net header left its offloads on (partial checksums, 64 KiB
+     segments). This relay reads plain frames: with the offloads off the kernel completes and cuts them. */
+  if (ioctl(tap_fd, TUNSETOFFLOAD, 0UL) < 0) fail(EXIT_SYSTEM, "cannot turn the offloads of tap %s off: %s", tap_name, strerror(errno));
 
   udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (udp_fd < 0) fail(EXIT_SYSTEM, "cannot open a UDP socket: %s", strerror(errno));

@@ -5,12 +5,14 @@
  *
  * It speaks the virtio 1.x modern PCI transport (common, notify, ISR and device-configuration capabilities
  * over MMIO) and falls back to the legacy I/O-port transport; negotiates VERSION_1, MAC, STATUS and
- * MRG_RXBUF (checksum offload and event indices stay off); keeps its receive ring full; reclaims transmit
- * slots from the transmit interrupt; takes MSI-X interrupts with INTx as fallback. No polling.
+ * MRG_RXBUF, and when offered the offloads (CSUM, GUEST_CSUM, HOST_TSO4/6, GUEST_TSO4/6: `nic.offloads`)
+ * and EVENT_IDX; keeps its receive ring full and takes every frame of an interrupt in one pass; reclaims
+ * transmit slots as sends need them; takes MSI-X interrupts with INTx as fallback. No polling.
  *
  * Invariants: every receive buffer is either posted to the device or being handed to listeners in this
  * turn; a full transmit ring answers `busy` (then `onWritable`), it never queues or drops silently; a
- * used-ring length larger than the buffer is counted and dropped, never read past.
+ * used-ring length larger than the buffer is counted and dropped, never read past; an offload the device
+ * did not negotiate is never asked of it (the stack sees `NO_OFFLOADS` and does the work itself).
  */
 import { registerNic } from '@uos/hw';
 import { VirtioNet } from './virtio-net.js';

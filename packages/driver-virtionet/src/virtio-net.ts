@@ -1,25 +1,13 @@
-import { DmaPool, MsixTable, NicBase, type PciDevice, type TransmitResult, routeIntx } from '@uos/hw';
+import { type FrameInfo, GsoType, MsixTable, NicBase, type NicOffloads, type PciDevice, type TransmitResult, routeIntx } from '@uos/hw';
 import { irq } from '@uos/kernel';
-import { DeviceStatus, NO_VECTOR, type VirtioTransport, openTransport } from './transport.js';
-import { DescriptorFlag, Virtqueue } from './virtqueue.js';
 import { VirtioNetError } from './errors.js';
+import { type NegotiationOptions, VirtioNetFeature, bit, negotiate } from './features.js';
+import { type ReceiveDrop, ReceiveRing } from './receive-ring.js';
+import { TransmitRing } from './transmit-ring.js';
+import { DeviceStatus, NO_VECTOR, type VirtioTransport, openTransport } from './transport.js';
+import { Virtqueue } from './virtqueue.js';
 
-/** Feature bits (virtio 1.x §5.1.3 and §6). */
-export const VirtioNetFeature = {
-  csum: 0n,
-  guestCsum: 1n,
-  mtu: 3n,
-  mac: 5n,
-  mergeableRxBuffers: 15n,
-  status: 16n,
-  eventIndex: 29n,
-  version1: 32n,
-} as const;
-const bit = (n: bigint): bigint => 1n << n;
-
-/** The features uOS asks for; checksum offload and event indices stay off. */
-const WANTED =
-  bit(VirtioNetFeature.mac) | bit(VirtioNetFeature.status) | bit(VirtioNetFeature.mergeableRxBuffers) | bit(VirtioNetFeature.version1);
+export { VirtioNetFeature } from './features.js';
 
 /** transmit() answers with shared objects: no allocation per frame. */
 const SENT: TransmitResult = Object.freeze({ ok: true });
@@ -31,24 +19,28 @@ const TOO_LARGE: TransmitResult = Object.freeze({ ok: false, error: 'too-large' 
 const RECEIVE_QUEUE = 0;
 const TRANSMIT_QUEUE = 1;
 const MAX_QUEUE_SIZE = 256;
-const BUFFER_SIZE = 2048;
 const ETHERNET_HEADER = 14;
+/** An 802.1Q tag may precede the EtherType of a received frame. */
+const VLAN_TAG = 4;
 const LINK_UP = 1;
 /** MSI-X table entries: configuration changes, receive, transmit. */
 const MSIX_CONFIG = 0;
 const MSIX_RECEIVE = 1;
 const MSIX_TRANSMIT = 2;
 
-export interface VirtioNetOptions {
+export interface VirtioNetOptions extends NegotiationOptions {
   /** Use the legacy interface even when the modern one is offered (tests). */
   preferLegacy?: boolean;
 }
 
 /**
- * A virtio network device. Receive buffers are kept posted (the ring is refilled as frames are taken);
- * transmit copies each frame into a ring slot and tells the device once per batch of synchronous sends;
- * completed slots are reclaimed from the transmit interrupt. Interrupts come by MSI-X (one vector each for
- * configuration, receive and transmit) or, without it, through INTx and the ISR register.
+ * A virtio network device. Receive buffers are kept posted (the ring is refilled as frames are taken,
+ * every frame of an interrupt in one pass, then `onReceiveBatchEnd`); transmit copies each frame behind
+ * its virtio header into one ring slot, or a chain of them for a segment the device cuts up (TSO), and
+ * tells the device once per batch of synchronous sends; completed slots are reclaimed as the device
+ * returns them. Checksum and segmentation offloads, and event indices, are used when the device offers
+ * them (`offloads` says which). Interrupts come by MSI-X (one vector each for configuration, receive and
+ * transmit) or, without it, through INTx and the ISR register.
  */
 export class VirtioNet extends NicBase {
   readonly driver = 'virtio-net';
@@ -57,17 +49,17 @@ export class VirtioNet extends NicBase {
   readonly transport: VirtioTransport['kind'];
   readonly interruptMode: 'msix' | 'intx';
   readonly features: bigint;
+  override readonly offloads: NicOffloads;
   private linkState = true;
   private readonly io: VirtioTransport;
   private readonly receiveQueue: Virtqueue;
   private readonly transmitQueue: Virtqueue;
-  private readonly receiveBuffers: DmaPool;
-  private readonly transmitBuffers: DmaPool;
+  private readonly receiveRing: ReceiveRing;
+  private readonly transmitRing: TransmitRing;
   private readonly headerSize: number;
+  private readonly eventIndex: boolean;
   private notifyScheduled = false;
   private waitingForRoom = false;
-  /** A frame spread over several receive buffers (mergeable buffers), being gathered. */
-  private gathering: { parts: Uint8Array[]; left: number } | undefined;
 
   constructor(
     readonly device: PciDevice,
@@ -87,7 +79,10 @@ export class VirtioNet extends NicBase {
       transport.addStatus(DeviceStatus.failed);
       throw new VirtioNetError('virtio-features', `${device}: the modern interface does not offer VERSION_1`);
     }
-    this.features = offered & (transport.kind === 'modern' ? WANTED : WANTED & 0xffffffffn);
+    const negotiated = negotiate(offered, transport.kind === 'legacy', options);
+    this.features = negotiated.features;
+    this.offloads = negotiated.offloads;
+    this.eventIndex = negotiated.eventIndex;
     transport.setDriverFeatures(this.features);
     if (transport.kind === 'modern') {
       transport.addStatus(DeviceStatus.featuresOk);
@@ -97,7 +92,8 @@ export class VirtioNet extends NicBase {
       }
     }
     // The 12-byte header (with num_buffers) under VERSION_1 or mergeable buffers, else the legacy 10 bytes.
-    this.headerSize = this.features & (bit(VirtioNetFeature.version1) | bit(VirtioNetFeature.mergeableRxBuffers)) ? 12 : 10;
+    const mergeable = (this.features & bit(VirtioNetFeature.mergeableRxBuffers)) !== 0n;
+    this.headerSize = mergeable || this.features & bit(VirtioNetFeature.version1) ? 12 : 10;
 
     const size = (index: number): number => {
       const offeredSize = transport.queueSize(index);
@@ -106,11 +102,9 @@ export class VirtioNet extends NicBase {
     };
     this.receiveQueue = new Virtqueue(RECEIVE_QUEUE, size(RECEIVE_QUEUE));
     this.transmitQueue = new Virtqueue(TRANSMIT_QUEUE, size(TRANSMIT_QUEUE));
-    this.receiveBuffers = new DmaPool(BUFFER_SIZE, this.receiveQueue.size);
-    this.transmitBuffers = new DmaPool(BUFFER_SIZE, this.transmitQueue.size);
-    for (let id = 0; id < this.transmitQueue.size; id++) {
-      this.transmitQueue.setDescriptor(id, this.transmitBuffers.buffer(id).address, 0, 0);
-    }
+    this.receiveQueue.eventIndex = this.eventIndex;
+    this.transmitQueue.eventIndex = this.eventIndex;
+    this.transmitRing = new TransmitRing(this.transmitQueue, this.headerSize);
 
     this.interruptMode = this.setUpInterrupts(device, transport);
 
@@ -124,11 +118,11 @@ export class VirtioNet extends NicBase {
     this.linkState = this.readLink();
 
     // Every receive buffer goes to the device at once: descriptor i is buffer i.
-    for (let id = 0; id < this.receiveQueue.size; id++) {
-      this.receiveQueue.takeDescriptor();
-      this.receiveQueue.setDescriptor(id, this.receiveBuffers.buffer(id).address, BUFFER_SIZE, DescriptorFlag.write);
-      this.receiveQueue.offer(id);
-    }
+    this.receiveRing = new ReceiveRing(this.receiveQueue, this.headerSize, mergeable, ETHERNET_HEADER + VLAN_TAG + 65535);
+    // Transmit completions need no interrupt of their own (slots are reclaimed when a send needs them)
+    // until a send finds the ring full; receive interrupts at the next frame.
+    if (this.eventIndex) this.transmitQueue.interruptAfter(0x8000);
+    this.receiveQueue.interruptAfter(1);
     transport.addStatus(DeviceStatus.driverOk);
     if (this.receiveQueue.publish()) transport.notify(RECEIVE_QUEUE);
   }
@@ -194,89 +188,75 @@ export class VirtioNet extends NicBase {
     }
   }
 
-  /** A used entry for a buffer the device does not hold: counted, never acted on. */
-  private readonly countDropped = (): void => this.stats.rxDropped.increment();
-  private readonly countTransmitError = (): void => this.stats.txErrors.increment();
+  private readonly deliver = (frame: Uint8Array, info: FrameInfo): void => this.emitReceive(frame, info);
+  private readonly countDropped = (_why: ReceiveDrop): void => this.stats.rxDropped.increment();
 
-  /** Takes every frame the device filled, hands it on, and gives the buffers back. */
+  /** Takes every frame the device filled, hands them on, gives the buffers back, then ends the batch. */
   private receive(): void {
     const queue = this.receiveQueue;
-    queue.drainUsed((id, length) => {
-      const buffer = this.receiveBuffers.buffer(id).bytes;
-      if (length > BUFFER_SIZE) {
-        this.stats.rxDropped.increment();
-        this.gathering = undefined;
-      } else if (this.gathering) {
-        this.gathering.parts.push(buffer.slice(0, length));
-        if (--this.gathering.left === 0) this.deliverGathered();
-      } else if (length < this.headerSize + ETHERNET_HEADER) {
-        this.stats.rxDropped.increment();
-      } else {
-        const parts = this.headerSize === 12 ? buffer[10]! | (buffer[11]! << 8) : 1;
-        if (parts <= 1) {
-          this.emitReceive(buffer.subarray(this.headerSize, length));
-        } else {
-          this.gathering = { parts: [buffer.slice(this.headerSize, length)], left: parts - 1 };
-        }
-      }
-      queue.offer(id);
-    }, this.countDropped);
-    if (queue.publish()) this.io.notify(RECEIVE_QUEUE);
-  }
-
-  private deliverGathered(): void {
-    const parts = this.gathering!.parts;
-    this.gathering = undefined;
-    const frame = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      frame.set(p, at);
-      at += p.length;
-    }
-    this.emitReceive(frame);
+    let frames = 0;
+    do {
+      const invalid = queue.invalidEntries;
+      frames += this.receiveRing.take(this.receiveInfo, this.deliver, this.countDropped);
+      for (let i = invalid; i < queue.invalidEntries; i++) this.stats.rxDropped.increment();
+      if (queue.publish()) this.io.notify(RECEIVE_QUEUE);
+      // Interrupt at the next frame; frames that came meanwhile (their interrupt suppressed) are taken now.
+    } while (queue.interruptAfter(1));
+    if (frames) this.emitReceiveBatchEnd();
   }
 
   /** Frees the transmit slots the device is done with. */
   private reclaim(): void {
     const queue = this.transmitQueue;
-    queue.drainUsed((id) => queue.returnDescriptor(id), this.countTransmitError);
+    const invalid = queue.invalidEntries;
+    this.transmitRing.reclaim();
+    for (let i = invalid; i < queue.invalidEntries; i++) this.stats.txErrors.increment();
     if (this.waitingForRoom && queue.freeCount > 0) {
       this.waitingForRoom = false;
+      if (this.eventIndex) queue.interruptAfter(0x8000);
       this.emitWritable();
     }
   }
 
-  transmit(frame: Uint8Array): TransmitResult {
+  /** Whether this NIC can send `frame` with `info` (segmentation only with TSO for its IP version). */
+  private tooLarge(frame: Uint8Array, info: FrameInfo | undefined): boolean {
+    const gso = info === undefined ? GsoType.none : info.gsoType;
+    if (gso === GsoType.none) return frame.length > ETHERNET_HEADER + this.mtu;
+    const supported = gso === GsoType.tcp4 ? this.offloads.tso4 : gso === GsoType.tcp6 ? this.offloads.tso6 : false;
+    return !supported || frame.length > ETHERNET_HEADER + this.offloads.tsoMaxBytes;
+  }
+
+  transmit(frame: Uint8Array, info?: FrameInfo): TransmitResult {
     if (!this.linkState) return LINK_DOWN;
     if (frame.length < ETHERNET_HEADER) return TOO_SMALL;
-    if (frame.length > ETHERNET_HEADER + this.mtu || frame.length + this.headerSize > BUFFER_SIZE) return TOO_LARGE;
+    if (this.tooLarge(frame, info)) return TOO_LARGE;
+    // A checksum the device cannot fill in would go out wrong: without CSUM the stack sums in software.
+    const offload = info !== undefined && this.offloads.checksumTx ? info : undefined;
     const queue = this.transmitQueue;
-    let id = queue.takeDescriptor();
-    if (id === undefined) {
+    const slots = this.transmitRing.slotsFor(frame.length);
+    if (queue.freeCount < slots) {
       this.reclaim();
-      id = queue.takeDescriptor();
-      if (id === undefined) {
+      // An interrupt when the device returns the next chain; if one came back meanwhile, take it now.
+      if (queue.freeCount < slots && queue.interruptAfter(1)) this.reclaim();
+      if (queue.freeCount < slots) {
         this.stats.txBusy.increment();
         this.waitingForRoom = true;
         return BUSY;
       }
     }
-    const buffer = this.transmitBuffers.buffer(id);
-    buffer.bytes.fill(0, 0, this.headerSize);
-    buffer.bytes.set(frame, this.headerSize);
-    // Transmit descriptor i always points at buffer i: only the length changes.
-    queue.setDescriptorLength(id, this.headerSize + frame.length);
-    queue.offer(id);
+    this.transmitRing.put(frame, offload, slots);
     this.stats.txPackets.increment();
     this.stats.txBytes.increment(frame.length);
     if (!this.notifyScheduled) {
       // One notification for every frame sent in this turn of the JS code.
       this.notifyScheduled = true;
-      queueMicrotask(() => {
-        this.notifyScheduled = false;
-        if (queue.publish()) this.io.notify(TRANSMIT_QUEUE);
-      });
+      queueMicrotask(this.flushTransmit);
     }
     return SENT;
   }
+
+  private readonly flushTransmit = (): void => {
+    this.notifyScheduled = false;
+    if (this.transmitQueue.publish()) this.io.notify(TRANSMIT_QUEUE);
+  };
 }

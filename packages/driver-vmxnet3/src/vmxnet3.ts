@@ -398,6 +398,7 @@ export class Vmxnet3 extends NicBase {
     }
     if (taken && this.view.getUint8(this.receiveQueue + ReceiveQueue.updateProducer))
       this.bar0.write32(Bar0.receiveProducer, this.receiveRing.producer);
+    if (taken) this.emitReceiveBatchEnd();
   }
 
   private readonly deliver = (frame: Uint8Array): void => this.emitReceive(frame);

@@ -1,7 +1,7 @@
 import { type DeviceBinder, type PciFunctionInfo, pciAddress } from '@uos/kernel';
 import { UosError } from '@uos/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Nic, NicStats } from './nic.js';
+import { NO_OFFLOADS, type Nic, NicStats } from './nic.js';
 import type { PciDevice } from './pci.js';
 import { setHwPlatform } from './platform.js';
 import { type NicDriver, nic, nics, registerNic } from './registry.js';
@@ -38,8 +38,10 @@ function fakeNic(name: string, driver: string, device: PciDevice | undefined): N
     mtu: 1500,
     linkUp: true,
     stats: new NicStats(`registry-test-${statsSerial++}`),
+    offloads: NO_OFFLOADS,
     transmit: () => ({ ok: true }),
     onReceive: () => () => {},
+    onReceiveBatchEnd: () => () => {},
     onWritable: () => () => {},
     onLinkChange: () => () => {},
   };

@@ -138,7 +138,7 @@ export function startService(module: { default?: unknown }): void {
   }
   let result: unknown;
   try {
-    result = candidate.start(parseArgs(bindings.bootInfo().cmdline));
+    result = candidate.start(parseArgs(bindings.cmdline()));
   } catch (error) {
     panic('Uncaught exception in start():', error);
   }

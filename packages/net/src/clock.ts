@@ -63,66 +63,103 @@ export function seededRandom(seed: number): RandomSource {
   };
 }
 
-interface VirtualTimer {
-  at: number;
-  sequence: number;
-  callback: () => void;
-  cancelled: boolean;
+/** A timer of the virtual clock; it is its own handle (no closure per timer). */
+class VirtualTimer implements TimerHandle {
+  cancelled = false;
+  constructor(
+    readonly at: number,
+    readonly sequence: number,
+    readonly callback: () => void,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
+
+/** Whether `a` fires before `b`: earlier deadline, then the order they were set in. */
+function before(a: VirtualTimer, b: VirtualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.sequence < b.sequence);
 }
 
 /**
  * Simulated time for tests: timers fire only when the test advances the clock, in deadline order, so a
- * transfer that takes minutes of protocol time runs in milliseconds and the same way every time.
+ * transfer that takes minutes of protocol time runs in milliseconds and the same way every time. Timers
+ * wait in a binary heap (cancelled ones are dropped when they reach its top): a simulated wire sets one
+ * per frame, so this is on the path of every packet a netsim test moves.
  */
 export class VirtualClock implements NetClock {
   private time = 0;
   private sequence = 0;
-  private timers: VirtualTimer[] = [];
+  private readonly heap: VirtualTimer[] = [];
 
   now(): number {
     return this.time;
   }
 
   setTimer(ms: number, callback: () => void): TimerHandle {
-    const timer: VirtualTimer = { at: this.time + Math.max(0, ms), sequence: this.sequence++, callback, cancelled: false };
-    this.timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
+    const timer = new VirtualTimer(this.time + Math.max(0, ms), this.sequence++, callback);
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(timer, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = timer;
+    return timer;
   }
 
   /** Timers set and neither fired nor cancelled. */
   get pendingTimers(): number {
     let n = 0;
-    for (const t of this.timers) if (!t.cancelled) n++;
+    for (const t of this.heap) if (!t.cancelled) n++;
     return n;
   }
 
   /** The deadline of the next live timer, or undefined. */
   nextDeadline(): number | undefined {
-    this.timers = this.timers.filter((t) => !t.cancelled);
-    let next: number | undefined;
-    for (const t of this.timers) if (next === undefined || t.at < next) next = t.at;
-    return next;
+    return this.top()?.at;
+  }
+
+  /** The next live timer (cancelled ones on top are dropped). */
+  private top(): VirtualTimer | undefined {
+    const heap = this.heap;
+    while (heap.length !== 0 && heap[0]!.cancelled) this.pop();
+    return heap[0];
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    const n = heap.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, in order. */
   advance(ms: number): void {
     const until = this.time + ms;
     for (;;) {
-      let due: VirtualTimer | undefined;
-      for (const t of this.timers) {
-        if (t.cancelled || t.at > until) continue;
-        if (!due || t.at < due.at || (t.at === due.at && t.sequence < due.sequence)) due = t;
-      }
-      if (!due) break;
-      this.time = Math.max(this.time, due.at);
+      const due = this.top();
+      if (due === undefined || due.at > until) break;
+      this.pop();
+      if (due.at > this.time) this.time = due.at;
       due.cancelled = true;
       due.callback();
     }
-    this.timers = this.timers.filter((t) => !t.cancelled);
     this.time = until;
   }
 

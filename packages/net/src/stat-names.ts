@@ -72,6 +72,7 @@ export const NetStat = {
     'out_of_order_dropped',
     'duplicate_segments',
     'zero_window_probes',
+    'tail_loss_probes',
     'keepalives',
   ],
 } as const;

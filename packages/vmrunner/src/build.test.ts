@@ -4,7 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UosError } from '@uos/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsEval } from './build.js';
+import { isNetworked, needsEval } from './build.js';
 import { type Bundle, bundleService, resolveServiceEntry } from './bundle.js';
 import { firstMappingPerLine } from './line-map.js';
 
@@ -78,6 +78,19 @@ describe('needsEval', () => {
 
   it('finds eval after a string containing "//" on the same line', () => {
     expect(needsEval('if (path.startsWith("//")) return eval(source);')).toBe(true);
+  });
+});
+
+describe('isNetworked (what --optimize auto builds for speed)', () => {
+  it.each([
+    [['@uos/kernel', '@uos/statman'], false],
+    [['@uos/kernel', '@uos/net'], true],
+    [['@uos/kernel', '@uos/hw', '@uos/driver-virtionet'], true],
+    [['@uos/kernel', '@uos/driver-vmxnet3'], true],
+    [['@uos/kernel', '@uos/hw'], false],
+    [['my-service', 'network-utils'], false],
+  ])('%j -> %s', (names, expected) => {
+    expect(isNetworked(names.map((name) => ({ name })))).toBe(expected);
   });
 });
 

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type BootProtocol, type CompileResult, type Engine, type Platform, loadPlatform } from '@uos/x86-platform';
+import { type BootProtocol, type CompileResult, type Engine, type Optimize, type Platform, loadPlatform } from '@uos/x86-platform';
 import { type AssetSummary, collectAssets } from './assets.js';
 import { BUNDLE_NAME, type Bundle, ENTRY_NAME, bundleService } from './bundle.js';
 import { readSymbols } from './elf.js';
@@ -11,6 +11,8 @@ import { encodeSymbols } from './symbols.js';
 import { VmRunnerError } from './errors.js';
 
 export type EvalMode = 'auto' | 'on' | 'off';
+/** `auto`: `speed` for a networked service (it bundles @uos/net or a NIC driver), else `size`. */
+export type OptimizeMode = 'auto' | Optimize;
 
 export interface BuildOptions {
   /** The service package directory. */
@@ -21,6 +23,12 @@ export interface BuildOptions {
   boot?: BootProtocol;
   /** Whether the engine can compile strings (eval, new Function); `auto` looks for them in the bundle. */
   eval?: EvalMode;
+  /**
+   * The platform's optimisation level: `size` (-Os, the smallest image), `speed` (-O2: the engine runs
+   * JS about a third faster, the image is about 170 KB larger), or `auto` (default): `speed` when the
+   * service bundles @uos/net or a NIC driver, where the engine's speed is the network's, else `size`.
+   */
+  optimize?: OptimizeMode;
   /** Embed native symbols for backtraces (default true). */
   symbols?: boolean;
   /** Override the platform directory (tests). */
@@ -32,6 +40,7 @@ export interface BuildResult {
   imageBytes: number;
   boot: BootProtocol;
   engine: Engine;
+  optimize: Optimize;
   serviceName: string;
   entry: string;
   bundleBytes: number;
@@ -76,6 +85,11 @@ export function needsEval(code: string): boolean {
   return /\beval\b|\bFunction\s*\(/.test(stripped);
 }
 
+/** Packages whose presence makes `--optimize auto` pick speed: the network stack and NIC drivers. */
+export function isNetworked(packages: readonly { name: string }[]): boolean {
+  return packages.some((p) => p.name === '@uos/net' || p.name.startsWith('@uos/driver-'));
+}
+
 /** Adds the TypeScript location to every `service.js:<line>` in QuickJS's report: `service.js:12 (service.ts:4)`. */
 function mapBundleLines(report: string, sources: readonly string[], lines: ReturnType<typeof firstMappingPerLine>): string {
   const pattern = new RegExp(`${BUNDLE_NAME.replace('.', '\\.')}:(\\d+)`, 'g');
@@ -113,7 +127,9 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const mode = options.eval ?? 'auto';
   const engine: Engine = mode === 'on' || (mode === 'auto' && needsEval(bundle.code)) ? 'full' : 'compact';
   const boot = options.boot ?? 'multiboot';
-  const platformPath = platform.image(boot, engine);
+  const optimizeMode = options.optimize ?? 'auto';
+  const optimize: Optimize = optimizeMode === 'auto' ? (isNetworked(bundle.packages) ? 'speed' : 'size') : optimizeMode;
+  const platformPath = platform.image(boot, engine, optimize);
   const platformBytes = new Uint8Array(readFileSync(platformPath));
 
   const sources = bundle.sourceMap.sources.map((s) => (s === ENTRY_NAME ? s : displayPath(s, serviceDir)));
@@ -127,6 +143,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
       service: serviceName,
       engine,
       boot,
+      optimize,
       packages: bundle.packages.map((p) => `${p.name}@${p.version}`),
     }),
   );
@@ -157,6 +174,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     imageBytes: image.length,
     boot,
     engine,
+    optimize,
     serviceName,
     entry: bundle.entry,
     bundleBytes: Buffer.byteLength(bundle.code),

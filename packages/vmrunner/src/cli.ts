@@ -1,8 +1,9 @@
 /**
  * The `uos` command: build images and boot them in QEMU.
- *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+ *   uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
  *   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
- *            [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST]... [--gdb]
+ *            [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST]... [--gdb] [--eval auto|on|off]
+ *            [--optimize auto|size|speed]
  *            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitStatus } from '@uos/x86';
-import { type BuildResult, type EvalMode, buildImage } from './build.js';
+import { type BuildResult, type EvalMode, type OptimizeMode, buildImage } from './build.js';
 import { listenAnnouncer, checkHostPort, parsePublish, publishPorts } from './publish.js';
 import { shellQuote } from './qemu.js';
 import { ACCELS, type Accel, MACHINES, type VmConfig, loadVmConfig, validateVmConfig } from './vm-config.js';
@@ -25,9 +26,10 @@ import { UosError } from '@uos/errors';
 export const CliExit = { usage: 2, buildFailed: 1, timeout: ExitStatus.timeout, bootFailed: 72, configInvalid: 73 } as const;
 
 const USAGE = `usage:
-  uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--no-symbols]
+  uos build <service-dir> [-o image] [--boot multiboot|pvh] [--eval auto|on|off] [--optimize auto|size|speed] [--no-symbols]
   uos boot <service-dir|image> [--vm vm.json] [--machine pc|q35|microvm] [--mem SIZE]
-           [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST[/udp]]... [--gdb]
+           [--accel auto|tcg|kvm] [--timeout S] [--publish [ADDR:]HOST:GUEST[/udp]]... [--gdb] [--eval auto|on|off]
+           [--optimize auto|size|speed]
            [--profile out.cpuprofile] [--profile-folded out.folded] [--profile-hz N] [-- service args]
 `;
 
@@ -49,7 +51,7 @@ function printBuild(result: BuildResult): void {
   const out = process.stdout;
   out.write(
     `uos: built ${relative(process.cwd(), result.image) || result.image}: ${result.imageBytes} bytes (${kib(result.imageBytes)}), ` +
-      `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}\n`,
+      `${result.boot}, ${result.engine === 'full' ? 'full engine (eval)' : 'compact engine'}, optimised for ${result.optimize}\n`,
   );
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
@@ -94,6 +96,7 @@ async function build(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       boot: { type: 'string' },
       eval: { type: 'string' },
+      optimize: { type: 'string' },
       'no-symbols': { type: 'boolean' },
     },
   });
@@ -103,6 +106,7 @@ async function build(argv: string[]): Promise<number> {
     ...(values.output ? { output: userPath(values.output) } : {}),
     boot: oneOf(values.boot, ['multiboot', 'pvh'] as const, '--boot') ?? 'multiboot',
     eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? ('auto' satisfies EvalMode),
+    optimize: oneOf(values.optimize, ['auto', 'size', 'speed'] as const, '--optimize') ?? ('auto' satisfies OptimizeMode),
     symbols: !values['no-symbols'],
   });
   printBuild(result);
@@ -124,6 +128,7 @@ async function boot(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       gdb: { type: 'boolean' },
       eval: { type: 'string' },
+      optimize: { type: 'string' },
       publish: { type: 'string', short: 'p', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       profile: { type: 'string' },
@@ -160,6 +165,7 @@ async function boot(argv: string[]): Promise<number> {
       serviceDir: target,
       boot: machine === 'microvm' ? 'pvh' : 'multiboot',
       eval: oneOf(values.eval, ['auto', 'on', 'off'] as const, '--eval') ?? 'auto',
+      optimize: oneOf(values.optimize, ['auto', 'size', 'speed'] as const, '--optimize') ?? 'auto',
     });
     printBuild(result);
     image = result.image;
@@ -196,7 +202,7 @@ async function boot(argv: string[]): Promise<number> {
     const info = imageInfo(image);
     let symbols = '<the platform ELF64>';
     try {
-      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine);
+      if (info) symbols = loadPlatform().debugImage(info.boot, info.engine, info.optimize ?? 'size');
     } catch (error) {
       // A published platform has no ELF64 twins of its multiboot images: say so, and keep the VM waiting.
       process.stderr.write(`uos: ${(error as Error).message}\n`);

@@ -15,8 +15,8 @@
  * naming what is wrong; every QEMU this package starts is killed by `kill()`, `withVm`, process exit or a
  * terminating signal (SIGTERM, SIGINT, SIGHUP).
  */
-export { buildImage, needsEval } from './build.js';
-export type { BuildOptions, BuildResult, EvalMode } from './build.js';
+export { buildImage, needsEval, isNetworked } from './build.js';
+export type { BuildOptions, BuildResult, EvalMode, OptimizeMode } from './build.js';
 export { bundleService, resolveServiceEntry, BUNDLE_NAME } from './bundle.js';
 export type { Bundle } from './bundle.js';
 export { Vm, withVm, bootService, checkImage, imageInfo } from './vm.js';

@@ -141,6 +141,8 @@ export interface ImageInfo {
   service: string;
   engine: 'compact' | 'full';
   boot: 'multiboot' | 'pvh';
+  /** Absent in images built before `--optimize` existed (they are `size`). */
+  optimize?: 'size' | 'speed';
   packages: string[];
 }
 

@@ -24,8 +24,9 @@ try {
   refuse(`${manifestPath} is not valid JSON (${error.message}); ${BUILD}`);
 }
 const images = [...new Set(Object.values(manifest.images ?? {}).flatMap((byBoot) => Object.values(byBoot)))];
-if (images.length !== 4 || typeof manifest.compiler !== 'string')
-  refuse(`${manifestPath} does not name four images and a compiler; ${BUILD}`);
+// Two engines, two boot protocols, each for size and for speed.
+if (images.length !== 8 || typeof manifest.compiler !== 'string')
+  refuse(`${manifestPath} does not name eight images and a compiler; ${BUILD}`);
 const ELF = [0x7f, 0x45, 0x4c, 0x46];
 for (const image of images) {
   const path = join(platform, image);

@@ -102,6 +102,24 @@ describe('a missing or broken platform', () => {
     expect(error.message).toMatch(/the full multiboot image .*uos-multiboot-eval\.elf is missing/);
   });
 
+  it('finds the image optimised for speed, and names it when it is missing', async () => {
+    expect(loadPlatform().image('pvh', 'compact', 'speed')).toMatch(/uos-pvh-speed\.elf$/);
+    expect(loadPlatform().image('multiboot', 'full', 'speed')).toMatch(/uos-multiboot-eval-speed\.elf$/);
+    const platform = loadPlatform(platformCopy('no-speed'));
+    const error = await thrown(() => platform.image('pvh', 'compact', 'speed'));
+    expect(error.code).toBe('platform-missing');
+    expect(error.message).toMatch(/the compact pvh image optimised for speed .*uos-pvh-speed\.elf is missing/);
+    const unnamed = loadPlatform(
+      platformCopy('no-speed-in-manifest', (d) => {
+        const manifest = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+        delete manifest.images['compact-speed'];
+        writeFileSync(join(d, 'manifest.json'), JSON.stringify(manifest));
+      }),
+    );
+    const missing = await thrown(() => unnamed.image('pvh', 'compact', 'speed'));
+    expect(missing.message).toMatch(/lacks the compact pvh image optimised for speed \(no "compact-speed" in its manifest\)/);
+  });
+
   it('names a missing compiler and what to do', async () => {
     const dir = platformCopy('no-compiler', (d) => rmSync(join(d, 'uos-jsc.wasm')));
     const error = await thrown(() => loadPlatform(dir).compile('1'));

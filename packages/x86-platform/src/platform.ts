@@ -6,19 +6,33 @@ import { X86PlatformError } from './errors.js';
 
 export type BootProtocol = 'multiboot' | 'pvh';
 export type Engine = 'compact' | 'full';
+/**
+ * How the engine and kernel were compiled: `size` (-Os, the smallest image) or `speed` (-O2: about a
+ * third faster JS for about 170 KB more; docs/architecture/image-format.md has the measurements).
+ */
+export type Optimize = 'size' | 'speed';
+export const OPTIMIZE_LEVELS: readonly Optimize[] = ['size', 'speed'];
+
+/** The manifest's key for an engine at an optimisation level: `compact`, `full`, `compact-speed`, `full-speed`. */
+export function variantKey(engine: Engine, optimize: Optimize = 'size'): string {
+  return optimize === 'size' ? engine : `${engine}-${optimize}`;
+}
 
 /** platform/manifest.json. */
 export interface PlatformManifest {
   /** Hash of everything that went into the native build. */
   inputHash: string;
   quickjs: { release: string; from: string; integrity: string; bignum: boolean };
-  /** The platform ELF of each engine and boot protocol, relative to the platform directory. */
-  images: Record<Engine, Record<BootProtocol, string>>;
+  /**
+   * The platform ELF of each engine (at each optimisation level: `variantKey`) and boot protocol, relative
+   * to the platform directory. `compact` and `full` (size) are always there; `-speed` variants may not be.
+   */
+  images: Record<string, Record<BootProtocol, string>>;
   /**
    * The ELF64 to give gdb for each image. A published package ships none for multiboot (the images are
    * ELF32; their ELF64 twins stay in the source checkout); a PVH image is its own debug file.
    */
-  debug: Record<Engine, Record<BootProtocol, string>>;
+  debug: Record<string, Record<BootProtocol, string>>;
   /** The WebAssembly bytecode compiler. */
   compiler: string;
   /** Bytes of each image. */
@@ -28,10 +42,10 @@ export interface PlatformManifest {
 export interface Platform {
   directory: string;
   manifest: PlatformManifest;
-  /** The platform ELF for a boot protocol and engine (compact: no eval/new Function). */
-  image(boot: BootProtocol, engine: Engine): string;
+  /** The platform ELF for a boot protocol, engine (compact: no eval/new Function) and optimisation level (default size). */
+  image(boot: BootProtocol, engine: Engine, optimize?: Optimize): string;
   /** The file to give gdb for an image built on this platform. */
-  debugImage(boot: BootProtocol, engine: Engine): string;
+  debugImage(boot: BootProtocol, engine: Engine, optimize?: Optimize): string;
   /** The WebAssembly bytecode compiler (a file). */
   compiler: string;
   /** Compiles JavaScript to bytecode for this platform's engine. */
@@ -90,13 +104,25 @@ export function loadPlatform(directory: string = platformDirectory): Platform {
   return {
     directory,
     manifest: checked,
-    image: (boot, engine) => file(checked.images[engine][boot], `the ${engine} ${boot} image`),
-    debugImage(boot, engine) {
-      const full = join(directory, checked.debug[engine][boot]);
-      if (existsSync(full)) return full;
+    image(boot, engine, optimize = 'size') {
+      const key = variantKey(engine, optimize);
+      const what = `the ${engine} ${boot} image${optimize === 'size' ? '' : ` optimised for ${optimize}`}`;
+      const name = checked.images[key]?.[boot];
+      if (name === undefined) {
+        throw new X86PlatformError(
+          'platform-missing',
+          `the uOS platform in ${directory} lacks ${what} (no "${key}" in its manifest); ${remedy}`,
+        );
+      }
+      return file(name, what);
+    },
+    debugImage(boot, engine, optimize = 'size') {
+      const name = checked.debug[variantKey(engine, optimize)]?.[boot];
+      const full = name === undefined ? undefined : join(directory, name);
+      if (full !== undefined && existsSync(full)) return full;
       throw new X86PlatformError(
         'debug-image-missing',
-        `the ELF64 with the symbols of the ${boot} ${engine} platform (${full}) is not published; ` +
+        `the ELF64 with the symbols of the ${boot} ${engine} platform${optimize === 'size' ? '' : ` optimised for ${optimize}`} (${full ?? 'not in the manifest'}) is not published; ` +
           'debug a PVH image instead (`uos boot --machine microvm --gdb`: a PVH image is its own debug file), or use a source checkout of uOS',
       );
     },

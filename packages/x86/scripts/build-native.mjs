@@ -47,6 +47,11 @@ export const QUICKJS = {
     'LICENSE',
   ],
 };
+/** The optimisation levels every image is built at: `uos build --optimize size|speed`. */
+export const OPTIMIZE = [
+  { name: 'size', flags: ['-Oz', '-mstringop-strategy=libcall'], suffix: '' },
+  { name: 'speed', flags: ['-O2'], suffix: '-speed' },
+];
 const QUICKJS_SOURCES = ['quickjs.c', 'libregexp.c', 'libunicode.c', 'cutils.c', 'libbf.c'];
 const MUSL_LIB = '/usr/lib/x86_64-linux-musl/libc.a';
 const MUSL_INCLUDE = '/usr/include/x86_64-linux-musl';
@@ -163,8 +168,17 @@ async function main() {
     MUSL_INCLUDE,
   ];
   const quickjsDefines = ['-D_GNU_SOURCE', `-DCONFIG_VERSION="${QUICKJS.release}"`, '-DCONFIG_BIGNUM'];
-  const targetQuickjs = [...common, process.env.UOS_QJS_OPT || '-Os', ...quickjsDefines, '-w'];
+  // Each image is built at two optimisation levels (`uos build --optimize size|speed`): -Os, the smallest,
+  // and -O2 for the engine and the kernel's allocator and natives (docs/architecture/image-format.md has
+  // the measurements). Both variants share the boot code and everything outside the hot paths.
+  // UOS_NATIVE_OPTIMIZE=size (or speed) builds one level only, for quick rebuilds while working on the
+  // kernel; `uos build` then refuses the other level, naming it, and the package refuses to be packed.
+  const only = process.env.UOS_NATIVE_OPTIMIZE;
+  const variants = only ? OPTIMIZE.filter((v) => v.name === only) : OPTIMIZE;
+  if (!variants.length) throw new BuildError(`UOS_NATIVE_OPTIMIZE must be one of ${OPTIMIZE.map((v) => v.name).join(', ')}, got "${only}"`);
+  const targetQuickjs = (variant) => [...common, ...variant.flags, ...quickjsDefines, '-w'];
   const kernelFlags = [...common, '-Os', '-Wall', '-Wextra', '-Werror', `-I${join(nativeDir, 'include')}`, '-isystem', quickjsDir];
+  const kernelFlagsFor = (variant) => kernelFlags.flatMap((f) => (f === '-Os' ? variant.flags : [f]));
   const hostFlags = ['-O2', ...quickjsDefines, '-w', `-I${quickjsDir}`]; // the host compiler: no LTO needed
   // The WebAssembly compiler: the same sources and defines; native/host/wasi/ fills what wasi-libc lacks.
   const wasiDir = join(nativeDir, 'host', 'wasi');
@@ -183,15 +197,31 @@ async function main() {
   const hash = createHash('sha256');
   const clang = (await execFile('clang', ['--version'])).stdout.split('\n')[0];
   hash.update(
-    JSON.stringify({ targetQuickjs, kernelFlags, hostFlags, wasmFlags, gcc: await gccVersion(), clang, integrity: QUICKJS.integrity }),
+    JSON.stringify({
+      variants,
+      targetQuickjs: targetQuickjs(variants[0]),
+      kernelFlags,
+      hostFlags,
+      wasmFlags,
+      gcc: await gccVersion(),
+      clang,
+      integrity: QUICKJS.integrity,
+    }),
   );
   hash.update(readFileSync(fileURLToPath(import.meta.url)));
   for (const f of inputs) hash.update(relative(root, f)).update(readFileSync(f));
   hash.update(statSync(MUSL_LIB).size.toString());
   const digest = hash.digest('hex');
   const manifestPath = join(outDir, 'manifest.json');
-  const IMAGES = ['uos-multiboot.elf', 'uos-pvh.elf', 'uos-multiboot-eval.elf', 'uos-pvh-eval.elf'];
-  const outputs = [...IMAGES, 'uos-multiboot.elf64', 'uos-multiboot-eval.elf64', 'uos-jsc', 'uos-jsc.wasm'].map((f) => join(outDir, f));
+  const ENGINES = [
+    ['compact', ''],
+    ['full', '-eval'],
+  ];
+  /** The file name of an image: uos-<boot>[-eval][-speed].elf; the multiboot images' debug twins end in .elf64. */
+  const imageName = (boot, engineSuffix, variant, extension = 'elf') => `uos-${boot}${engineSuffix}${variant.suffix}.${extension}`;
+  const IMAGES = variants.flatMap((v) => ENGINES.flatMap(([, e]) => [imageName('multiboot', e, v), imageName('pvh', e, v)]));
+  const DEBUG = variants.flatMap((v) => ENGINES.map(([, e]) => imageName('multiboot', e, v, 'elf64')));
+  const outputs = [...IMAGES, ...DEBUG, 'uos-jsc', 'uos-jsc.wasm'].map((f) => join(outDir, f));
   if (
     !process.argv.includes('--force') &&
     existsSync(manifestPath) &&
@@ -205,16 +235,20 @@ async function main() {
   const started = Date.now();
   for (const d of ['target', 'host', 'wasm', 'boot', 'kernel']) mkdirSync(join(buildDir, d), { recursive: true });
   const jobs = [];
-  const targetObjects = [];
-  for (const src of QUICKJS_SOURCES) {
-    const obj = join(buildDir, 'target', src.replace(/\.c$/, '.o'));
-    targetObjects.push(obj);
-    // quickjs.c goes in through native/engine/quickjs-frames.c, which adds the sampler's read-only accessors.
-    const input =
-      src === 'quickjs.c'
-        ? [join(nativeDir, 'engine', 'quickjs-frames.c'), `-I${quickjsDir}`, `-I${join(nativeDir, 'include')}`]
-        : [join(quickjsDir, src)];
-    jobs.push(() => run('gcc', [...targetQuickjs, '-c', ...input, '-o', obj]));
+  const targetObjects = {};
+  for (const variant of variants) {
+    targetObjects[variant.name] = [];
+    mkdirSync(join(buildDir, `target${variant.suffix}`), { recursive: true });
+    for (const src of QUICKJS_SOURCES) {
+      const obj = join(buildDir, `target${variant.suffix}`, src.replace(/\.c$/, '.o'));
+      targetObjects[variant.name].push(obj);
+      // quickjs.c goes in through native/engine/quickjs-frames.c, which adds the sampler's read-only accessors.
+      const input =
+        src === 'quickjs.c'
+          ? [join(nativeDir, 'engine', 'quickjs-frames.c'), `-I${quickjsDir}`, `-I${join(nativeDir, 'include')}`]
+          : [join(quickjsDir, src)];
+      jobs.push(() => run('gcc', [...targetQuickjs(variant), '-c', ...input, '-o', obj]));
+    }
   }
   const hostObjects = [];
   for (const src of QUICKJS_SOURCES) {
@@ -228,26 +262,33 @@ async function main() {
     wasmObjects.push(obj);
     jobs.push(() => run('clang', [...wasmFlags, '-c', source, '-o', obj]));
   }
-  const kernelObjects = [];
-  const hostObjectsByEngine = { full: null, compact: null };
-  for (const file of readdirSync(join(nativeDir, 'kernel')).filter((f) => f.endsWith('.c'))) {
-    const source = join(nativeDir, 'kernel', file);
-    if (file === 'js-host.c') {
-      // The QuickJS host runs in plain thread context and may use floating point. It is built twice:
-      // the full engine (eval, new Function) and the compact one without the parser.
-      for (const engine of Object.keys(hostObjectsByEngine)) {
-        const obj = join(buildDir, 'kernel', `js-host-${engine}.o`);
-        hostObjectsByEngine[engine] = obj;
-        jobs.push(() => run('gcc', [...kernelFlags, `-DUOS_EVAL=${engine === 'full' ? 1 : 0}`, '-c', source, '-o', obj]));
+  const kernelObjects = {};
+  const hostObjectsByEngine = {};
+  for (const variant of variants) {
+    const dir = join(buildDir, `kernel${variant.suffix}`);
+    mkdirSync(dir, { recursive: true });
+    const flags = kernelFlagsFor(variant);
+    kernelObjects[variant.name] = [];
+    hostObjectsByEngine[variant.name] = { full: null, compact: null };
+    for (const file of readdirSync(join(nativeDir, 'kernel')).filter((f) => f.endsWith('.c'))) {
+      const source = join(nativeDir, 'kernel', file);
+      if (file === 'js-host.c') {
+        // The QuickJS host runs in plain thread context and may use floating point. It is built twice:
+        // the full engine (eval, new Function) and the compact one without the parser.
+        for (const engine of ['full', 'compact']) {
+          const obj = join(dir, `js-host-${engine}.o`);
+          hostObjectsByEngine[variant.name][engine] = obj;
+          jobs.push(() => run('gcc', [...flags, `-DUOS_EVAL=${engine === 'full' ? 1 : 0}`, '-c', source, '-o', obj]));
+        }
+        continue;
       }
-      continue;
+      const obj = join(dir, file.replace(/\.c$/, '.o'));
+      kernelObjects[variant.name].push(obj);
+      // Code that runs in interrupt, exception or syscall context must not touch SSE registers; the other
+      // JS natives (js-*.c) run in plain thread context like the host.
+      const sse = file.startsWith('js-') ? [] : ['-mgeneral-regs-only'];
+      jobs.push(() => run('gcc', [...flags, ...sse, '-c', source, '-o', obj]));
     }
-    const obj = join(buildDir, 'kernel', file.replace(/\.c$/, '.o'));
-    kernelObjects.push(obj);
-    // Code that runs in interrupt, exception or syscall context must not touch SSE registers; the other
-    // JS natives (js-*.c) run in plain thread context like the host.
-    const sse = file.startsWith('js-') ? [] : ['-mgeneral-regs-only'];
-    jobs.push(() => run('gcc', [...kernelFlags, ...sse, '-c', source, '-o', obj]));
   }
   const asm = {};
   for (const file of readdirSync(join(nativeDir, 'boot')).filter((f) => f.endsWith('.asm'))) {
@@ -261,13 +302,19 @@ async function main() {
   await pool(jobs, Math.max(2, availableParallelism()));
 
   mkdirSync(outDir, { recursive: true });
-  const shared = [asm['entry.asm'], asm['interrupts.asm'], asm['stacks.asm'], ...kernelObjects, ...targetObjects];
+  const shared = (variant) => [
+    asm['entry.asm'],
+    asm['interrupts.asm'],
+    asm['stacks.asm'],
+    ...kernelObjects[variant.name],
+    ...targetObjects[variant.name],
+  ];
   // Load addresses stay 4 KiB aligned (linker.ld), but file offsets need only 16: no padding in the file.
-  // Linked through gcc so the LTO plugin runs; -Os again for the link-time code generation.
-  const link = (output, extra, entry) =>
+  // Linked through gcc so the LTO plugin runs, at the variant's level again for the link-time code generation.
+  const link = (variant, output, extra, entry) =>
     run('gcc', [
       '-flto=2',
-      '-Os',
+      ...variant.flags,
       '-nostdlib',
       '-static',
       '-Wl,-z,max-page-size=0x10',
@@ -281,32 +328,31 @@ async function main() {
       '-o',
       output,
       ...extra,
-      ...shared,
+      ...shared(variant),
       '-Wl,--start-group',
       MUSL_LIB,
       libgcc,
       '-Wl,--end-group',
     ]);
   const links = [];
-  for (const [engine, suffix] of [
-    ['compact', ''],
-    ['full', '-eval'],
-  ]) {
-    const host = hostObjectsByEngine[engine];
-    // QEMU's multiboot loader refuses ELF64: the multiboot variant ships as ELF32 around the same code.
-    const multiboot64 = join(buildDir, `uos-multiboot${suffix}.elf64`);
-    links.push(
-      link(multiboot64, [asm['multiboot-header.asm'], host], 'multiboot_entry').then(() =>
-        run('objcopy', ['-O', 'elf32-i386', multiboot64, join(buildDir, `uos-multiboot${suffix}.elf`)]),
-      ),
-    );
-    links.push(link(join(buildDir, `uos-pvh${suffix}.elf`), [asm['pvh-note.asm'], host], 'pvh_entry'));
+  for (const variant of variants) {
+    for (const [engine, suffix] of ENGINES) {
+      const host = hostObjectsByEngine[variant.name][engine];
+      // QEMU's multiboot loader refuses ELF64: the multiboot variant ships as ELF32 around the same code.
+      const multiboot64 = join(buildDir, imageName('multiboot', suffix, variant, 'elf64'));
+      links.push(() =>
+        link(variant, multiboot64, [asm['multiboot-header.asm'], host], 'multiboot_entry').then(() =>
+          run('objcopy', ['-O', 'elf32-i386', multiboot64, join(buildDir, imageName('multiboot', suffix, variant))]),
+        ),
+      );
+      links.push(() => link(variant, join(buildDir, imageName('pvh', suffix, variant)), [asm['pvh-note.asm'], host], 'pvh_entry'));
+    }
   }
-  links.push(
+  links.push(() =>
     run('gcc', [...hostFlags, join(nativeDir, 'host', 'uos-jsc.c'), ...hostObjects, '-lm', '-lpthread', '-o', join(buildDir, 'uos-jsc')]),
   );
   // A WASI reactor (no main; exports the compile calls), with stack room above QuickJS's 256 KiB limit.
-  links.push(
+  links.push(() =>
     run('clang', [
       '--target=wasm32-wasi',
       '-mexec-model=reactor',
@@ -318,9 +364,9 @@ async function main() {
       '-lm',
     ]),
   );
-  await Promise.all(links);
+  // Each link runs two LTO partitions (-flto=2): two links at a time keep a 2-core machine busy.
+  await pool(links, Math.max(1, availableParallelism() >> 1));
   // gdb needs ELF64: the multiboot images' 64-bit twins are their debug files.
-  const DEBUG = ['uos-multiboot.elf64', 'uos-multiboot-eval.elf64'];
   for (const f of [...IMAGES, ...DEBUG, 'uos-jsc', 'uos-jsc.wasm']) renameSync(join(buildDir, f), join(outDir, f));
 
   // The engine in the image and the host compiler must agree: compile a probe to prove the compiler runs.
@@ -332,14 +378,20 @@ async function main() {
   const manifest = {
     inputHash: digest,
     quickjs: { release: QUICKJS.release, from: `${QUICKJS.package}@${QUICKJS.version}`, integrity: QUICKJS.integrity, bignum: true },
-    images: {
-      compact: { multiboot: 'uos-multiboot.elf', pvh: 'uos-pvh.elf' },
-      full: { multiboot: 'uos-multiboot-eval.elf', pvh: 'uos-pvh-eval.elf' },
-    },
-    debug: {
-      compact: { multiboot: 'uos-multiboot.elf64', pvh: 'uos-pvh.elf' },
-      full: { multiboot: 'uos-multiboot-eval.elf64', pvh: 'uos-pvh-eval.elf' },
-    },
+    // Keyed by engine, `-speed` for the -O2 variant (compact, full, compact-speed, full-speed).
+    images: Object.fromEntries(
+      variants.flatMap((v) =>
+        ENGINES.map(([engine, e]) => [`${engine}${v.suffix}`, { multiboot: imageName('multiboot', e, v), pvh: imageName('pvh', e, v) }]),
+      ),
+    ),
+    debug: Object.fromEntries(
+      variants.flatMap((v) =>
+        ENGINES.map(([engine, e]) => [
+          `${engine}${v.suffix}`,
+          { multiboot: imageName('multiboot', e, v, 'elf64'), pvh: imageName('pvh', e, v) },
+        ]),
+      ),
+    ),
     compiler: 'uos-jsc',
     wasmCompiler: 'uos-jsc.wasm',
     sizes: Object.fromEntries(IMAGES.map((f) => [f, size(f)])),

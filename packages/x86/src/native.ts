@@ -14,6 +14,8 @@ export interface BootInfo {
   build: string;
   /** Boot stages as [name, milliseconds since kernel entry]. */
   timeline: [string, number][];
+  /** Milliseconds from the CPU's reset to kernel entry: the firmware's and the loader's share of the boot. */
+  entryMs: number;
 }
 
 export interface NativeMemoryUsage {
@@ -52,6 +54,8 @@ export interface NativeBindings {
   mapStack(stack: string): string;
   panic(reason: string, error?: unknown): never;
   bootInfo(): BootInfo;
+  /** The kernel command line meant for the service (bootInfo().cmdline without building the rest). */
+  cmdline(): string;
   /** With `collect`, the engine's cycle collector runs first, so the heap figures count what is reachable. */
   memoryUsage(collect?: boolean): NativeMemoryUsage;
   fault(kind: FaultKind): never;

@@ -15,9 +15,10 @@ export type Engine = 'compact' | 'full';
 export interface PlatformManifest {
   inputHash: string;
   quickjs: { release: string; from: string; integrity: string; bignum: boolean };
-  images: Record<Engine, Record<BootProtocol, string>>;
+  /** By engine at each optimisation level: compact, full (-Os) and compact-speed, full-speed (-O2). */
+  images: Record<string, Record<BootProtocol, string>>;
   /** ELF64 files with full symbols for gdb (the multiboot images themselves are ELF32). */
-  debug: Record<Engine, Record<BootProtocol, string>>;
+  debug: Record<string, Record<BootProtocol, string>>;
   compiler: string;
   sizes: Record<string, number>;
 }
@@ -26,9 +27,9 @@ export interface Platform {
   directory: string;
   manifest: PlatformManifest;
   /** The platform ELF for a boot protocol and engine (compact: no eval/new Function). */
-  image(boot: BootProtocol, engine: Engine): string;
+  image(boot: BootProtocol, engine: Engine, optimize?: 'size' | 'speed'): string;
   /** The file to give gdb for an image built on this platform. */
-  debugImage(boot: BootProtocol, engine: Engine): string;
+  debugImage(boot: BootProtocol, engine: Engine, optimize?: 'size' | 'speed'): string;
   /** The host compiler producing bytecode for this engine build. */
   compiler: string;
 }
@@ -52,8 +53,8 @@ export function loadPlatform(directory: string = platformDirectory): Platform {
   return {
     directory,
     manifest,
-    image: (boot, engine) => path(manifest.images[engine][boot]),
-    debugImage: (boot, engine) => path(manifest.debug[engine][boot]),
+    image: (boot, engine, optimize = 'size') => path(manifest.images[optimize === 'size' ? engine : `${engine}-${optimize}`]![boot]),
+    debugImage: (boot, engine, optimize = 'size') => path(manifest.debug[optimize === 'size' ? engine : `${engine}-${optimize}`]![boot]),
     compiler: path(manifest.compiler),
   };
 }

@@ -11,7 +11,38 @@ import { FakeDeviceInterrupts, type FakePciFunction } from '@uos/hw/test';
 
 const NO_VECTOR = 0xffff;
 const Status = { driverOk: 4, featuresOk: 8, failed: 128 } as const;
-const Feature = { mac: 5n, mergeableRxBuffers: 15n, status: 16n, version1: 32n } as const;
+export const Feature = {
+  csum: 0n,
+  guestCsum: 1n,
+  mac: 5n,
+  guestTso4: 7n,
+  guestTso6: 8n,
+  hostTso4: 11n,
+  hostTso6: 12n,
+  mergeableRxBuffers: 15n,
+  status: 16n,
+  eventIndex: 29n,
+  version1: 32n,
+} as const;
+/** What QEMU's virtio-net offers over a tap with a virtio-net header: every offload and event indices. */
+export const OFFLOAD_FEATURES =
+  (1n << Feature.csum) |
+  (1n << Feature.guestCsum) |
+  (1n << Feature.guestTso4) |
+  (1n << Feature.guestTso6) |
+  (1n << Feature.hostTso4) |
+  (1n << Feature.hostTso6) |
+  (1n << Feature.eventIndex);
+
+/** The offload fields of a virtio_net_hdr (`deliver` writes them, `sentHeaders` hold them). */
+export interface NetHeader {
+  flags?: number;
+  gsoType?: number;
+  headerLength?: number;
+  gsoSize?: number;
+  checksumStart?: number;
+  checksumOffset?: number;
+}
 const bit = (n: bigint): bigint => 1n << n;
 const DESCRIPTOR_NEXT = 1;
 const AVAIL_NO_INTERRUPT = 1;
@@ -60,6 +91,8 @@ export class VirtioNetModel {
   readonly statusWrites: number[] = [];
   /** Notifications per queue. */
   readonly notifications = [0, 0];
+  /** Interrupts the device raised per queue. */
+  readonly interruptsRaised = [0, 0];
   /** Script: keep transmitted chains instead of returning them (a slow device); `completeTransmits` returns them. */
   holdTransmits = false;
   /** Script: FEATURES_OK does not stick (the device refuses the driver's features). */
@@ -142,36 +175,72 @@ export class VirtioNetModel {
     return this.heldTransmits.length;
   }
 
-  /** Puts `frame` in the next receive buffer and interrupts; false when the driver offered none. */
-  deliver(frame: Uint8Array): boolean {
+  /**
+   * Puts `frame` behind a virtio_net_hdr with `header`'s fields in the next receive buffer, or in as many
+   * as it needs when mergeable buffers were negotiated (each filled completely before the next, as QEMU
+   * does), and interrupts; false when the driver offered too few buffers.
+   */
+  deliver(frame: Uint8Array, header: NetHeader = {}): boolean {
     const q = this.queues[0]!;
     if (!this.ready || !q.enabled || this.receiveBuffersAvailable === 0) return false;
-    const head = this.takeAvailable(q);
-    const { address, length } = this.descriptor(q, head);
-    const header = this.headerSize;
-    if (header + frame.length > length)
-      throw new Error(`virtio-net model: a ${frame.length}-byte frame does not fit a ${length}-byte buffer`);
-    const memory = this.machine.platform.dma(address, header + frame.length);
-    memory.fill(0, 0, header);
-    if (header === 12) memory[10] = 1; // num_buffers
-    memory.set(frame, header);
-    this.pushUsed(q, head, header + frame.length);
-    this.interruptQueue(q);
+    const size = this.headerSize;
+    const packet = new Uint8Array(size + frame.length);
+    packet.set(
+      [
+        header.flags ?? 0,
+        header.gsoType ?? 0,
+        ...le16(header.headerLength ?? 0),
+        ...le16(header.gsoSize ?? 0),
+        ...le16(header.checksumStart ?? 0),
+        ...le16(header.checksumOffset ?? 0),
+      ],
+      0,
+    );
+    packet.set(frame, size);
+    const mergeable = (this.driverFeatures & bit(Feature.mergeableRxBuffers)) !== 0n;
+    // Check there is room before taking any buffer.
+    let room = 0;
+    for (let i = 0, at = q.lastAvailable; i < this.receiveBuffersAvailable && room < packet.length; i++, at = (at + 1) & 0xffff) {
+      room += this.descriptor(q, this.view(q.available + 4 + 2 * (at % q.size), 2).getUint16(0, true)).length;
+      if (!mergeable) break;
+    }
+    if (room < packet.length) {
+      if (!mergeable) throw new Error(`virtio-net model: a ${frame.length}-byte frame does not fit one buffer`);
+      return false;
+    }
+    const old = q.usedIndex;
+    const used: [number, number][] = [];
+    for (let at = 0; at < packet.length; ) {
+      const head = this.takeAvailable(q);
+      const { address, length } = this.descriptor(q, head);
+      const part = Math.min(length, packet.length - at);
+      this.machine.platform.dma(address, part).set(packet.subarray(at, at + part));
+      used.push([head, part]);
+      at += part;
+    }
+    if (size === 12) {
+      const first = this.descriptor(q, used[0]![0]);
+      this.machine.platform.dma(first.address + 10, 2).set(le16(used.length)); // num_buffers
+    }
+    for (const [head, length] of used) this.pushUsed(q, head, length);
+    this.interruptQueue(q, old);
     return true;
   }
 
   /** Script: returns a used entry the device made up (a bogus id or length) on queue `index`. */
   pushBogusUsed(index: number, id: number, length: number): void {
     const q = this.queues[index]!;
+    const old = q.usedIndex;
     this.pushUsed(q, id, length);
-    this.interruptQueue(q);
+    this.interruptQueue(q, old);
   }
 
   /** Returns `count` held transmit chains (all by default) and interrupts. */
   completeTransmits(count = this.heldTransmits.length): void {
     const q = this.queues[1]!;
+    const old = q.usedIndex;
     for (const head of this.heldTransmits.splice(0, count)) this.pushUsed(q, head, 0);
-    this.interruptQueue(q);
+    this.interruptQueue(q, old);
   }
 
   /** Changes the link state and signals a configuration change. */
@@ -355,6 +424,7 @@ export class VirtioNetModel {
     this.notifications[index] = (this.notifications[index] ?? 0) + 1;
     if (index !== 1) return;
     const q = this.queues[1]!;
+    const old = q.usedIndex;
     let completed = 0;
     while (q.enabled && this.ready && ((this.availableIndex(q) - q.lastAvailable) & 0xffff) > 0) {
       const head = this.takeAvailable(q);
@@ -374,7 +444,7 @@ export class VirtioNetModel {
         completed++;
       }
     }
-    if (completed) this.interruptQueue(q);
+    if (completed) this.interruptQueue(q, old);
   }
 
   private availableIndex(q: Queue): number {
@@ -384,7 +454,13 @@ export class VirtioNetModel {
   private takeAvailable(q: Queue): number {
     const head = this.view(q.available + 4 + 2 * (q.lastAvailable % q.size), 2).getUint16(0, true);
     q.lastAvailable = (q.lastAvailable + 1) & 0xffff;
+    // With event indices: a notification is wanted once the driver offers past what was taken.
+    if (this.eventIndex) this.view(q.used + 4 + 8 * q.size, 2).setUint16(0, q.lastAvailable, true);
     return head;
+  }
+
+  private get eventIndex(): boolean {
+    return (this.driverFeatures & bit(Feature.eventIndex)) !== 0n;
   }
 
   private descriptor(q: Queue, id: number): { address: number; length: number; flags: number; next: number } {
@@ -406,8 +482,14 @@ export class VirtioNetModel {
     this.view(q.used, 4).setUint16(2, q.usedIndex, true);
   }
 
-  private interruptQueue(q: Queue): void {
-    if (this.view(q.available, 2).getUint16(0, true) & AVAIL_NO_INTERRUPT) return;
+  /** Interrupts for the used entries pushed since `old`, unless the driver suppressed it. */
+  private interruptQueue(q: Queue, old: number): void {
+    if (this.eventIndex) {
+      // vring_need_event: the driver's used_event lies in [old, new).
+      const event = this.view(q.available + 4 + 2 * q.size, 2).getUint16(0, true);
+      if (((q.usedIndex - event - 1) & 0xffff) >= ((q.usedIndex - old) & 0xffff)) return;
+    } else if (this.view(q.available, 2).getUint16(0, true) & AVAIL_NO_INTERRUPT) return;
+    this.interruptsRaised[this.queues.indexOf(q)]!++;
     if (this.signals.mode === 'msix') {
       if (q.vector !== NO_VECTOR) this.signals.msix(q.vector);
       return;
@@ -420,6 +502,10 @@ export class VirtioNetModel {
     const bytes = this.machine.platform.dma(address, length);
     return new DataView(bytes.buffer, bytes.byteOffset, length);
   }
+}
+
+function le16(value: number): number[] {
+  return [value & 0xff, (value >>> 8) & 0xff];
 }
 
 function le32(value: number): number[] {

@@ -3,6 +3,7 @@ import { IPV4_ANY, type Ipv4Address, MAC_BROADCAST, type MacAddress } from '../w
 import { ARP_LENGTH, ArpPacket, type ArpRepr, emitArp, parseArp } from '../wire/arp.js';
 import type { NetClock, TimerHandle } from '../clock.js';
 import { EtherTypeValue } from '../wire/ethernet.js';
+import type { LinkFrameInfo } from './link-device.js';
 import type { LinkLayer } from './link-layer.js';
 import { type LayerStats, layerStats } from '../stat-names.js';
 
@@ -26,7 +27,7 @@ const QUEUED_OVERHEAD_BYTES = BUFFER_OVERHEAD_BYTES + 64;
 const queuedCost = (frame: Uint8Array): number => frame.length + QUEUED_OVERHEAD_BYTES;
 
 interface Pending {
-  frames: { frame: Uint8Array; etherType: number }[];
+  frames: { frame: Uint8Array; etherType: number; info: LinkFrameInfo | undefined }[];
   attempts: number;
   timer: TimerHandle;
 }
@@ -51,6 +52,9 @@ export class ArpLayer {
   private readonly retryMs: number;
   /** Our address, once configured (requests for it are answered). */
   address: Ipv4Address = IPV4_ANY;
+  /** The entry `lookup` found last (cleared whenever the cache changes). */
+  private lastAddress: Ipv4Address = IPV4_ANY;
+  private lastEntry: { mac: MacAddress; expires: number } | undefined;
 
   constructor(
     private readonly link: LinkLayer,
@@ -66,11 +70,14 @@ export class ArpLayer {
     this.maxQueued = options.maxQueued ?? 256;
     this.attempts = options.attempts ?? 3;
     this.retryMs = options.retryMs ?? 1000;
-    link.on(EtherTypeValue.arp, (_source, payload) => this.receive(payload));
+    link.on(EtherTypeValue.arp, (payload) => this.receive(payload));
   }
 
   /** The MAC for `address`, if known and fresh. */
   lookup(address: Ipv4Address): MacAddress | undefined {
+    // Most datagrams go to the same next hop as the one before: no Map lookup for them.
+    const last = this.lastEntry;
+    if (last !== undefined && this.lastAddress === address && last.expires > this.clock.now()) return last.mac;
     const entry = this.cache.get(address);
     if (!entry) return undefined;
     if (entry.expires <= this.clock.now()) {
@@ -79,6 +86,8 @@ export class ArpLayer {
       this.stats.cache_entries.value = this.cache.size;
       return undefined;
     }
+    this.lastAddress = address;
+    this.lastEntry = entry;
     return entry.mac;
   }
 
@@ -87,10 +96,13 @@ export class ArpLayer {
     return this.pending.has(address);
   }
 
-  /** Sends `frame` (its payload filled in, header not yet) to `nextHop`, resolving the MAC first if needed. */
-  send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number): boolean {
+  /**
+   * Sends `frame` (its payload filled in, header not yet) to `nextHop`, resolving the MAC first if needed,
+   * with the offloads `info` asks for (a frame that waits keeps a copy of them).
+   */
+  send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number, info?: LinkFrameInfo): boolean {
     const mac = this.lookup(nextHop);
-    if (mac !== undefined) return this.link.send(frame, mac, etherType);
+    if (mac !== undefined) return this.link.send(frame, mac, etherType, info);
     let pending = this.pending.get(nextHop);
     if (!pending) {
       pending = { frames: [], attempts: 0, timer: { cancel() {} } };
@@ -105,7 +117,7 @@ export class ArpLayer {
       this.stats.queue_dropped.increment();
       return false;
     }
-    pending.frames.push({ frame, etherType });
+    pending.frames.push({ frame, etherType, info: info === undefined ? undefined : { ...info } });
     this.queued++;
     return true;
   }
@@ -187,6 +199,7 @@ export class ArpLayer {
 
   private learn(address: Ipv4Address, mac: MacAddress): void {
     if (address === IPV4_ANY) return;
+    this.lastEntry = undefined;
     if (!this.cache.delete(address)) this.memory?.charge(ENTRY_BYTES);
     if (this.cache.size >= this.maxEntries) {
       const oldest = this.cache.keys().next();
@@ -199,7 +212,7 @@ export class ArpLayer {
       this.pending.delete(address);
       pending.timer.cancel();
       this.dropQueued(pending);
-      for (const { frame, etherType } of pending.frames) this.link.send(frame, mac, etherType);
+      for (const { frame, etherType, info } of pending.frames) this.link.send(frame, mac, etherType, info);
     }
   }
 
@@ -241,6 +254,7 @@ export class ArpLayer {
   flush(): void {
     this.memory?.release(this.cache.size * ENTRY_BYTES);
     this.cache.clear();
+    this.lastEntry = undefined;
     for (const p of this.pending.values()) {
       p.timer.cancel();
       this.dropQueued(p);

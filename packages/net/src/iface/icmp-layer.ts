@@ -3,6 +3,7 @@ import type { NetClock, RandomSource, TimerHandle } from '../clock.js';
 import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Length, parseIcmpv4 } from '../wire/icmpv4.js';
 import type { IpDatagram, IpLayer, IpSendResult } from './ip-layer.js';
 import { IpProtocolValue } from '../wire/ipv4.js';
+import { checksumFold, checksumSum } from '../wire/checksum.js';
 import { type LayerStats, type StatScope, layerStats } from '../stat-names.js';
 import { RateLimiter } from '../rate-limit.js';
 
@@ -70,7 +71,23 @@ export class IcmpLayer implements IcmpErrors {
   }
 
   private receive(datagram: IpDatagram): void {
-    const checked = Icmpv4Packet.checked(datagram.payload);
+    const payload = datagram.payload;
+    // An echo request (type 8, code 0) is answered straight from its bytes: no message object, and the
+    // reply's checksum adjusted for the new type (RFC 1624) instead of summed again.
+    if (payload.length >= 8 && payload[0] === 8 && payload[1] === 0) {
+      if (checksumFold(checksumSum(payload, 0, payload.length, 0)) !== 0) {
+        this.stats.malformed.increment();
+        return;
+      }
+      this.stats.echo_requests_rx.increment();
+      if (!datagram.unicast) return; // broadcast pings are not answered (a smurf amplifier is no service)
+      this.echoRequest = payload;
+      this.ip.send(datagram.source, IpProtocolValue.icmp, payload.length, this.writeEchoReply);
+      this.echoRequest = undefined;
+      this.stats.echo_replies_tx.increment();
+      return;
+    }
+    const checked = Icmpv4Packet.checked(payload);
     const parsed = checked.ok ? parseIcmpv4(checked.value) : checked;
     if (!parsed.ok) {
       this.stats.malformed.increment();
@@ -112,6 +129,19 @@ export class IcmpLayer implements IcmpErrors {
     this.unreachableListeners.add(listener);
     return () => this.unreachableListeners.delete(listener);
   }
+
+  /** The echo request being answered, while `writeEchoReply` runs. */
+  private echoRequest: Uint8Array | undefined;
+  private readonly writeEchoReply = (buffer: Uint8Array, offset: number): void => {
+    const request = this.echoRequest!;
+    buffer.set(request, offset);
+    buffer[offset] = 0; // echo reply
+    // The first word went from 0x0800 to 0x0000: the checksum (its complement sum) grows by 0x0800.
+    const sum = ((request[2]! << 8) | request[3]!) + 0x0800;
+    const folded = (sum & 0xffff) + (sum >>> 16);
+    buffer[offset + 2] = folded >> 8;
+    buffer[offset + 3] = folded & 0xff;
+  };
 
   private send(destination: IpAddress, message: Icmpv4Message): IpSendResult {
     const length = icmpv4Length(message);

@@ -5,6 +5,7 @@
  * implements it; an IPv6 layer would too, and the transport layers would not change.
  */
 import type { IpAddress } from '../wire/address.js';
+import type { LinkOffloads } from './link-device.js';
 
 /** A received datagram, as the layers above see it (reassembled when it came in fragments). */
 export interface IpDatagram {
@@ -16,7 +17,9 @@ export interface IpDatagram {
   ttl: number;
   payload: Uint8Array;
   /** The IP header and the first 8 payload bytes, for ICMP errors about this datagram. */
-  quote: Uint8Array;
+  readonly quote: Uint8Array;
+  /** The NIC vouched for the transport checksum (it verified it, or the datagram never left this host). */
+  checksumValid: boolean;
 }
 
 export type ProtocolHandler = (datagram: IpDatagram) => void;
@@ -29,11 +32,29 @@ export type IpSendResult = { ok: true } | { ok: false; error: 'no-route' | 'too-
 export interface IpSendOptions {
   ttl?: number;
   dontFragment?: boolean;
+  /**
+   * The NIC fills in the transport checksum, whose field is this many bytes into the transport header
+   * (16 for TCP, 6 for UDP): the writer left the pseudo-header's sum there. Only when `offloads.checksumTx`.
+   */
+  checksumOffset?: number;
+  /**
+   * TCP segmentation offload: a payload longer than one datagram goes out as one, for the NIC to cut into
+   * segments of this many payload bytes (when `offloads.tso4`/`tso6` and it fits `tsoMaxBytes`; with
+   * `checksumOffset`), `transportHeaderLength` bytes of TCP header each.
+   */
+  segmentSize?: number;
+  transportHeaderLength?: number;
 }
 
 export interface IpLayer {
   /** Whether the interface has an address (until then only broadcasts go out). */
   readonly configured: boolean;
+  /** What the link below offloads (`NO_LINK_OFFLOADS` when nothing). */
+  readonly offloads: LinkOffloads;
+  /** Whether the link tells when a batch of received frames ended. */
+  readonly batchesEnd: boolean;
+  /** Called after each batch of received frames (only when `batchesEnd`). */
+  onBatchEnd(listener: () => void): void;
   /** The largest transport payload one unfragmented datagram carries. */
   readonly maxPayload: number;
   /** Hands datagrams of `protocol` (IANA protocol number) to `handler`. */

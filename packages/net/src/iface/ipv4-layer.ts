@@ -12,7 +12,9 @@ import {
 import type { ArpLayer } from './arp-layer.js';
 import type { NetClock, RandomSource } from '../clock.js';
 import { EtherTypeValue } from '../wire/ethernet.js';
-import { IPV4_HEADER_LENGTH, Ipv4Packet, emitIpv4, ipProtocolOf, parseIpv4 } from '../wire/ipv4.js';
+import { checksumFold, checksumSum } from '../wire/checksum.js';
+import { IPV4_HEADER_LENGTH, IpProtocolValue } from '../wire/ipv4.js';
+import { type LinkFrameInfo, LinkGso, type LinkOffloads } from './link-device.js';
 import type { LinkLayer } from './link-layer.js';
 import type { IpDatagram, IpLayer, IpSendOptions, IpSendResult, PayloadWriter, ProtocolHandler } from './ip-layer.js';
 import { type ReassemblyLimits, Reassembler } from './reassembly.js';
@@ -20,6 +22,36 @@ import { type Route, RoutingTable } from './routes.js';
 import { type LayerStats, layerStats } from '../stat-names.js';
 
 const DEFAULT_TTL = 64;
+const FLAG_MORE_FRAGMENTS = 0x2000;
+/** The fragment offset field, in 8-byte units. */
+const OFFSET_MASK = 0x1fff;
+
+/** Shared answers: no result object per datagram. */
+const SENT: IpSendResult = Object.freeze({ ok: true });
+const NO_ROUTE: IpSendResult = Object.freeze({ ok: false, error: 'no-route' });
+const UNCONFIGURED: IpSendResult = Object.freeze({ ok: false, error: 'unconfigured' });
+const QUEUE_FULL: IpSendResult = Object.freeze({ ok: false, error: 'queue-full' });
+const TOO_LARGE: IpSendResult = Object.freeze({ ok: false, error: 'too-large' });
+
+/** The `IpDatagram` handlers get: one per layer, refilled for every datagram (valid during the call). */
+class ReceivedDatagram implements IpDatagram {
+  source: IpAddress = IPV4_ANY;
+  destination: IpAddress = IPV4_ANY;
+  unicast = false;
+  protocol = 0;
+  ttl = 0;
+  payload: Uint8Array = new Uint8Array(0);
+  checksumValid = false;
+  /** The whole IPv4 packet and its header's length, for the quote. */
+  packet: Uint8Array = this.payload;
+  headerLength = 0;
+
+  /** The IP header and the first 8 payload bytes (made only for the ICMP errors that need it). */
+  get quote(): Uint8Array {
+    const total = (this.packet[2]! << 8) | this.packet[3]!;
+    return this.packet.subarray(0, Math.min(this.headerLength + 8, total));
+  }
+}
 
 /**
  * IPv4 (RFC 791) for one interface: checks incoming datagrams (checksum, length, destination), reassembles
@@ -34,6 +66,19 @@ export class Ipv4Layer implements IpLayer {
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly reassembler: Reassembler;
   private identification: number;
+  /** TCP's handler, looked up without the Map. */
+  private tcp: ProtocolHandler | undefined;
+  /** The datagram handed to handlers, refilled for each one. */
+  private readonly received = new ReceivedDatagram();
+  /** The offloads asked of the link for a datagram going out, refilled for each one. */
+  private readonly sendInfo: LinkFrameInfo = {
+    checksumStart: -1,
+    checksumOffset: 0,
+    checksumValid: false,
+    gsoType: 0,
+    gsoSize: 0,
+    headerLength: 0,
+  };
   /** Called for a datagram of a protocol nobody handles (ICMP answers protocol unreachable). */
   onUnknownProtocol: (datagram: IpDatagram) => void = () => {};
 
@@ -56,11 +101,26 @@ export class Ipv4Layer implements IpLayer {
       },
       memory,
     );
-    link.on(EtherTypeValue.ipv4, (_source, payload) => this.receive(payload));
+    link.on(EtherTypeValue.ipv4, (payload, info) => this.receive(payload, info));
   }
 
   on(protocol: number, handler: ProtocolHandler): void {
     this.handlers.set(protocol, handler);
+    if (protocol === IpProtocolValue.tcp) this.tcp = handler;
+  }
+
+  /** What the link offloads (transport layers decide on checksums and segment sizes by it). */
+  get offloads(): LinkOffloads {
+    return this.link.offloads;
+  }
+
+  /** Whether the link tells when a batch of received frames ended (see `onBatchEnd`). */
+  get batchesEnd(): boolean {
+    return this.link.batchesEnd;
+  }
+
+  onBatchEnd(listener: () => void): void {
+    this.link.onBatchEnd(listener);
   }
 
   /** Sets the address and routes: the connected subnet, and a default route through `gateway`. */
@@ -112,73 +172,86 @@ export class Ipv4Layer implements IpLayer {
     return address === this.address && this.address !== IPV4_ANY;
   }
 
-  private receive(bytes: Uint8Array): void {
-    this.stats.rx_packets.increment();
-    const checked = Ipv4Packet.checked(bytes);
-    if (!checked.ok) {
-      this.stats.rx_malformed.increment();
+  /**
+   * One datagram in. The header is read straight from the bytes into one reused `IpDatagram` (no packet
+   * object, no repr, no result objects): this runs for every packet. Handlers use the datagram during
+   * the call only.
+   */
+  private receive(bytes: Uint8Array, info: LinkFrameInfo): void {
+    const stats = this.stats;
+    stats.rx_packets.increment();
+    const length = bytes.length;
+    const first = length >= IPV4_HEADER_LENGTH ? bytes[0]! : 0;
+    const headerLength = (first & 0x0f) * 4;
+    const totalLength = length >= IPV4_HEADER_LENGTH ? (bytes[2]! << 8) | bytes[3]! : 0;
+    if (first >> 4 !== 4 || headerLength < IPV4_HEADER_LENGTH || headerLength > totalLength || totalLength > length) {
+      stats.rx_malformed.increment();
       return;
     }
-    const packet = checked.value;
-    const parsed = parseIpv4(packet);
-    if (!parsed.ok) {
-      if (parsed.error.kind === 'checksum') this.stats.rx_bad_checksum.increment();
-      else this.stats.rx_malformed.increment();
+    // The header's checksum is always checked: NICs vouch for TCP and UDP checksums only.
+    if (checksumFold(checksumSum(bytes, 0, headerLength, 0)) !== 0) {
+      stats.rx_bad_checksum.increment();
       return;
     }
-    const repr = parsed.value;
-    const destination = repr.destination;
+    const source = (((bytes[12]! << 24) | (bytes[13]! << 16) | (bytes[14]! << 8) | bytes[15]!) >>> 0) as Ipv4Address;
+    const destination = (((bytes[16]! << 24) | (bytes[17]! << 16) | (bytes[18]! << 8) | bytes[19]!) >>> 0) as Ipv4Address;
+    const own = this.address;
     const forUs =
-      destination === this.address ||
+      destination === own ||
       destination === IPV4_BROADCAST ||
-      (this.address !== IPV4_ANY && destination === this.subnetBroadcast) ||
-      this.address === IPV4_ANY;
+      (own !== IPV4_ANY && destination === this.subnetBroadcast) ||
+      own === IPV4_ANY;
     if (!forUs) {
-      this.stats.rx_not_for_us.increment();
+      stats.rx_not_for_us.increment();
       return;
     }
-    if (this.martian(repr.source, destination)) {
-      this.stats.rx_martian.increment();
+    if (this.martian(source, destination)) {
+      stats.rx_martian.increment();
       return;
     }
-    let payload = packet.payload;
-    if (repr.moreFragments || (repr.fragmentOffset ?? 0) > 0) {
-      this.stats.fragments_rx.increment();
+    const protocol = bytes[9]!;
+    const flagsAndOffset = (bytes[6]! << 8) | bytes[7]!;
+    let payload = bytes.subarray(headerLength, totalLength);
+    let checksumValid = info.checksumValid;
+    if (flagsAndOffset & (FLAG_MORE_FRAGMENTS | OFFSET_MASK)) {
+      stats.fragments_rx.increment();
       const outcome = this.reassembler.add(
-        repr.source,
+        source,
         destination,
-        packet.protocol,
-        repr.identification ?? 0,
-        repr.fragmentOffset ?? 0,
-        repr.moreFragments ?? false,
+        protocol,
+        (bytes[4]! << 8) | bytes[5]!,
+        (flagsAndOffset & OFFSET_MASK) * 8,
+        (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0,
         payload,
       );
       if (outcome.kind === 'waiting') return;
       if (outcome.kind === 'duplicate') {
-        this.stats.fragments_duplicate.increment();
+        stats.fragments_duplicate.increment();
         return;
       }
       if (outcome.kind === 'dropped') {
-        if (outcome.reason === 'overlap') this.stats.reassembly_overlaps.increment();
-        else this.stats.reassembly_dropped.increment();
+        if (outcome.reason === 'overlap') stats.reassembly_overlaps.increment();
+        else stats.reassembly_dropped.increment();
         return;
       }
-      this.stats.reassembled.increment();
+      stats.reassembled.increment();
       payload = outcome.payload;
+      checksumValid = false; // a NIC checks whole datagrams, not fragments
     }
-    const datagram: IpDatagram = {
-      source: repr.source,
-      destination,
-      unicast: destination === this.address && destination !== IPV4_ANY,
-      protocol: packet.protocol,
-      ttl: repr.ttl,
-      payload,
-      quote: packet.bytes.subarray(0, Math.min(packet.headerLength + 8, packet.totalLength)),
-    };
-    const handler = this.handlers.get(packet.protocol);
+    const datagram = this.received;
+    datagram.source = source;
+    datagram.destination = destination;
+    datagram.unicast = destination === own && own !== IPV4_ANY;
+    datagram.protocol = protocol;
+    datagram.ttl = bytes[8]!;
+    datagram.payload = payload;
+    datagram.checksumValid = checksumValid;
+    datagram.packet = bytes;
+    datagram.headerLength = headerLength;
+    const handler = protocol === IpProtocolValue.tcp ? this.tcp : this.handlers.get(protocol);
     if (handler) handler(datagram);
     else {
-      this.stats.rx_unknown_protocol.increment();
+      stats.rx_unknown_protocol.increment();
       this.onUnknownProtocol(datagram);
     }
   }
@@ -202,45 +275,68 @@ export class Ipv4Layer implements IpLayer {
 
   /**
    * Sends a datagram: `write` fills in `payloadLength` bytes of transport header and payload. Returns
-   * whether it went out (or is waiting for ARP); errors are results, never exceptions.
+   * whether it went out (or is waiting for ARP); errors are results, never exceptions. With
+   * `checksumOffset` the NIC fills in the transport checksum (the writer left the pseudo-header's sum
+   * there); with `segmentSize` a TCP payload longer than one datagram goes out whole for the NIC to cut
+   * (TSO), else it is fragmented.
    */
-  send(destination: IpAddress, protocol: number, payloadLength: number, write: PayloadWriter, options: IpSendOptions = {}): IpSendResult {
-    if (typeof destination !== 'number') return { ok: false, error: 'no-route' }; // an IPv4 layer (no call per packet)
-    const broadcast = destination === IPV4_BROADCAST || (this.address !== IPV4_ANY && destination === this.subnetBroadcast);
-    if (this.address === IPV4_ANY && !broadcast) return { ok: false, error: 'unconfigured' };
+  send(destination: IpAddress, protocol: number, payloadLength: number, write: PayloadWriter, options?: IpSendOptions): IpSendResult {
+    if (typeof destination !== 'number') return NO_ROUTE; // an IPv4 layer (no call per packet)
+    const own = this.address;
+    const broadcast = destination === IPV4_BROADCAST || (own !== IPV4_ANY && destination === this.subnetBroadcast);
+    if (own === IPV4_ANY && !broadcast) return UNCONFIGURED;
     const nextHop = broadcast ? destination : this.routes.nextHop(destination);
     if (nextHop === undefined) {
       this.stats.tx_no_route.increment();
-      return { ok: false, error: 'no-route' };
+      return NO_ROUTE;
     }
-    const source = this.address;
-    const ttl = options.ttl ?? DEFAULT_TTL;
-    const protocolType = ipProtocolOf(protocol);
+    const ttl = options?.ttl ?? DEFAULT_TTL;
     const header = this.link.headerLength;
-    const out = (frame: Uint8Array): boolean =>
-      broadcast ? this.link.send(frame, MAC_BROADCAST, EtherTypeValue.ipv4) : this.arp.send(frame, nextHop, EtherTypeValue.ipv4);
-    if (payloadLength <= this.maxPayload) {
+    const offloads = this.link.offloads;
+    const segmentSize = options?.segmentSize ?? 0;
+    const segmented =
+      segmentSize > 0 && payloadLength > this.maxPayload && offloads.tso4 && IPV4_HEADER_LENGTH + payloadLength <= offloads.tsoMaxBytes;
+    if (payloadLength <= this.maxPayload || segmented) {
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + payloadLength);
-      write(frame, header + IPV4_HEADER_LENGTH, source);
+      write(frame, header + IPV4_HEADER_LENGTH, own);
       this.identification = (this.identification + 1) & 0xffff;
-      emitIpv4(
-        {
-          source,
-          destination,
-          protocol: protocolType,
-          ttl,
-          payloadLength,
-          identification: this.identification,
-          dontFragment: options.dontFragment ?? false,
-        },
-        frame.subarray(header),
+      // TCP asks the NIC to cut with DF set, as Linux does: no router may fragment the segments.
+      this.writeHeader(
+        frame,
+        header,
+        own,
+        destination,
+        protocol,
+        ttl,
+        payloadLength,
+        segmented || options?.dontFragment === true ? 0x4000 : 0,
       );
       this.stats.tx_packets.increment();
-      return out(frame) ? { ok: true } : { ok: false, error: 'queue-full' };
+      let info: LinkFrameInfo | undefined;
+      const checksumOffset = options?.checksumOffset ?? -1;
+      if (checksumOffset >= 0 && offloads.checksumTx) {
+        info = this.sendInfo;
+        info.checksumStart = header + IPV4_HEADER_LENGTH;
+        info.checksumOffset = checksumOffset;
+        info.gsoType = segmented ? LinkGso.tcp4 : LinkGso.none;
+        info.gsoSize = segmented ? segmentSize : 0;
+        info.headerLength = segmented ? header + IPV4_HEADER_LENGTH + (options?.transportHeaderLength ?? 0) : 0;
+      }
+      const sent = broadcast
+        ? this.link.send(frame, MAC_BROADCAST, EtherTypeValue.ipv4, info)
+        : this.arp.send(frame, nextHop, EtherTypeValue.ipv4, info);
+      return sent ? SENT : QUEUE_FULL;
     }
-    if (options.dontFragment || payloadLength > 65535 - IPV4_HEADER_LENGTH) return { ok: false, error: 'too-large' };
+    if (options?.dontFragment || payloadLength > 65535 - IPV4_HEADER_LENGTH) return TOO_LARGE;
     const whole = new Uint8Array(payloadLength);
-    write(whole, 0, source);
+    write(whole, 0, own);
+    // Fragments go without offloads: a checksum the writer left to the NIC is completed here.
+    const partialAt = options?.checksumOffset ?? -1;
+    if (partialAt >= 0 && offloads.checksumTx && partialAt + 2 <= payloadLength) {
+      const sum = checksumFold(checksumSum(whole, 0, payloadLength, 0));
+      whole[partialAt] = sum >> 8;
+      whole[partialAt + 1] = sum & 0xff;
+    }
     this.identification = (this.identification + 1) & 0xffff;
     const chunk = Math.floor(this.maxPayload / 8) * 8;
     let sent = true;
@@ -248,24 +344,53 @@ export class Ipv4Layer implements IpLayer {
       const length = Math.min(chunk, payloadLength - offset);
       const frame = this.link.allocate(IPV4_HEADER_LENGTH + length);
       frame.set(whole.subarray(offset, offset + length), header + IPV4_HEADER_LENGTH);
-      emitIpv4(
-        {
-          source,
-          destination,
-          protocol: protocolType,
-          ttl,
-          payloadLength: length,
-          identification: this.identification,
-          moreFragments: offset + length < payloadLength,
-          fragmentOffset: offset,
-        },
-        frame.subarray(header),
-      );
+      const more = offset + length < payloadLength ? FLAG_MORE_FRAGMENTS : 0;
+      this.writeHeader(frame, header, own, destination, protocol, ttl, length, more | (offset >>> 3));
       this.stats.fragments_tx.increment();
-      sent = out(frame) && sent;
+      sent =
+        (broadcast ? this.link.send(frame, MAC_BROADCAST, EtherTypeValue.ipv4) : this.arp.send(frame, nextHop, EtherTypeValue.ipv4)) &&
+        sent;
     }
     this.stats.tx_packets.increment();
-    return sent ? { ok: true } : { ok: false, error: 'queue-full' };
+    return sent ? SENT : QUEUE_FULL;
+  }
+
+  /** A 20-byte header at `at` (emitIpv4's layout, written inline: no repr object per datagram). */
+  private writeHeader(
+    frame: Uint8Array,
+    at: number,
+    source: Ipv4Address,
+    destination: Ipv4Address,
+    protocol: number,
+    ttl: number,
+    payloadLength: number,
+    flagsAndOffset: number,
+  ): void {
+    const totalLength = IPV4_HEADER_LENGTH + payloadLength;
+    const id = this.identification;
+    frame[at] = 0x45;
+    frame[at + 1] = 0;
+    frame[at + 2] = (totalLength >> 8) & 0xff;
+    frame[at + 3] = totalLength & 0xff;
+    frame[at + 4] = id >> 8;
+    frame[at + 5] = id & 0xff;
+    frame[at + 6] = flagsAndOffset >> 8;
+    frame[at + 7] = flagsAndOffset & 0xff;
+    frame[at + 8] = ttl & 0xff;
+    frame[at + 9] = protocol & 0xff;
+    frame[at + 10] = 0;
+    frame[at + 11] = 0;
+    frame[at + 12] = source >>> 24;
+    frame[at + 13] = (source >>> 16) & 0xff;
+    frame[at + 14] = (source >>> 8) & 0xff;
+    frame[at + 15] = source & 0xff;
+    frame[at + 16] = destination >>> 24;
+    frame[at + 17] = (destination >>> 16) & 0xff;
+    frame[at + 18] = (destination >>> 8) & 0xff;
+    frame[at + 19] = destination & 0xff;
+    const sum = checksumFold(checksumSum(frame, at, at + IPV4_HEADER_LENGTH, 0));
+    frame[at + 10] = sum >> 8;
+    frame[at + 11] = sum & 0xff;
   }
 
   close(): void {

@@ -1,18 +1,32 @@
 import { BUFFER_OVERHEAD_BYTES, type MemoryAccount } from '../memory.js';
 import { type MacAddress, macFromBytes } from '../wire/address.js';
-import { ETHERNET_HEADER_LENGTH, EthernetPacket, VLAN_TAG_LENGTH, emitEthernet, etherTypeOf } from '../wire/ethernet.js';
-import type { LinkDevice } from './link-device.js';
+import { ETHERNET_HEADER_LENGTH, EtherTypeValue, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
+import { type LinkDevice, type LinkFrameInfo, LinkGso, type LinkOffloads, NO_LINK_OFFLOADS } from './link-device.js';
 import { type LayerStats, type StatScope, layerStats, statScope } from '../stat-names.js';
 
-export type FrameHandler = (source: MacAddress, payload: Uint8Array) => void;
+/** A frame's payload (after the Ethernet header and any tag) and its offload information (valid during the call). */
+export type FrameHandler = (payload: Uint8Array, info: LinkFrameInfo) => void;
 
 const QUEUE_LIMIT = 512;
 
+/** What a frame from a device that gives no information carries: nothing offloaded. */
+const PLAIN: LinkFrameInfo = Object.freeze({
+  checksumStart: -1,
+  checksumOffset: 0,
+  checksumValid: false,
+  gsoType: LinkGso.none,
+  gsoSize: 0,
+  headerLength: 0,
+});
+
+/** A frame waiting for the device, with a copy of the offloads it asked for. */
+interface Queued {
+  frame: Uint8Array;
+  info: LinkFrameInfo | undefined;
+}
+
 /** What a frame waiting for the device is charged: its bytes and its array. */
 const queuedCost = (frame: Uint8Array): number => frame.length + BUFFER_OVERHEAD_BYTES;
-
-/** The group bit of a MAC address (broadcast and multicast), in its first octet. */
-const isGroup = (mac: MacAddress): boolean => (Math.floor(mac / 0x10000000000) & 1) === 1;
 
 /**
  * Ethernet for one device: frames in, dispatched by EtherType; frames out, with a bounded queue for the
@@ -32,8 +46,15 @@ export class LinkLayer {
   readonly vlan: number | undefined;
   /** Bytes before the payload in frames this layer sends (14, or 18 with a VLAN tag). */
   readonly headerLength: number;
+  /** What the device offloads (`NO_LINK_OFFLOADS` when it says nothing). */
+  readonly offloads: LinkOffloads;
   private readonly handlers = new Map<number, FrameHandler>();
-  private readonly queue: Uint8Array[] = [];
+  /** IPv4's handler, looked up without the Map: nearly every frame is IPv4. */
+  private ipv4: FrameHandler | undefined;
+  /** Our MAC address's six bytes, compared with each frame's destination without building a number. */
+  private readonly macBytes: Uint8Array;
+  private readonly batchEndListeners: (() => void)[] = [];
+  private readonly queue: Queued[] = [];
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
   /** Frames waiting for the device are charged here (the memory budget), and dropped when it cannot pay. */
@@ -49,8 +70,27 @@ export class LinkLayer {
     this.vlan = options.vlan;
     this.headerLength = this.vlan === undefined ? ETHERNET_HEADER_LENGTH : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
     this.stats = layerStats(scope, 'ethernet');
-    this.unsubscribe.push(device.onReceive((frame) => this.receive(frame)));
+    this.offloads = device.offloads ?? NO_LINK_OFFLOADS;
+    this.macBytes = device.mac.slice(0, 6);
+    this.unsubscribe.push(device.onReceive((frame, info) => this.receive(frame, info ?? PLAIN)));
     this.unsubscribe.push(device.onWritable(() => this.flush()));
+    const batchEnd = device.onReceiveBatchEnd?.(() => this.endBatch());
+    if (batchEnd) this.unsubscribe.push(batchEnd);
+  }
+
+  /** Whether the device tells when a batch of received frames ended (else layers act after every frame). */
+  get batchesEnd(): boolean {
+    return this.device.onReceiveBatchEnd !== undefined;
+  }
+
+  /** Called after each batch of received frames (`batchesEnd`), for work held back until then. */
+  onBatchEnd(listener: () => void): void {
+    this.batchEndListeners.push(listener);
+  }
+
+  private endBatch(): void {
+    const listeners = this.batchEndListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!();
   }
 
   /** The largest payload a frame carries. */
@@ -60,41 +100,67 @@ export class LinkLayer {
 
   on(etherType: number, handler: FrameHandler): void {
     this.handlers.set(etherType, handler);
+    if (etherType === EtherTypeValue.ipv4) this.ipv4 = handler;
   }
 
-  private receive(frame: Uint8Array): void {
+  /**
+   * One frame in. The header is read straight from the bytes (no packet object, no getters): this runs
+   * for every frame, and in the image's interpreter each call costs microseconds.
+   */
+  private receive(frame: Uint8Array, info: LinkFrameInfo): void {
     this.stats.rx_frames.increment();
-    const checked = EthernetPacket.checked(frame);
-    if (!checked.ok) {
+    const length = frame.length;
+    if (length < ETHERNET_HEADER_LENGTH) {
       this.stats.rx_dropped.increment();
       return;
     }
-    const packet = checked.value;
-    const destination = packet.destination;
-    // Ours, broadcast or multicast: anything else a promiscuous link shows us is not.
-    if (destination !== this.mac && !isGroup(destination)) {
+    // Ours, broadcast or multicast (the group bit): anything else a promiscuous link shows us is not.
+    const mac = this.macBytes;
+    if (
+      !(frame[0]! & 1) &&
+      (frame[0] !== mac[0] ||
+        frame[1] !== mac[1] ||
+        frame[2] !== mac[2] ||
+        frame[3] !== mac[3] ||
+        frame[4] !== mac[4] ||
+        frame[5] !== mac[5])
+    ) {
       this.stats.rx_dropped.increment();
       return;
     }
-    if (isGroup(packet.source)) {
+    // No station sends from a group address.
+    if (frame[6]! & 1) {
       this.stats.rx_bad_source.increment();
       return;
     }
+    let etherType = (frame[12]! << 8) | frame[13]!;
+    let header = ETHERNET_HEADER_LENGTH;
+    let vlan = 0;
+    if (etherType === EtherTypeValue.vlan) {
+      if (length < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) {
+        this.stats.rx_dropped.increment();
+        return;
+      }
+      vlan = ((frame[14]! << 8) | frame[15]!) & 0x0fff;
+      etherType = (frame[16]! << 8) | frame[17]!;
+      header = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+    }
     // VLAN 0 is a priority tag on an untagged frame (IEEE 802.1Q).
-    if ((packet.vlanId || undefined) !== this.vlan) {
+    if ((vlan || undefined) !== this.vlan) {
       this.stats.rx_wrong_vlan.increment();
       return;
     }
-    if (frame.length - packet.headerLength > this.device.mtu) {
+    // Longer than the MTU only as TCP segments the device coalesced.
+    if (length - header > this.device.mtu && info.gsoType === LinkGso.none) {
       this.stats.rx_too_long.increment();
       return;
     }
-    const handler = this.handlers.get(packet.etherType);
+    const handler = etherType === EtherTypeValue.ipv4 ? this.ipv4 : this.handlers.get(etherType);
     if (!handler) {
       this.stats.rx_dropped.increment();
       return;
     }
-    handler(packet.source, packet.payload);
+    handler(frame.subarray(header), info);
   }
 
   /** A frame with room for `payloadLength` bytes after the header (at `headerLength`); the header is written by `send`. */
@@ -102,42 +168,58 @@ export class LinkLayer {
     return new Uint8Array(this.headerLength + payloadLength);
   }
 
-  /** Writes the Ethernet header into `frame` and sends it (or queues it while the device is busy). */
-  send(frame: Uint8Array, destination: MacAddress, etherType: number): boolean {
-    emitEthernet(
-      {
-        destination,
-        source: this.mac,
-        etherType: etherTypeOf(etherType),
-        ...(this.vlan === undefined ? {} : { vlan: { id: this.vlan, priority: 0 } }),
-      },
-      frame,
-    );
-    if (this.queue.length > this.queueHead) return this.enqueue(frame);
-    const result = this.device.transmit(frame);
+  /**
+   * Writes the Ethernet header into `frame` and sends it (or queues it while the device is busy), with
+   * the offloads `info` asks for (the caller checked `offloads`).
+   */
+  send(frame: Uint8Array, destination: MacAddress, etherType: number, info?: LinkFrameInfo): boolean {
+    // Destination, source (our address), [802.1Q tag], EtherType: written inline, no repr object.
+    const high = Math.floor(destination / 0x100000000);
+    const low = destination >>> 0;
+    frame[0] = high >>> 8;
+    frame[1] = high & 0xff;
+    frame[2] = low >>> 24;
+    frame[3] = (low >>> 16) & 0xff;
+    frame[4] = (low >>> 8) & 0xff;
+    frame[5] = low & 0xff;
+    frame.set(this.macBytes, 6);
+    let at = 12;
+    if (this.vlan !== undefined) {
+      frame[12] = EtherTypeValue.vlan >> 8;
+      frame[13] = EtherTypeValue.vlan & 0xff;
+      frame[14] = (this.vlan >> 8) & 0x0f;
+      frame[15] = this.vlan & 0xff;
+      at = 16;
+    }
+    frame[at] = etherType >> 8;
+    frame[at + 1] = etherType & 0xff;
+    if (this.queue.length > this.queueHead) return this.enqueue(frame, info);
+    const result = this.device.transmit(frame, info);
     if (result.ok) {
       this.stats.tx_frames.increment();
       return true;
     }
-    if (result.error === 'busy') return this.enqueue(frame);
+    if (result.error === 'busy') return this.enqueue(frame, info);
     this.stats.tx_dropped.increment();
     return false;
   }
 
-  private enqueue(frame: Uint8Array): boolean {
+  private enqueue(frame: Uint8Array, info: LinkFrameInfo | undefined): boolean {
     if (this.queue.length - this.queueHead >= QUEUE_LIMIT || (this.memory && !this.memory.reserve(queuedCost(frame)))) {
       this.stats.tx_dropped.increment();
       return false;
     }
-    this.queue.push(frame);
+    // The caller may reuse its info object: the queue keeps a copy.
+    this.queue.push({ frame, info: info === undefined ? undefined : { ...info } });
     this.stats.tx_queued.increment();
     return true;
   }
 
   private flush(): void {
     while (this.queueHead < this.queue.length) {
-      const frame = this.queue[this.queueHead]!;
-      const result = this.device.transmit(frame);
+      const queued = this.queue[this.queueHead]!;
+      const frame = queued.frame;
+      const result = this.device.transmit(frame, queued.info);
       if (!result.ok && result.error === 'busy') break;
       if (result.ok) this.stats.tx_frames.increment();
       else this.stats.tx_dropped.increment();
@@ -152,7 +234,7 @@ export class LinkLayer {
 
   close(): void {
     for (const u of this.unsubscribe) u();
-    if (this.memory) for (let i = this.queueHead; i < this.queue.length; i++) this.memory.release(queuedCost(this.queue[i]!));
+    if (this.memory) for (let i = this.queueHead; i < this.queue.length; i++) this.memory.release(queuedCost(this.queue[i]!.frame));
     this.queue.length = 0;
     this.queueHead = 0;
   }

@@ -22,6 +22,7 @@ export class RoutingTable {
   }
 
   clear(): void {
+    this.lastDestination = undefined;
     this.routes = [];
   }
 
@@ -41,13 +42,26 @@ export class RoutingTable {
 
   /** Where a datagram for `destination` goes next (the gateway, or itself on the link), or undefined. */
   nextHop(destination: Ipv4Address): Ipv4Address | undefined {
-    for (const route of this.routes) {
-      if ((destination & prefixMask(route.prefixLength)) >>> 0 === route.destination) return route.gateway ?? destination;
+    // Most datagrams go where the one before went: answered without walking the table.
+    if (destination === this.lastDestination) return this.lastNextHop;
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      if ((destination & prefixMask(route.prefixLength)) >>> 0 === route.destination) {
+        this.lastDestination = destination;
+        this.lastNextHop = route.gateway ?? destination;
+        return this.lastNextHop;
+      }
     }
     return undefined;
   }
 
+  /** The last answer of `nextHop` (forgotten whenever the table changes). */
+  private lastDestination: Ipv4Address | undefined;
+  private lastNextHop: Ipv4Address | undefined;
+
   private sort(): void {
     this.routes.sort((a, b) => b.prefixLength - a.prefixLength);
+    this.lastDestination = undefined;
   }
 }

@@ -4,6 +4,7 @@
  * pseudo-header, what they receive is checked against it, and connections are keyed by (interned) IPv6
  * endpoints. The stack does not speak IPv6; this shows the layers above IP do not stand in its way.
  */
+import { NO_LINK_OFFLOADS } from '../iface/link-device.js';
 import { Statman } from '@uos/statman';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock, seededRandom } from '../clock.js';
@@ -31,6 +32,9 @@ const PEER = address(2);
 class StandInIp implements IpLayer {
   readonly configured = true;
   readonly maxPayload = 1440;
+  readonly offloads = NO_LINK_OFFLOADS;
+  readonly batchesEnd = false;
+  onBatchEnd(): void {}
   onUnknownProtocol: ProtocolHandler = () => {};
   readonly sent: { destination: IpAddress; protocol: number; bytes: Uint8Array }[] = [];
   private readonly handlers = new Map<number, ProtocolHandler>();
@@ -55,7 +59,16 @@ class StandInIp implements IpLayer {
   }
 
   deliver(protocol: number, payload: Uint8Array): void {
-    const datagram: IpDatagram = { source: PEER, destination: OURS, unicast: true, protocol, ttl: 64, payload, quote: new Uint8Array(0) };
+    const datagram: IpDatagram = {
+      source: PEER,
+      destination: OURS,
+      unicast: true,
+      protocol,
+      ttl: 64,
+      payload,
+      quote: new Uint8Array(0),
+      checksumValid: false,
+    };
     this.handlers.get(protocol)!(datagram);
   }
 }

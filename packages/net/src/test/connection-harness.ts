@@ -19,6 +19,8 @@ export const REMOTE: { address: IpAddress; port: number } = { address: ipv4Addre
 
 export interface SentSegment extends TcpRepr {
   payload: Uint8Array;
+  /** The segment size the NIC was to cut a large segment into (TSO), when it was one. */
+  segmentSize?: number;
 }
 
 export interface Counting {
@@ -51,6 +53,8 @@ export interface Harness {
   take(): SentSegment[];
   /** The peer's next sequence number (RCV.NXT once in sync). */
   peerNext: number;
+  /** With `batches`: ends the batch of received frames (what waits for it runs). */
+  endBatch(): void;
 }
 
 function counters(): HarnessStats {
@@ -72,15 +76,19 @@ function counters(): HarnessStats {
     out_of_order_dropped: counter(),
     duplicate_segments: counter(),
     zero_window_probes: counter(),
+    tail_loss_probes: counter(),
     keepalives: counter(),
   };
 }
 
 /** A connection in SYN-SENT (`connect()` not yet called) or SYN-RECEIVED, with `options`. */
-export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number } = {}): Harness {
+export function harness(
+  options: TcpOptions & { state?: 'syn-sent' | 'syn-received'; localMss?: number; largeSendBytes?: number; batches?: boolean } = {},
+): Harness {
   const clock = new VirtualClock();
   const sent: SentSegment[] = [];
   let taken = 0;
+  const batchEnd: (() => void)[] = [];
   const h = {
     clock,
     sent,
@@ -103,12 +111,23 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
     clock,
     localMss: options.localMss ?? 1460,
     stats: h.stats,
-    send(_connection, repr, payloadLength, payload) {
+    send(_connection, repr, payloadLength, payload, segmentSize) {
       const bytes = new Uint8Array(payloadLength);
       payload?.(bytes, 0);
-      sent.push({ ...repr, payload: bytes });
+      const copy: SentSegment = { ...repr, payload: bytes };
+      if (repr.timestamps) copy.timestamps = { ...repr.timestamps };
+      if (repr.sackBlocks) copy.sackBlocks = repr.sackBlocks.map((b) => [b[0], b[1]]);
+      if (segmentSize && payloadLength > segmentSize) copy.segmentSize = segmentSize;
+      sent.push(copy);
       return true;
     },
+    largeSendBytes: () => options.largeSendBytes ?? 0,
+    atBatchEnd: options.batches
+      ? (flush) => {
+          batchEnd.push(flush);
+          return true;
+        }
+      : undefined,
     release: () => {
       h.released++;
     },
@@ -123,7 +142,10 @@ export function harness(options: TcpOptions & { state?: 'syn-sent' | 'syn-receiv
     allowChallengeAck: () => h.allowChallengeAck,
     allowReset: () => true,
   };
-  const { state, localMss: _, ...tcp } = options;
+  const { state, localMss: _, largeSendBytes: __, batches: ___, ...tcp } = options;
+  h.endBatch = () => {
+    for (const flush of batchEnd.splice(0)) flush();
+  };
   h.connection = new TcpConnection(host, LOCAL, REMOTE, ISS, tcp, state ?? 'syn-sent');
   h.receive = (fields, payload = new Uint8Array(0)) => {
     const segment: TcpSegment = {
@@ -157,7 +179,10 @@ export interface PeerSyn {
  * An active open completed: connect() sent the SYN, the peer's SYN-ACK (with `peer`'s options) arrived,
  * our ACK went out. The segments of the handshake are taken.
  */
-export function established(options: TcpOptions & { localMss?: number } = {}, peer: PeerSyn = {}): Harness {
+export function established(
+  options: TcpOptions & { localMss?: number; largeSendBytes?: number; batches?: boolean } = {},
+  peer: PeerSyn = {},
+): Harness {
   const h = harness(options);
   h.connection.connect();
   h.connection.receive({

@@ -37,6 +37,8 @@
 export { LoopbackDevice, linkPair } from './loopback-device.js';
 export type { LinkPairOptions, LoopbackDeviceOptions, LoopbackStats } from './loopback-device.js';
 export { FaultInjector } from './fault-injector.js';
+export { OffloadingDevice } from './offloading-device.js';
+export type { OffloadingStats } from './offloading-device.js';
 export type { FaultInjectorOptions, FaultOptions, FaultStats } from './fault-injector.js';
 export {
   PcapWriter,

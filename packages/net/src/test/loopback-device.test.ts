@@ -210,11 +210,27 @@ describe('linkPair', () => {
     b.onReceive((f) => got.push(f[0]!));
     a.transmit(frame(1));
     a.transmit(frame(2));
-    expect(timers.map((t) => t.ms)).toEqual([4, 4]);
-    // Even if the timers fire in the wrong order, the frames arrive in the right one.
-    timers[1]!.callback();
+    // One timer for the frames due at one instant; they arrive in the order they were sent.
+    expect(timers.map((t) => t.ms)).toEqual([4]);
     timers[0]!.callback();
     expect(got).toEqual([1, 2]);
+  });
+});
+
+describe('linkPair batches', () => {
+  it('ends a batch after the frames due at one instant, at the receiving end', () => {
+    const clock = new VirtualClock();
+    const [a, b] = linkPair({ clock, latencyMs: 1 });
+    const events: string[] = [];
+    b.onReceive((f) => events.push(`frame ${f[0]}`));
+    b.onReceiveBatchEnd(() => events.push('end'));
+    a.onReceiveBatchEnd(() => events.push('wrong end'));
+    a.transmit(frame(1));
+    a.transmit(frame(2));
+    clock.advance(1);
+    a.transmit(frame(3));
+    clock.advance(1);
+    expect(events).toEqual(['frame 1', 'frame 2', 'end', 'frame 3', 'end']);
   });
 });
 

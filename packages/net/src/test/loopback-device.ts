@@ -64,7 +64,12 @@ export class LoopbackDevice implements LinkDevice {
   /** Frames on the wire from this device, oldest first (from `outgoingHead`). */
   private readonly outgoing: Uint8Array[] = [];
   private outgoingHead = 0;
+  /** When each frame on the wire is due at the other end (beside `outgoing`). */
+  private readonly dueAt: number[] = [];
+  /** The instant the last delivery timer was set for (-1: none pending). */
+  private scheduledFor = -1;
   private receiveListeners: ((frame: Uint8Array) => void)[] = [];
+  private batchEndListeners: (() => void)[] = [];
 
   constructor(options: LoopbackDeviceOptions) {
     this.clock = options.clock;
@@ -95,8 +100,14 @@ export class LoopbackDevice implements LinkDevice {
     }
     this.stats.transmitted++;
     this.outgoing.push(frame.slice());
-    // Each timer delivers the oldest frame on the wire, so order holds whatever order timers fire in.
-    this.clock.setTimer(this.latencyMs, () => this.deliverOldest());
+    const due = this.clock.now() + this.latencyMs;
+    this.dueAt.push(due);
+    // One timer per instant frames are due at (not one per frame): it delivers, oldest first, the frames
+    // due by then that were on the wire when it fired.
+    if (due !== this.scheduledFor) {
+      this.scheduledFor = due;
+      this.clock.setTimer(this.latencyMs, () => this.deliverDue(due));
+    }
     return OK;
   }
 
@@ -112,6 +123,26 @@ export class LoopbackDevice implements LinkDevice {
     return () => {};
   }
 
+  /**
+   * Delivers, oldest first, the frames due by `due` (the instant this timer was set for, whatever the
+   * clock says when it fires) that were on the wire already (not those their delivery sends).
+   */
+  private deliverDue(due: number): void {
+    if (this.scheduledFor === due) this.scheduledFor = -1;
+    for (let n = this.outgoing.length - this.outgoingHead; n > 0 && this.dueAt[this.outgoingHead]! <= due; n--) this.deliverOldest();
+    // The frames that arrive together are one batch, as one interrupt's frames are.
+    const ends = this.peer.batchEndListeners;
+    for (let i = 0; i < ends.length; i++) ends[i]!();
+  }
+
+  /** Called after the frames due at one instant were all received (one batch, as one interrupt's). */
+  onReceiveBatchEnd(listener: () => void): () => void {
+    this.batchEndListeners = [...this.batchEndListeners, listener];
+    return () => {
+      this.batchEndListeners = this.batchEndListeners.filter((l) => l !== listener);
+    };
+  }
+
   private deliverOldest(): void {
     if (this.outgoingHead >= this.outgoing.length) return;
     const frame = this.outgoing[this.outgoingHead]!;
@@ -119,6 +150,7 @@ export class LoopbackDevice implements LinkDevice {
     this.outgoingHead++;
     if (this.outgoingHead === this.outgoing.length) {
       this.outgoing.length = 0;
+      this.dueAt.length = 0;
       this.outgoingHead = 0;
     }
     this.peer.receive(frame);
@@ -128,7 +160,8 @@ export class LoopbackDevice implements LinkDevice {
   private receive(frame: Uint8Array): void {
     this.stats.received++;
     // The list is replaced, never mutated, when listeners come and go, so this iteration is stable.
-    for (const listener of this.receiveListeners) listener(frame);
+    const listeners = this.receiveListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(frame);
   }
 }
 

@@ -8,8 +8,10 @@ import {
   TcpPacket,
   type TcpRepr,
   emitTcp,
+  emptyTcpSegment,
   parseTcp,
   parseTcpOptions,
+  readTcpSegment,
   tcpHeaderLength,
 } from './tcp.js';
 import { bytesFromTcpdump as hex, poisoned, unwrap } from '../test/wire-testing.js';
@@ -679,6 +681,38 @@ describe('TCP', () => {
       fc.assert(
         fc.property(mutated, (bytes) => {
           exercise(bytes, A, B);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('readTcpSegment (the data path’s reader, into one reused segment) agrees with checked + parseTcp', () => {
+      const into = emptyTcpSegment();
+      const timestamps = { value: 0, echo: 0 };
+      const mutated = fc
+        .tuple(
+          fc.constantFrom(...CAPTURED.map(([, bytes]) => bytes)),
+          fc.array(fc.tuple(fc.nat(59), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+          fc.nat(30),
+          fc.boolean(),
+        )
+        .map(([base, changes, cut, verify]) => {
+          const bytes = Uint8Array.from(base.subarray(0, Math.max(0, base.length - cut)));
+          for (const [at, value] of changes) if (at < bytes.length) bytes[at] = value;
+          return [bytes, verify] as const;
+        });
+      fc.assert(
+        fc.property(mutated, ([bytes, verify]) => {
+          const checked = TcpPacket.checked(bytes);
+          const parsed = checked.ok ? parseTcp(checked.value, B, A, { verifyChecksum: verify }) : checked;
+          const problem = readTcpSegment(bytes, B, A, verify, into, timestamps);
+          if (!parsed.ok) {
+            expect(problem).toBe(parsed.error.kind);
+            return;
+          }
+          expect(problem).toBeUndefined();
+          const expected = { ...emptyTcpSegment(), ...parsed.value };
+          expect({ ...into, timestamps: into.timestamps && { ...into.timestamps } }).toEqual(expected);
         }),
         { numRuns: 2000 },
       );

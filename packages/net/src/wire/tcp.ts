@@ -6,7 +6,7 @@
 import type { IpAddress } from './address.js';
 import { checksumFold, checksumSum, pseudoHeaderSum } from './checksum.js';
 import { IpProtocolValue } from './ipv4.js';
-import { type WireResult, wireError, wireOk } from './result.js';
+import { type WireErrorKind, type WireResult, wireError, wireOk } from './result.js';
 
 /** Field offsets of a TCP header. */
 const Field = {
@@ -49,6 +49,15 @@ function readU16(bytes: Uint8Array, at: number): number {
 
 function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Four option bytes at `at`; returns the offset after them. */
+function put4(bytes: Uint8Array, at: number, a: number, b: number, c: number, d: number): number {
+  bytes[at] = a;
+  bytes[at + 1] = b;
+  bytes[at + 2] = c;
+  bytes[at + 3] = d;
+  return at + 4;
 }
 
 function writeU16(bytes: Uint8Array, at: number, value: number): void {
@@ -298,6 +307,97 @@ export function parseTcp(
   return wireOk(repr);
 }
 
+/** A segment for `readTcpSegment` to fill in, again and again. */
+export function emptyTcpSegment(): TcpSegment {
+  return {
+    sourcePort: 0,
+    destinationPort: 0,
+    sequence: 0,
+    acknowledgment: 0,
+    flags: 0,
+    window: 0,
+    payload: new Uint8Array(0),
+    urgentPointer: undefined,
+    mss: undefined,
+    windowScale: undefined,
+    sackPermitted: undefined,
+    sackBlocks: undefined,
+    timestamps: undefined,
+  };
+}
+
+/**
+ * `TcpPacket.checked` and `parseTcp` in one pass for the data path: reads `bytes` (the IP payload,
+ * untrusted) into `into`, a segment the caller reuses from one call to the next (see `emptyTcpSegment`),
+ * its timestamps into `timestamps` (also reused). Returns undefined when the segment is good, else what
+ * is wrong. Nothing is allocated but the SACK blocks of a segment that has them; `into` is valid until
+ * the next call.
+ */
+export function readTcpSegment(
+  bytes: Uint8Array,
+  source: IpAddress,
+  destination: IpAddress,
+  verifyChecksum: boolean,
+  into: TcpSegment,
+  timestamps: { value: number; echo: number },
+): WireErrorKind | undefined {
+  const length = bytes.length;
+  if (length < TCP_HEADER_LENGTH) return 'truncated';
+  const headerLength = (bytes[12]! >> 4) * 4;
+  if (headerLength < TCP_HEADER_LENGTH) return 'malformed';
+  if (headerLength > length) return 'truncated';
+  if (
+    verifyChecksum &&
+    checksumFold(checksumSum(bytes, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))) !== 0
+  ) {
+    return 'checksum';
+  }
+  const b = bytes;
+  const flags = b[13]!;
+  into.sourcePort = (b[0]! << 8) | b[1]!;
+  into.destinationPort = (b[2]! << 8) | b[3]!;
+  into.sequence = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+  into.acknowledgment = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
+  into.flags = flags;
+  into.window = (b[14]! << 8) | b[15]!;
+  into.payload = b.subarray(headerLength);
+  into.urgentPointer = flags & TcpFlag.urg ? (b[18]! << 8) | b[19]! : undefined;
+  into.mss = undefined;
+  into.windowScale = undefined;
+  into.sackPermitted = undefined;
+  into.sackBlocks = undefined;
+  into.timestamps = undefined;
+  let at = TCP_HEADER_LENGTH;
+  while (at < headerLength) {
+    const kind = b[at]!;
+    if (kind === 0) break; // end of options
+    if (kind === 1) {
+      at++; // NOP
+      continue;
+    }
+    // The usual option of a data segment, checked and read inline.
+    if (kind === 8 && at + 10 <= headerLength && b[at + 1] === 10) {
+      timestamps.value = readU32(b, at + 2);
+      timestamps.echo = readU32(b, at + 6);
+      into.timestamps = timestamps;
+      at += 10;
+      continue;
+    }
+    if (optionProblem(b, at, kind, headerLength) !== undefined) return 'malformed';
+    const optionLength = b[at + 1]!;
+    if (kind === OptionKind.timestamps) {
+      timestamps.value = readU32(b, at + 2);
+      timestamps.echo = readU32(b, at + 6);
+      into.timestamps = timestamps;
+    } else if (kind === OptionKind.sack) into.sackBlocks = sackBlocksAt(b, at, optionLength);
+    else if (kind === OptionKind.mss) into.mss = (b[at + 2]! << 8) | b[at + 3]!;
+    else if (kind === OptionKind.windowScale) into.windowScale = b[at + 2]!;
+    else if (kind === OptionKind.sackPermitted) into.sackPermitted = true;
+    at += optionLength;
+  }
+  return undefined;
+}
+
 /** Bytes of the options other than SACK blocks, in Linux's layout (each a multiple of 4). */
 function fixedOptionsLength(repr: TcpRepr): number {
   let length = 0;
@@ -328,9 +428,17 @@ export function tcpHeaderLength(repr: TcpRepr): number {
  * buffer[headerLength..headerLength+payloadLength]; computes the checksum over the pseudo-header, header
  * and payload; returns headerLength + payloadLength. Option layout like Linux: MSS, SACK-permitted,
  * timestamps, NOP, window scale on SYNs; NOP NOP timestamps then NOP NOP SACK on others. Whatever
- * options the repr holds are written, whatever the flags: choosing them is the caller's business.
+ * options the repr holds are written, whatever the flags: choosing them is the caller's business. With
+ * `partialChecksum` the checksum field gets the pseudo-header's sum only, for a NIC to complete.
  */
-export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number, source: IpAddress, destination: IpAddress): number {
+export function emitTcp(
+  repr: TcpRepr,
+  buffer: Uint8Array,
+  payloadLength: number,
+  source: IpAddress,
+  destination: IpAddress,
+  partialChecksum = false,
+): number {
   const fixed = fixedOptionsLength(repr);
   const blocks = sackBlockCount(repr, fixed);
   const headerLength = TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
@@ -344,40 +452,35 @@ export function emitTcp(repr: TcpRepr, buffer: Uint8Array, payloadLength: number
   writeU16(buffer, Field.checksum, 0);
   writeU16(buffer, Field.urgentPointer, repr.urgentPointer ?? 0);
 
+  // Options: four bytes at a time (no closure: this runs for every segment).
   let at = TCP_HEADER_LENGTH;
-  const put = (a: number, b: number, c: number, d: number) => {
-    buffer[at] = a;
-    buffer[at + 1] = b;
-    buffer[at + 2] = c;
-    buffer[at + 3] = d;
-    at += 4;
-  };
-  if (repr.mss !== undefined) put(OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
-  if (repr.timestamps) {
-    if (repr.sackPermitted) put(OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
-    else put(OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
-    writeU32(buffer, at, repr.timestamps.value);
-    writeU32(buffer, at + 4, repr.timestamps.echo);
+  if (repr.mss !== undefined) at = put4(buffer, at, OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
+  const timestamps = repr.timestamps;
+  if (timestamps) {
+    if (repr.sackPermitted)
+      at = put4(buffer, at, OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
+    else at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
+    writeU32(buffer, at, timestamps.value);
+    writeU32(buffer, at + 4, timestamps.echo);
     at += 8;
   } else if (repr.sackPermitted) {
-    put(OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
+    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
   }
-  if (repr.windowScale !== undefined) put(OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
+  if (repr.windowScale !== undefined)
+    at = put4(buffer, at, OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
   if (blocks) {
-    put(OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
+    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
     for (let i = 0; i < blocks; i++) {
-      const [left, right] = repr.sackBlocks![i]!;
-      writeU32(buffer, at, left);
-      writeU32(buffer, at + 4, right);
+      const block = repr.sackBlocks![i]!;
+      writeU32(buffer, at, block[0]);
+      writeU32(buffer, at + 4, block[1]);
       at += 8;
     }
   }
 
   const length = headerLength + payloadLength;
-  writeU16(
-    buffer,
-    Field.checksum,
-    checksumFold(checksumSum(buffer, 0, length, pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length))),
-  );
+  const pseudo = pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length);
+  // Offloaded: the NIC sums the segment from the header on, starting from the pseudo-header's folded sum.
+  writeU16(buffer, Field.checksum, partialChecksum ? ~checksumFold(pseudo) & 0xffff : checksumFold(checksumSum(buffer, 0, length, pseudo)));
   return length;
 }

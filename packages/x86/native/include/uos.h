@@ -111,6 +111,8 @@ extern uint64_t lapic_timer_hz;
 #define MAX_BOOT_MARKS 16
 void boot_mark(const char *name);
 unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max);
+/* Nanoseconds from the CPU's reset to kernel entry (firmware and loader). */
+uint64_t boot_entry_ns(void);
 
 /* ---- PCI ---- */
 #define MAX_PCI_FUNCTIONS 128

@@ -173,6 +173,7 @@ void js_run(void) {
   panic_js_hook = js_native_panic_hook;
   heap_keep_reserve();
   boot_mark("js context");
+  time_init(); /* closes the calibration window if nothing read a clock yet: interrupts may follow */
 
   JSValue global = JS_GetGlobalObject(js_ctx);
   JSValue native = JS_NewObject(js_ctx);

@@ -129,6 +129,11 @@ static JSValue js_fault(JSContext *c, JSValueConst this, int argc, JSValueConst 
   return error;
 }
 
+static JSValue js_cmdline(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+  (void)this; (void)argc; (void)argv;
+  return JS_NewString(c, service_cmdline());
+}
+
 static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
   (void)this; (void)argc; (void)argv;
   JSValue o = JS_NewObject(c);
@@ -147,6 +152,7 @@ static JSValue js_boot_info(JSContext *c, JSValueConst this, int argc, JSValueCo
     JS_SetPropertyUint32(c, timeline, i, entry);
   }
   JS_SetPropertyStr(c, o, "timeline", timeline);
+  JS_SetPropertyStr(c, o, "entryMs", JS_NewFloat64(c, (double)boot_entry_ns() / 1e6));
   struct payload_view info = payload_section(PAYLOAD_INFO);
   JS_SetPropertyStr(c, o, "build", info.length ? JS_NewStringLen(c, (const char *)info.data, info.length) : JS_NewString(c, "{}"));
   return o;
@@ -303,6 +309,7 @@ const JSCFunctionListEntry system_functions[] = {
     JS_CFUNC_DEF("tscHz", 0, js_tsc_hz),
     JS_CFUNC_DEF("takeInterrupts", 0, js_take_interrupts),
     JS_CFUNC_DEF("bootInfo", 0, js_boot_info),
+    JS_CFUNC_DEF("cmdline", 0, js_cmdline),
     JS_CFUNC_DEF("memoryUsage", 0, js_memory_usage),
     JS_CFUNC_DEF("fault", 1, js_fault),
     JS_CFUNC_DEF("irqRouteIsa", 1, js_irq_route_isa),

@@ -1,10 +1,17 @@
-/* time.c: clocks. The TSC is calibrated against PIT channel 2 (the LAPIC timer in the same window);
+/* time.c: clocks. The TSC is calibrated against PIT channel 0 (the LAPIC timer in the same window);
  * monotonic time is TSC-based nanoseconds since boot; wall-clock time is the CMOS RTC read at boot plus
- * monotonic time. */
+ * monotonic time.
+ *
+ * The calibration window opens at kernel entry and is closed by the first reader of a clock (in practice
+ * QuickJS seeding Math.random while the JS context is built), so the 2 ms the PIT must run overlap the
+ * platform's and the engine's start instead of being waited for. Nothing reads a clock in interrupt
+ * context before the loop first enables interrupts, and js_run closes the window before that at the
+ * latest. */
 #include "cpu.h"
 #include "uos.h"
 
 static uint64_t tsc_frequency, tsc_at_boot, wall_at_boot_ns;
+static int calibrated;
 static uint64_t ns_multiplier; /* ns = (ticks * ns_multiplier) >> 32 */
 uint64_t lapic_timer_hz;
 
@@ -90,6 +97,7 @@ static uint64_t rtc_read_epoch_seconds(void) {
 }
 
 void time_init(void) {
+  if (calibrated) return;
   uint64_t tsc_ticks = 0, lapic_tsc_start = rdtsc();
   uint32_t pit_ticks = 0, r[4];
   uint64_t lapic_start = lapic_calibration_start();
@@ -114,9 +122,20 @@ void time_init(void) {
   ns_multiplier = (uint64_t)(((unsigned __int128)1000000000ull << 32) / tsc_frequency);
   tsc_at_boot = rdtsc();
   wall_at_boot_ns = rtc_read_epoch_seconds() * 1000000000ull;
+  calibrated = 1;
+  boot_mark("clocks calibrated");
 }
 
-uint64_t tsc_hz(void) { return tsc_frequency; }
+/* Every clock reader closes the calibration window first (a predictable branch once done). */
+#define CALIBRATED() \
+  do { \
+    if (__builtin_expect(!calibrated, 0)) time_init(); \
+  } while (0)
+
+uint64_t tsc_hz(void) {
+  CALIBRATED();
+  return tsc_frequency;
+}
 
 static struct { const char *name; uint64_t tsc; } marks[MAX_BOOT_MARKS];
 static unsigned mark_count;
@@ -135,13 +154,25 @@ unsigned boot_marks(const char **names, uint64_t *ns_since_entry, unsigned max) 
   return n;
 }
 
+/* The TSC counts from 0 at the CPU's reset (QEMU's TCG and KVM alike), so its value at kernel entry is the
+ * time the firmware and the loader took. */
+uint64_t boot_entry_ns(void) {
+  if (!mark_count || !tsc_frequency) return 0;
+  return (uint64_t)(((unsigned __int128)marks[0].tsc * 1000000000ull) / tsc_frequency);
+}
+
 uint64_t monotonic_ns(void) {
+  CALIBRATED();
   uint64_t ticks = rdtsc() - tsc_at_boot;
   return (uint64_t)(((unsigned __int128)ticks * ns_multiplier) >> 32);
 }
 
-uint64_t wall_clock_ns(void) { return wall_at_boot_ns + monotonic_ns(); }
+uint64_t wall_clock_ns(void) {
+  uint64_t monotonic = monotonic_ns();
+  return wall_at_boot_ns + monotonic;
+}
 
 uint64_t tsc_for_monotonic_ns(uint64_t ns) {
+  CALIBRATED();
   return tsc_at_boot + (uint64_t)(((unsigned __int128)ns * tsc_frequency) / 1000000000ull);
 }

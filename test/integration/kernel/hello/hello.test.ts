@@ -1,4 +1,7 @@
-import { ExitStatus } from '@uos/vmrunner';
+import { ExitStatus, Vm, buildImage, imageInfo } from '@uos/vmrunner';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boot, build, here } from '../../harness.js';
 
@@ -37,5 +40,26 @@ describe('hello world', () => {
     expect(result.engine).toBe('compact');
     expect(result.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@uos/kernel', '@uos/x86']));
     expect(result.packages.map((p) => p.name)).not.toContain('@uos/net');
+  });
+
+  it('is optimised for size by default (no network), and boots when built for speed', async () => {
+    expect((await build(dir)).optimize).toBe('size');
+    const output = join(tmpdir(), `uos-hello-speed-${process.pid}.pvh.elf`);
+    const speed = await buildImage({ serviceDir: dir, boot: 'pvh', optimize: 'speed', output });
+    try {
+      expect(speed.optimize).toBe('speed');
+      expect(imageInfo(speed.image)?.optimize).toBe('speed');
+      // -O2 makes the engine larger: the speed variant is the bigger image.
+      expect(speed.imageBytes).toBeGreaterThan((await build(dir, 'microvm')).imageBytes);
+      const vm = await Vm.start({ image: speed.image, machine: 'microvm' });
+      try {
+        await vm.waitFor('Hello world - OS included!');
+        await vm.expectExit(ExitStatus.ok);
+      } finally {
+        await vm.kill();
+      }
+    } finally {
+      rmSync(output, { force: true });
+    }
   });
 });

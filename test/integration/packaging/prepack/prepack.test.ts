@@ -58,7 +58,7 @@ describe('@uos/x86-platform check-platform.mjs', () => {
   it('passes the built platform, compiling a test script', () => {
     const result = guard(join(copy('x86-platform', parts), 'scripts', 'check-platform.mjs'), scratch);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/4 images and uos-jsc\.wasm checked/);
+    expect(result.stdout).toMatch(/8 images and uos-jsc\.wasm checked/);
   });
 
   it('refuses a platform without an image', () => {

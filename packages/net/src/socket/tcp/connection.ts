@@ -3,11 +3,13 @@ import { TcpFlag, type TcpRepr } from '../../wire/tcp.js';
 import { Assembler } from './assembler.js';
 import { NewReno } from './new-reno.js';
 import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
+import { DEFAULT_MSS, MAX_SACK_BLOCKS, MAX_SACK_BLOCKS_WITH_TIMESTAMPS, TIMESTAMP_OPTION_LENGTH } from './options.js';
 import { MAX_WINDOW_SHIFT, ReceiveWindow } from './receive-window.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
 import { Sender, type SenderHost, timestampOf } from './sender.js';
 import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
+import { outgoingRepr } from './segment-output.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
 import { enterTimeWait, finAcknowledged, resolveConnect, terminate } from './closing.js';
@@ -16,14 +18,6 @@ import { DelayedAck, KeepAlive, type StateTimer } from './timers.js';
 
 /** What every connection reads as its out-of-order queue until it needs one: empty, never written to. */
 const NO_OUT_OF_ORDER = new Assembler(0);
-
-/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
-const DEFAULT_MSS = 536;
-/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
-const TIMESTAMP_OPTION_LENGTH = 12;
-/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
-const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
-const MAX_SACK_BLOCKS = 4;
 
 /**
  * One TCP connection (RFC 9293): the state machine and segment arrival (RFC 9293 §3.10.7, with RFC 5961's
@@ -64,6 +58,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
   sackEnabled: boolean;
   timestampsEnabled: boolean;
   private windowScalingEnabled: boolean;
+  /** The most payload one large segment carries (the NIC's TSO), or 0. */
+  largeSend = 0;
   /** TS.Recent (RFC 7323 §4.3), and RCV.NXT as of the last ACK sent (Last.ACK.sent). */
   tsRecent = 0;
   private lastAckSent = 0;
@@ -113,7 +109,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       host.stats,
       { noDelay: options.noDelay ?? false, maxRetransmits: options.maxRetransmits ?? 12 },
     );
-    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, this);
+    this.delayedAck = new DelayedAck(clock, options.delayedAckMs ?? 40, this, host.atBatchEnd);
     // Only set when asked for (an unset field is no property at all in an idle connection).
     if (options.keepAlive) {
       this.keepAlive = new KeepAlive(clock, options.keepAlive, {
@@ -228,6 +224,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     this.timestampsEnabled = this.timestampsEnabled && syn.timestamps !== undefined;
     if (this.timestampsEnabled) this.tsRecent = syn.timestamps!.value;
     this.effectiveMss = this.mss - (this.timestampsEnabled ? TIMESTAMP_OPTION_LENGTH : 0);
+    this.largeSend = this.host.largeSendBytes(this.remoteAddress);
     this.sender.congestion.start(this.effectiveMss, this.sackEnabled);
   }
 
@@ -457,10 +454,11 @@ export class TcpConnection implements SocketEngine, SenderHost {
         }
         this.host.memory?.adjust(this.assembler.charged - charged);
       }
-      this.unackedSegments++;
-      // Acknowledge at once every second full segment, when a hole filled, and after a SACK episode.
-      if (filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.sender.noDelay)) this.sendAck();
-      else this.delayedAck.schedule();
+      // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
+      this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
+      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
+      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.sender.noDelay);
+      now ? this.delayedAck.now(this.unackedSegments) : this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
@@ -530,22 +528,16 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   /** The header of a segment going out now: our ACK, window, timestamps and SACK blocks. */
   private segmentRepr(sequence: number, flags: number): TcpRepr {
-    const repr: TcpRepr = {
-      sourcePort: this.localPort,
-      destinationPort: this.remotePort,
-      sequence,
-      acknowledgment: this.receiveNext,
-      flags,
-      window: this.window.advertise(this.receiveNext, this.socket.heldBytes),
-    };
-    if (this.timestampsEnabled) repr.timestamps = { value: timestampOf(this.host.clock), echo: this.tsRecent };
-    if (this.sackEnabled && this.assembler.count !== 0) repr.sackBlocks = this.assembler.sackBlocks(this.sackBlockLimit());
-    return repr;
+    const window = this.window.advertise(this.receiveNext, this.socket.heldBytes);
+    const blocks = this.sackEnabled && this.assembler.count !== 0 ? this.assembler.sackBlocks(this.sackBlockLimit()) : undefined;
+    const timestamp = this.timestampsEnabled ? timestampOf(this.host.clock) : 0;
+    return outgoingRepr(this.localPort, this.remotePort, sequence, this.receiveNext, flags, window, timestamp, this.tsRecent, blocks);
   }
 
-  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void {
-    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload);
-    this.host.stats.segments_tx.increment();
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize = 0): void {
+    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload, segmentSize);
+    // Segments on the wire: a large one counts as the segments the NIC cuts it into.
+    this.host.stats.segments_tx.increment(segmentSize > 0 && payloadLength > segmentSize ? Math.ceil(payloadLength / segmentSize) : 1);
     this.afterAckSent();
   }
 

@@ -16,12 +16,19 @@ describe('NewReno', () => {
     expect(started().window).toBe(10 * MSS);
   });
 
-  it('grows by min(acked, MSS) per ACK in slow start (RFC 5681 §3.1)', () => {
+  it('grows by the bytes acknowledged in slow start, a stretch ACK counting in full (RFC 3465, as Linux)', () => {
     const reno = started();
     reno.onNewAck(ISS + 500, 500, 0, MSS);
     expect(reno.window).toBe(10 * MSS + 500);
     reno.onNewAck(ISS + 3500, 3000, 0, MSS);
-    expect(reno.window).toBe(11 * MSS + 500);
+    expect(reno.window).toBe(10 * MSS + 3500);
+  });
+
+  it('stops slow start near ssthresh, a stretch ACK overshooting it by a segment at most', () => {
+    const reno = started();
+    reno.onRetransmitTimeout(ISS + 24 * MSS, 24 * MSS, MSS); // ssthresh 12 segments, cwnd 1
+    reno.onNewAck(ISS + 40 * MSS, 40 * MSS, 0, MSS);
+    expect(reno.window).toBe(12 * MSS);
   });
 
   it('grows by about one segment per window in congestion avoidance (RFC 5681 §3.1)', () => {

@@ -8,8 +8,9 @@ const DUPLICATE_THRESHOLD = 3;
 
 /**
  * NewReno (RFC 5681 slow start and congestion avoidance, RFC 6582 fast retransmit and recovery):
- * - Slow start below ssthresh grows cwnd by min(acked, MSS) per ACK; congestion avoidance above it by
- *   about MSS²/cwnd per ACK (one segment per round trip).
+ * - Slow start below ssthresh grows cwnd by the bytes acknowledged (RFC 3465, no per-ACK limit: stretch
+ *   ACKs of large segments count in full); congestion avoidance above it by about MSS·acked/cwnd per ACK
+ *   (one segment per round trip).
  * - Three duplicate ACKs, or with SACK three segments' worth SACKed above SND.UNA (RFC 6675), signal a
  *   loss: ssthresh = max(FlightSize / 2, 2·MSS), `recover` = SND.MAX, retransmit from SND.UNA, and
  *   cwnd = ssthresh + 3·MSS — unless SND.UNA has not passed the last `recover` (RFC 6582 §4.1: the same
@@ -51,8 +52,12 @@ export class NewReno implements CongestionControl {
       return 'retransmit';
     }
     this.duplicateAcks = 0;
-    if (this.window < this.slowStartThreshold) this.window += Math.min(acked, mss);
-    else this.window += Math.max(1, Math.floor((mss * mss) / this.window));
+    // Byte counting (RFC 3465), without its per-ACK limit in slow start, as Linux does: a peer that
+    // acknowledges large or coalesced segments once (stretch ACKs) opens the window as fast as one that
+    // acknowledges every other segment.
+    if (this.window < this.slowStartThreshold)
+      this.window = Math.min(this.window + acked, Math.max(this.slowStartThreshold, this.window + mss));
+    else this.window += Math.max(1, Math.floor((mss * Math.max(acked, mss)) / this.window));
     return 'none';
   }
 

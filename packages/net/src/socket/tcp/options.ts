@@ -4,9 +4,18 @@
  * host interface through which the connection sends, is released and counts.
  */
 import type { NetClock } from '../../clock.js';
+import type { IpAddress } from '../../wire/address.js';
 import type { MemoryAccount } from '../../memory.js';
 import type { TimeWaitRecord } from './time-wait.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
+
+/** RFC 9293 §3.7.1: the MSS to assume when the peer's SYN names none. */
+export const DEFAULT_MSS = 536;
+/** The timestamp option with its two NOPs takes 12 bytes of every segment. */
+export const TIMESTAMP_OPTION_LENGTH = 12;
+/** SACK blocks that fit one segment beside the timestamp option (4 without it). */
+export const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
+export const MAX_SACK_BLOCKS = 4;
 
 export interface KeepAliveOptions {
   /** Idle time before the first probe (default 2 hours). */
@@ -63,6 +72,7 @@ export interface ConnectionStats {
   out_of_order_dropped: Counter;
   duplicate_segments: Counter;
   zero_window_probes: Counter;
+  tail_loss_probes: Counter;
   keepalives: Counter;
   /** In-window data dropped because the memory budget was at its limit (the peer sends it again). */
   rx_dropped_memory?: Counter;
@@ -74,8 +84,14 @@ export type PayloadCopier = (buffer: Uint8Array, offset: number) => void;
 /** What the connection needs from the TCP layer (`C`: the connection type, so the layer knows which one speaks). */
 export interface ConnectionHost<C> {
   clock: NetClock;
-  /** Sends a segment with `payloadLength` bytes of payload that `payload` copies in. */
-  send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier): boolean;
+  /**
+   * Sends a segment with `payloadLength` bytes of payload that `payload` copies in. With `segmentSize`
+   * (only when `largeSendBytes` allowed it) a payload longer than that goes out as one large segment for
+   * the NIC to cut into segments of `segmentSize` payload bytes, each with this header (TSO).
+   */
+  send(connection: C, repr: TcpRepr, payloadLength: number, payload?: PayloadCopier, segmentSize?: number): boolean;
+  /** The most payload one large segment to `remote` may carry (the NIC's TSO); 0 when the NIC cannot cut segments. */
+  largeSendBytes(remote: IpAddress): number;
   /** The connection is gone: forget it. */
   release(connection: C): void;
   /**
@@ -93,6 +109,11 @@ export interface ConnectionHost<C> {
   starved?(connection: C): void;
   /** Whether a reset in answer to a segment may go out now (the layer's limit on resets). */
   allowReset(): boolean;
+  /**
+   * When the NIC hands frames in batches: keeps `flush` to call at the end of this batch and returns true
+   * (an ACK then covers the batch); false or absent: no batches.
+   */
+  atBatchEnd?(flush: () => void): boolean;
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;

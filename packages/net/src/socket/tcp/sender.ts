@@ -16,6 +16,8 @@ const SYN_RETRANSMITS = 6;
 const LOST_SEGMENTS = 3;
 /** Zero-window probes back off to at most a minute apart. */
 const MAX_PERSIST_MS = 60_000;
+/** RFC 8985 §7.2: WCDelAckT, the longest a receiver may delay the ACK of a lone segment. */
+const WORST_CASE_DELAYED_ACK_MS = 200;
 
 /** What the send side needs of its connection: the negotiated figures and the way out. */
 export interface SenderHost {
@@ -28,8 +30,13 @@ export interface SenderHost {
   readonly sendShift: number;
   /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
   segmentLimit(): number;
-  /** Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. */
-  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined): void;
+  /** The most payload one large segment carries when the NIC cuts them (TSO); 0 without. */
+  readonly largeSend: number;
+  /**
+   * Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. A payload
+   * longer than `segmentSize` goes to the NIC as one large segment to cut into `segmentSize`-byte ones.
+   */
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize?: number): void;
   sendAck(): void;
   /** The FIN went out for the first time (the state moves on). */
   finWasSent(): void;
@@ -84,11 +91,19 @@ export class Sender {
   private persistBackoff = 0;
   /** Zero-window probes sent since the peer last acknowledged anything (Linux's icsk_probes_out). */
   private probesUnanswered = 0;
+  /** The retransmission timer is armed for a tail loss probe (RFC 8985 §7), not a timeout. */
+  private probeDue = false;
+  /** SND.MAX when the last tail loss probe went, until an ACK reaches it (one probe per episode). */
+  private probedUpTo: number | undefined;
   /** The persist timer's callback, made when the window is first probed. */
   private persistDue: (() => void) | undefined;
   /** Nagle's algorithm off (RFC 896). */
   readonly noDelay: boolean;
   private readonly maxRetransmits: number;
+  /** What `copier` copies next: the payload of the segment being sent (one closure per connection, not per segment). */
+  private copyOffset = 0;
+  private copyLength = 0;
+  private copier: PayloadCopier | undefined;
 
   constructor(
     private readonly host: SenderHost,
@@ -169,7 +184,11 @@ export class Sender {
     // The window is shut and being probed: only the persist timer sends (a FIN included) until it opens.
     if (this.persistTimer && this.sendWindow === 0) return;
     const mss = this.host.segmentLimit();
+    // With TSO one send carries up to this many bytes (whole segments, but for the last of the data).
+    const large = this.host.largeSend;
+    const burst = large > mss ? large - (large % mss) : mss;
     const sack = this.host.sackEnabled;
+    let sentNew = false;
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
       let sackedAhead = Infinity;
@@ -187,16 +206,19 @@ export class Sender {
         const pipe = nextOffset - (sack ? this.scoreboard.sackedBytes() : 0);
         const byCongestion = this.congestion.window - pipe;
         const byPeer = this.sendWindow - nextOffset;
-        length = Math.min(unsent, mss, byCongestion, byPeer, sackedAhead);
+        length = Math.min(unsent, burst, byCongestion, byPeer, sackedAhead);
         if (length <= 0) {
           if (this.sendWindow === 0) this.persist(); // the peer's window is shut: probe it
           break;
         }
+        // A large send is whole segments; a partial one goes only with the last of the data, as it would alone.
+        if (length > mss && length < unsent) length -= length % mss;
         // Nagle (RFC 896): a small segment waits while data is in flight, unless it is the last before a FIN.
         if (length < mss && !this.noDelay && nextOffset > 0 && !(this.finRequested && length === unsent)) break;
       }
       const fin = this.finRequested && length === unsent;
-      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax));
+      if (!seqLt(this.sendNext, this.sendMax)) sentNew = true;
+      this.sendData(this.sendNext, length, fin, seqLt(this.sendNext, this.sendMax), false, mss);
       this.sendNext = seqAdd(this.sendNext, length + (fin ? 1 : 0));
       if (seqGt(this.sendNext, this.sendMax)) this.sendMax = this.sendNext;
       if (fin) {
@@ -207,18 +229,69 @@ export class Sender {
         break;
       }
     }
+    // New data out: the tail loss probe's timer runs from the last transmission (RFC 8985 §7.2).
+    if (sentNew) this.armProbe();
+  }
+
+  /**
+   * Arms the retransmission timer for a tail loss probe (RFC 8985 §7.2: PTO = 2·SRTT, plus WCDelAckT
+   * when one segment is out, never beyond the RTO) when one may go: SACK on, an RTT measured, data
+   * outstanding, not in recovery, no probe of this episode out yet. Returns whether it did.
+   */
+  private armProbe(): boolean {
+    const srtt = this.rtt.smoothedMs;
+    if (
+      !this.host.sackEnabled ||
+      srtt === undefined ||
+      this.congestion.inRecovery ||
+      this.probedUpTo !== undefined ||
+      this.persistTimer !== undefined ||
+      this.finSent ||
+      this.sendUnacknowledged === this.sendMax
+    ) {
+      this.probeDue = false;
+      return false;
+    }
+    let pto = 2 * srtt;
+    if (this.flightSize <= this.host.effectiveMss) pto += WORST_CASE_DELAYED_ACK_MS;
+    this.timer.arm(Math.max(1, Math.min(pto, this.rtt.timeoutMs)), true);
+    this.probeDue = true;
+    return true;
+  }
+
+  /**
+   * The probe timer expired (RFC 8985 §7.3): the last segment sent goes again (what the stack has of
+   * "new data if any": new data goes through output as soon as the windows allow it anyway), so its
+   * ACK, with SACK, tells which of the tail was lost and recovery starts without waiting for the RTO.
+   * Returns whether a probe went.
+   */
+  private sendTailLossProbe(): boolean {
+    this.probeDue = false;
+    const dataEnd = seqAdd(this.sendUnacknowledged, this.buffer.length);
+    if (seqGt(this.sendMax, dataEnd) || this.sendUnacknowledged === this.sendMax) return false;
+    const start = seqMax(this.sendUnacknowledged, seqAdd(this.sendMax, -this.host.segmentLimit()));
+    this.sendData(start, seqDiff(this.sendMax, start), false, true);
+    this.probedUpTo = this.sendMax;
+    this.stats.tail_loss_probes.increment();
+    this.timer.arm(this.rtt.timeoutMs, true);
+    return true;
   }
 
   /**
    * One segment of [sequence, sequence + length) from the send buffer (plus FIN). A `probe` (zero-window)
    * is timed like a retransmission but not counted as one.
    */
-  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false): void {
+  private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false, segmentSize = 0): void {
     const offset = seqDiff(sequence, this.sendUnacknowledged);
     const bufferEnd = this.buffer.length;
     const count = Math.max(0, Math.min(length, bufferEnd - offset));
     const flags = TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0);
-    this.host.sendSegment(sequence, flags, count, count ? (buffer, at) => this.buffer.copy(offset, count, buffer, at) : undefined);
+    this.copyOffset = offset;
+    this.copyLength = count;
+    const copier = count
+      ? (this.copier ??= (target: Uint8Array, at: number): void => this.buffer.copy(this.copyOffset, this.copyLength, target, at))
+      : undefined;
+    this.host.sendSegment(sequence, flags, count, copier, segmentSize);
     if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
@@ -287,8 +360,11 @@ export class Sender {
         this.retransmitNext = seqMax(this.retransmitNext, ack);
         this.retransmitHole();
       }
-      if (this.sendUnacknowledged === this.sendMax) this.timer.cancel();
-      else this.timer.arm(this.rtt.timeoutMs, true);
+      if (this.probedUpTo !== undefined && seqGe(ack, this.probedUpTo)) this.probedUpTo = undefined;
+      if (this.sendUnacknowledged === this.sendMax) {
+        this.timer.cancel();
+        this.probeDue = false;
+      } else if (!this.armProbe()) this.timer.arm(this.rtt.timeoutMs, true);
     } else if (
       // Not while the window is shut: the answers to zero-window probes say nothing about loss.
       ack === this.sendUnacknowledged &&
@@ -301,6 +377,9 @@ export class Sender {
       const mss = this.host.effectiveMss;
       const action = this.congestion.onDuplicateAck(ack, this.sendMax, this.flightSize, mss, sack ? this.scoreboard.sackedBytes() : 0);
       if (action === 'recover') {
+        // Recovery is guarded by the RTO, not a probe (RFC 8985 §7.2).
+        this.probeDue = false;
+        this.timer.arm(this.rtt.timeoutMs, true);
         this.retransmitNext = ack;
         this.stats.fast_retransmits.increment();
         this.retransmitHole();
@@ -348,6 +427,14 @@ export class Sender {
     const state = this.host.state;
     if (state === 'closed' || state === 'time-wait') return;
     const opening = state === 'syn-sent' || state === 'syn-received';
+    if (this.probeDue && !opening) {
+      // A probe's timer, not the RTO: probe, or (no probe may go now) wait out the RTO.
+      if (!this.congestion.inRecovery && this.sendTailLossProbe()) return;
+      this.probeDue = false;
+      this.timer.arm(this.rtt.timeoutMs, true);
+      return;
+    }
+    this.probedUpTo = undefined;
     if (!opening && this.sendWindow === 0 && this.waiting) {
       this.persist(); // the window is shut: what is outstanding waits for it, probed
       return;
@@ -385,6 +472,7 @@ export class Sender {
   private persist(): void {
     if (!this.waiting) return;
     this.timer.cancel();
+    this.probeDue = false;
     this.sendNext = this.sendUnacknowledged;
     this.armPersist();
   }

@@ -1,13 +1,14 @@
 import type { NetClock, RandomSource } from '../../clock.js';
 import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
-import { IPV4_ANY, type IpAddress, ipv4Address } from '../../wire/address.js';
+import { type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
 import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
-import { TcpFlag, TcpPacket, type TcpRepr, emitTcp, parseTcp, tcpHeaderLength } from '../../wire/tcp.js';
+import { TcpFlag, type TcpRepr, emptyTcpSegment, readTcpSegment } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
 import { diagnose, diagnoseTimeWait } from './diagnostics.js';
-import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
+import { SegmentOutput } from './segment-output.js';
+import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
@@ -117,6 +118,13 @@ export class TcpLayer {
   private readonly resets: RateLimiter;
   private readonly cookies: SynCookies;
   private readonly host: ConnectionHost<TcpConnection>;
+  /** Segments out, through the IP layer and the NIC's offloads. */
+  private readonly output: SegmentOutput;
+  /** What waits for the end of the batch of received frames (ACKs covering the batch). */
+  private readonly batchEndWork: (() => void)[] = [];
+  /** The segment being received, refilled for each (connections use it during the call only). */
+  private readonly incoming = emptyTcpSegment();
+  private readonly incomingTimestamps = { value: 0, echo: 0 };
   private readonly timeWait: TimeWaitTable;
   /** The budget, TCP's fixed costs (connections, TIME-WAIT records) and its buffers in it. */
   readonly memory: MemoryBudget;
@@ -152,10 +160,18 @@ export class TcpLayer {
     this.challengeAcks = new RateLimiter(clock, CHALLENGE_ACKS_PER_SECOND, CHALLENGE_ACKS_PER_SECOND);
     this.resets = new RateLimiter(clock, RESETS_PER_SECOND, RESETS_PER_SECOND);
     this.cookies = new SynCookies(random, clock);
+    this.output = new SegmentOutput(ip);
     this.host = {
       clock,
-      send: (connection, repr, length, payload) =>
-        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload),
+      send: (connection, repr, length, payload, segmentSize) =>
+        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
+      largeSendBytes: (remote) => this.output.largeSendBytes(remote),
+      atBatchEnd: ip.batchesEnd
+        ? (flush) => {
+            this.batchEndWork.push(flush);
+            return true;
+          }
+        : undefined,
       release: (connection) => this.release(connection),
       timeWait: (connection) => {
         this.release(connection);
@@ -193,6 +209,14 @@ export class TcpLayer {
     );
     // IP -> TCP
     ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
+    if (ip.batchesEnd) ip.onBatchEnd(() => this.endBatch());
+  }
+
+  /** The ACKs held back for the end of the batch of received frames, sent now. */
+  private endBatch(): void {
+    const work = this.batchEndWork;
+    for (let i = 0; i < work.length; i++) work[i]!();
+    work.length = 0;
   }
 
   /**
@@ -349,32 +373,36 @@ export class TcpLayer {
     return false;
   }
 
+  /** Sends one segment (see SegmentOutput). */
   private sendSegment(
     source: IpAddress,
     destination: IpAddress,
     repr: TcpRepr,
     payloadLength: number,
-    payload?: (buffer: Uint8Array, offset: number) => void,
+    payload?: PayloadCopier,
+    segmentSize = 0,
   ): boolean {
-    const headerLength = tcpHeaderLength(repr);
-    const total = headerLength + payloadLength;
-    const result = this.ip.send(destination, IpProtocolValue.tcp, total, (buffer, offset, from) => {
-      if (payload) payload(buffer, offset + headerLength);
-      emitTcp(repr, buffer.subarray(offset, offset + total), payloadLength, from === IPV4_ANY ? source : from, destination);
-    });
-    return result.ok;
+    return this.output.send(source, destination, repr, payloadLength, payload, segmentSize);
   }
 
   private receive(datagram: IpDatagram): void {
     this.stats.segments_rx.increment();
-    const checked = TcpPacket.checked(datagram.payload);
-    const parsed = checked.ok ? parseTcp(checked.value, datagram.source, datagram.destination) : checked;
-    if (!parsed.ok) {
-      if (parsed.error.kind === 'checksum') this.stats.bad_checksum.increment();
+    // Read into one reused segment (no packet, repr or result objects per segment); a checksum the NIC
+    // verified (or that never left this host) is not summed again.
+    const tcp = this.incoming;
+    const problem = readTcpSegment(
+      datagram.payload,
+      datagram.source,
+      datagram.destination,
+      !datagram.checksumValid,
+      tcp,
+      this.incomingTimestamps,
+    );
+    if (problem !== undefined) {
+      if (problem === 'checksum') this.stats.bad_checksum.increment();
       else this.stats.malformed.increment();
       return;
     }
-    const tcp = parsed.value;
     if (!datagram.unicast) return; // TCP is unicast
     const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
     if (existing) {

@@ -67,18 +67,27 @@ export class RetransmitTimer {
  * for another reason (then nothing is owed). The clock timer is left to lapse rather than cancelled when
  * an ACK goes out: cheaper than cancelling it every other segment; it finds nothing owed.
  */
+/** In-order segments one ACK at the end of a receive batch may cover; beyond, it goes at once. */
+const MAX_SEGMENTS_PER_ACK = 44;
+
 export class DelayedAck {
   /** Data arrived that no ACK has covered yet. */
   owed = false;
   private handle: TimerHandle | undefined;
   /** The clock timer's callback, made on first use. */
   private fire: (() => void) | undefined;
+  /** An ACK due now waits for the end of the receive batch (see `now`). */
+  private waitingForBatch = false;
+  /** The batch's end callback, made on first use. */
+  private batchEnded: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
     private readonly delayMs: number,
     /** Sends the ACK (an object, not a closure: one fewer per connection). */
     private readonly owner: { sendAck(): void },
+    /** The layer's offer to call `flush` at the end of the frames received together; false when it cannot. */
+    private readonly atBatchEnd?: (flush: () => void) => boolean,
   ) {}
 
   /** An ACK is owed: sent when the timer fires, unless one goes out first. */
@@ -92,6 +101,30 @@ export class DelayedAck {
         if (this.owed) this.owner.sendAck();
       }),
     );
+  }
+
+  /**
+   * An ACK is due now: it goes at once, or, when the NIC hands frames in batches, at the end of this one,
+   * so one ACK covers every segment of the batch (what Linux's GRO gives) unless one goes out first;
+   * `segments` (in order, not yet acknowledged) at `MAX_SEGMENTS_PER_ACK` send it at once.
+   */
+  now(segments = 0): void {
+    this.owed = true;
+    // A batch's ACK covers at most as much as one coalesced frame would (about 64 KB, as GRO's).
+    if (segments >= MAX_SEGMENTS_PER_ACK) {
+      this.owner.sendAck();
+      return;
+    }
+    if (this.waitingForBatch) return;
+    const ended = (this.batchEnded ??= (): void => {
+      this.waitingForBatch = false;
+      if (this.owed) this.owner.sendAck();
+    });
+    if (this.atBatchEnd?.(ended)) {
+      this.waitingForBatch = true;
+      // Should the batch never end, the delayed ACK's timer still sends it.
+      this.schedule();
+    } else this.owner.sendAck();
   }
 
   cancel(): void {

@@ -80,6 +80,8 @@ export class UdpSocket {
   }
 }
 
+const NO_VERIFY = Object.freeze({ verifyChecksum: false });
+
 /** UDP (RFC 768): sockets by port, random ephemeral ports, port-unreachable answers for closed ports. */
 export class UdpLayer {
   readonly stats: LayerStats<'udp'>;
@@ -148,7 +150,10 @@ export class UdpLayer {
 
   private receive(datagram: IpDatagram): void {
     const checked = UdpPacket.checked(datagram.payload);
-    const parsed = checked.ok ? parseUdp(checked.value, datagram.source, datagram.destination) : checked;
+    // A checksum the NIC vouched for is not summed again.
+    const parsed = checked.ok
+      ? parseUdp(checked.value, datagram.source, datagram.destination, datagram.checksumValid ? NO_VERIFY : undefined)
+      : checked;
     if (!parsed.ok) {
       if (parsed.error.kind === 'checksum') this.stats.bad_checksum.increment();
       else this.stats.malformed.increment();
