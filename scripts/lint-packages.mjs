@@ -4,11 +4,13 @@
 // Packages must be built first (`pnpm build`). Also the house rules publint does not know: the source
 // condition first in every exports entry (TypeScript and bundlers take the first condition that matches,
 // so a `types` before it makes type-checks in the monorepo read stale dist/ declarations), and the kernel
-// and hw packages only as peer dependencies (one copy of each in a service, whatever depends on them).
+// and hw packages only as peer dependencies (one copy of each in a service, whatever depends on them),
+// and a tarball without files a consumer never needs (build stamps, tests, test folders: packed-files.mjs).
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packedFiles, unneededFiles } from './packed-files.mjs';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -35,7 +37,13 @@ function manifestProblems(manifest) {
 }
 
 async function check(dir) {
-  const problems = manifestProblems(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const problems = manifestProblems(manifest);
+  try {
+    for (const { path, why } of unneededFiles(await packedFiles(dir), manifest)) problems.push(`the tarball would contain ${path}: ${why}`);
+  } catch (error) {
+    problems.push(`npm pack --dry-run:\n${error.stderr ?? error.message}`);
+  }
   try {
     const { stdout } = await run(bin('publint'), [dir, '--strict']);
     if (!/All good!/.test(stdout)) problems.push(`publint:\n${stdout}`);
@@ -69,7 +77,7 @@ packages.forEach((dir, i) => {
     failed++;
     process.stdout.write(`✗ ${name}\n${results[i].join('\n')}\n`);
   } else {
-    process.stdout.write(`✓ ${name}: manifest, publint, attw\n`);
+    process.stdout.write(`✓ ${name}: manifest, packed files, publint, attw\n`);
   }
 });
 process.exit(failed ? 1 : 0);

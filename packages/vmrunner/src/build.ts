@@ -48,6 +48,8 @@ export interface BuildResult {
   payloadBytes: number;
   packages: Bundle['packages'];
   metafile: Bundle['metafile'];
+  /** What builds but will not work in the guest (a web global uOS lacks, ...): one line each, for stderr. */
+  warnings: string[];
   /** The files embedded from the service's assets folder (payload section 5), when it has one. */
   assets?: { folder: string; files: AssetSummary[]; sectionBytes: number };
 }
@@ -180,6 +182,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     payloadBytes: payload.length,
     packages: bundle.packages,
     metafile: bundle.metafile,
+    warnings: bundle.warnings,
     ...(assets ? { assets: { folder: assets.folder, files: assets.files, sectionBytes: assets.section.length } } : {}),
   };
 }

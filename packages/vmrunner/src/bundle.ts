@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type BuildResult, type Message, type Metafile, build } from 'esbuild';
+import { type BuildOptions, type BuildResult, type Message, type Metafile, build } from 'esbuild';
 import type { SourceMapV3 } from './line-map.js';
 import { injectedModules } from './inject.js';
 import { owningPackage } from './packages.js';
 import { VmRunnerError } from './errors.js';
+import { describeUnsupportedGlobal, findUnsupportedGlobals } from './unsupported-globals.js';
 
 export interface Bundle {
   /** The bundled JavaScript (an IIFE, ES2020). */
@@ -15,6 +16,8 @@ export interface Bundle {
   entry: string;
   /** Packages that contribute code, largest first. */
   packages: { name: string; version: string; bytes: number }[];
+  /** Things that build but will not work in the guest, e.g. a web global uOS does not provide; one line each. */
+  warnings: string[];
 }
 
 /** The name the bundle carries inside the image; stack frames show it before mapping. */
@@ -85,43 +88,46 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
     'startService(service);',
     '',
   ].join('\n');
+  const options = {
+    stdin: { contents, resolveDir: dir, sourcefile: ENTRY_NAME, loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2020',
+    // QuickJS 2021-03-27 has private fields, methods and accessors (static too) and logical assignment
+    // natively: esbuild keeps them instead of lowering them to ES2020. Lowered, every `#field` access is a
+    // WeakMap call, and QuickJS's WeakMap holds its values strongly (no ephemerons), so an object whose
+    // private field refers back to it is never freed (Hono's Context leaked five objects a request that
+    // way). Public class fields stay lowered: QuickJS cannot parse a field named `get` or `set`
+    // (`set = (key, value) => ...`, as Hono has). Not supported at all: `#field in object`, static blocks.
+    supported: {
+      'class-private-field': true,
+      'class-private-method': true,
+      'class-private-accessor': true,
+      'class-private-static-field': true,
+      'class-private-static-method': true,
+      'class-private-static-accessor': true,
+      'logical-assignment': true,
+    },
+    conditions: ['uos-source'],
+    mainFields: ['module', 'main'],
+    outfile: join(dir, 'build', BUNDLE_NAME),
+    inject: injectedModules(entry),
+    sourcemap: 'external',
+    metafile: true,
+    // No minification: QuickJS reports lines, not columns, so every statement keeps its own line.
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+    logOverride: { 'ignored-bare-import': 'error' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+  } satisfies BuildOptions;
   let result: BuildResult<{ metafile: true; write: false }>;
+  let warnings: string[];
   try {
-    result = await build({
-      stdin: { contents, resolveDir: dir, sourcefile: ENTRY_NAME, loader: 'js' },
-      bundle: true,
-      write: false,
-      format: 'iife',
-      platform: 'neutral',
-      target: 'es2020',
-      // QuickJS 2021-03-27 has private fields, methods and accessors (static too) and logical assignment
-      // natively: esbuild keeps them instead of lowering them to ES2020. Lowered, every `#field` access is a
-      // WeakMap call, and QuickJS's WeakMap holds its values strongly (no ephemerons), so an object whose
-      // private field refers back to it is never freed (Hono's Context leaked five objects a request that
-      // way). Public class fields stay lowered: QuickJS cannot parse a field named `get` or `set`
-      // (`set = (key, value) => ...`, as Hono has). Not supported at all: `#field in object`, static blocks.
-      supported: {
-        'class-private-field': true,
-        'class-private-method': true,
-        'class-private-accessor': true,
-        'class-private-static-field': true,
-        'class-private-static-method': true,
-        'class-private-static-accessor': true,
-        'logical-assignment': true,
-      },
-      conditions: ['uos-source'],
-      mainFields: ['module', 'main'],
-      outfile: join(dir, 'build', BUNDLE_NAME),
-      inject: injectedModules(entry),
-      sourcemap: 'external',
-      metafile: true,
-      // No minification: QuickJS reports lines, not columns, so every statement keeps its own line.
-      legalComments: 'none',
-      charset: 'utf8',
-      logLevel: 'silent',
-      logOverride: { 'ignored-bare-import': 'error' },
-      define: { 'process.env.NODE_ENV': '"production"' },
-    });
+    result = await build(options);
+    warnings = (await findUnsupportedGlobals(options, dir)).map(describeUnsupportedGlobal);
   } catch (error) {
     const failure = error as { errors?: Message[] };
     if (failure.errors?.length) {
@@ -151,5 +157,5 @@ export async function bundleService(serviceDir: string): Promise<Bundle> {
     }
   }
   const packages = [...bytesByPackage.values()].filter((p) => p.bytes > 0).sort((a, b) => b.bytes - a.bytes);
-  return { code: code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), sourceMap, metafile: result.metafile, entry, packages };
+  return { code: code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n'), sourceMap, metafile: result.metafile, entry, packages, warnings };
 }

@@ -56,6 +56,8 @@ function printBuild(result: BuildResult): void {
   out.write(`uos:   bundle ${kib(result.bundleBytes)} -> bytecode ${kib(result.bytecodeBytes)}; packages:\n`);
   for (const p of result.packages) out.write(`uos:     ${p.name}${p.version ? `@${p.version}` : ''}  ${kib(p.bytes)} of JS\n`);
   if (result.assets) printAssets(result.assets);
+  // stderr, so a warning shows even when stdout (the console under `uos boot`) is piped away
+  for (const warning of result.warnings) process.stderr.write(`uos: ${warning}\n`);
 }
 
 /** At most this many files are listed one per line; the rest are counted. */
