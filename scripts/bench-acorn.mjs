@@ -12,6 +12,7 @@
 // user networking, -m 256M, its harness's command line): linux_first_200_ms (QEMU start to the first 200),
 // linux_idle_cpu_pct, and linux_rps_small / linux_p99_ms_small (the same wrk, after the harness's 30 s
 // warm-up for V8's JIT, UOS_BENCH_LINUX_WARMUP). UOS_BENCH_LINUX=none leaves it out.
+// UOS_BENCH_ACORN_OPTIMIZE=size|speed builds Acorn at that level instead of `auto` (speed: it bundles @uos/net).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { get } from 'node:http';
@@ -158,7 +159,7 @@ async function cpuOver(pid, seconds) {
 }
 
 export async function benchAcorn() {
-  const build = await buildImage({ serviceDir: service });
+  const build = await buildImage({ serviceDir: service, optimize: process.env.UOS_BENCH_ACORN_OPTIMIZE || undefined });
   const assetsBytes = build.assets?.sectionBytes ?? 0;
   const result = {
     acorn_image_bytes: build.imageBytes,
