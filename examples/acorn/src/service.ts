@@ -8,23 +8,12 @@
  * `uos boot examples/acorn --publish 8080:80`, then open http://localhost:8080/.
  */
 import '@uos/driver-virtionet';
-import { type HttpServer, serve } from '@uos/http';
+import { type HttpServer, configureFromBootArguments, serve } from '@uos/http';
 import { nic } from '@uos/hw';
 import { service } from '@uos/kernel';
-import { DhcpClient, Inet, formatIpv4Address } from '@uos/net';
+import { Inet, formatIpv4Address } from '@uos/net';
 import { createApp } from './app.js';
 import { markReady } from './stats.js';
-
-async function configure(inet: Inet, args: readonly string[]): Promise<void> {
-  const [mode, address, gateway] = args;
-  if (mode === 'static' && address) {
-    const [ip, prefix] = address.split('/');
-    inet.configure({ address: ip!, prefixLength: Number(prefix ?? 24), ...(gateway ? { gateway } : {}) });
-    return;
-  }
-  const lease = await new DhcpClient(inet, { hostname: 'acorn' }).start();
-  if (!lease.ok) throw new Error(`acorn: no DHCP lease on ${inet.name}: ${lease.error}`);
-}
 
 let server: HttpServer | undefined;
 
@@ -33,7 +22,7 @@ export default service({
     const device = nic('eth0');
     if (!device) throw new Error('acorn: no network interface: give the VM a virtio-net NIC (vm.json "net")');
     const inet = new Inet(device);
-    await configure(inet, args);
+    await configureFromBootArguments(inet, args, 'acorn');
     const app = createApp({ inet, server: () => server });
     // A dashboard's stream and a browser's keep-alive connection stay open between requests.
     server = serve({

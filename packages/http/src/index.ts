@@ -16,7 +16,7 @@
  * connection are answered one at a time, in order.
  */
 export { serve, HttpServerCore } from './server/http-server.js';
-export { httpService } from './service/http-service.js';
+export { configureFromBootArguments, httpService } from './service/http-service.js';
 export type { FetchApp, HttpServiceOptions } from './service/http-service.js';
 export type { HttpServer, InetLike, ServeOptions, ServerClock } from './server/http-server.js';
 export type { ExecutionContext, FetchHandler, HttpEnv, ResponseLike } from './server/http-connection.js';

@@ -15,15 +15,18 @@ export interface HttpServiceOptions extends Omit<ServeOptions, 'inet' | 'fetch'>
   onListen?(server: HttpServer, inet: Inet): void | Promise<void>;
 }
 
-/** `static <address>/<prefix> [gateway]` from the boot arguments, or DHCP. */
-async function configure(inet: Inet, args: readonly string[]): Promise<void> {
+/**
+ * Configures `inet` from the boot arguments as `httpService` does: `static <address>/<prefix> [gateway]`,
+ * or else a DHCP lease (asked for as `hostname`); rejects with an HttpError when no lease comes.
+ */
+export async function configureFromBootArguments(inet: Inet, args: readonly string[], hostname = 'uos'): Promise<void> {
   const [mode, address, gateway] = args;
   if (mode === 'static' && address) {
     const [ip, prefix] = address.split('/');
     inet.configure({ address: ip!, prefixLength: Number(prefix ?? 24), ...(gateway ? { gateway } : {}) });
     return;
   }
-  const lease = await new DhcpClient(inet, { hostname: 'uos' }).start();
+  const lease = await new DhcpClient(inet, { hostname }).start();
   if (!lease.ok) throw new HttpError('listen-failed', `no DHCP lease on ${inet.name}: ${lease.error}`);
 }
 
@@ -60,7 +63,7 @@ export function httpService(app: FetchApp, options: HttpServiceOptions = {}): Se
         );
       }
       const inet = new Inet(device);
-      await configure(inet, args);
+      await configureFromBootArguments(inet, args);
       server = serve({ ...serveOptions, inet, fetch: handler });
       (globalThis as unknown as { console: { log(text: string): void } }).console.log(
         `http: listening on http://${formatIpv4Address(inet.address)}:${server.port}/`,
