@@ -98,11 +98,14 @@ export class ArpLayer {
 
   /**
    * Sends `frame` (its payload filled in, header not yet) to `nextHop`, resolving the MAC first if needed,
-   * with the offloads `info` asks for (a frame that waits keeps a copy of them).
+   * with the offloads `info` asks for (a frame that waits is a copy, with a copy of them).
    */
   send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number, info?: LinkFrameInfo): boolean {
     const mac = this.lookup(nextHop);
     if (mac !== undefined) return this.link.send(frame, mac, etherType, info);
+    // The frame may be the link layer's, lent until its next `allocate` (the request below makes one):
+    // the frame that waits is a copy.
+    const waiting = frame.slice();
     let pending = this.pending.get(nextHop);
     if (!pending) {
       pending = { frames: [], attempts: 0, timer: { cancel() {} } };
@@ -117,7 +120,7 @@ export class ArpLayer {
       this.stats.queue_dropped.increment();
       return false;
     }
-    pending.frames.push({ frame, etherType, info: info === undefined ? undefined : { ...info } });
+    pending.frames.push({ frame: waiting, etherType, info: info === undefined ? undefined : { ...info } });
     this.queued++;
     return true;
   }

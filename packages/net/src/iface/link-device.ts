@@ -59,8 +59,10 @@ export interface LinkDevice {
   /** What the device offloads; none when absent. */
   readonly offloads?: LinkOffloads;
   /**
-   * Sends one Ethernet frame (no FCS); the frame is copied or consumed before it returns. `info` asks for
-   * offloads the device has; a frame longer than the MTU needs segmentation in `info` and TSO.
+   * Sends one Ethernet frame (no FCS). The frame is lent for the call only: the device copies or consumes
+   * it before returning, and keeps no reference (the stack reuses the array for its next frame, see
+   * `LinkLayer.allocate`); a device that holds frames (a queue, a delay line) holds copies. `info` asks
+   * for offloads the device has; a frame longer than the MTU needs segmentation in `info` and TSO.
    */
   transmit(frame: Uint8Array, info?: LinkFrameInfo): LinkTransmitResult;
   /** Calls `listener` with each received frame and its info (none: nothing offloaded); both may be valid only during the call. */

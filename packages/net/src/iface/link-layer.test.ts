@@ -1,6 +1,7 @@
 /**
  * The Ethernet layer against frames it must not take: 802.1Q tags for VLANs it is not on, payloads
- * longer than the MTU, group source addresses; and an interface on a VLAN, tagged both ways.
+ * longer than the MTU, group source addresses; an interface on a VLAN, tagged both ways; and the frames
+ * it lends (`allocate`), reused once sent, so a frame that waits (device busy, ARP) must be a copy.
  */
 import { describe, expect, it } from 'vitest';
 import { Statman } from '@uos/statman';
@@ -8,6 +9,8 @@ import { VirtualClock, seededRandom } from '../clock.js';
 import { ipv4Address, macFromBytes } from '../wire/address.js';
 import { EthernetPacket, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
 import { Inet } from './inet.js';
+import type { LinkDevice, LinkTransmitResult } from './link-device.js';
+import { LinkLayer } from './link-layer.js';
 import { LoopbackDevice, createTestNetwork, linkPair, udpFrame } from '../test/index.js';
 import { NetError } from '../errors.js';
 
@@ -130,5 +133,65 @@ describe('LinkLayer', () => {
     clock.advance(100);
     expect(got).toEqual([1472, 3000]);
     expect(() => new Inet(a, { ...options('10.0.20.1'), vlan: 4095 })).toThrow(NetError);
+  });
+
+  it('lends the frames it allocates: zeroed each time, and a frame queued while the device is busy is a copy', () => {
+    const sent: number[][] = [];
+    let busy = true;
+    let writable = (): void => {};
+    const device: LinkDevice = {
+      name: 'busy0',
+      mac: Uint8Array.of(2, 0, 0, 0, 0, 9),
+      mtu: 1500,
+      transmit(frame: Uint8Array): LinkTransmitResult {
+        if (busy) return { ok: false, error: 'busy' };
+        sent.push(Array.from(frame.subarray(14)));
+        return { ok: true };
+      },
+      onReceive: () => () => {},
+      onWritable(listener) {
+        writable = listener;
+        return () => {};
+      },
+    };
+    const link = new LinkLayer(device);
+    for (const fill of [1, 2, 3]) {
+      const frame = link.allocate(4);
+      expect(Array.from(frame)).toEqual(new Array(18).fill(0));
+      frame.fill(fill, 14);
+      expect(link.send(frame, macFromBytes(Uint8Array.of(2, 0, 0, 0, 0, 1)), 0x0800)).toBe(true);
+    }
+    expect(link.stats.tx_queued.value).toBe(3);
+    busy = false;
+    writable();
+    expect(sent).toEqual([
+      [1, 1, 1, 1],
+      [2, 2, 2, 2],
+      [3, 3, 3, 3],
+    ]);
+    // Sent at once now: the next frame of that length is the same one, zeroed again.
+    const first = link.allocate(4);
+    first.fill(4, 14);
+    link.send(first, macFromBytes(Uint8Array.of(2, 0, 0, 0, 0, 1)), 0x0800);
+    const second = link.allocate(4);
+    expect(second).toBe(first);
+    expect(Array.from(second)).toEqual(new Array(18).fill(0));
+    expect(sent[3]).toEqual([4, 4, 4, 4]);
+  });
+
+  it('keeps a copy of each frame that waits for ARP, whatever the frames sent meanwhile (an ARP request included)', () => {
+    const net = createTestNetwork({ names: [`link${n}a`, `link${n++}b`] });
+    const bound = net.b.udp.bind(9);
+    const from = net.a.udp.bind(4000);
+    if (!bound.ok || !from.ok) throw new Error('bind failed');
+    const got: string[] = [];
+    bound.socket.onMessage((m) => got.push(Array.from(m.data).join(',')));
+    // Bob's MAC is not known yet: these wait for the ARP reply. The empty one is an ARP request's length.
+    from.socket.send(BOB, 9, Uint8Array.of(1, 1, 1));
+    from.socket.send(BOB, 9, Uint8Array.of(2, 2, 2));
+    from.socket.send(BOB, 9, new Uint8Array(0));
+    expect(net.a.arp.resolving(BOB)).toBe(true);
+    net.clock.advance(10);
+    expect(got).toEqual(['1,1,1', '2,2,2', '']);
   });
 });

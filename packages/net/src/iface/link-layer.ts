@@ -8,6 +8,7 @@ import { type LayerStats, type StatScope, layerStats, statScope } from '../stat-
 export type FrameHandler = (payload: Uint8Array, info: LinkFrameInfo) => void;
 
 const QUEUE_LIMIT = 512;
+const NO_FRAME = new Uint8Array(0);
 
 /** What a frame from a device that gives no information carries: nothing offloaded. */
 const PLAIN: LinkFrameInfo = Object.freeze({
@@ -55,6 +56,9 @@ export class LinkLayer {
   private readonly macBytes: Uint8Array;
   private readonly batchEndListeners: (() => void)[] = [];
   private readonly queue: Queued[] = [];
+  /** The frames `allocate` lends, the last asked for first (empty until then). */
+  private recentFrame: Uint8Array = NO_FRAME;
+  private olderFrame: Uint8Array = NO_FRAME;
   private queueHead = 0;
   private readonly unsubscribe: (() => void)[] = [];
   /** Frames waiting for the device are charged here (the memory budget), and dropped when it cannot pay. */
@@ -163,14 +167,31 @@ export class LinkLayer {
     handler(frame.subarray(header), info);
   }
 
-  /** A frame with room for `payloadLength` bytes after the header (at `headerLength`); the header is written by `send`. */
+  /**
+   * A zeroed frame with room for `payloadLength` bytes after the header (at `headerLength`); the header
+   * is written by `send`. The frame is this layer's, lent until the next `allocate`: it is filled and
+   * sent at once (a device copies or consumes it inside `transmit`, and a frame that has to wait, here
+   * or for ARP, waits as a copy), so the frames of the two lengths last asked for are reused rather than
+   * allocated for every packet (a stream's full segments and its ACKs).
+   */
   allocate(payloadLength: number): Uint8Array {
-    return new Uint8Array(this.headerLength + payloadLength);
+    const length = this.headerLength + payloadLength;
+    const recent = this.recentFrame;
+    if (recent.length === length) return recent.fill(0);
+    const older = this.olderFrame;
+    this.olderFrame = recent;
+    if (older.length === length) {
+      this.recentFrame = older;
+      return older.fill(0);
+    }
+    const frame = new Uint8Array(length);
+    this.recentFrame = frame;
+    return frame;
   }
 
   /**
-   * Writes the Ethernet header into `frame` and sends it (or queues it while the device is busy), with
-   * the offloads `info` asks for (the caller checked `offloads`).
+   * Writes the Ethernet header into `frame` and sends it (or queues a copy while the device is busy), with
+   * the offloads `info` asks for (the caller checked `offloads`). `frame` is the caller's again on return.
    */
   send(frame: Uint8Array, destination: MacAddress, etherType: number, info?: LinkFrameInfo): boolean {
     // Destination, source (our address), [802.1Q tag], EtherType: written inline, no repr object.
@@ -209,8 +230,8 @@ export class LinkLayer {
       this.stats.tx_dropped.increment();
       return false;
     }
-    // The caller may reuse its info object: the queue keeps a copy.
-    this.queue.push({ frame, info: info === undefined ? undefined : { ...info } });
+    // The caller may reuse its frame (see `allocate`) and its info object: the queue keeps copies.
+    this.queue.push({ frame: frame.slice(), info: info === undefined ? undefined : { ...info } });
     this.stats.tx_queued.increment();
     return true;
   }
