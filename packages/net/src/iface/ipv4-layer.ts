@@ -19,7 +19,7 @@ import type { LinkLayer } from './link-layer.js';
 import type { IpDatagram, IpLayer, IpSendOptions, IpSendResult, PayloadWriter, ProtocolHandler } from './ip-layer.js';
 import { type ReassemblyLimits, Reassembler } from './reassembly.js';
 import { type Route, RoutingTable } from './routes.js';
-import { type LayerStats, layerStats } from '../stat-names.js';
+import { type LayerStats, layerStats, u64Words } from '../stat-names.js';
 
 const DEFAULT_TTL = 64;
 const FLAG_MORE_FRAGMENTS = 0x2000;
@@ -79,6 +79,10 @@ export class Ipv4Layer implements IpLayer {
     gsoSize: 0,
     headerLength: 0,
   };
+  /** rx_packets and tx_packets, counted inline per packet (see `u64Words`): the words and their low words' indexes. */
+  private readonly counters: Uint32Array;
+  private readonly rxPacketsAt: number;
+  private readonly txPacketsAt: number;
   /** Called for a datagram of a protocol nobody handles (ICMP answers protocol unreachable). */
   onUnknownProtocol: (datagram: IpDatagram) => void = () => {};
 
@@ -91,6 +95,9 @@ export class Ipv4Layer implements IpLayer {
     memory?: MemoryAccount,
   ) {
     this.stats = layerStats(link.scope, 'ip');
+    this.counters = u64Words(this.stats.rx_packets);
+    this.rxPacketsAt = this.stats.rx_packets.index;
+    this.txPacketsAt = this.stats.tx_packets.index;
     this.identification = random.uint32() & 0xffff;
     this.reassembler = new Reassembler(
       clock,
@@ -179,7 +186,8 @@ export class Ipv4Layer implements IpLayer {
    */
   private receive(bytes: Uint8Array, info: LinkFrameInfo): void {
     const stats = this.stats;
-    stats.rx_packets.increment();
+    const counters = this.counters;
+    if (++counters[this.rxPacketsAt]! === 0x100000000) counters[this.rxPacketsAt + 1]!++; // rx_packets
     const length = bytes.length;
     const first = length >= IPV4_HEADER_LENGTH ? bytes[0]! : 0;
     const headerLength = (first & 0x0f) * 4;
@@ -311,7 +319,8 @@ export class Ipv4Layer implements IpLayer {
         payloadLength,
         segmented || options?.dontFragment === true ? 0x4000 : 0,
       );
-      this.stats.tx_packets.increment();
+      const counters = this.counters;
+      if (++counters[this.txPacketsAt]! === 0x100000000) counters[this.txPacketsAt + 1]!++; // tx_packets
       let info: LinkFrameInfo | undefined;
       const checksumOffset = options?.checksumOffset ?? -1;
       if (checksumOffset >= 0 && offloads.checksumTx) {

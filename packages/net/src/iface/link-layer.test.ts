@@ -194,4 +194,17 @@ describe('LinkLayer', () => {
     net.clock.advance(10);
     expect(got).toEqual(['1,1,1', '2,2,2', '']);
   });
+
+  it('counts frames and packets past 2^32 (the per-packet counters carry into their high word, as increment() does)', async () => {
+    const net = createTestNetwork({ names: [`link${n}a`, `link${n++}b`] });
+    const near = 2 ** 32 - 1;
+    const counters = [net.a.link.stats.tx_frames, net.b.link.stats.rx_frames, net.a.ip.stats.tx_packets, net.b.ip.stats.rx_packets];
+    for (const counter of counters) counter.value = near;
+    const reply = net.a.ping('10.0.0.2');
+    net.clock.advance(10);
+    expect(await reply).toMatchObject({ ok: true });
+    // Each went past 2^32 - 1 by the few frames of an ARP exchange and a ping (the echo request: one IP packet).
+    for (const counter of counters) expect(counter.value).toBeGreaterThanOrEqual(2 ** 32);
+    expect(counters.map((c) => c.value - near).slice(2)).toEqual([1, 1]);
+  });
 });

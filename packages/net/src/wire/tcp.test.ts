@@ -759,6 +759,12 @@ describe('TCP', () => {
             expect(fit).toBeGreaterThanOrEqual(2);
           }
           expect(parseTcp(packet, source, destination)).toEqual({ ok: true, value: expected });
+          // Emitted at an offset into a larger buffer (as the stack does, into its frame): the same bytes there, nothing before touched.
+          const frame = poisoned(34 + length);
+          frame.set(payload, 34 + length - payload.length);
+          expect(emitTcp(input, frame, payload.length, source, destination, false, 34)).toBe(length);
+          expect(Array.from(frame.subarray(0, 34))).toEqual(new Array(34).fill(0xa5));
+          expect(Array.from(frame.subarray(34))).toEqual(Array.from(buffer.subarray(0, length)));
         }),
         { numRuns: 1000 },
       );

@@ -60,11 +60,6 @@ function put4(bytes: Uint8Array, at: number, a: number, b: number, c: number, d:
   return at + 4;
 }
 
-function writeU16(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = (value >>> 8) & 0xff;
-  bytes[at + 1] = value & 0xff;
-}
-
 function writeU32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = (value >>> 24) & 0xff;
   bytes[at + 1] = (value >>> 16) & 0xff;
@@ -377,8 +372,8 @@ export function readTcpSegment(
     }
     // The usual option of a data segment, checked and read inline.
     if (kind === 8 && at + 10 <= headerLength && b[at + 1] === 10) {
-      timestamps.value = readU32(b, at + 2);
-      timestamps.echo = readU32(b, at + 6);
+      timestamps.value = ((b[at + 2]! << 24) | (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!) >>> 0;
+      timestamps.echo = ((b[at + 6]! << 24) | (b[at + 7]! << 16) | (b[at + 8]! << 8) | b[at + 9]!) >>> 0;
       into.timestamps = timestamps;
       at += 10;
       continue;
@@ -424,12 +419,14 @@ export function tcpHeaderLength(repr: TcpRepr): number {
 }
 
 /**
- * Writes header + options into buffer[0..headerLength]; the payload is already at
- * buffer[headerLength..headerLength+payloadLength]; computes the checksum over the pseudo-header, header
- * and payload; returns headerLength + payloadLength. Option layout like Linux: MSS, SACK-permitted,
+ * Writes header + options into buffer[at..at+headerLength]; the payload is already at
+ * buffer[at+headerLength..at+headerLength+payloadLength]; computes the checksum over the pseudo-header,
+ * header and payload; returns headerLength + payloadLength. Option layout like Linux: MSS, SACK-permitted,
  * timestamps, NOP, window scale on SYNs; NOP NOP timestamps then NOP NOP SACK on others. Whatever
  * options the repr holds are written, whatever the flags: choosing them is the caller's business. With
- * `partialChecksum` the checksum field gets the pseudo-header's sum only, for a NIC to complete.
+ * `partialChecksum` the checksum field gets the pseudo-header's sum only, for a NIC to complete. The
+ * fixed header's fields are stored inline, byte by byte (no helper call per field, no view made for
+ * `at`): this runs for every segment sent, where each call costs.
  */
 export function emitTcp(
   repr: TcpRepr,
@@ -438,49 +435,88 @@ export function emitTcp(
   source: IpAddress,
   destination: IpAddress,
   partialChecksum = false,
+  at = 0,
 ): number {
-  const fixed = fixedOptionsLength(repr);
-  const blocks = sackBlockCount(repr, fixed);
+  const timestamps = repr.timestamps;
+  const sackBlocks = repr.sackBlocks;
+  // The usual data segment (timestamps or none, nothing else) needs no layout work.
+  const plain = repr.mss === undefined && repr.windowScale === undefined && repr.sackPermitted === undefined && sackBlocks === undefined;
+  const fixed = plain ? (timestamps ? 12 : 0) : fixedOptionsLength(repr);
+  const blocks = plain ? 0 : sackBlockCount(repr, fixed);
   const headerLength = TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
-  writeU16(buffer, Field.sourcePort, repr.sourcePort);
-  writeU16(buffer, Field.destinationPort, repr.destinationPort);
-  writeU32(buffer, Field.sequence, repr.sequence);
-  writeU32(buffer, Field.acknowledgment, repr.acknowledgment);
-  buffer[Field.dataOffset] = (headerLength / 4) << 4;
-  buffer[Field.flags] = repr.flags & 0xff;
-  writeU16(buffer, Field.window, repr.window);
-  writeU16(buffer, Field.checksum, 0);
-  writeU16(buffer, Field.urgentPointer, repr.urgentPointer ?? 0);
+  const b = buffer;
+  const sourcePort = repr.sourcePort;
+  const destinationPort = repr.destinationPort;
+  const sequence = repr.sequence;
+  const acknowledgment = repr.acknowledgment;
+  const window = repr.window;
+  const urgent = repr.urgentPointer ?? 0;
+  b[at] = (sourcePort >>> 8) & 0xff;
+  b[at + 1] = sourcePort & 0xff;
+  b[at + 2] = (destinationPort >>> 8) & 0xff;
+  b[at + 3] = destinationPort & 0xff;
+  b[at + 4] = (sequence >>> 24) & 0xff;
+  b[at + 5] = (sequence >>> 16) & 0xff;
+  b[at + 6] = (sequence >>> 8) & 0xff;
+  b[at + 7] = sequence & 0xff;
+  b[at + 8] = (acknowledgment >>> 24) & 0xff;
+  b[at + 9] = (acknowledgment >>> 16) & 0xff;
+  b[at + 10] = (acknowledgment >>> 8) & 0xff;
+  b[at + 11] = acknowledgment & 0xff;
+  b[at + 12] = (headerLength / 4) << 4;
+  b[at + 13] = repr.flags & 0xff;
+  b[at + 14] = (window >>> 8) & 0xff;
+  b[at + 15] = window & 0xff;
+  b[at + 16] = 0;
+  b[at + 17] = 0;
+  b[at + 18] = (urgent >>> 8) & 0xff;
+  b[at + 19] = urgent & 0xff;
 
   // Options: four bytes at a time (no closure: this runs for every segment).
-  let at = TCP_HEADER_LENGTH;
-  if (repr.mss !== undefined) at = put4(buffer, at, OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
-  const timestamps = repr.timestamps;
+  let o = at + TCP_HEADER_LENGTH;
+  if (repr.mss !== undefined) o = put4(b, o, OptionKind.mss, OptionLength.mss, (repr.mss >>> 8) & 0xff, repr.mss & 0xff);
   if (timestamps) {
     if (repr.sackPermitted)
-      at = put4(buffer, at, OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
-    else at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.timestamps, OptionLength.timestamps);
-    writeU32(buffer, at, timestamps.value);
-    writeU32(buffer, at + 4, timestamps.echo);
-    at += 8;
+      o = put4(b, o, OptionKind.sackPermitted, OptionLength.sackPermitted, OptionKind.timestamps, OptionLength.timestamps);
+    else {
+      // NOP NOP, then the timestamps option's kind (8) and length (10).
+      b[o] = 1;
+      b[o + 1] = 1;
+      b[o + 2] = 8;
+      b[o + 3] = 10;
+      o += 4;
+    }
+    const value = timestamps.value;
+    const echo = timestamps.echo;
+    b[o] = (value >>> 24) & 0xff;
+    b[o + 1] = (value >>> 16) & 0xff;
+    b[o + 2] = (value >>> 8) & 0xff;
+    b[o + 3] = value & 0xff;
+    b[o + 4] = (echo >>> 24) & 0xff;
+    b[o + 5] = (echo >>> 16) & 0xff;
+    b[o + 6] = (echo >>> 8) & 0xff;
+    b[o + 7] = echo & 0xff;
+    o += 8;
   } else if (repr.sackPermitted) {
-    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
+    o = put4(b, o, OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
   }
   if (repr.windowScale !== undefined)
-    at = put4(buffer, at, OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
+    o = put4(b, o, OptionKind.nop, OptionKind.windowScale, OptionLength.windowScale, repr.windowScale & 0xff);
   if (blocks) {
-    at = put4(buffer, at, OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
+    o = put4(b, o, OptionKind.nop, OptionKind.nop, OptionKind.sack, OptionLength.sackBase + blocks * OptionLength.sackBlock);
     for (let i = 0; i < blocks; i++) {
-      const block = repr.sackBlocks![i]!;
-      writeU32(buffer, at, block[0]);
-      writeU32(buffer, at + 4, block[1]);
-      at += 8;
+      const block = sackBlocks![i]!;
+      writeU32(b, o, block[0]);
+      writeU32(b, o + 4, block[1]);
+      o += 8;
     }
   }
 
   const length = headerLength + payloadLength;
   const pseudo = pseudoHeaderSum(source, destination, IpProtocolValue.tcp, length);
   // Offloaded: the NIC sums the segment from the header on, starting from the pseudo-header's folded sum.
-  writeU16(buffer, Field.checksum, partialChecksum ? ~checksumFold(pseudo) & 0xffff : checksumFold(checksumSum(buffer, 0, length, pseudo)));
+  const sum = partialChecksum ? ~checksumFold(pseudo) & 0xffff : checksumFold(checksumSum(b, at, at + length, pseudo));
+  b[at + 16] = (sum >>> 8) & 0xff;
+  b[at + 17] = sum & 0xff;
   return length;
 }

@@ -55,17 +55,9 @@ export class SegmentOutput {
   }
 
   private readonly writeSegment = (buffer: Uint8Array, offset: number, from: IpAddress): void => {
-    const headerLength = this.headerLength;
-    const total = headerLength + this.payloadLength;
-    if (this.payload) this.payload(buffer, offset + headerLength);
-    emitTcp(
-      this.repr!,
-      buffer.subarray(offset, offset + total),
-      this.payloadLength,
-      from === IPV4_ANY ? this.source : from,
-      this.destination,
-      this.partial,
-    );
+    const payload = this.payload;
+    if (payload !== undefined) payload(buffer, offset + this.headerLength);
+    emitTcp(this.repr!, buffer, this.payloadLength, from === IPV4_ANY ? this.source : from, this.destination, this.partial, offset);
   };
 }
 
