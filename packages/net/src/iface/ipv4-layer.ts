@@ -60,8 +60,11 @@ class ReceivedDatagram implements IpDatagram {
  */
 export class Ipv4Layer implements IpLayer {
   readonly stats: LayerStats<'ip'>;
+  /** Set by `configure` and `unconfigure` (which keep `subnetBroadcast` with them). */
   address: Ipv4Address = IPV4_ANY;
   prefixLength = 0;
+  /** The subnet's directed broadcast, kept by `configure` (compared with every datagram's addresses). */
+  private broadcastAddress: Ipv4Address = IPV4_BROADCAST;
   private readonly routes = new RoutingTable();
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly reassembler: Reassembler;
@@ -108,7 +111,7 @@ export class Ipv4Layer implements IpLayer {
       },
       memory,
     );
-    link.on(EtherTypeValue.ipv4, (payload, info) => this.receive(payload, info));
+    link.on(EtherTypeValue.ipv4, this.receive);
   }
 
   on(protocol: number, handler: ProtocolHandler): void {
@@ -134,6 +137,7 @@ export class Ipv4Layer implements IpLayer {
   configure(address: Ipv4Address, prefixLength: number, gateway?: Ipv4Address): void {
     this.address = address;
     this.prefixLength = prefixLength;
+    this.broadcastAddress = ipv4FromNumber(address | ~prefixMask(prefixLength));
     this.routes.configure(address, prefixLength, gateway);
   }
 
@@ -141,6 +145,7 @@ export class Ipv4Layer implements IpLayer {
   unconfigure(): void {
     this.address = IPV4_ANY;
     this.prefixLength = 0;
+    this.broadcastAddress = IPV4_BROADCAST;
     this.routes.clear();
   }
 
@@ -162,7 +167,7 @@ export class Ipv4Layer implements IpLayer {
 
   /** The directed broadcast of our subnet. */
   get subnetBroadcast(): Ipv4Address {
-    return ipv4FromNumber(this.address | ~prefixMask(this.prefixLength));
+    return this.broadcastAddress;
   }
 
   /** Where a datagram for `destination` goes next, or undefined when there is no route. */
@@ -184,7 +189,7 @@ export class Ipv4Layer implements IpLayer {
    * object, no repr, no result objects): this runs for every packet. Handlers use the datagram during
    * the call only.
    */
-  private receive(bytes: Uint8Array, info: LinkFrameInfo): void {
+  private readonly receive = (bytes: Uint8Array, info: LinkFrameInfo): void => {
     const stats = this.stats;
     const counters = this.counters;
     if (++counters[this.rxPacketsAt]! === 0x100000000) counters[this.rxPacketsAt + 1]!++; // rx_packets
@@ -207,7 +212,7 @@ export class Ipv4Layer implements IpLayer {
     const forUs =
       destination === own ||
       destination === IPV4_BROADCAST ||
-      (own !== IPV4_ANY && destination === this.subnetBroadcast) ||
+      (own !== IPV4_ANY && destination === this.broadcastAddress) ||
       own === IPV4_ANY;
     if (!forUs) {
       stats.rx_not_for_us.increment();
@@ -262,7 +267,7 @@ export class Ipv4Layer implements IpLayer {
       stats.rx_unknown_protocol.increment();
       this.onUnknownProtocol(datagram);
     }
-  }
+  };
 
   /**
    * A source address no datagram from the wire can have (RFC 1812 §5.3.7, Linux's martian sources): our
@@ -271,7 +276,7 @@ export class Ipv4Layer implements IpLayer {
    */
   private martian(source: Ipv4Address, destination: Ipv4Address): boolean {
     if (source === IPV4_ANY) return destination !== IPV4_BROADCAST;
-    if (this.address !== IPV4_ANY && (source === this.address || (this.prefixLength < 31 && source === this.subnetBroadcast))) return true;
+    if (this.address !== IPV4_ANY && (source === this.address || (this.prefixLength < 31 && source === this.broadcastAddress))) return true;
     const first = source >>> 24;
     return source === IPV4_BROADCAST || first === 127 || first >>> 4 === 0xe;
   }
@@ -291,21 +296,23 @@ export class Ipv4Layer implements IpLayer {
   send(destination: IpAddress, protocol: number, payloadLength: number, write: PayloadWriter, options?: IpSendOptions): IpSendResult {
     if (typeof destination !== 'number') return NO_ROUTE; // an IPv4 layer (no call per packet)
     const own = this.address;
-    const broadcast = destination === IPV4_BROADCAST || (own !== IPV4_ANY && destination === this.subnetBroadcast);
+    const broadcast = destination === IPV4_BROADCAST || (own !== IPV4_ANY && destination === this.broadcastAddress);
     if (own === IPV4_ANY && !broadcast) return UNCONFIGURED;
     const nextHop = broadcast ? destination : this.routes.nextHop(destination);
     if (nextHop === undefined) {
       this.stats.tx_no_route.increment();
       return NO_ROUTE;
     }
-    const ttl = options?.ttl ?? DEFAULT_TTL;
-    const header = this.link.headerLength;
-    const offloads = this.link.offloads;
-    const segmentSize = options?.segmentSize ?? 0;
+    const link = this.link;
+    const ttl = options === undefined ? DEFAULT_TTL : (options.ttl ?? DEFAULT_TTL);
+    const header = link.headerLength;
+    const offloads = link.offloads;
+    const maxPayload = link.mtu - IPV4_HEADER_LENGTH;
+    const segmentSize = options === undefined ? 0 : (options.segmentSize ?? 0);
     const segmented =
-      segmentSize > 0 && payloadLength > this.maxPayload && offloads.tso4 && IPV4_HEADER_LENGTH + payloadLength <= offloads.tsoMaxBytes;
-    if (payloadLength <= this.maxPayload || segmented) {
-      const frame = this.link.allocate(IPV4_HEADER_LENGTH + payloadLength);
+      segmentSize > 0 && payloadLength > maxPayload && offloads.tso4 && IPV4_HEADER_LENGTH + payloadLength <= offloads.tsoMaxBytes;
+    if (payloadLength <= maxPayload || segmented) {
+      const frame = link.allocate(IPV4_HEADER_LENGTH + payloadLength);
       write(frame, header + IPV4_HEADER_LENGTH, own);
       this.identification = (this.identification + 1) & 0xffff;
       // TCP asks the NIC to cut with DF set, as Linux does: no router may fragment the segments.

@@ -83,7 +83,7 @@ export class LinkLayer {
     this.txFramesAt = this.stats.tx_frames.index;
     this.offloads = device.offloads ?? NO_LINK_OFFLOADS;
     this.macBytes = device.mac.slice(0, 6);
-    this.unsubscribe.push(device.onReceive((frame, info) => this.receive(frame, info ?? PLAIN)));
+    this.unsubscribe.push(device.onReceive(this.receive));
     this.unsubscribe.push(device.onWritable(() => this.flush()));
     const batchEnd = device.onReceiveBatchEnd?.(() => this.endBatch());
     if (batchEnd) this.unsubscribe.push(batchEnd);
@@ -118,7 +118,8 @@ export class LinkLayer {
    * One frame in. The header is read straight from the bytes (no packet object, no getters): this runs
    * for every frame, and in the image's interpreter each call costs microseconds.
    */
-  private receive(frame: Uint8Array, info: LinkFrameInfo): void {
+  private readonly receive = (frame: Uint8Array, given?: LinkFrameInfo): void => {
+    const info = given === undefined ? PLAIN : given;
     const counters = this.counters;
     if (++counters[this.rxFramesAt]! === 0x100000000) counters[this.rxFramesAt + 1]!++; // rx_frames
     const length = frame.length;
@@ -173,7 +174,7 @@ export class LinkLayer {
       return;
     }
     handler(frame.subarray(header), info);
-  }
+  };
 
   /**
    * A zeroed frame with room for `payloadLength` bytes after the header (at `headerLength`); the header

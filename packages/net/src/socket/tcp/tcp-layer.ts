@@ -8,7 +8,7 @@ import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
 import { diagnose, diagnoseTimeWait } from './diagnostics.js';
 import { SegmentOutput } from './segment-output.js';
-import type { ConnectionHost, IncomingSegment, PayloadCopier, TcpOptions } from './options.js';
+import type { ConnectionHost, IncomingSegment, TcpOptions } from './options.js';
 import { ConnectionSocket } from './socket.js';
 import type { TcpDiagnostics, TcpSocket } from './tcp-socket.js';
 import { InitialSequence } from './initial-sequence.js';
@@ -163,8 +163,9 @@ export class TcpLayer {
     this.output = new SegmentOutput(ip);
     this.host = {
       clock,
+      // Straight to the segment output: this runs for every segment a connection sends.
       send: (connection, repr, length, payload, segmentSize) =>
-        this.sendSegment(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
+        this.output.send(connection.localAddress, connection.remoteAddress, repr, length, payload, segmentSize),
       largeSendBytes: (remote) => this.output.largeSendBytes(remote),
       atBatchEnd: ip.batchesEnd
         ? (flush) => {
@@ -196,7 +197,7 @@ export class TcpLayer {
       {
         clock,
         send: (record, repr) => {
-          this.sendSegment(record.localAddress, record.remoteAddress, repr, 0);
+          this.sendSegment(record.localAddress, record.remoteAddress, repr);
           this.stats.segments_tx.increment();
         },
         memory: this.objects,
@@ -208,7 +209,7 @@ export class TcpLayer {
       maxTimeWait,
     );
     // IP -> TCP
-    ip.on(IpProtocolValue.tcp, (datagram) => this.receive(datagram));
+    ip.on(IpProtocolValue.tcp, this.receive);
     if (ip.batchesEnd) ip.onBatchEnd(() => this.endBatch());
   }
 
@@ -373,19 +374,13 @@ export class TcpLayer {
     return false;
   }
 
-  /** Sends one segment (see SegmentOutput). */
-  private sendSegment(
-    source: IpAddress,
-    destination: IpAddress,
-    repr: TcpRepr,
-    payloadLength: number,
-    payload?: PayloadCopier,
-    segmentSize = 0,
-  ): boolean {
-    return this.output.send(source, destination, repr, payloadLength, payload, segmentSize);
+  /** Sends one segment without payload (see SegmentOutput): resets, SYN cookies, TIME-WAIT's answers. */
+  private sendSegment(source: IpAddress, destination: IpAddress, repr: TcpRepr): boolean {
+    return this.output.send(source, destination, repr, 0);
   }
 
-  private receive(datagram: IpDatagram): void {
+  /** One segment in (a bound arrow: the IP layer calls it for every TCP datagram, through no other closure). */
+  private readonly receive = (datagram: IpDatagram): void => {
     this.stats.segments_rx.increment();
     // Read into one reused segment (no packet, repr or result objects per segment); a checksum the NIC
     // verified (or that never left this host) is not summed again.
@@ -459,7 +454,7 @@ export class TcpLayer {
     this.passive.set(connection, listening);
     this.add(connection);
     connection.acceptSyn(tcp);
-  }
+  };
 
   /**
    * Whether the limits let a listener's connection open; when not, a reset refuses it cleanly (the client
@@ -503,7 +498,7 @@ export class TcpLayer {
       if (windowScale !== undefined) repr.windowScale = windowShiftFor(capacity);
       if (sackPermitted) repr.sackPermitted = true;
     }
-    this.sendSegment(datagram.destination, datagram.source, repr, 0);
+    this.sendSegment(datagram.destination, datagram.source, repr);
     this.stats.segments_tx.increment();
     this.stats.syn_cookies_sent.increment();
     listening.cookieSentAt = this.clock.now();
@@ -582,7 +577,7 @@ export class TcpLayer {
             flags: TcpFlag.rst | TcpFlag.ack,
             window: 0,
           };
-    this.sendSegment(datagram.destination, datagram.source, repr, 0);
+    this.sendSegment(datagram.destination, datagram.source, repr);
     this.stats.resets_tx.increment();
   }
 
