@@ -1,5 +1,3 @@
-import { seqAdd, seqDiff, seqGt } from './sequence.js';
-
 /** RFC 7323 §2.3: a shift of at most 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
@@ -55,16 +53,22 @@ export class ReceiveWindow {
 
   /** The window as the peer knows it: what the buffer allows, but never short of the edge advertised. */
   offered(receiveNext: number, held: number): number {
-    const available = Math.min(this.capacity, this.memory.receiveAllowance) - held;
-    const advertised = seqDiff(this.advertisedEdge, receiveNext);
-    return Math.max(0, available, advertised);
+    // Comparisons rather than Math.min/max and seqDiff: this runs for every segment in and out.
+    const capacity = this.capacity;
+    const allowance = this.memory.receiveAllowance;
+    const available = (allowance < capacity ? allowance : capacity) - held;
+    const advertised = (this.advertisedEdge - receiveNext) | 0;
+    const window = available > advertised ? available : advertised;
+    return window > 0 ? window : 0;
   }
 
   /** The window field of a segment going out now (scaled, at most 0xffff), remembering the edge it advertises. */
   advertise(receiveNext: number, held: number): number {
-    const field = Math.min(0xffff, Math.ceil(this.offered(receiveNext, held) / 2 ** this.shift));
-    const edge = seqAdd(receiveNext, field * 2 ** this.shift);
-    if (seqGt(edge, this.advertisedEdge)) this.advertisedEdge = edge;
+    const scale = 1 << this.shift;
+    const scaled = Math.ceil(this.offered(receiveNext, held) / scale);
+    const field = scaled < 0xffff ? scaled : 0xffff;
+    const edge = (receiveNext + field * scale) >>> 0;
+    if (((edge - this.advertisedEdge) | 0) > 0) this.advertisedEdge = edge;
     return field;
   }
 }

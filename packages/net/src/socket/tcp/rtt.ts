@@ -17,11 +17,14 @@ export class RttEstimator {
   private backoff = 0;
   private readonly minimum: number;
   private readonly maximum: number;
+  /** `timeoutMs`, worked out when a sample or a backoff changes it (it is read for every segment sent). */
+  private timeout: number;
 
   constructor(options: RttOptions = {}) {
     this.minimum = options.minimumMs ?? 200;
     this.maximum = options.maximumMs ?? 60_000;
     this.base = options.initialMs ?? 1000;
+    this.timeout = this.workOutTimeout();
   }
 
   /** A measured round trip in milliseconds. */
@@ -36,16 +39,24 @@ export class RttEstimator {
     }
     this.base = this.smoothed + Math.max(1, 4 * this.variance);
     this.backoff = 0;
+    this.timeout = this.workOutTimeout();
   }
 
   /** The timeout to use now, backoff included. */
   get timeoutMs(): number {
+    return this.timeout;
+  }
+
+  private workOutTimeout(): number {
     return Math.min(this.maximum, Math.max(this.minimum, this.base) * 2 ** this.backoff);
   }
 
   /** After a timeout: double (RFC 6298 5.5). */
   backOff(): void {
-    if (this.timeoutMs < this.maximum) this.backoff++;
+    if (this.timeout < this.maximum) {
+      this.backoff++;
+      this.timeout = this.workOutTimeout();
+    }
   }
 
   get backoffCount(): number {

@@ -57,8 +57,13 @@ export class SackScoreboard {
 
   /** Bytes the peer reported above SND.UNA. */
   sackedBytes(): number {
+    // Indexed, not for-of (an iterator per call): the sender asks for every segment it sends.
+    const ranges = this.ranges;
     let n = 0;
-    for (const [start, end] of this.ranges) n += seqDiff(end, start);
+    for (let i = 0; i < ranges.length; i++) {
+      const range = ranges[i]!;
+      n += seqDiff(range[1], range[0]);
+    }
     return n;
   }
 
