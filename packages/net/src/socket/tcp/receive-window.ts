@@ -56,9 +56,12 @@ export class ReceiveWindow {
     // Comparisons rather than Math.min/max and seqDiff: this runs for every segment in and out.
     const capacity = this.capacity;
     const allowance = this.memory.receiveAllowance;
+    // biome-ignore lint/complexity/useMathMinMax: a comparison costs less than a call here (per segment)
     const available = (allowance < capacity ? allowance : capacity) - held;
     const advertised = (this.advertisedEdge - receiveNext) | 0;
+    // biome-ignore lint/complexity/useMathMinMax: a comparison costs less than a call here (per segment)
     const window = available > advertised ? available : advertised;
+    // biome-ignore lint/complexity/useMathMinMax: a comparison costs less than a call here (per segment)
     return window > 0 ? window : 0;
   }
 
@@ -66,6 +69,7 @@ export class ReceiveWindow {
   advertise(receiveNext: number, held: number): number {
     const scale = 1 << this.shift;
     const scaled = Math.ceil(this.offered(receiveNext, held) / scale);
+    // biome-ignore lint/complexity/useMathMinMax: a comparison costs less than a call here (per segment)
     const field = scaled < 0xffff ? scaled : 0xffff;
     const edge = (receiveNext + field * scale) >>> 0;
     if (((edge - this.advertisedEdge) | 0) > 0) this.advertisedEdge = edge;
