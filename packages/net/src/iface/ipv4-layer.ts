@@ -404,7 +404,19 @@ export class Ipv4Layer implements IpLayer {
     frame[at + 17] = (destination >>> 16) & 0xff;
     frame[at + 18] = (destination >>> 8) & 0xff;
     frame[at + 19] = destination & 0xff;
-    const sum = checksumFold(checksumSum(frame, at, at + IPV4_HEADER_LENGTH, 0));
+    // The header's checksum from the values just written (the sum of its 16-bit words, the checksum's
+    // own zero), not summed over the bytes again: no call per datagram.
+    const words =
+      0x4500 +
+      (totalLength & 0xffff) +
+      (id & 0xffff) +
+      (flagsAndOffset & 0xffff) +
+      (((ttl & 0xff) << 8) | (protocol & 0xff)) +
+      (source >>> 16) +
+      (source & 0xffff) +
+      (destination >>> 16) +
+      (destination & 0xffff);
+    const sum = checksumFold(words);
     frame[at + 10] = sum >> 8;
     frame[at + 11] = sum & 0xff;
   }
