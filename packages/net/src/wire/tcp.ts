@@ -413,6 +413,10 @@ function sackBlockCount(repr: TcpRepr, fixedLength: number): number {
 
 /** 20 + options, a multiple of 4 (at most 60): the layout needs no padding. */
 export function tcpHeaderLength(repr: TcpRepr): number {
+  // The usual data segment (timestamps or nothing): no layout work.
+  if (repr.mss === undefined && repr.windowScale === undefined && repr.sackPermitted === undefined && repr.sackBlocks === undefined) {
+    return repr.timestamps ? TCP_HEADER_LENGTH + 12 : TCP_HEADER_LENGTH;
+  }
   const fixed = fixedOptionsLength(repr);
   const blocks = sackBlockCount(repr, fixed);
   return TCP_HEADER_LENGTH + fixed + (blocks ? 4 + blocks * OptionLength.sackBlock : 0);
