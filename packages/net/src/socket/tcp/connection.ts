@@ -254,26 +254,23 @@ export class TcpConnection implements SocketEngine, SenderHost {
   // ---------------------------------------------------------------- segment arrival (RFC 9293 §3.10.7)
 
   receive(segment: IncomingSegment): void {
-    if (this.state === 'closed') return;
+    const state = this.state;
+    if (state === 'closed') return;
     this.keepAlive?.heard();
-    if (this.state === 'fin-wait-2') this.finWait2?.heard();
-    if (this.state === 'syn-sent') {
+    if (state === 'fin-wait-2') this.finWait2?.heard();
+    if (state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
     }
-    if (this.state === 'time-wait') return; // the layer's record answers for it
+    if (state === 'time-wait') return; // the layer's record answers for it
     const flags = segment.flags;
+    const dataLength = segment.payload.length;
     // The peer did not get our SYN-ACK and sent its SYN again: answer it again.
-    if (
-      this.state === 'syn-received' &&
-      flags & TcpFlag.syn &&
-      !(flags & TcpFlag.ack) &&
-      seqAdd(segment.sequence, 1) === this.receiveNext
-    ) {
+    if (state === 'syn-received' && flags & TcpFlag.syn && !(flags & TcpFlag.ack) && seqAdd(segment.sequence, 1) === this.receiveNext) {
       this.sendSyn(true);
       return;
     }
-    const length = segment.payload.length + (flags & TcpFlag.syn ? 1 : 0) + (flags & TcpFlag.fin ? 1 : 0);
+    const length = dataLength + (flags & TcpFlag.syn ? 1 : 0) + (flags & TcpFlag.fin ? 1 : 0);
 
     // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
     if (
@@ -281,7 +278,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       segment.timestamps &&
       !(flags & TcpFlag.rst) &&
       seqLt(segment.timestamps.value, this.tsRecent) &&
-      this.state !== 'syn-received'
+      state !== 'syn-received'
     ) {
       this.host.stats.duplicate_segments.increment();
       this.sendAck();
@@ -357,8 +354,8 @@ export class TcpConnection implements SocketEngine, SenderHost {
     if (sender.finSent && ack === sender.sendMax) finAcknowledged(this);
     if ((this.state as TcpState) === 'closed') return; // our FIN's ACK in LAST-ACK ended it
 
-    if (segment.payload.length && this.acceptsData()) this.processData(segment);
-    else if (segment.payload.length) this.sendAck(); // data after we stopped reading: acknowledge, drop
+    if (dataLength && this.acceptsData()) this.processData(segment);
+    else if (dataLength) this.sendAck(); // data after we stopped reading: acknowledge, drop
 
     if (flags & TcpFlag.fin) this.processFin(segment);
 
@@ -424,27 +421,30 @@ export class TcpConnection implements SocketEngine, SenderHost {
   private processData(segment: IncomingSegment): void {
     let sequence = segment.sequence;
     let data = segment.payload;
+    const receiveNext = this.receiveNext;
+    const socket = this.socket;
     // Trim what we already have, and what lies beyond the window.
-    if (seqLt(sequence, this.receiveNext)) {
-      data = data.subarray((this.receiveNext - sequence) | 0);
-      sequence = this.receiveNext;
+    if (seqLt(sequence, receiveNext)) {
+      data = data.subarray((receiveNext - sequence) | 0);
+      sequence = receiveNext;
     }
-    const room = Math.max(0, this.window.offered(this.receiveNext, this.socket.heldBytes) - ((sequence - this.receiveNext) | 0));
-    if (data.length > room) data = data.subarray(0, room);
-    if (!data.length) {
+    const room = this.window.offered(receiveNext, socket.heldBytes) - ((sequence - receiveNext) | 0);
+    let length = data.length;
+    if (length > room) length = (data = data.subarray(0, Math.max(0, room))).length;
+    if (!length) {
       this.sendAck();
       return;
     }
     // Under memory pressure a connection keeps no more than the budget's allowance (at its limit, nothing):
     // what it cannot keep is dropped, and the peer sends it again (its offered window stays as it was).
     const keepable = this.host.memory?.budget.receiveAllowance ?? Number.POSITIVE_INFINITY;
-    if (sequence === this.receiveNext) {
-      if (this.socket.heldBytes + data.length > keepable && this.socket.holding) {
+    if (sequence === receiveNext) {
+      if (socket.heldBytes + length > keepable && socket.holding) {
         this.droppedForMemory();
         return;
       }
-      this.receiveNext = seqAdd(this.receiveNext, data.length);
-      this.socket.deliver(data.slice());
+      this.receiveNext = seqAdd(receiveNext, length);
+      socket.deliver(data.slice());
       const filledHole = this.assembler.count !== 0;
       if (filledHole) {
         const charged = this.assembler.charged;
@@ -455,10 +455,11 @@ export class TcpConnection implements SocketEngine, SenderHost {
         this.host.memory?.adjust(this.assembler.charged - charged);
       }
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
-      this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
+      const mss = this.effectiveMss;
+      const unacked = (this.unackedSegments += length > mss ? 2 : 1);
       // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
-      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.sender.noDelay);
-      now ? this.delayedAck.now(this.unackedSegments) : this.delayedAck.schedule();
+      const now = filledHole || unacked >= 2 || (length < mss && this.sender.noDelay);
+      now ? this.delayedAck.now(unacked) : this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK

@@ -2,7 +2,7 @@ import type { NetClock, RandomSource } from '../../clock.js';
 import type { IpDatagram, IpLayer } from '../../iface/ip-layer.js';
 import { type IpAddress, ipv4Address } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
-import { type LayerStats, type StatScope, layerStats } from '../../stat-names.js';
+import { type LayerStats, type StatScope, layerStats, u64Words } from '../../stat-names.js';
 import { TcpFlag, type TcpRepr, emptyTcpSegment, readTcpSegment } from '../../wire/tcp.js';
 import { TcpConnection } from './connection.js';
 import { ConnectionTable } from './connection-table.js';
@@ -110,6 +110,9 @@ const COOKIE_RECENT_MS = 3 * 60_000;
  */
 export class TcpLayer {
   readonly stats: LayerStats<'tcp'>;
+  /** segments_rx, counted inline per segment (see `u64Words`). */
+  private readonly counters: Uint32Array;
+  private readonly segmentsRxAt: number;
   private readonly table = new ConnectionTable<TcpConnection>();
   private readonly passive = new Map<TcpConnection, Listening>();
   private readonly listeners = new Map<number, Listening>();
@@ -150,6 +153,8 @@ export class TcpLayer {
     limits: TcpLimits = {},
   ) {
     this.stats = layerStats(scope, 'tcp');
+    this.counters = u64Words(this.stats.segments_rx);
+    this.segmentsRxAt = this.stats.segments_rx.index;
     this.memory = memory ?? new MemoryBudget({ budgetBytes: 64 * 1024 * 1024 });
     this.objects = this.memory.account();
     this.buffers = this.memory.account(this.stats.buffer_bytes, this.stats.buffer_bytes_peak);
@@ -381,25 +386,21 @@ export class TcpLayer {
 
   /** One segment in (a bound arrow: the IP layer calls it for every TCP datagram, through no other closure). */
   private readonly receive = (datagram: IpDatagram): void => {
-    this.stats.segments_rx.increment();
+    const counters = this.counters;
+    if (++counters[this.segmentsRxAt]! === 0x100000000) counters[this.segmentsRxAt + 1]!++; // segments_rx
     // Read into one reused segment (no packet, repr or result objects per segment); a checksum the NIC
     // verified (or that never left this host) is not summed again.
     const tcp = this.incoming;
-    const problem = readTcpSegment(
-      datagram.payload,
-      datagram.source,
-      datagram.destination,
-      !datagram.checksumValid,
-      tcp,
-      this.incomingTimestamps,
-    );
+    const source = datagram.source;
+    const destination = datagram.destination;
+    const problem = readTcpSegment(datagram.payload, source, destination, !datagram.checksumValid, tcp, this.incomingTimestamps);
     if (problem !== undefined) {
       if (problem === 'checksum') this.stats.bad_checksum.increment();
       else this.stats.malformed.increment();
       return;
     }
     if (!datagram.unicast) return; // TCP is unicast
-    const existing = this.table.get(datagram.destination, tcp.destinationPort, datagram.source, tcp.sourcePort);
+    const existing = this.table.get(destination, tcp.destinationPort, source, tcp.sourcePort);
     if (existing) {
       existing.receive(tcp);
       return;
