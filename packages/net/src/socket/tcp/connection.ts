@@ -273,29 +273,24 @@ export class TcpConnection implements SocketEngine, SenderHost {
     const length = dataLength + (flags & TcpFlag.syn ? 1 : 0) + (flags & TcpFlag.fin ? 1 : 0);
 
     // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
-    if (
-      this.timestampsEnabled &&
-      segment.timestamps &&
-      !(flags & TcpFlag.rst) &&
-      seqLt(segment.timestamps.value, this.tsRecent) &&
-      state !== 'syn-received'
-    ) {
+    const timestamps = this.timestampsEnabled ? segment.timestamps : undefined;
+    const sequence = segment.sequence;
+    if (timestamps && !(flags & TcpFlag.rst) && seqLt(timestamps.value, this.tsRecent) && state !== 'syn-received') {
       this.host.stats.duplicate_segments.increment();
       this.sendAck();
       return;
     }
 
     // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
-    const window = this.window.offered(this.receiveNext, this.socket.heldBytes);
-    const windowEnd = seqAdd(this.receiveNext, window);
+    const receiveNext = this.receiveNext;
+    const window = this.window.offered(receiveNext, this.socket.heldBytes);
+    const windowEnd = seqAdd(receiveNext, window);
     const acceptable =
       length === 0
         ? window === 0
-          ? segment.sequence === this.receiveNext
-          : seqInRange(segment.sequence, this.receiveNext, windowEnd)
-        : window > 0 &&
-          (seqInRange(segment.sequence, this.receiveNext, windowEnd) ||
-            seqInRange(seqAdd(segment.sequence, length - 1), this.receiveNext, windowEnd));
+          ? sequence === receiveNext
+          : seqInRange(sequence, receiveNext, windowEnd)
+        : window > 0 && (seqInRange(sequence, receiveNext, windowEnd) || seqInRange(seqAdd(sequence, length - 1), receiveNext, windowEnd));
     if (!acceptable) {
       if (!(flags & TcpFlag.rst)) {
         this.host.stats.duplicate_segments.increment();
@@ -345,9 +340,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     }
 
     // RFC 7323 §4.3: TS.Recent follows segments that reach no further than what we acknowledged last.
-    if (this.timestampsEnabled && segment.timestamps && seqLe(segment.sequence, this.lastAckSent)) {
-      this.tsRecent = segment.timestamps.value;
-    }
+    if (timestamps && seqLe(sequence, this.lastAckSent)) this.tsRecent = timestamps.value;
 
     sender.processAck(segment);
     if (this.socket.wantsDrain) this.drainIfRoom();
