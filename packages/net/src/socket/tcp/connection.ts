@@ -437,7 +437,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
         return;
       }
       this.receiveNext = seqAdd(receiveNext, length);
-      socket.deliver(data.slice());
+      socket.deliver(new Uint8Array(data)); // a copy without slice()'s species lookups
       const filledHole = this.assembler.count !== 0;
       if (filledHole) {
         const charged = this.assembler.charged;
