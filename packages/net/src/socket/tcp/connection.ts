@@ -447,12 +447,16 @@ export class TcpConnection implements SocketEngine, SenderHost {
         }
         this.host.memory?.adjust(this.assembler.charged - charged);
       }
+      // An answer the application wrote while taking the data carried the ACK: nothing is owed.
+      if (this.lastAckSent === this.receiveNext) return;
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
       const mss = this.effectiveMss;
       const unacked = (this.unackedSegments += length > mss ? 2 : 1);
-      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
-      const now = filledHole || unacked >= 2 || (length < mss && this.sender.noDelay);
-      now ? this.delayedAck.now(unacked) : this.delayedAck.schedule();
+      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after
+      // a SACK episode; a small segment on a noDelay connection (a request) soon, so the answer carries it.
+      if (filledHole || unacked >= 2) this.delayedAck.now(unacked);
+      else if (length < mss && this.sender.noDelay) this.delayedAck.soon();
+      else this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK
