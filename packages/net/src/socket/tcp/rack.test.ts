@@ -89,6 +89,21 @@ describe('RACK loss detection (RFC 8985 §6)', () => {
     expect(h.stats.timeouts.value).toBe(0);
   });
 
+  it('learns from a resend answered sooner than min_RTT that the first copy was only late: the window widens', () => {
+    const h = flight(4);
+    h.receive({ acknowledgment: seg(1), sackBlocks: [[seg(2), seg(3)]] });
+    h.clock.advance(13);
+    expect(sequences(h.take())).toEqual([seg(1)]);
+    const rack = h.connection.sender.rack!;
+    expect(rack.reorderingWindow(false, 0, MSS, 1000)).toBe(12.5);
+    // 2 ms after the resend (a round trip is 50 ms), segment 1 is acknowledged: that was its first copy.
+    h.clock.advance(2);
+    h.receive({ acknowledgment: seg(4) });
+    expect(rack.reorderingSeen).toBe(true);
+    expect(rack.reorderingWindow(false, 0, MSS, 1000)).toBe(25);
+    expect(rack.minRtt).toBe(50); // and no RTT sample from it
+  });
+
   it('works with the tail loss probe: the probe is SACKed, the rest of the tail is found lost and resent', () => {
     const h = flight(5);
     h.receive({ acknowledgment: seg(2) });

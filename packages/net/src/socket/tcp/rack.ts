@@ -32,6 +32,8 @@ const RETRANSMITTED = 1;
 const DONE = 2;
 /** Deemed lost: [start, end) less what the peer SACKed is due to be sent again. */
 const LOST = 4;
+/** A retransmission of bytes RACK deemed lost (an ACK of the first copy then says they were only late). */
+const REPAIR = 8;
 
 /** What RACK asks of the send side: the SACK scoreboard's verdict on a sequence number, and the timer's call. */
 export interface RackHost {
@@ -63,6 +65,8 @@ export class Rack {
   private dsackRoundEnd = 0;
   private dsackRound = false;
   private windowPersist = 0;
+  /** SND.MAX at the last ACK: where a round trip that starts now ends. */
+  private sendMax = 0;
   /** Records deemed lost and not yet sent again in full. */
   lostRecords = 0;
 
@@ -111,21 +115,23 @@ export class Rack {
     this.sentAt[at] = this.clock.now();
     this.flags[at] = retransmission ? RETRANSMITTED : 0;
     if (retransmission) {
-      this.supersede(start, end);
+      if (this.supersede(start, end)) this.flags[at] = RETRANSMITTED | REPAIR;
       this.irregular = true;
     }
     this.tail++;
   }
 
-  /** Earlier records lose the bytes of [start, end), sent again now. */
-  private supersede(start: number, end: number): void {
+  /** Earlier records lose the bytes of [start, end), sent again now. Returns whether a lost one did. */
+  private supersede(start: number, end: number): boolean {
     const mask = this.mask;
+    let repair = false;
     for (let i = this.head; i < this.tail; i++) {
       const at = i & mask;
       const flags = this.flags[at]!;
       const from = this.start[at]!;
       const to = this.end[at]!;
       if ((flags & (DONE | LOST)) === DONE || seqLe(to, start) || seqLe(end, from)) continue;
+      if (flags & LOST) repair = true;
       if (seqLe(start, from)) {
         // Covered from its start: what is left of it (if anything) begins where the resent bytes end.
         if (seqLe(to, end)) this.retire(at);
@@ -134,6 +140,7 @@ export class Rack {
       else if (flags & LOST) this.start[at] = end; // the lost bytes before `start` went out earlier
       // A send inside a record that is not lost leaves it whole: it can only be deemed lost later.
     }
+    return repair;
   }
 
   private retire(at: number): void {
@@ -175,12 +182,14 @@ export class Rack {
    * RACK.fack, and show reordering; D-SACK blocks (below `ack`) widen the reordering window.
    */
   acknowledged(ack: number, blocks: readonly (readonly [number, number])[] | undefined, sendMax: number): void {
-    const now = this.clock.now();
+    this.sendMax = sendMax;
     const mask = this.mask;
+    let now = -1; // read once, when first needed
     // The head: everything sent before the first record the ACK does not cover.
     while (this.head < this.tail) {
       const at = this.head & mask;
       if (!seqLe(this.end[at]!, ack)) break;
+      if (now < 0) now = this.clock.now();
       if (!(this.flags[at]! & DONE)) this.deliver(this.head, at, now);
       else if (this.flags[at]! & LOST) this.lostRecords--;
       this.head++;
@@ -200,6 +209,7 @@ export class Rack {
     }
     if (this.dsackRound && seqLe(this.dsackRoundEnd, ack)) this.dsackRound = false;
     if (!this.irregular) return;
+    if (now < 0) now = this.clock.now();
     for (let i = this.head; i < this.tail; i++) {
       const at = i & mask;
       if (this.flags[at]! & DONE) continue;
@@ -222,9 +232,18 @@ export class Rack {
     const sentAt = this.sentAt[at]!;
     const end = this.end[at]!;
     const rtt = now - sentAt;
-    const retransmitted = this.flags[at]! & RETRANSMITTED;
-    // An ACK sooner than min_RTT after a retransmission answers an earlier copy (step 2): no sample.
-    if (retransmitted && rtt < this.minRtt) return;
+    const flags = this.flags[at]!;
+    const retransmitted = flags & RETRANSMITTED;
+    if (retransmitted && rtt < this.minRtt) {
+      // An ACK sooner than min_RTT after a retransmission answers an earlier copy (step 2): no sample.
+      // When RACK had deemed that copy lost, it was only late: reordering, as a D-SACK would have shown
+      // (peers that send none, this stack included, show it this way), and the window widens.
+      if (flags & REPAIR) {
+        this.reorderingSeen = true;
+        this.widen(this.sendMax);
+      }
+      return;
+    }
     if (this.minRtt < 0 || rtt < this.minRtt) this.minRtt = rtt;
     if (index > this.xmitIndex) {
       this.xmitIndex = index;
@@ -241,9 +260,14 @@ export class Rack {
 
   /** A D-SACK: the peer got something twice; once per round trip the reordering window grows (step 4). */
   private dsack(ack: number, sendMax: number): void {
+    this.widen(seqGt(sendMax, ack) ? sendMax : ack);
+  }
+
+  /** The reordering window grows by a quarter min_RTT, once per round trip (until `roundEnd` is acknowledged). */
+  private widen(roundEnd: number): void {
     if (this.dsackRound) return;
     this.dsackRound = true;
-    this.dsackRoundEnd = seqGt(sendMax, ack) ? sendMax : ack;
+    this.dsackRoundEnd = roundEnd;
     if (this.windowMultiplier < MAX_WINDOW_MULTIPLIER) this.windowMultiplier++;
     this.windowPersist = WINDOW_PERSIST;
   }
