@@ -186,16 +186,27 @@ export class Rack {
     const mask = this.mask;
     let now = -1; // read once, when first needed
     // The head: everything sent before the first record the ACK does not cover.
-    while (this.head < this.tail) {
-      const at = this.head & mask;
-      if (!seqLe(this.end[at]!, ack)) break;
-      if (now < 0) now = this.clock.now();
-      if (!(this.flags[at]! & DONE)) this.deliver(this.head, at, now);
-      else if (this.flags[at]! & LOST) this.lostRecords--;
-      this.head++;
-    }
-    if (this.head === this.tail) {
-      this.irregular = false;
+    const end = this.end;
+    let head = this.head;
+    if (!this.irregular) {
+      // All in order, nothing resent: the last record covered is the newest, the one RACK follows.
+      while (head < this.tail && seqLe(end[head & mask]!, ack)) head++;
+      if (head !== this.head) {
+        now = this.clock.now();
+        this.deliver(head - 1, (head - 1) & mask, now);
+        this.head = head;
+      }
+    } else {
+      for (; head < this.tail; head++) {
+        const at = head & mask;
+        if (!seqLe(end[at]!, ack)) break;
+        if (now < 0) now = this.clock.now();
+        const flags = this.flags[at]!;
+        if (!(flags & DONE)) this.deliver(head, at, now);
+        else if (flags & LOST) this.lostRecords--;
+      }
+      this.head = head;
+      if (head === this.tail) this.irregular = false;
     }
     const blockCount = blocks === undefined ? 0 : blocks.length;
     if (blockCount !== 0) {
