@@ -12,7 +12,7 @@
  * retransmissions, segments delivered or lost out of order).
  */
 import type { NetClock } from '../../clock.js';
-import { seqGt, seqLe, seqLt } from './sequence.js';
+import { seqDiff, seqGt, seqLe, seqLt } from './sequence.js';
 import { RetransmitTimer } from './timers.js';
 
 /** Records kept at first; the ring doubles when full, up to `MAX_RECORDS`. */
@@ -69,6 +69,8 @@ export class Rack {
   private sendMax = 0;
   /** Records deemed lost and not yet sent again in full. */
   lostRecords = 0;
+  /** Bytes in them (SACKed parts of a large send included): what the estimate of the bytes in flight leaves out. */
+  lostBytes = 0;
 
   private start: Uint32Array;
   private end: Uint32Array;
@@ -131,7 +133,10 @@ export class Rack {
       const from = this.start[at]!;
       const to = this.end[at]!;
       if ((flags & (DONE | LOST)) === DONE || seqLe(to, start) || seqLe(end, from)) continue;
-      if (flags & LOST) repair = true;
+      if (flags & LOST) {
+        repair = true;
+        this.lostBytes -= seqDiff(to, from);
+      }
       if (seqLe(start, from)) {
         // Covered from its start: what is left of it (if anything) begins where the resent bytes end.
         if (seqLe(to, end)) this.retire(at);
@@ -139,6 +144,7 @@ export class Rack {
       } else if (seqLe(to, end)) this.end[at] = start;
       else if (flags & LOST) this.start[at] = end; // the lost bytes before `start` went out earlier
       // A send inside a record that is not lost leaves it whole: it can only be deemed lost later.
+      if (this.flags[at]! & LOST) this.lostBytes += seqDiff(this.end[at]!, this.start[at]!);
     }
     return repair;
   }
@@ -152,7 +158,9 @@ export class Rack {
     const size = this.mask + 1;
     if (size >= MAX_RECORDS) {
       // Full: the oldest record goes (the RTO still covers its bytes).
-      this.retire(this.head & this.mask);
+      const at = this.head & this.mask;
+      if (this.flags[at]! & LOST) this.lostBytes -= seqDiff(this.end[at]!, this.start[at]!);
+      this.retire(at);
       this.head++;
       return;
     }
@@ -203,7 +211,10 @@ export class Rack {
         if (now < 0) now = this.clock.now();
         const flags = this.flags[at]!;
         if (!(flags & DONE)) this.deliver(head, at, now);
-        else if (flags & LOST) this.lostRecords--;
+        else if (flags & LOST) {
+          this.lostRecords--;
+          this.lostBytes -= seqDiff(end[at]!, this.start[at]!);
+        }
       }
       this.head = head;
       if (head === this.tail) this.irregular = false;
@@ -320,6 +331,7 @@ export class Rack {
       if (remaining <= 0) {
         this.flags[at] = flags | DONE | LOST;
         this.lostRecords++;
+        this.lostBytes += seqDiff(this.end[at]!, this.start[at]!);
         this.irregular = true;
         marked++;
       } else if (remaining > wait) wait = remaining;
@@ -345,6 +357,7 @@ export class Rack {
         this.lostEnd = to;
         return first;
       }
+      this.lostBytes -= seqDiff(to, from);
       this.retire(at); // all of it SACKed or acknowledged since
     }
     return -1;
@@ -358,6 +371,7 @@ export class Rack {
     this.head = this.tail;
     this.irregular = false;
     this.lostRecords = 0;
+    this.lostBytes = 0;
   }
 
   /** Every timer off (the connection ended). */

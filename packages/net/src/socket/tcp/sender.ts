@@ -447,7 +447,9 @@ export class Sender implements RackHost {
       this.timer.arm(this.rtt.timeoutMs, true);
     }
     const dataEnd = seqAdd(this.sendUnacknowledged, this.buffer.length);
-    for (let budget = Math.max(1, Math.ceil(delivered / mss)); budget > 0; budget--) {
+    // As many as the window leaves room for beside what is in flight (RFC 6675's pipe: not SACKed, not lost).
+    const room = congestion.window - Math.max(0, this.flightSize - sacked - rack.lostBytes);
+    for (let budget = Math.max(1, Math.ceil(delivered / mss), Math.floor(room / mss)); budget > 0; budget--) {
       const start = rack.nextLost(this.sendUnacknowledged);
       if (start < 0 || !seqLt(start, dataEnd)) return;
       // One segment at most, up to the next SACKed range, never past SND.MAX or the lost send's end.
@@ -464,9 +466,7 @@ export class Sender implements RackHost {
 
   /** RACK's reordering timer expired (RFC 8985 §6.2 step 5): losses deemed by time go now. */
   reorderTimedOut(): void {
-    const state = this.host.state;
-    if (state === 'closed' || state === 'time-wait' || this.rack === undefined) return;
-    this.repairLosses(0);
+    this.repairLosses(0); // (stop() cancels the timer when the connection ends)
   }
 
   /** RFC 7323 §4.1 (the echoed timestamp) when timestamps are on, else one timed segment (RFC 6298 §3, Karn). */
