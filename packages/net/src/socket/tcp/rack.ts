@@ -21,8 +21,12 @@ const INITIAL_RECORDS = 16;
 const MAX_RECORDS = 8192;
 /** RFC 8985 §6.2 step 4: DupThresh, in segments' worth of SACKed bytes. */
 const DUPLICATE_THRESHOLD = 3;
-/** The reordering window grows on D-SACK up to this many quarter min_RTTs (RFC 8985 §6.2 step 4). */
-const MAX_WINDOW_MULTIPLIER = 8;
+/**
+ * The reordering window grows on D-SACK by a quarter min_RTT at a time (RFC 8985 §6.2 step 4), bounded
+ * by SRTT; the multiplier itself stops here (Linux's 255 steps): where min_RTT is far below the time
+ * frames are held back on the path, the window must be able to reach SRTT.
+ */
+const MAX_WINDOW_MULTIPLIER = 255;
 /** Recoveries a grown reordering window lasts before it goes back to one quarter min_RTT. */
 const WINDOW_PERSIST = 16;
 
@@ -245,6 +249,37 @@ export class Rack {
       if (covered) {
         this.deliver(i, at, now);
         this.flags[at] = this.flags[at]! | DONE;
+      } else if (i > this.xmitIndex) this.deliverPart(i, at, from, to, blocks, blockCount, now);
+    }
+  }
+
+  /**
+   * A large send (TSO) is one record, but its segments arrive one by one: a block SACKing part of it
+   * says a segment sent then was delivered, so RACK follows that send from now on (what it would do with
+   * a record per segment) and what went before it can be deemed lost, even while a loss of its own keeps
+   * the record from being delivered whole.
+   */
+  private deliverPart(
+    index: number,
+    at: number,
+    from: number,
+    to: number,
+    blocks: readonly (readonly [number, number])[] | undefined,
+    blockCount: number,
+    now: number,
+  ): void {
+    for (let b = 0; b < blockCount; b++) {
+      const block = blocks![b]!;
+      if (seqLt(block[0], to) && seqLt(from, block[1])) {
+        const flags = this.flags[at]!;
+        const rtt = now - this.sentAt[at]!;
+        if (flags & RETRANSMITTED && rtt < this.minRtt) return; // maybe an earlier copy's (see deliver)
+        this.xmitIndex = index;
+        this.xmitTime = this.sentAt[at]!;
+        this.endSequence = seqLt(block[1], to) ? block[1] : to;
+        this.rtt = rtt;
+        if (this.minRtt < 0 || rtt < this.minRtt) this.minRtt = rtt;
+        return;
       }
     }
   }
