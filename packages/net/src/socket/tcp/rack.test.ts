@@ -129,7 +129,13 @@ describe('RACK loss detection (RFC 8985 §6)', () => {
     expect(h.take().map((s) => s.payload.length)).toEqual([4 * MSS, 4 * MSS]);
     h.clock.advance(50);
     // Segment 1 (of the first send) and segment 5 (of the second) lost: neither send is delivered whole.
-    h.receive({ acknowledgment: seg(1), sackBlocks: [[seg(6), seg(8)], [seg(2), seg(5)]] });
+    h.receive({
+      acknowledgment: seg(1),
+      sackBlocks: [
+        [seg(6), seg(8)],
+        [seg(2), seg(5)],
+      ],
+    });
     // Part of the second was delivered: the hole in the first, sent before it, is lost (DupThresh SACKed,
     // no reordering seen: reo_wnd 0). The second's own hole waits: nothing sent after it was delivered.
     expect(sequences(h.take())).toEqual([seg(1)]);
