@@ -657,6 +657,25 @@ describe('window rules (docs/architecture/network.md)', () => {
     expect(quick.take().map((s) => s.payload.length)).toEqual([10, 10]);
   });
 
+  it('acknowledges a small segment on a noDelay connection after the work it set off: an answer carries the ACK', () => {
+    const h = established({ noDelay: true });
+    h.connection.socket.onData(() => h.connection.socket.write(bytes(20)));
+    h.receive({ acknowledgment: ISS + 1 }, bytes(30));
+    h.clock.advance(0);
+    // One segment: the answer, with the request's ACK; no pure ACK before it.
+    expect(h.take().map((s) => [s.payload.length, s.acknowledgment])).toEqual([[20, PEER_ISS + 1 + 30]]);
+  });
+
+  it('acknowledges a small unanswered segment on a noDelay connection a turn later, not after 40 ms', () => {
+    const h = established({ noDelay: true });
+    h.receive({ acknowledgment: ISS + 1 }, bytes(30));
+    expect(h.take()).toEqual([]);
+    h.clock.advance(0);
+    expect(h.take().map((s) => [flagsOf(s), s.acknowledgment])).toEqual([['A', PEER_ISS + 1 + 30]]);
+    h.clock.advance(40);
+    expect(h.take()).toEqual([]);
+  });
+
   it('sends keepalive probes on an idle connection and gives up when they go unanswered', () => {
     const h = established({ keepAlive: { idleMs: 10_000, intervalMs: 1000, probes: 2 } });
     h.clock.advance(10_000);
