@@ -552,7 +552,9 @@ describe('RFC 2018, RFC 6675: SACK', () => {
   it('in recovery resends only what the peer has not SACKed, and only what counts as lost', () => {
     const h = inFlightWithSack();
     const seg = (n: number) => ISS + 1 + n * MSS;
-    // Segments 0 and 2 lost; 1 and 3..6 arrive, each reported by a duplicate ACK with its SACK blocks.
+    // Segments 0 and 2 lost; 1 and 3..6 arrive a round trip later, each reported by a duplicate ACK with
+    // its SACK blocks. Before three segments' worth are SACKed, RACK gives reordering a quarter RTT.
+    h.clock.advance(40);
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(1), seg(2)]] });
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(3), seg(4)]] });
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(3), seg(5)]] });
