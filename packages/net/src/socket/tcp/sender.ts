@@ -49,7 +49,7 @@ export interface SenderHost {
 
 /** Milliseconds on the clock as a timestamp option value (RFC 7323 §4: never 0, which means none). */
 export function timestampOf(clock: NetClock): number {
-  return Math.floor(clock.now()) >>> 0 || 1;
+  return clock.now() >>> 0 || 1; // ToUint32 truncates: the floor of a time, which is never negative
 }
 
 /**
