@@ -180,8 +180,7 @@ export class Sender implements RackHost {
    * resends what was lost (go-back-N in slow start, skipping what the peer SACKed).
    */
   output(): void {
-    // Nothing to send, no FIN to come (a receiver's every segment ends here): nothing to work out.
-    if (this.buffer.length === 0 && !this.finRequested) return;
+    if (this.buffer.length === 0 && !this.finRequested) return; // nothing to send, no FIN to come (as on a receiver)
     const state = this.host.state;
     if (state === 'closed' || state === 'syn-sent' || state === 'syn-received' || state === 'time-wait') return;
     // Everything, the FIN included, acknowledged: nothing can follow it.
