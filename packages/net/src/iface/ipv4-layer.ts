@@ -66,8 +66,9 @@ export class Ipv4Layer implements IpLayer {
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly reassembler: Reassembler;
   private identification: number;
-  /** TCP's handler, looked up without the Map. */
+  /** TCP's and ICMP's handlers, looked up without the Map. */
   private tcp: ProtocolHandler | undefined;
+  private icmp: ProtocolHandler | undefined;
   /** The datagram handed to handlers, refilled for each one. */
   private readonly received = new ReceivedDatagram();
   /** The offloads asked of the link for a datagram going out, refilled for each one. */
@@ -107,6 +108,7 @@ export class Ipv4Layer implements IpLayer {
   on(protocol: number, handler: ProtocolHandler): void {
     this.handlers.set(protocol, handler);
     if (protocol === IpProtocolValue.tcp) this.tcp = handler;
+    if (protocol === IpProtocolValue.icmp) this.icmp = handler;
   }
 
   /** What the link offloads (transport layers decide on checksums and segment sizes by it). */
@@ -155,8 +157,18 @@ export class Ipv4Layer implements IpLayer {
 
   /** The directed broadcast of our subnet. */
   get subnetBroadcast(): Ipv4Address {
-    return ipv4FromNumber(this.address | ~prefixMask(this.prefixLength));
+    // Asked twice per datagram (in and out): worked out again only when the address or prefix changed.
+    if (this.address !== this.broadcastOf || this.prefixLength !== this.broadcastPrefix) {
+      this.broadcastOf = this.address;
+      this.broadcastPrefix = this.prefixLength;
+      this.broadcast = ipv4FromNumber(this.address | ~prefixMask(this.prefixLength));
+    }
+    return this.broadcast;
   }
+
+  private broadcastOf: Ipv4Address = IPV4_ANY;
+  private broadcastPrefix = 0;
+  private broadcast: Ipv4Address = IPV4_BROADCAST;
 
   /** Where a datagram for `destination` goes next, or undefined when there is no route. */
   nextHop(destination: Ipv4Address): Ipv4Address | undefined {
@@ -248,7 +260,8 @@ export class Ipv4Layer implements IpLayer {
     datagram.checksumValid = checksumValid;
     datagram.packet = bytes;
     datagram.headerLength = headerLength;
-    const handler = protocol === IpProtocolValue.tcp ? this.tcp : this.handlers.get(protocol);
+    const handler =
+      protocol === IpProtocolValue.tcp ? this.tcp : protocol === IpProtocolValue.icmp ? this.icmp : this.handlers.get(protocol);
     if (handler) handler(datagram);
     else {
       stats.rx_unknown_protocol.increment();
