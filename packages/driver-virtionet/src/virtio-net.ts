@@ -253,7 +253,8 @@ export class VirtioNet extends NicBase {
   transmit(frame: Uint8Array, info?: FrameInfo): TransmitResult {
     if (!this.linkState) return LINK_DOWN;
     if (frame.length < ETHERNET_HEADER) return TOO_SMALL;
-    if (this.tooLarge(frame, info)) return TOO_LARGE;
+    // A plain frame (no offloads asked: an echo reply, an ARP answer) is checked inline.
+    if (info === undefined ? frame.length > ETHERNET_HEADER + this.mtu : this.tooLarge(frame, info)) return TOO_LARGE;
     // A checksum the device cannot fill in would go out wrong: without CSUM the stack sums in software.
     const offload = info !== undefined && this.offloads.checksumTx ? info : undefined;
     const queue = this.transmitQueue;
