@@ -49,6 +49,8 @@ export class EventLoop {
   }
 
   private readonly turns: { increment(): void } | undefined;
+  /** Made once: a turn allocates no closures. */
+  private readonly drainMicrotasks = (): void => this.host.runMicrotasks();
 
   /** Milliseconds on the monotonic clock. */
   now(): number {
@@ -112,14 +114,13 @@ export class EventLoop {
       }
       host.interruptDone?.(vector);
     }
-    this.timers.runDue(
-      () => this.host.runMicrotasks(),
-      (error) => panic('Uncaught exception in a timer callback:', error),
-    );
+    this.timers.runDue(this.drainMicrotasks, timerFailed);
     if (!this.alive()) this.onIdle();
     return this.timers.nextDeadline();
   }
 }
+
+const timerFailed = (error: unknown): void => panic('Uncaught exception in a timer callback:', error);
 
 /**
  * Where the image's one loop lives: a `Symbol.for` slot on `globalThis`, as statman's registry and the
