@@ -8,7 +8,9 @@ export function uosPreset(options: Options = {}): Options {
     dts: true,
     sourcemap: true,
     clean: true,
-    splitting: false,
+    // Entries of one package share chunks: one copy of each module (and of each class, so instanceof holds
+    // across subpaths), not one per entry.
+    splitting: true,
     outDir: 'dist',
     ...options,
   };

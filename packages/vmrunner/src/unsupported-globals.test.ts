@@ -41,6 +41,13 @@ describe('unsupported web globals', () => {
     expect(bundle.warnings).toEqual([]);
   });
 
+  it('a use through globalThis warns like the bare name; a typeof test of globalThis.X does not', async () => {
+    const bundle = await bundleService(join(fixtures, 'global-this'));
+    expect(bundle.warnings).toHaveLength(1);
+    expect(bundle.warnings[0]).toMatch(/^warning: service\.ts uses WebAssembly, which uOS does not provide/);
+    expect(bundle.code).toContain('globalThis.WebAssembly.instantiate(');
+  });
+
   it('a service with no such globals gets no warning', async () => {
     const bundle = await bundleService(join(fixtures, 'web-globals'));
     expect(bundle.warnings).toEqual([]);

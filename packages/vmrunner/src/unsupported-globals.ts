@@ -39,7 +39,8 @@ export interface UnsupportedGlobalUse {
 /**
  * Finds the unsupported web globals a bundle uses. Runs esbuild a second time with `options` plus one
  * injected probe module per global: esbuild binds a free identifier to an injected export only where the
- * bundle really names it as a global (never a local of the same name, never a property), and tree-shakes
+ * bundle really names it as a global (never a local of the same name, never a property of another
+ * object), or as a property of `globalThis` (`globalThis.WebAssembly`, a common way to reach one), and tree-shakes
  * the probes nothing uses. Each probe's binding has a unique name, so the source map tells which module
  * each use comes from. A module whose every use is `typeof X` is feature-testing and is left out: it
  * works without the global. The real bundle is unchanged.
@@ -49,7 +50,9 @@ export async function findUnsupportedGlobals(options: BuildOptions, serviceDir: 
   try {
     const probes = Object.keys(UNSUPPORTED_GLOBALS).map((name) => {
       const file = join(probeDir, `${name}.js`);
-      writeFileSync(file, `const ${PROBE_PREFIX}${name} = undefined;\nexport { ${PROBE_PREFIX}${name} as ${name} };\n`);
+      // One binding for the bare name and for `globalThis.X` (esbuild injects dotted names as member expressions).
+      const binding = `${PROBE_PREFIX}${name}`;
+      writeFileSync(file, `const ${binding} = undefined;\nexport { ${binding} as ${name}, ${binding} as 'globalThis.${name}' };\n`);
       return file;
     });
     const result = await build({

@@ -3,7 +3,7 @@
 const Worker = class {};
 const options = { caches: 1, indexedDB: 2 };
 
-export const hasWasm = typeof WebAssembly !== 'undefined';
+export const hasWasm = typeof WebAssembly !== 'undefined' || typeof globalThis.WebAssembly === 'object';
 export const stream = typeof CompressionStream === 'function' ? 'compress' : 'plain';
 export const worker = new Worker();
 export const fields = options.caches + options.indexedDB;

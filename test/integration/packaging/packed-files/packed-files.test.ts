@@ -1,6 +1,6 @@
 // scripts/lint-packages.mjs refuses a tarball that would carry files no consumer needs (a build stamp, test
 // files, test folders the exports map does not name), using the list `npm pack --dry-run` prints.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,5 +73,13 @@ describe('scripts/packed-files.mjs', () => {
     const files = await packed(dir);
     expect(files).toContain('src/web/inject.ts');
     expect(unneeded(files, manifest)).toEqual([]);
+  });
+
+  it("ships one copy of each module: @uos/net's root and /test entries share chunks (the built dist)", () => {
+    const dist = join(repositoryRoot, 'packages', 'net', 'dist');
+    const scripts = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+    const defining = scripts.filter((file) => /\bvar Inet = class\b/.test(readFileSync(join(dist, file), 'utf8')));
+    expect(defining).toHaveLength(1);
+    expect(readFileSync(join(dist, 'test', 'index.js'), 'utf8')).toMatch(/from "\.\.\/chunk-[A-Z0-9]+\.js"/);
   });
 });
