@@ -92,7 +92,8 @@ describe.skipIf(!link)('@uos/net over a tap device', () => {
     const { vm, stats, report, ms, kind } = await echoUnderFaults(link!, DEVICE, ECHO_BYTES, (options) => boot(dir, options));
     console.info(
       `echo ${ECHO_BYTES >> 20} MB each way under faults (${kind}) in ${ms} ms; ` +
-        `guest retransmits ${stats['eth0.tcp.retransmits']}, out of order ${stats['eth0.tcp.out_of_order']}, duplicates ${stats['eth0.tcp.duplicate_segments']}\n${report}`,
+        `guest retransmits ${stats['eth0.tcp.retransmits']} (fast ${stats['eth0.tcp.fast_retransmits']}), timeouts ${stats['eth0.tcp.timeouts']}, ` +
+        `tail loss probes ${stats['eth0.tcp.tail_loss_probes']}, out of order ${stats['eth0.tcp.out_of_order']}, duplicates ${stats['eth0.tcp.duplicate_segments']}\n${report}`,
     );
     // The faults were real: the guest saw them.
     expect(stats['eth0.tcp.retransmits']).toBeGreaterThan(0);

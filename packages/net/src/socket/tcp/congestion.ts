@@ -32,6 +32,12 @@ export interface CongestionControl {
    * reports holding above SND.UNA (0 without SACK).
    */
   onDuplicateAck(sendUnacknowledged: number, sendMax: number, flightSize: number, mss: number, sackedBytes: number): CongestionAction;
+  /**
+   * Time-based loss detection (RACK, RFC 8985 §6.2 step 5) found a segment lost: enter fast recovery
+   * unless in it, or unless SND.UNA is still short of the last recovery's end (the same episode).
+   * Returns whether it entered.
+   */
+  enterRecovery(sendUnacknowledged: number, sendMax: number, flightSize: number, mss: number): boolean;
   /** The retransmission timer expired (the connection goes back to SND.UNA). */
   onRetransmitTimeout(sendMax: number, flightSize: number, mss: number): void;
 }

@@ -552,7 +552,9 @@ describe('RFC 2018, RFC 6675: SACK', () => {
   it('in recovery resends only what the peer has not SACKed, and only what counts as lost', () => {
     const h = inFlightWithSack();
     const seg = (n: number) => ISS + 1 + n * MSS;
-    // Segments 0 and 2 lost; 1 and 3..6 arrive, each reported by a duplicate ACK with its SACK blocks.
+    // Segments 0 and 2 lost; 1 and 3..6 arrive a round trip later, each reported by a duplicate ACK with
+    // its SACK blocks. Before three segments' worth are SACKed, RACK gives reordering a quarter RTT.
+    h.clock.advance(40);
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(1), seg(2)]] });
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(3), seg(4)]] });
     h.receive({ acknowledgment: seg(0), sackBlocks: [[seg(3), seg(5)]] });
@@ -653,6 +655,25 @@ describe('window rules (docs/architecture/network.md)', () => {
     quick.connection.socket.write(bytes(10));
     quick.connection.socket.write(bytes(10));
     expect(quick.take().map((s) => s.payload.length)).toEqual([10, 10]);
+  });
+
+  it('acknowledges a small segment on a noDelay connection after the work it set off: an answer carries the ACK', () => {
+    const h = established({ noDelay: true });
+    h.connection.socket.onData(() => h.connection.socket.write(bytes(20)));
+    h.receive({ acknowledgment: ISS + 1 }, bytes(30));
+    h.clock.advance(0);
+    // One segment: the answer, with the request's ACK; no pure ACK before it.
+    expect(h.take().map((s) => [s.payload.length, s.acknowledgment])).toEqual([[20, PEER_ISS + 1 + 30]]);
+  });
+
+  it('acknowledges a small unanswered segment on a noDelay connection a turn later, not after 40 ms', () => {
+    const h = established({ noDelay: true });
+    h.receive({ acknowledgment: ISS + 1 }, bytes(30));
+    expect(h.take()).toEqual([]);
+    h.clock.advance(0);
+    expect(h.take().map((s) => [flagsOf(s), s.acknowledgment])).toEqual([['A', PEER_ISS + 1 + 30]]);
+    h.clock.advance(40);
+    expect(h.take()).toEqual([]);
   });
 
   it('sends keepalive probes on an idle connection and gives up when they go unanswered', () => {

@@ -454,11 +454,15 @@ export class TcpConnection implements SocketEngine, SenderHost {
         }
         this.host.memory?.adjust(this.assembler.charged - charged);
       }
+      // An answer the application wrote while taking the data carried the ACK: nothing is owed.
+      if (this.lastAckSent === this.receiveNext) return;
       // A segment the NIC coalesced stands for several: acknowledged at once, as two would be.
       this.unackedSegments += data.length > this.effectiveMss ? 2 : 1;
-      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after a SACK episode.
-      const now = filledHole || this.unackedSegments >= 2 || (data.length < this.effectiveMss && this.sender.noDelay);
-      now ? this.delayedAck.now(this.unackedSegments) : this.delayedAck.schedule();
+      // Acknowledge at once (or at the batch's end) every second full segment, when a hole filled, and after
+      // a SACK episode; a small segment on a noDelay connection (a request) soon, so the answer carries it.
+      if (filledHole || this.unackedSegments >= 2) this.delayedAck.now(this.unackedSegments);
+      else if (data.length < this.effectiveMss && this.sender.noDelay) this.delayedAck.soon();
+      else this.delayedAck.schedule();
       return;
     }
     // Out of order: keep it (copied into the range it joins) and tell the sender at once (duplicate ACK

@@ -1,5 +1,5 @@
 import type { CongestionAction, CongestionControl } from './congestion.js';
-import { seqGe, seqGt } from './sequence.js';
+import { seqGe, seqGt, seqLt } from './sequence.js';
 
 /** RFC 6928: the initial window is ten segments. */
 const INITIAL_SEGMENTS = 10;
@@ -19,6 +19,8 @@ const DUPLICATE_THRESHOLD = 3;
  *   go); a partial ACK retransmits the next hole and deflates cwnd by what it acknowledged, less one MSS;
  *   a full ACK (reaching `recover`) ends recovery with cwnd = min(ssthresh, FlightSize + MSS), at least
  *   2·MSS (RFC 6582 §3.2 step 3, option 1).
+ * - With SACK the sender finds losses by time (RACK, `rack.ts`) and calls `enterRecovery`: the same cut,
+ *   without the three segments' inflation; duplicate ACKs then only inflate cwnd in recovery.
  * - A timeout: ssthresh = max(FlightSize / 2, 2·MSS), cwnd = one MSS, recovery over (RFC 5681 §3.1).
  */
 export class NewReno implements CongestionControl {
@@ -74,6 +76,18 @@ export class NewReno implements CongestionControl {
     this.inRecovery = true;
     this.window = this.slowStartThreshold + DUPLICATE_THRESHOLD * mss;
     return 'recover';
+  }
+
+  enterRecovery(sendUnacknowledged: number, sendMax: number, flightSize: number, mss: number): boolean {
+    // A loss RACK found lies at or above SND.UNA: once that reached the last `recover`, it is a new episode.
+    if (this.inRecovery || seqLt(sendUnacknowledged, this.recover)) return false;
+    this.slowStartThreshold = Math.max(Math.floor(flightSize / 2), 2 * mss);
+    this.recover = sendMax;
+    this.inRecovery = true;
+    this.duplicateAcks = 0;
+    // No duplicate ACKs counted in: the window is ssthresh, inflated by the ACKs that follow.
+    this.window = this.slowStartThreshold;
+    return true;
   }
 
   onRetransmitTimeout(sendMax: number, flightSize: number, mss: number): void {

@@ -3,6 +3,7 @@ import type { TcpSegment } from '../../wire/tcp.js';
 import { TcpFlag } from '../../wire/tcp.js';
 import type { CongestionControl } from './congestion.js';
 import type { ConnectionStats, PayloadCopier } from './options.js';
+import { Rack, type RackHost } from './rack.js';
 import type { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import type { SendQueue } from './send-buffer.js';
@@ -63,7 +64,7 @@ export function timestampOf(clock: NetClock): number {
  * RFC 6675 deems it lost; after a timeout ranges the peer SACKed are skipped (forgotten after a second
  * timeout in a row, in case the peer reneged, RFC 2018 §8).
  */
-export class Sender {
+export class Sender implements RackHost {
   readonly iss: number;
   /** SND.UNA, SND.NXT (moved back to SND.UNA by a timeout) and SND.MAX, the highest sent. */
   sendUnacknowledged: number;
@@ -82,6 +83,8 @@ export class Sender {
   /** Retransmission timeouts in a row. */
   retransmitCount = 0;
   readonly scoreboard = new SackScoreboard();
+  /** Time-based loss detection (RFC 8985 §6) with SACK: made at the first data sent. */
+  rack: Rack | undefined;
   private readonly timer: RetransmitTimer;
   /** Where the next retransmission in recovery starts (the first un-SACKed hole at or after it). */
   private retransmitNext: number;
@@ -292,6 +295,7 @@ export class Sender {
       ? (this.copier ??= (target: Uint8Array, at: number): void => this.buffer.copy(this.copyOffset, this.copyLength, target, at))
       : undefined;
     this.host.sendSegment(sequence, flags, count, copier, segmentSize);
+    if (count && this.host.sackEnabled) (this.rack ??= new Rack(this.clock, this)).sent(sequence, seqAdd(sequence, count), retransmission);
     if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
@@ -342,9 +346,18 @@ export class Sender {
     const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
     const advanced = seqGt(ack, this.sendUnacknowledged);
     const sack = this.host.sackEnabled;
+    // With SACK, RACK finds losses by time (RFC 8985 §6); the duplicate ACK rules are for connections without.
+    const rack = sack ? this.rack : undefined;
     // The peer answers: probes so far were not in vain (RFC 1122 §4.2.2.17: probe for as long as it does).
     this.probesUnanswered = 0;
-    if (sack && segment.sackBlocks?.length) this.scoreboard.update(segment.sackBlocks, ack, this.sendMax);
+    const blocks = segment.sackBlocks;
+    let delivered = 0;
+    if (sack && blocks?.length) {
+      if (rack !== undefined) delivered = -this.scoreboard.sackedBytes();
+      this.scoreboard.update(blocks, ack, this.sendMax);
+      if (rack !== undefined) delivered += this.scoreboard.sackedBytes();
+    }
+    if (rack !== undefined) rack.acknowledged(ack, blocks, this.sendMax);
 
     if (seqGt(ack, this.sendUnacknowledged)) {
       const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.buffer.length); // the FIN is no data
@@ -355,11 +368,14 @@ export class Sender {
       if (seqLt(this.sendNext, ack)) this.sendNext = ack;
       this.retransmitCount = 0;
       this.scoreboard.acknowledge(ack);
-      if (this.congestion.onNewAck(ack, acked, this.flightSize, this.host.effectiveMss) === 'retransmit') {
+      const recovering = this.congestion.inRecovery;
+      if (this.congestion.onNewAck(ack, acked, this.flightSize, this.host.effectiveMss) === 'retransmit' && rack === undefined) {
         // A partial ACK in recovery (RFC 6582 §3.2 step 4): the next hole goes at once.
         this.retransmitNext = seqMax(this.retransmitNext, ack);
         this.retransmitHole();
       }
+      if (recovering && !this.congestion.inRecovery) rack?.recoveryEnded();
+      delivered += acked;
       if (this.probedUpTo !== undefined && seqGe(ack, this.probedUpTo)) this.probedUpTo = undefined;
       if (this.sendUnacknowledged === this.sendMax) {
         this.timer.cancel();
@@ -367,6 +383,7 @@ export class Sender {
       } else if (!this.armProbe()) this.timer.arm(this.rtt.timeoutMs, true);
     } else if (
       // Not while the window is shut: the answers to zero-window probes say nothing about loss.
+      (rack === undefined || this.congestion.inRecovery) &&
       ack === this.sendUnacknowledged &&
       outstanding &&
       windowRaw > 0 &&
@@ -376,7 +393,9 @@ export class Sender {
     ) {
       const mss = this.host.effectiveMss;
       const action = this.congestion.onDuplicateAck(ack, this.sendMax, this.flightSize, mss, sack ? this.scoreboard.sackedBytes() : 0);
-      if (action === 'recover') {
+      if (rack !== undefined) {
+        // In recovery a duplicate ACK inflates the window; what goes again is RACK's to say (below).
+      } else if (action === 'recover') {
         // Recovery is guarded by the RTO, not a probe (RFC 8985 §7.2).
         this.probeDue = false;
         this.timer.arm(this.rtt.timeoutMs, true);
@@ -404,6 +423,50 @@ export class Sender {
       if (opened && this.persistTimer) this.cancelPersist();
     }
     if (this.sendWindow === 0 && this.waiting) this.persist();
+    if (rack?.irregular) this.repairLosses(delivered);
+  }
+
+  /**
+   * RACK (RFC 8985 §6.2 steps 4-5) after an ACK that delivered `delivered` bytes, or when its reordering
+   * timer expires: what it deems lost starts fast recovery (§6.3: unless in it, or the same episode)
+   * and goes again, one segment for each delivered (packet conservation), one at least.
+   */
+  private repairLosses(delivered: number): void {
+    const rack = this.rack!;
+    if (this.sendUnacknowledged === this.sendMax || this.persistTimer !== undefined) return;
+    const mss = this.host.effectiveMss;
+    const congestion = this.congestion;
+    const sacked = this.scoreboard.ranges.length === 0 ? 0 : this.scoreboard.sackedBytes();
+    const srtt = this.rtt.smoothedMs ?? this.rtt.timeoutMs;
+    rack.detectLoss(rack.reorderingWindow(congestion.inRecovery, sacked, mss, srtt));
+    if (rack.lostRecords === 0) return;
+    if (!congestion.inRecovery && congestion.enterRecovery(this.sendUnacknowledged, this.sendMax, this.flightSize, mss)) {
+      this.stats.fast_retransmits.increment();
+      // Recovery is guarded by the RTO, not a probe (RFC 8985 §7.2).
+      this.probeDue = false;
+      this.timer.arm(this.rtt.timeoutMs, true);
+    }
+    const dataEnd = seqAdd(this.sendUnacknowledged, this.buffer.length);
+    // As many as the window leaves room for beside what is in flight (RFC 6675's pipe: not SACKed, not lost).
+    const room = congestion.window - Math.max(0, this.flightSize - sacked - rack.lostBytes);
+    for (let budget = Math.max(1, Math.ceil(delivered / mss), Math.floor(room / mss)); budget > 0; budget--) {
+      const start = rack.nextLost(this.sendUnacknowledged);
+      if (start < 0 || !seqLt(start, dataEnd)) return;
+      // One segment at most, up to the next SACKed range, never past SND.MAX or the lost send's end.
+      let length = Math.min(this.host.segmentLimit(), seqDiff(dataEnd, start), seqDiff(this.sendMax, start), seqDiff(rack.lostEnd, start));
+      length = Math.min(length, this.scoreboard.gapAfter(start));
+      const fin = this.finSent && seqAdd(start, length) === dataEnd;
+      this.sendData(start, length, fin, true);
+    }
+  }
+
+  notSackedFrom(sequence: number): number {
+    return this.scoreboard.skip(sequence);
+  }
+
+  /** RACK's reordering timer expired (RFC 8985 §6.2 step 5): losses deemed by time go now. */
+  reorderTimedOut(): void {
+    this.repairLosses(0); // (stop() cancels the timer when the connection ends)
   }
 
   /** RFC 7323 §4.1 (the echoed timestamp) when timestamps are on, else one timed segment (RFC 6298 §3, Karn). */
@@ -453,6 +516,7 @@ export class Sender {
       return;
     }
     this.congestion.onRetransmitTimeout(this.sendMax, this.flightSize, this.host.effectiveMss);
+    this.rack?.reset(); // everything from SND.UNA goes again
     if (this.retransmitCount > 1) this.scoreboard.clear();
     this.sendNext = this.sendUnacknowledged;
     if (this.buffer.length > 0 || this.finSent) this.output();
@@ -528,6 +592,7 @@ export class Sender {
   /** Every timer off (the connection ended or entered TIME-WAIT). */
   stop(): void {
     this.timer.cancel();
+    this.rack?.stop();
     this.cancelPersist();
   }
 }

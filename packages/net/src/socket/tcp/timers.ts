@@ -80,6 +80,9 @@ export class DelayedAck {
   private waitingForBatch = false;
   /** The batch's end callback, made on first use. */
   private batchEnded: (() => void) | undefined;
+  /** The 0 ms timer of `soon`, and its callback, made on first use. */
+  private soonHandle: TimerHandle | undefined;
+  private soonFire: (() => void) | undefined;
 
   constructor(
     private readonly clock: NetClock,
@@ -127,10 +130,29 @@ export class DelayedAck {
     } else this.owner.sendAck();
   }
 
+  /**
+   * An ACK is due soon: after the work the segment set off has run (a 0 ms timer fires after the
+   * receive callback and the promise jobs it queued), so an answer the application writes at once
+   * carries it and no pure ACK goes out; with no answer, it goes alone a turn later.
+   */
+  soon(): void {
+    this.owed = true;
+    if (this.soonHandle) return;
+    this.soonHandle = this.clock.setTimer(
+      0,
+      (this.soonFire ??= (): void => {
+        this.soonHandle = undefined;
+        if (this.owed) this.owner.sendAck();
+      }),
+    );
+  }
+
   cancel(): void {
     this.owed = false;
     this.handle?.cancel();
     this.handle = undefined;
+    this.soonHandle?.cancel();
+    this.soonHandle = undefined;
   }
 }
 
