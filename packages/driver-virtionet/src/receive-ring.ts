@@ -144,6 +144,16 @@ export class ReceiveRing {
     const b = this.region.bytes;
     const flags = b[at]!;
     const gso = b[at + 1]! & GSO_TYPE_MASK;
+    if (flags === 0 && gso === 0) {
+      // Nothing offloaded (ICMP, ARP, a device without offloads): the other fields are not read.
+      info.checksumValid = false;
+      info.checksumStart = -1;
+      info.checksumOffset = 0;
+      info.gsoType = GsoType.none;
+      info.gsoSize = 0;
+      info.headerLength = 0;
+      return;
+    }
     info.checksumValid = (flags & (NEEDS_CSUM | DATA_VALID)) !== 0;
     info.checksumStart = flags & NEEDS_CSUM ? b[at + 6]! | (b[at + 7]! << 8) : -1;
     info.checksumOffset = flags & NEEDS_CSUM ? b[at + 8]! | (b[at + 9]! << 8) : 0;

@@ -83,6 +83,40 @@ describe.each(transports)('VirtioNet over the $name', ({ options, transport, int
     expect(stat(nic, 'interrupts')).toBeGreaterThan(0);
   });
 
+  it('sends what receivers answer in the same pass, one notification per batch of received frames', async () => {
+    const { model, nic } = setUp(options);
+    nic.onReceive((f) => {
+      expect(nic.transmit(frame(sequenceOf(f) + 1000)).ok).toBe(true);
+    });
+    for (let batch = 0; batch < 4; batch++) {
+      for (let i = 0; i < 5; i++) model.deliver(frame(batch * 5 + i));
+      await machine.settle();
+    }
+    expect(model.sent.map(sequenceOf)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1000));
+    expect(model.notifications[1]).toBe(4);
+    expect(model.receiveBuffersAvailable).toBe(256);
+    // A send outside the receive pass is still told to the device (at the end of the JS turn).
+    nic.transmit(frame(5000));
+    await machine.settle();
+    expect(sequenceOf(model.sent[model.sent.length - 1]!)).toBe(5000);
+    expect([stat(nic, 'rxPackets'), stat(nic, 'txPackets')]).toEqual([20, 21]);
+  });
+
+  it('still tells the device about answers sent before a receiver threw', async () => {
+    const { model, nic } = setUp(options);
+    nic.onReceive((f) => {
+      nic.transmit(frame(sequenceOf(f) + 1000));
+      throw new Error('receiver failed');
+    });
+    model.deliver(frame(1));
+    await machine.settle().catch(() => {});
+    expect(model.sent.map(sequenceOf)).toEqual([1001]);
+    // The next pass sends and tells as before.
+    nic.transmit(frame(7));
+    await machine.settle();
+    expect(model.sent.map(sequenceOf)).toEqual([1001, 7]);
+  });
+
   it('transmits frames through many turns of the ring with one notification per batch', async () => {
     const { model, nic } = setUp(options);
     for (let sequence = 0; sequence < 1000; ) {

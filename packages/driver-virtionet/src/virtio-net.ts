@@ -59,6 +59,10 @@ export class VirtioNet extends NicBase {
   private readonly headerSize: number;
   private readonly eventIndex: boolean;
   private notifyScheduled = false;
+  /** Frames are being taken from the receive ring (sends are then flushed by the receive pass). */
+  private receiving = false;
+  /** Frames were put in the transmit ring during the receive pass, not yet published. */
+  private transmitHeld = false;
   private waitingForRoom = false;
 
   constructor(
@@ -191,18 +195,38 @@ export class VirtioNet extends NicBase {
   private readonly deliver = (frame: Uint8Array, info: FrameInfo): void => this.emitReceive(frame, info);
   private readonly countDropped = (_why: ReceiveDrop): void => this.stats.rxDropped.increment();
 
-  /** Takes every frame the device filled, hands them on, gives the buffers back, then ends the batch. */
+  /**
+   * Takes every frame the device filled, hands them on, gives the buffers back, then ends the batch.
+   * Frames the stack sent while taking them (an echo reply, an ACK) go to the device first, before the
+   * buffers are published and the interrupt re-armed: the answer's latency is not the bookkeeping's.
+   */
   private receive(): void {
     const queue = this.receiveQueue;
     let frames = 0;
-    do {
-      const invalid = queue.invalidEntries;
-      frames += this.receiveRing.take(this.receiveInfo, this.deliver, this.countDropped);
-      for (let i = invalid; i < queue.invalidEntries; i++) this.stats.rxDropped.increment();
-      if (queue.publish()) this.io.notify(RECEIVE_QUEUE);
-      // Interrupt at the next frame; frames that came meanwhile (their interrupt suppressed) are taken now.
-    } while (queue.interruptAfter(1));
+    this.receiving = true;
+    try {
+      do {
+        const invalid = queue.invalidEntries;
+        frames += this.receiveRing.take(this.receiveInfo, this.deliver, this.countDropped);
+        for (let i = invalid; i < queue.invalidEntries; i++) this.stats.rxDropped.increment();
+        this.flushHeld();
+        if (queue.publish()) this.io.notify(RECEIVE_QUEUE);
+        // Interrupt at the next frame; frames that came meanwhile (their interrupt suppressed) are taken now.
+      } while (queue.interruptAfter(1));
+    } finally {
+      // A receiver that threw still leaves the device told about what was sent.
+      this.receiving = false;
+      this.flushHeld();
+    }
     if (frames) this.emitReceiveBatchEnd();
+  }
+
+  /** Sends held back during the receive pass go to the device now. */
+  private flushHeld(): void {
+    if (this.transmitHeld) {
+      this.transmitHeld = false;
+      this.flushTransmit();
+    }
   }
 
   /** Frees the transmit slots the device is done with. */
@@ -229,7 +253,8 @@ export class VirtioNet extends NicBase {
   transmit(frame: Uint8Array, info?: FrameInfo): TransmitResult {
     if (!this.linkState) return LINK_DOWN;
     if (frame.length < ETHERNET_HEADER) return TOO_SMALL;
-    if (this.tooLarge(frame, info)) return TOO_LARGE;
+    // A plain frame (no offloads asked: an echo reply, an ARP answer) is checked inline.
+    if (info === undefined ? frame.length > ETHERNET_HEADER + this.mtu : this.tooLarge(frame, info)) return TOO_LARGE;
     // A checksum the device cannot fill in would go out wrong: without CSUM the stack sums in software.
     const offload = info !== undefined && this.offloads.checksumTx ? info : undefined;
     const queue = this.transmitQueue;
@@ -247,7 +272,10 @@ export class VirtioNet extends NicBase {
     this.transmitRing.put(frame, offload, slots);
     this.stats.txPackets.increment();
     this.stats.txBytes.increment(frame.length);
-    if (!this.notifyScheduled) {
+    if (this.receiving) {
+      // Sent while frames are being taken: the receive pass tells the device once they all are.
+      this.transmitHeld = true;
+    } else if (!this.notifyScheduled) {
       // One notification for every frame sent in this turn of the JS code.
       this.notifyScheduled = true;
       queueMicrotask(this.flushTransmit);
@@ -255,6 +283,7 @@ export class VirtioNet extends NicBase {
     return SENT;
   }
 
+  /** Publishes the frames put in the transmit ring and tells the device when it wants to be told. */
   private readonly flushTransmit = (): void => {
     this.notifyScheduled = false;
     if (this.transmitQueue.publish()) this.io.notify(TRANSMIT_QUEUE);

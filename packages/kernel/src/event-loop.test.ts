@@ -90,6 +90,25 @@ describe('EventLoop interrupts', () => {
     expect(host.log).toEqual(['kept', 'microtasks']);
   });
 
+  it('does not call a handler an earlier handler of the same turn unsubscribed; one subscribed meanwhile runs from the next interrupt', () => {
+    const { host, loop } = setup();
+    let later: () => void = () => {};
+    loop.subscribe(9, () => {
+      host.log.push('first');
+      later();
+      loop.subscribe(9, () => host.log.push('added'));
+    });
+    later = loop.subscribe(9, () => host.log.push('unsubscribed'));
+    host.raise(9);
+    loop.turn();
+    expect(host.log).toEqual(['first', 'microtasks']);
+    host.log.length = 0;
+    later = () => {};
+    host.raise(9);
+    loop.turn();
+    expect(host.log).toEqual(['first', 'microtasks', 'added', 'microtasks']);
+  });
+
   it('tolerates calling unsubscribe twice', () => {
     const { host, loop } = setup();
     const unsubscribe = loop.subscribe(7, () => host.log.push('handler'), { keepAlive: true });

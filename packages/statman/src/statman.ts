@@ -213,10 +213,11 @@ class U64Stat implements StatHandle {
   increment(by = 1): void {
     const words = this.array;
     const low = this.index;
-    if (by === 1) {
-      const sum = words[low]! + 1;
-      if (sum === twoTo32) {
-        words[low] = 0;
+    // A count or a byte length (every packet's): one add and a carry, without splitting `by` into words.
+    if (by >= 0 && by < twoTo32) {
+      const sum = words[low]! + by;
+      if (sum >= twoTo32) {
+        words[low] = sum - twoTo32;
         words[low + 1] = words[low + 1]! + 1;
       } else {
         words[low] = sum;

@@ -69,8 +69,9 @@ export class Ipv4Layer implements IpLayer {
   private readonly handlers = new Map<number, ProtocolHandler>();
   private readonly reassembler: Reassembler;
   private identification: number;
-  /** TCP's handler, looked up without the Map. */
+  /** TCP's and ICMP's handlers, looked up without the Map. */
   private tcp: ProtocolHandler | undefined;
+  private icmp: ProtocolHandler | undefined;
   /** The datagram handed to handlers, refilled for each one. */
   private readonly received = new ReceivedDatagram();
   /** The offloads asked of the link for a datagram going out, refilled for each one. */
@@ -117,6 +118,7 @@ export class Ipv4Layer implements IpLayer {
   on(protocol: number, handler: ProtocolHandler): void {
     this.handlers.set(protocol, handler);
     if (protocol === IpProtocolValue.tcp) this.tcp = handler;
+    if (protocol === IpProtocolValue.icmp) this.icmp = handler;
   }
 
   /** What the link offloads (transport layers decide on checksums and segment sizes by it). */
@@ -261,7 +263,8 @@ export class Ipv4Layer implements IpLayer {
     datagram.checksumValid = checksumValid;
     datagram.packet = bytes;
     datagram.headerLength = headerLength;
-    const handler = protocol === IpProtocolValue.tcp ? this.tcp : this.handlers.get(protocol);
+    const handler =
+      protocol === IpProtocolValue.tcp ? this.tcp : protocol === IpProtocolValue.icmp ? this.icmp : this.handlers.get(protocol);
     if (handler) handler(datagram);
     else {
       stats.rx_unknown_protocol.increment();
