@@ -451,30 +451,33 @@ export function emitTcp(
   const b = buffer;
   const sourcePort = repr.sourcePort;
   const destinationPort = repr.destinationPort;
-  const sequence = repr.sequence;
-  const acknowledgment = repr.acknowledgment;
+  // Sequence numbers at or above 2^31 are doubles in QuickJS, and each bitwise operation on a double
+  // takes the engine's slow path: converted to int32 once (the same bits), every byte below is int work.
+  // A Uint8Array store keeps the low 8 bits itself, so bytes that need no shift need no mask either.
+  const sequence = repr.sequence | 0;
+  const acknowledgment = repr.acknowledgment | 0;
   const window = repr.window;
   const urgent = repr.urgentPointer ?? 0;
-  b[at] = (sourcePort >>> 8) & 0xff;
-  b[at + 1] = sourcePort & 0xff;
-  b[at + 2] = (destinationPort >>> 8) & 0xff;
-  b[at + 3] = destinationPort & 0xff;
-  b[at + 4] = (sequence >>> 24) & 0xff;
-  b[at + 5] = (sequence >>> 16) & 0xff;
-  b[at + 6] = (sequence >>> 8) & 0xff;
-  b[at + 7] = sequence & 0xff;
-  b[at + 8] = (acknowledgment >>> 24) & 0xff;
-  b[at + 9] = (acknowledgment >>> 16) & 0xff;
-  b[at + 10] = (acknowledgment >>> 8) & 0xff;
-  b[at + 11] = acknowledgment & 0xff;
+  b[at] = sourcePort >>> 8;
+  b[at + 1] = sourcePort;
+  b[at + 2] = destinationPort >>> 8;
+  b[at + 3] = destinationPort;
+  b[at + 4] = sequence >>> 24;
+  b[at + 5] = sequence >>> 16;
+  b[at + 6] = sequence >>> 8;
+  b[at + 7] = sequence;
+  b[at + 8] = acknowledgment >>> 24;
+  b[at + 9] = acknowledgment >>> 16;
+  b[at + 10] = acknowledgment >>> 8;
+  b[at + 11] = acknowledgment;
   b[at + 12] = (headerLength / 4) << 4;
-  b[at + 13] = repr.flags & 0xff;
-  b[at + 14] = (window >>> 8) & 0xff;
-  b[at + 15] = window & 0xff;
+  b[at + 13] = repr.flags;
+  b[at + 14] = window >>> 8;
+  b[at + 15] = window;
   b[at + 16] = 0;
   b[at + 17] = 0;
-  b[at + 18] = (urgent >>> 8) & 0xff;
-  b[at + 19] = urgent & 0xff;
+  b[at + 18] = urgent >>> 8;
+  b[at + 19] = urgent;
 
   // Options: four bytes at a time (no closure: this runs for every segment).
   let o = at + TCP_HEADER_LENGTH;
@@ -490,16 +493,16 @@ export function emitTcp(
       b[o + 3] = 10;
       o += 4;
     }
-    const value = timestamps.value;
-    const echo = timestamps.echo;
-    b[o] = (value >>> 24) & 0xff;
-    b[o + 1] = (value >>> 16) & 0xff;
-    b[o + 2] = (value >>> 8) & 0xff;
-    b[o + 3] = value & 0xff;
-    b[o + 4] = (echo >>> 24) & 0xff;
-    b[o + 5] = (echo >>> 16) & 0xff;
-    b[o + 6] = (echo >>> 8) & 0xff;
-    b[o + 7] = echo & 0xff;
+    const value = timestamps.value | 0;
+    const echo = timestamps.echo | 0;
+    b[o] = value >>> 24;
+    b[o + 1] = value >>> 16;
+    b[o + 2] = value >>> 8;
+    b[o + 3] = value;
+    b[o + 4] = echo >>> 24;
+    b[o + 5] = echo >>> 16;
+    b[o + 6] = echo >>> 8;
+    b[o + 7] = echo;
     o += 8;
   } else if (repr.sackPermitted) {
     o = put4(b, o, OptionKind.nop, OptionKind.nop, OptionKind.sackPermitted, OptionLength.sackPermitted);
