@@ -6,6 +6,7 @@
 import type { NetClock } from '../../clock.js';
 import type { IpAddress } from '../../wire/address.js';
 import type { MemoryAccount } from '../../memory.js';
+import type { TcpState } from './tcp-socket.js';
 import type { TimeWaitRecord } from './time-wait.js';
 import type { TcpRepr, TcpSegment } from '../../wire/tcp.js';
 
@@ -117,4 +118,31 @@ export interface ConnectionHost<C> {
   /** The largest segment payload the route allows (MTU - 40). */
   readonly localMss: number;
   stats: ConnectionStats;
+}
+
+/** What the send side needs of its connection: the negotiated figures and the way out. */
+export interface SenderHost {
+  readonly state: TcpState;
+  /** Payload bytes per full segment (the MSS less the timestamp option). */
+  readonly effectiveMss: number;
+  readonly sackEnabled: boolean;
+  readonly timestampsEnabled: boolean;
+  /** The peer's window scale shift. */
+  readonly sendShift: number;
+  /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
+  segmentLimit(): number;
+  /** The most payload one large segment carries when the NIC cuts them (TSO); 0 without. */
+  readonly largeSend: number;
+  /**
+   * Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. A payload
+   * longer than `segmentSize` goes to the NIC as one large segment to cut into `segmentSize`-byte ones.
+   */
+  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize?: number): void;
+  sendAck(): void;
+  /** The FIN went out for the first time (the state moves on). */
+  finWasSent(): void;
+  /** The retransmission timer expired in SYN-SENT or SYN-RECEIVED. */
+  resendSyn(): void;
+  /** Too many retransmissions: the connection is over. */
+  giveUp(): void;
 }

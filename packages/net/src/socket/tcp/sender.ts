@@ -2,15 +2,18 @@ import type { NetClock, TimerHandle } from '../../clock.js';
 import type { TcpSegment } from '../../wire/tcp.js';
 import { TcpFlag } from '../../wire/tcp.js';
 import type { CongestionControl } from './congestion.js';
-import type { ConnectionStats, PayloadCopier } from './options.js';
+import type { ConnectionStats, PayloadCopier, SenderHost } from './options.js';
 import { Rack, type RackHost } from './rack.js';
 import type { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './sack-scoreboard.js';
 import type { SendQueue } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './sequence.js';
-import type { TcpState } from './tcp-socket.js';
 import { RetransmitTimer } from './timers.js';
 
+export type { SenderHost } from './options.js';
+
+/** The flags of a data segment, read once (`TcpFlag.x` is a lookup by name per use). */
+const { ack: ACK, fin: FIN, psh: PSH } = TcpFlag;
 /** Retransmissions of a SYN before the handshake is given up. */
 const SYN_RETRANSMITS = 6;
 /** RFC 6675 IsLost: this many segments' worth SACKed above a range marks it lost. */
@@ -19,33 +22,6 @@ const LOST_SEGMENTS = 3;
 const MAX_PERSIST_MS = 60_000;
 /** RFC 8985 §7.2: WCDelAckT, the longest a receiver may delay the ACK of a lone segment. */
 const WORST_CASE_DELAYED_ACK_MS = 200;
-
-/** What the send side needs of its connection: the negotiated figures and the way out. */
-export interface SenderHost {
-  readonly state: TcpState;
-  /** Payload bytes per full segment (the MSS less the timestamp option). */
-  readonly effectiveMss: number;
-  readonly sackEnabled: boolean;
-  readonly timestampsEnabled: boolean;
-  /** The peer's window scale shift. */
-  readonly sendShift: number;
-  /** The payload one segment carries now: `effectiveMss` less the SACK blocks it will carry. */
-  segmentLimit(): number;
-  /** The most payload one large segment carries when the NIC cuts them (TSO); 0 without. */
-  readonly largeSend: number;
-  /**
-   * Sends a segment at `sequence` with `flags`; the connection adds ACK, window and options. A payload
-   * longer than `segmentSize` goes to the NIC as one large segment to cut into `segmentSize`-byte ones.
-   */
-  sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize?: number): void;
-  sendAck(): void;
-  /** The FIN went out for the first time (the state moves on). */
-  finWasSent(): void;
-  /** The retransmission timer expired in SYN-SENT or SYN-RECEIVED. */
-  resendSyn(): void;
-  /** Too many retransmissions: the connection is over. */
-  giveUp(): void;
-}
 
 /** Milliseconds on the clock as a timestamp option value (RFC 7323 §4: never 0, which means none). */
 export function timestampOf(clock: NetClock): number {
@@ -192,25 +168,34 @@ export class Sender implements RackHost {
     const large = this.host.largeSend;
     const burst = large > mss ? large - (large % mss) : mss;
     const sack = this.host.sackEnabled;
+    // Read once, not per segment (QuickJS looks every property up by name).
+    const scoreboard = this.scoreboard;
+    const buffer = this.buffer;
     let sentNew = false;
     for (;;) {
       // Going back after a timeout: skip what the peer has SACKed, and stop short of the next such range.
       let sackedAhead = Infinity;
-      if (this.scoreboard.ranges.length !== 0 && seqLt(this.sendNext, this.sendMax)) {
-        this.sendNext = this.scoreboard.skip(this.sendNext);
-        sackedAhead = this.scoreboard.gapAfter(this.sendNext);
+      const sacked = scoreboard.ranges.length !== 0;
+      if (sacked && seqLt(this.sendNext, this.sendMax)) {
+        this.sendNext = scoreboard.skip(this.sendNext);
+        sackedAhead = scoreboard.gapAfter(this.sendNext);
       }
-      const dataEnd = this.buffer.length;
+      const dataEnd = buffer.length;
       const nextOffset = seqDiff(this.sendNext, this.sendUnacknowledged);
       if (nextOffset > dataEnd) break; // the FIN is out too
       const unsent = dataEnd - nextOffset;
       if (unsent === 0 && !this.finRequested) break;
       let length = 0;
       if (unsent > 0) {
-        const pipe = nextOffset - (sack ? this.scoreboard.sackedBytes() : 0);
+        const pipe = nextOffset - (sack && sacked ? scoreboard.sackedBytes() : 0);
         const byCongestion = this.congestion.window - pipe;
         const byPeer = this.sendWindow - nextOffset;
-        length = Math.min(unsent, burst, byCongestion, byPeer, sackedAhead);
+        // The least of the five, without Math.min's lookups and call.
+        length = unsent;
+        if (burst < length) length = burst;
+        if (byCongestion < length) length = byCongestion;
+        if (byPeer < length) length = byPeer;
+        if (sackedAhead < length) length = sackedAhead;
         if (length <= 0) {
           if (this.sendWindow === 0) this.persist(); // the peer's window is shut: probe it
           break;
@@ -286,18 +271,21 @@ export class Sender implements RackHost {
    * is timed like a retransmission but not counted as one.
    */
   private sendData(sequence: number, length: number, fin: boolean, retransmission: boolean, probe = false, segmentSize = 0): void {
+    const host = this.host;
     const offset = seqDiff(sequence, this.sendUnacknowledged);
     const bufferEnd = this.buffer.length;
-    const count = Math.max(0, Math.min(length, bufferEnd - offset));
-    const flags = TcpFlag.ack | (fin ? TcpFlag.fin : 0) | (count && offset + count === bufferEnd ? TcpFlag.psh : 0);
+    let count = bufferEnd - offset;
+    if (length < count) count = length;
+    if (count < 0) count = 0;
+    const flags = ACK | (fin ? FIN : 0) | (count && offset + count === bufferEnd ? PSH : 0);
     this.copyOffset = offset;
     this.copyLength = count;
     const copier = count
       ? (this.copier ??= (target: Uint8Array, at: number): void => this.buffer.copy(this.copyOffset, this.copyLength, target, at))
       : undefined;
-    this.host.sendSegment(sequence, flags, count, copier, segmentSize);
-    if (count && this.host.sackEnabled) (this.rack ??= new Rack(this.clock, this)).sent(sequence, seqAdd(sequence, count), retransmission);
-    if (!retransmission && !this.host.timestampsEnabled && !this.timedSegment && count) {
+    host.sendSegment(sequence, flags, count, copier, segmentSize);
+    if (count && host.sackEnabled) (this.rack ??= new Rack(this.clock, this)).sent(sequence, seqAdd(sequence, count), retransmission);
+    if (!retransmission && !host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
     if (retransmission && !probe) this.stats.retransmits.increment();
