@@ -17,11 +17,13 @@ export interface Endpoints {
  * would key on it too).
  */
 /**
- * The two ports as one Map key, normalized by `>>> 0`: QuickJS 2021-03-27 hashes a Map key held as an
+ * The two ports as one Map key, a signed 32-bit integer: QuickJS 2021-03-27 hashes a Map key held as an
  * integer and the same value held as a double differently, so a key must come out of one arithmetic
  * path whatever produced its ports (a port computed from a random double and one read from a packet).
+ * Bitwise operators always give an integer (`* 0x10000 ... >>> 0` gave a double for remote ports from
+ * 32768 on, and its arithmetic took the engine's slow paths for every segment).
  */
-const portsKey = (remotePort: number, localPort: number): number => (remotePort * 0x10000 + localPort) >>> 0;
+const portsKey = (remotePort: number, localPort: number): number => (remotePort << 16) | localPort;
 
 export class ConnectionTable<C extends Endpoints> {
   private readonly byRemote = new Map<IpAddress, Map<number, C>>();
@@ -33,7 +35,7 @@ export class ConnectionTable<C extends Endpoints> {
 
   get(localAddress: IpAddress, localPort: number, remoteAddress: IpAddress, remotePort: number): C | undefined {
     // portsKey inlined: this runs for every segment.
-    const connection = this.byRemote.get(remoteAddress)?.get((remotePort * 0x10000 + localPort) >>> 0);
+    const connection = this.byRemote.get(remoteAddress)?.get((remotePort << 16) | localPort);
     return connection !== undefined && connection.localAddress === localAddress ? connection : undefined;
   }
 

@@ -255,18 +255,21 @@ export class TcpConnection implements SocketEngine, SenderHost {
 
   receive(segment: IncomingSegment): void {
     const state = this.state;
-    if (state === 'closed') return;
+    // ESTABLISHED first: each string comparison is a call in QuickJS, and this runs for every segment.
+    const established = state === 'established';
+    if (!established && state === 'closed') return;
     this.keepAlive?.heard();
-    if (state === 'fin-wait-2') this.finWait2?.heard();
-    if (state === 'syn-sent') {
+    if (!established && state === 'fin-wait-2') this.finWait2?.heard();
+    if (!established && state === 'syn-sent') {
       this.receiveInSynSent(segment);
       return;
     }
-    if (state === 'time-wait') return; // the layer's record answers for it
+    if (!established && state === 'time-wait') return; // the layer's record answers for it
     const flags = segment.flags;
     const dataLength = segment.payload.length;
+    const synReceived = !established && state === 'syn-received';
     // The peer did not get our SYN-ACK and sent its SYN again: answer it again.
-    if (state === 'syn-received' && flags & TcpFlag.syn && !(flags & TcpFlag.ack) && seqAdd(segment.sequence, 1) === this.receiveNext) {
+    if (synReceived && flags & TcpFlag.syn && !(flags & TcpFlag.ack) && seqAdd(segment.sequence, 1) === this.receiveNext) {
       this.sendSyn(true);
       return;
     }
@@ -275,7 +278,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
     const timestamps = this.timestampsEnabled ? segment.timestamps : undefined;
     const sequence = segment.sequence;
-    if (timestamps && !(flags & TcpFlag.rst) && seqLt(timestamps.value, this.tsRecent) && state !== 'syn-received') {
+    if (timestamps && !(flags & TcpFlag.rst) && seqLt(timestamps.value, this.tsRecent) && !synReceived) {
       this.host.stats.duplicate_segments.increment();
       this.sendAck();
       return;
@@ -326,7 +329,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
       return;
     }
 
-    if (this.state === 'syn-received') {
+    if (synReceived) {
       // RFC 9293 §3.10.7.4: the ACK of our SYN-ACK must acknowledge the SYN and no more.
       if (!seqInRange(ack, seqAdd(sender.sendUnacknowledged, 1), seqAdd(sender.sendNext, 1))) {
         this.sendReset(ack, true);

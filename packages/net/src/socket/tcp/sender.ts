@@ -158,7 +158,9 @@ export class Sender implements RackHost {
   output(): void {
     if (this.buffer.length === 0 && !this.finRequested) return; // nothing to send, no FIN to come (as on a receiver)
     const state = this.host.state;
-    if (state === 'closed' || state === 'syn-sent' || state === 'syn-received' || state === 'time-wait') return;
+    // ESTABLISHED first: each string comparison is a call in QuickJS.
+    if (state !== 'established' && (state === 'closed' || state === 'syn-sent' || state === 'syn-received' || state === 'time-wait'))
+      return;
     // Everything, the FIN included, acknowledged: nothing can follow it.
     if (this.finSent && this.sendUnacknowledged === this.sendMax) return;
     // The window is shut and being probed: only the persist timer sends (a FIN included) until it opens.
