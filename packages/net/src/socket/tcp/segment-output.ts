@@ -61,8 +61,25 @@ export class SegmentOutput {
   };
 }
 
-/** The header of the segment a connection sends, shared and refilled for each (no object per segment or per connection). */
-const OUTGOING: TcpRepr = { sourcePort: 0, destinationPort: 0, sequence: 0, acknowledgment: 0, flags: 0, window: 0 };
+/**
+ * The header of the segment a connection sends, shared and refilled for each (no object per segment or
+ * per connection). The options it never carries are its own properties, set to undefined: `emitTcp`
+ * reads each of them per segment, and a property the object lacks is looked for on its prototypes too.
+ */
+const OUTGOING: TcpRepr = {
+  sourcePort: 0,
+  destinationPort: 0,
+  sequence: 0,
+  acknowledgment: 0,
+  flags: 0,
+  window: 0,
+  urgentPointer: undefined,
+  mss: undefined,
+  windowScale: undefined,
+  sackPermitted: undefined,
+  timestamps: undefined,
+  sackBlocks: undefined,
+};
 const OUTGOING_TIMESTAMPS = { value: 0, echo: 0 };
 
 /**
