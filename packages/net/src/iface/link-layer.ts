@@ -54,6 +54,13 @@ export class LinkLayer {
   private ipv4: FrameHandler | undefined;
   /** Our MAC address's six bytes, compared with each frame's destination without building a number. */
   private readonly macBytes: Uint8Array;
+  /**
+   * The destination and source addresses of the last frame sent, as its first 12 bytes: most frames go
+   * where the last one went, and a MAC address is a 48-bit double, whose bytes take the engine's slow
+   * paths to split. Worked out again when the destination changes (-1: none yet).
+   */
+  private readonly addresses = new Uint8Array(12);
+  private addressesFor = -1;
   private readonly batchEndListeners: (() => void)[] = [];
   private readonly queue: Queued[] = [];
   /** The frames `allocate` lends, the last asked for first (empty until then). */
@@ -83,6 +90,7 @@ export class LinkLayer {
     this.txFramesAt = this.stats.tx_frames.index;
     this.offloads = device.offloads ?? NO_LINK_OFFLOADS;
     this.macBytes = device.mac.slice(0, 6);
+    this.addresses.set(this.macBytes, 6);
     this.unsubscribe.push(device.onReceive(this.receive));
     this.unsubscribe.push(device.onWritable(() => this.flush()));
     const batchEnd = device.onReceiveBatchEnd?.(() => this.endBatch());
@@ -204,15 +212,19 @@ export class LinkLayer {
    */
   send(frame: Uint8Array, destination: MacAddress, etherType: number, info?: LinkFrameInfo): boolean {
     // Destination, source (our address), [802.1Q tag], EtherType: written inline, no repr object.
-    const high = Math.floor(destination / 0x100000000);
-    const low = destination >>> 0;
-    frame[0] = high >>> 8;
-    frame[1] = high & 0xff;
-    frame[2] = low >>> 24;
-    frame[3] = (low >>> 16) & 0xff;
-    frame[4] = (low >>> 8) & 0xff;
-    frame[5] = low & 0xff;
-    frame.set(this.macBytes, 6);
+    const addresses = this.addresses;
+    if (destination !== this.addressesFor) {
+      const high = Math.floor(destination / 0x100000000);
+      const low = destination >>> 0;
+      addresses[0] = high >>> 8;
+      addresses[1] = high & 0xff;
+      addresses[2] = low >>> 24;
+      addresses[3] = (low >>> 16) & 0xff;
+      addresses[4] = (low >>> 8) & 0xff;
+      addresses[5] = low & 0xff;
+      this.addressesFor = destination;
+    }
+    frame.set(addresses, 0);
     let at = 12;
     if (this.vlan !== undefined) {
       frame[12] = EtherTypeValue.vlan >> 8;
