@@ -101,7 +101,9 @@ export class ArpLayer {
    * with the offloads `info` asks for (a frame that waits is a copy, with a copy of them).
    */
   send(frame: Uint8Array, nextHop: Ipv4Address, etherType: number, info?: LinkFrameInfo): boolean {
-    const mac = this.lookup(nextHop);
+    // lookup's first case inline (the next hop of the datagram before): no call for most datagrams.
+    const last = this.lastEntry;
+    const mac = last !== undefined && this.lastAddress === nextHop && last.expires > this.clock.now() ? last.mac : this.lookup(nextHop);
     if (mac !== undefined) return this.link.send(frame, mac, etherType, info);
     // The frame may be the link layer's, lent until its next `allocate` (the request below makes one):
     // the frame that waits is a copy.

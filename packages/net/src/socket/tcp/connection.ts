@@ -536,9 +536,12 @@ export class TcpConnection implements SocketEngine, SenderHost {
   }
 
   sendSegment(sequence: number, flags: number, payloadLength: number, payload: PayloadCopier | undefined, segmentSize = 0): void {
-    this.host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload, segmentSize);
+    const host = this.host;
+    host.send(this, this.segmentRepr(sequence, flags), payloadLength, payload, segmentSize);
     // Segments on the wire: a large one counts as the segments the NIC cuts it into.
-    this.host.stats.segments_tx.increment(segmentSize > 0 && payloadLength > segmentSize ? Math.ceil(payloadLength / segmentSize) : 1);
+    const counter = host.stats.segments_tx;
+    if (segmentSize > 0 && payloadLength > segmentSize) counter.increment(Math.ceil(payloadLength / segmentSize));
+    else counter.increment();
     this.afterAckSent();
   }
 
