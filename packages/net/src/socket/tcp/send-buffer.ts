@@ -132,7 +132,15 @@ export class SendBuffer implements SendQueue {
       index = this.first;
       start = -this.skip;
     }
-    while (start + this.lengthOf(index) <= offset) start += this.lengthOf(index++);
+    // lengthOf inline (this runs for every segment sent): the own tail holds `ownUsed` bytes.
+    const ownTail = this.ownTail ? chunks.length - 1 : -1;
+    const ownUsed = this.ownUsed;
+    let chunkLength = index === ownTail ? ownUsed : chunks[index]!.length;
+    while (start + chunkLength <= offset) {
+      start += chunkLength;
+      index++;
+      chunkLength = index === ownTail ? ownUsed : chunks[index]!.length;
+    }
     this.cursor = index;
     this.cursorStart = start;
     let at = offset - start;
@@ -140,7 +148,8 @@ export class SendBuffer implements SendQueue {
     let left = length;
     while (left > 0) {
       const chunk = chunks[index]!;
-      const take = Math.min(this.lengthOf(index) - at, left);
+      let take = (index === ownTail ? ownUsed : chunk.length) - at;
+      if (left < take) take = left;
       target.set(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take), to);
       to += take;
       left -= take;

@@ -294,7 +294,7 @@ export class Sender implements RackHost {
     // Karn's rule: a retransmitted segment (a probe too) is not timed.
     if ((retransmission || probe) && this.timedSegment && seqLt(sequence, this.timedSegment[0])) this.timedSegment = undefined;
     // A probe is guarded by the persist timer, not the retransmission timer.
-    if (!probe) this.timer.arm(this.rtt.timeoutMs);
+    if (!probe && !this.timer.running) this.timer.arm(this.rtt.timeoutMs); // (arm would return at once when running)
   }
 
   /** Resends one segment: the first range at or after `retransmitNext` that the peer has not SACKed. */
