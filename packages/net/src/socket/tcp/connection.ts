@@ -531,7 +531,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
   private segmentRepr(sequence: number, flags: number): TcpRepr {
     const window = this.window.advertise(this.receiveNext, this.socket.heldBytes);
     const blocks = this.sackEnabled && this.assembler.count !== 0 ? this.assembler.sackBlocks(this.sackBlockLimit()) : undefined;
-    const timestamp = this.timestampsEnabled ? timestampOf(this.host.clock) : 0;
+    const timestamp = this.timestampsEnabled ? this.host.clock.now() >>> 0 || 1 : 0; // timestampOf, inline (per segment)
     return outgoingRepr(this.localPort, this.remotePort, sequence, this.receiveNext, flags, window, timestamp, this.tsRecent, blocks);
   }
 

@@ -286,7 +286,7 @@ export class Sender implements RackHost {
       ? (this.copier ??= (target: Uint8Array, at: number): void => this.buffer.copy(this.copyOffset, this.copyLength, target, at))
       : undefined;
     host.sendSegment(sequence, flags, count, copier, segmentSize);
-    if (count && host.sackEnabled) (this.rack ??= new Rack(this.clock, this)).sent(sequence, seqAdd(sequence, count), retransmission);
+    if (count && host.sackEnabled) (this.rack ??= new Rack(this.clock, this)).sent(sequence, (sequence + count) >>> 0, retransmission);
     if (!retransmission && !host.timestampsEnabled && !this.timedSegment && count) {
       this.timedSegment = [seqAdd(sequence, count), this.clock.now()];
     }
@@ -408,7 +408,7 @@ export class Sender implements RackHost {
     ) {
       const opened = windowRaw > this.sendWindow;
       this.sendWindow = windowRaw;
-      this.maxSendWindow = Math.max(this.maxSendWindow, windowRaw);
+      if (windowRaw > this.maxSendWindow) this.maxSendWindow = windowRaw; // Math.max without the call (per segment)
       this.windowSequence = segment.sequence;
       this.windowAcknowledgment = ack;
       if (opened && this.persistTimer) this.cancelPersist();
