@@ -334,8 +334,10 @@ export class Sender implements RackHost {
   processAck(segment: TcpSegment): void {
     const ack = segment.acknowledgment;
     const windowRaw = segment.window << this.host.sendShift;
-    const outstanding = seqDiff(this.sendMax, this.sendUnacknowledged) > 0;
-    const advanced = seqGt(ack, this.sendUnacknowledged);
+    // The comparisons spelt out (see sequence.ts): this runs for every segment received, data included.
+    const sendUnacknowledged = this.sendUnacknowledged;
+    const outstanding = ((this.sendMax - sendUnacknowledged) | 0) > 0;
+    const advanced = ((ack - sendUnacknowledged) | 0) > 0;
     const sack = this.host.sackEnabled;
     // With SACK, RACK finds losses by time (RFC 8985 §6); the duplicate ACK rules are for connections without.
     const rack = sack ? this.rack : undefined;
@@ -350,7 +352,7 @@ export class Sender implements RackHost {
     }
     if (rack !== undefined) rack.acknowledged(ack, blocks, this.sendMax);
 
-    if (seqGt(ack, this.sendUnacknowledged)) {
+    if (advanced) {
       const acked = Math.min(seqDiff(ack, this.sendUnacknowledged), this.buffer.length); // the FIN is no data
       this.sampleRtt(segment, ack);
       this.buffer.release(acked);
@@ -403,7 +405,7 @@ export class Sender implements RackHost {
     // the window from reopening while data is acknowledged, zero-window probes included.
     if (
       advanced ||
-      seqLt(this.windowSequence, segment.sequence) ||
+      ((this.windowSequence - segment.sequence) | 0) < 0 ||
       (this.windowSequence === segment.sequence && seqLe(this.windowAcknowledgment, ack))
     ) {
       const opened = windowRaw > this.sendWindow;
