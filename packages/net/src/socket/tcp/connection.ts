@@ -8,7 +8,7 @@ import { MAX_WINDOW_SHIFT, ReceiveWindow } from './receive-window.js';
 import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
 import { Sender, type SenderHost, timestampOf } from './sender.js';
-import { seqAdd, seqInRange, seqLe, seqLt, seqGt } from './sequence.js';
+import { seqAdd, seqInRange, seqLt } from './sequence.js';
 import { outgoingRepr } from './segment-output.js';
 import { ConnectionSocket, type SocketEngine } from './socket.js';
 import type { CloseReason, ConnectResult, TcpState, WriteResult } from './tcp-socket.js';
@@ -278,7 +278,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     // PAWS (RFC 7323 §5): a segment older than the last one we accepted is a stale duplicate.
     const timestamps = this.timestampsEnabled ? segment.timestamps : undefined;
     const sequence = segment.sequence;
-    if (timestamps && !(flags & TcpFlag.rst) && seqLt(timestamps.value, this.tsRecent) && !synReceived) {
+    if (timestamps && !(flags & TcpFlag.rst) && ((timestamps.value - this.tsRecent) | 0) < 0 && !synReceived) {
       this.host.stats.duplicate_segments.increment();
       this.sendAck();
       return;
@@ -287,13 +287,15 @@ export class TcpConnection implements SocketEngine, SenderHost {
     // Acceptability (RFC 9293 §3.10.7.4, first check), against the window the peer was offered.
     const receiveNext = this.receiveNext;
     const window = this.window.offered(receiveNext, this.socket.heldBytes);
-    const windowEnd = seqAdd(receiveNext, window);
+    const windowEnd = (receiveNext + window) >>> 0; // seqAdd; the comparisons below spelt out (per segment)
     const acceptable =
       length === 0
         ? window === 0
           ? sequence === receiveNext
           : seqInRange(sequence, receiveNext, windowEnd)
-        : window > 0 && (seqInRange(sequence, receiveNext, windowEnd) || seqInRange(seqAdd(sequence, length - 1), receiveNext, windowEnd));
+        : window > 0 &&
+          ((((sequence - receiveNext) | 0) >= 0 && ((sequence - windowEnd) | 0) < 0) ||
+            seqInRange(seqAdd(sequence, length - 1), receiveNext, windowEnd));
     if (!acceptable) {
       if (!(flags & TcpFlag.rst)) {
         this.host.stats.duplicate_segments.increment();
@@ -324,7 +326,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     // RFC 5961 §5: an ACK for data not sent, or older than the window the peer can know of, is dropped.
     const sender = this.sender;
     const ack = segment.acknowledgment;
-    if (seqGt(ack, sender.sendMax) || seqLt(ack, (sender.sendUnacknowledged - sender.maxSendWindow) >>> 0)) {
+    if (((ack - sender.sendMax) | 0) > 0 || ((ack - ((sender.sendUnacknowledged - sender.maxSendWindow) >>> 0)) | 0) < 0) {
       this.challengeAck();
       return;
     }
@@ -343,7 +345,7 @@ export class TcpConnection implements SocketEngine, SenderHost {
     }
 
     // RFC 7323 §4.3: TS.Recent follows segments that reach no further than what we acknowledged last.
-    if (timestamps && seqLe(sequence, this.lastAckSent)) this.tsRecent = timestamps.value;
+    if (timestamps && ((sequence - this.lastAckSent) | 0) <= 0) this.tsRecent = timestamps.value;
 
     sender.processAck(segment);
     if (this.socket.wantsDrain) this.drainIfRoom();
