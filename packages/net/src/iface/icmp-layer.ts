@@ -73,7 +73,8 @@ export class IcmpLayer implements IcmpErrors {
     this.identifier = random.uint32() & 0xffff;
     this.errors = new RateLimiter(clock, ERROR_BURST, ERRORS_PER_SECOND);
     // IP4 -> ICMP
-    ip.on(IpProtocolValue.icmp, (datagram) => this.receive(datagram));
+    // Bound rather than wrapped in an arrow: one interpreted frame less per ICMP message.
+    ip.on(IpProtocolValue.icmp, this.receive.bind(this));
     ip.onUnknownProtocol = (datagram) => this.unreachable(datagram, UnreachableCode.protocol);
   }
 
