@@ -3,7 +3,7 @@ import { irq } from '@uos/kernel';
 import { VirtioNetError } from './errors.js';
 import { type NegotiationOptions, VirtioNetFeature, bit, negotiate } from './features.js';
 import { type ReceiveDrop, ReceiveRing } from './receive-ring.js';
-import { TransmitRing } from './transmit-ring.js';
+import { TRANSMIT_SLOT_SIZE, TransmitRing } from './transmit-ring.js';
 import { DeviceStatus, NO_VECTOR, type VirtioTransport, openTransport } from './transport.js';
 import { Virtqueue } from './virtqueue.js';
 
@@ -260,7 +260,9 @@ export class VirtioNet extends NicBase {
     // A checksum the device cannot fill in would go out wrong: without CSUM the stack sums in software.
     const offload = info !== undefined && this.offloads.checksumTx ? info : undefined;
     const queue = this.transmitQueue;
-    const slots = this.transmitRing.slotsFor(frame.length);
+    // A frame up to the MTU fits one slot: counted inline, no call (and no Math.ceil) per frame.
+    const ring = this.transmitRing;
+    const slots = ring.headerSize + frame.length <= TRANSMIT_SLOT_SIZE ? 1 : ring.slotsFor(frame.length);
     if (queue.freeCount < slots) {
       this.reclaim();
       // An interrupt when the device returns the next chain; if one came back meanwhile, take it now.
@@ -271,7 +273,7 @@ export class VirtioNet extends NicBase {
         return BUSY;
       }
     }
-    this.transmitRing.put(frame, offload, slots);
+    ring.put(frame, offload, slots);
     // tx_packets and tx_bytes added to inline (NicStats.words): this runs for every frame sent.
     const stats = this.stats;
     const words = stats.words;
