@@ -17,7 +17,8 @@ export class TransmitRing {
 
   constructor(
     private readonly queue: Virtqueue,
-    private readonly headerSize: number,
+    /** Bytes of virtio-net header before each frame. */
+    readonly headerSize: number,
   ) {
     this.slots = new DmaPool(TRANSMIT_SLOT_SIZE, queue.size);
     for (let id = 0; id < queue.size; id++) queue.setDescriptor(id, this.slots.buffer(id).address, 0, 0);
@@ -37,7 +38,8 @@ export class TransmitRing {
     const head = queue.takeDescriptor()!;
     const first = this.slots.buffer(head).bytes;
     this.writeHeader(first, info);
-    let taken = Math.min(frame.length, TRANSMIT_SLOT_SIZE - this.headerSize);
+    // One slot (every frame up to the MTU): the whole frame, no Math.min call.
+    let taken = count === 1 ? frame.length : Math.min(frame.length, TRANSMIT_SLOT_SIZE - this.headerSize);
     first.set(taken === frame.length ? frame : frame.subarray(0, taken), this.headerSize);
     let id = head;
     let length = this.headerSize + taken;

@@ -1,5 +1,5 @@
 import { UosError } from '@uos/errors';
-import { PciDevice } from '@uos/hw';
+import { type NicStat, PciDevice } from '@uos/hw';
 import { FakeMachine, thrownBy } from '@uos/hw/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtioNetError } from './errors.js';
@@ -29,7 +29,7 @@ function setUp(
 }
 
 /** A NIC's counter by its statman name (`<ifname>.nic.<counter>`). */
-const stat = (nic: VirtioNet, counter: keyof VirtioNet['stats']): number => nic.stats[counter].value;
+const stat = (nic: VirtioNet, counter: keyof typeof NicStat): number => nic.stats[counter].value;
 
 /** A 60-byte frame carrying `sequence` after the Ethernet header. */
 function frame(sequence: number, length = 60): Uint8Array {

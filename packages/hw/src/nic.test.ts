@@ -96,6 +96,17 @@ describe('NicBase', () => {
     expect(nic.listening).toBe(false);
   });
 
+  it('carries rx_packets and rx_bytes into the high word as they pass 2^32 (counted inline)', () => {
+    const name = ifname();
+    const nic = new TestNic(name);
+    nic.stats.rxPackets.value = 0xffffffff;
+    nic.stats.rxBytes.value = 0xffffffff - 10;
+    nic.arrive(new Uint8Array(60));
+    expect([counter(name, 'rx_packets'), counter(name, 'rx_bytes')]).toEqual([0x100000000, 0xffffffff + 50]);
+    nic.arrive(new Uint8Array(60));
+    expect([counter(name, 'rx_packets'), counter(name, 'rx_bytes')]).toEqual([0x100000001, 0xffffffff + 110]);
+  });
+
   it('calls onWritable listeners on every emit until they unsubscribe', () => {
     const nic = new TestNic(ifname());
     const calls: string[] = [];

@@ -4,7 +4,7 @@ import { type Icmpv4Message, Icmpv4Packet, UnreachableCode, emitIcmpv4, icmpv4Le
 import type { IpDatagram, IpLayer, IpSendResult } from './ip-layer.js';
 import { IpProtocolValue } from '../wire/ipv4.js';
 import { checksumFold, checksumSum } from '../wire/checksum.js';
-import { type LayerStats, type StatScope, layerStats } from '../stat-names.js';
+import { type LayerStats, type StatScope, layerStats, u64Words } from '../stat-names.js';
 import { RateLimiter } from '../rate-limit.js';
 
 export type PingResult =
@@ -55,6 +55,10 @@ export class IcmpLayer implements IcmpErrors {
   private sequence = 0;
   private readonly errors: RateLimiter;
   private readonly unreachableListeners = new Set<(report: UnreachableReport) => void>();
+  /** The u64 words of echo_requests_rx and echo_replies_tx, added to inline on the echo path (as ipv4's). */
+  private readonly counters: Uint32Array;
+  private readonly requestsAt: number;
+  private readonly repliesAt: number;
 
   constructor(
     private readonly ip: IpLayer,
@@ -63,10 +67,14 @@ export class IcmpLayer implements IcmpErrors {
     scope: StatScope,
   ) {
     this.stats = layerStats(scope, 'icmp');
+    this.counters = u64Words(this.stats.echo_requests_rx);
+    this.requestsAt = this.stats.echo_requests_rx.index;
+    this.repliesAt = this.stats.echo_replies_tx.index;
     this.identifier = random.uint32() & 0xffff;
     this.errors = new RateLimiter(clock, ERROR_BURST, ERRORS_PER_SECOND);
     // IP4 -> ICMP
-    ip.on(IpProtocolValue.icmp, (datagram) => this.receive(datagram));
+    // Bound rather than wrapped in an arrow: one interpreted frame less per ICMP message.
+    ip.on(IpProtocolValue.icmp, this.receive.bind(this));
     ip.onUnknownProtocol = (datagram) => this.unreachable(datagram, UnreachableCode.protocol);
   }
 
@@ -79,12 +87,13 @@ export class IcmpLayer implements IcmpErrors {
         this.stats.malformed.increment();
         return;
       }
-      this.stats.echo_requests_rx.increment();
+      const counters = this.counters;
+      if (++counters[this.requestsAt]! === 0x100000000) counters[this.requestsAt + 1]!++; // echo_requests_rx
       if (!datagram.unicast) return; // broadcast pings are not answered (a smurf amplifier is no service)
       this.echoRequest = payload;
       this.ip.send(datagram.source, IpProtocolValue.icmp, payload.length, this.writeEchoReply);
       this.echoRequest = undefined;
-      this.stats.echo_replies_tx.increment();
+      if (++counters[this.repliesAt]! === 0x100000000) counters[this.repliesAt + 1]!++; // echo_replies_tx
       return;
     }
     const checked = Icmpv4Packet.checked(payload);
