@@ -1,5 +1,5 @@
 import { eventLoop } from '@uos/kernel';
-import { type StatHandle, statman } from '@uos/statman';
+import { type StatHandle, statman, u64Words } from '@uos/statman';
 import type { PciDevice } from './pci.js';
 
 /** What transmit answers. `busy`: the ring is full, wait for onWritable; nothing is queued silently. */
@@ -160,7 +160,7 @@ export class NicStats {
     this.txBusy = counter(NicStat.txBusy);
     this.txErrors = counter(NicStat.txErrors);
     this.interrupts = counter(NicStat.interrupts);
-    this.words = this.rxPackets.array as Uint32Array;
+    this.words = u64Words(this.rxPackets);
     this.rxPacketsAt = this.rxPackets.index;
     this.rxBytesAt = this.rxBytes.index;
     this.txPacketsAt = this.txPackets.index;

@@ -109,16 +109,8 @@ export function layerStats<L extends NetLayer>(scope: StatScope, layer: L): Laye
   return handles as LayerStats<L>;
 }
 
-/**
- * The words of the registry's u64 statistics (one array for all of them), for the per-packet paths: they
- * count `handle` inline, `if (++words[at] === 0x100000000) words[at + 1]++` with `at = handle.index`, which
- * is `handle.increment()` (the low word wraps, the high word carries) without a call, a method lookup and
- * a default argument per packet.
- */
-export function u64Words(handle: StatHandle): Uint32Array {
-  if (handle.type !== 'u64') throw new Error(`${handle.name} is not a u64 statistic`);
-  return handle.array as Uint32Array;
-}
+/** The u64 words for counting inline on per-packet paths (statman's `u64Words`). */
+export { u64Words } from '@uos/statman';
 
 /** Frees every statistic of the interface (when its stack is closed for good). */
 export function freeStats(scope: StatScope): void {

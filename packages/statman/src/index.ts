@@ -32,7 +32,7 @@
  * `statman` is one registry per process, shared by every copy of the package through
  * `globalThis[Symbol.for('uos.statman')]`. A freed stat's handle must not be used again.
  */
-export { Statman, StatmanError, statman } from './statman.js';
+export { Statman, StatmanError, statman, u64Words } from './statman.js';
 export type {
   StatEntry,
   StatHandle,

@@ -1,6 +1,15 @@
 import { UosError } from '@uos/errors';
 import { describe, expect, it, vi } from 'vitest';
-import { type StatHandle, type StatKind, type StatType, Statman, StatmanError, type StatmanErrorCode, statman } from './statman.js';
+import {
+  type StatHandle,
+  type StatKind,
+  type StatType,
+  Statman,
+  StatmanError,
+  type StatmanErrorCode,
+  statman,
+  u64Words,
+} from './statman.js';
 
 const twoTo32 = 2 ** 32;
 const twoTo53 = 2 ** 53;
@@ -61,6 +70,19 @@ describe('Statman defaults', () => {
     const handle = new Statman().create('eth0.nic.rx_bytes', { type: 'u64' });
     expect(handle.array).toBeInstanceOf(Uint32Array);
     expect(handle.index % 2).toBe(0);
+  });
+});
+
+describe('u64Words', () => {
+  it('counts a u64 stat inline with the carry, as increment() does, and refuses other types', () => {
+    const registry = new Statman({ capacity: 4 });
+    const stat = registry.create('eth0.ip.rx_packets', { type: 'u64' });
+    const words = u64Words(stat);
+    stat.value = twoTo32 - 1;
+    const at = stat.index;
+    if (++words[at]! === 0x100000000) words[at + 1]!++;
+    expect(stat.value).toBe(twoTo32);
+    expect(caught(() => u64Words(registry.create('eth0.ip.other', { type: 'u32' }))).code).toBe('stat-type-mismatch');
   });
 });
 

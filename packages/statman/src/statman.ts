@@ -32,7 +32,7 @@ export interface StatHandle {
   /**
    * Backing store and slot, for the hottest paths: `handle.array[handle.index]++` (u32 and f64 only).
    * For a u64 stat, `array[index]` is the low word and `array[index + 1]` the high word; writing the low
-   * word directly skips the carry, so use `increment()` there.
+   * word directly skips the carry, so use `increment()` there, or `u64Words` and its carrying idiom.
    */
   readonly array: Uint32Array | Float64Array;
   readonly index: number;
@@ -85,6 +85,17 @@ export type StatmanErrorCode =
 /** The error statman throws; check it with `StatmanError.isInstance(e)` and narrow on `e.code`. */
 export class StatmanError extends UosError<StatmanErrorCode> {
   static override readonly kind = 'StatmanError';
+}
+
+/**
+ * The words of the registry's u64 statistics (one array for all of them), for per-packet paths: they count
+ * `handle` inline, `if (++words[at] === 0x100000000) words[at + 1]++` with `at = handle.index`, which is
+ * `handle.increment()` (the low word wraps, the high word carries) without a call, a method lookup and a
+ * default argument per packet. Throws `stat-type-mismatch` for a stat that is not u64.
+ */
+export function u64Words(handle: StatHandle): Uint32Array {
+  if (handle.type !== 'u64') throw new StatmanError('stat-type-mismatch', `${handle.name} is not a u64 statistic`);
+  return handle.array as Uint32Array;
 }
 
 const defaultCapacity = 1024;

@@ -14,7 +14,7 @@ import type { NetClock, RandomSource } from '../clock.js';
 import { EtherTypeValue } from '../wire/ethernet.js';
 import { checksumFold, checksumSum } from '../wire/checksum.js';
 import { IPV4_HEADER_LENGTH, IpProtocolValue } from '../wire/ipv4.js';
-import { type LinkFrameInfo, LinkGso, type LinkOffloads } from './link-device.js';
+import { type LinkFrameInfo, LinkGso, type LinkOffloads, plainFrameInfo } from './link-device.js';
 import type { LinkLayer } from './link-layer.js';
 import type { IpDatagram, IpLayer, IpSendOptions, IpSendResult, PayloadWriter, ProtocolHandler } from './ip-layer.js';
 import { type ReassemblyLimits, Reassembler } from './reassembly.js';
@@ -75,14 +75,7 @@ export class Ipv4Layer implements IpLayer {
   /** The datagram handed to handlers, refilled for each one. */
   private readonly received = new ReceivedDatagram();
   /** The offloads asked of the link for a datagram going out, refilled for each one. */
-  private readonly sendInfo: LinkFrameInfo = {
-    checksumStart: -1,
-    checksumOffset: 0,
-    checksumValid: false,
-    gsoType: 0,
-    gsoSize: 0,
-    headerLength: 0,
-  };
+  private readonly sendInfo: LinkFrameInfo = plainFrameInfo();
   /** rx_packets and tx_packets, counted inline per packet (see `u64Words`): the words and their low words' indexes. */
   private readonly counters: Uint32Array;
   private readonly rxPacketsAt: number;

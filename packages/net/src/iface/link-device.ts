@@ -26,6 +26,11 @@ export interface LinkFrameInfo {
   headerLength: number;
 }
 
+/** A frame's info with nothing offloaded: a new object, for a layer or device to refill per frame. */
+export function plainFrameInfo(): LinkFrameInfo {
+  return { checksumStart: -1, checksumOffset: 0, checksumValid: false, gsoType: LinkGso.none, gsoSize: 0, headerLength: 0 };
+}
+
 /** What a device does in hardware (structurally @uos/hw's `NicOffloads`). */
 export interface LinkOffloads {
   /** Fills in TCP and UDP checksums a frame's info asks for. */

@@ -1,7 +1,7 @@
 import { BUFFER_OVERHEAD_BYTES, type MemoryAccount } from '../memory.js';
 import { type MacAddress, macFromBytes } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, EtherTypeValue, VLAN_TAG_LENGTH } from '../wire/ethernet.js';
-import { type LinkDevice, type LinkFrameInfo, LinkGso, type LinkOffloads, NO_LINK_OFFLOADS } from './link-device.js';
+import { type LinkDevice, type LinkFrameInfo, LinkGso, type LinkOffloads, NO_LINK_OFFLOADS, plainFrameInfo } from './link-device.js';
 import { type LayerStats, type StatScope, layerStats, statScope, u64Words } from '../stat-names.js';
 
 /** A frame's payload (after the Ethernet header and any tag) and its offload information (valid during the call). */
@@ -11,14 +11,7 @@ const QUEUE_LIMIT = 512;
 const NO_FRAME = new Uint8Array(0);
 
 /** What a frame from a device that gives no information carries: nothing offloaded. */
-const PLAIN: LinkFrameInfo = Object.freeze({
-  checksumStart: -1,
-  checksumOffset: 0,
-  checksumValid: false,
-  gsoType: LinkGso.none,
-  gsoSize: 0,
-  headerLength: 0,
-});
+const PLAIN: LinkFrameInfo = Object.freeze(plainFrameInfo());
 
 /** A frame waiting for the device, with a copy of the offloads it asked for. */
 interface Queued {

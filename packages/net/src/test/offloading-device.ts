@@ -10,7 +10,7 @@
  * Only IPv4 without options and TCP, as the stack sends them.
  */
 import type { LinkDevice, LinkFrameInfo, LinkOffloads, LinkTransmitResult } from '../iface/link-device.js';
-import { LinkGso } from '../iface/link-device.js';
+import { LinkGso, plainFrameInfo } from '../iface/link-device.js';
 import { checksumFold, checksumSum } from '../wire/checksum.js';
 
 export interface OffloadingStats {
@@ -27,14 +27,7 @@ export interface OffloadingStats {
 export class OffloadingDevice implements LinkDevice {
   readonly offloads: LinkOffloads;
   readonly stats: OffloadingStats = { largeSegments: 0, wireFrames: 0, longestWirePayload: 0, coalescedReceived: 0 };
-  private readonly info: LinkFrameInfo = {
-    checksumStart: -1,
-    checksumOffset: 0,
-    checksumValid: false,
-    gsoType: 0,
-    gsoSize: 0,
-    headerLength: 0,
-  };
+  private readonly info: LinkFrameInfo = plainFrameInfo();
 
   constructor(
     private readonly inner: LinkDevice,

@@ -302,8 +302,11 @@ export function parseTcp(
   return wireOk(repr);
 }
 
-/** A segment for `readTcpSegment` to fill in, again and again. */
-export function emptyTcpSegment(): TcpSegment {
+/**
+ * A repr with every field its own property (the options undefined), for a data path to refill again and
+ * again: in QuickJS a property the object lacks is looked for on its prototypes too, at every read.
+ */
+export function emptyTcpRepr(): TcpRepr {
   return {
     sourcePort: 0,
     destinationPort: 0,
@@ -311,7 +314,6 @@ export function emptyTcpSegment(): TcpSegment {
     acknowledgment: 0,
     flags: 0,
     window: 0,
-    payload: new Uint8Array(0),
     urgentPointer: undefined,
     mss: undefined,
     windowScale: undefined,
@@ -319,6 +321,11 @@ export function emptyTcpSegment(): TcpSegment {
     sackBlocks: undefined,
     timestamps: undefined,
   };
+}
+
+/** A segment for `readTcpSegment` to fill in, again and again. */
+export function emptyTcpSegment(): TcpSegment {
+  return { ...emptyTcpRepr(), payload: new Uint8Array(0) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { IpLayer, IpSendOptions } from '../../iface/ip-layer.js';
 import { IPV4_ANY, type IpAddress } from '../../wire/address.js';
 import { IpProtocolValue } from '../../wire/ipv4.js';
-import { type TcpRepr, emitTcp, tcpHeaderLength } from '../../wire/tcp.js';
+import { type TcpRepr, emitTcp, emptyTcpRepr, tcpHeaderLength } from '../../wire/tcp.js';
 import type { PayloadCopier } from './options.js';
 
 /**
@@ -63,23 +63,9 @@ export class SegmentOutput {
 
 /**
  * The header of the segment a connection sends, shared and refilled for each (no object per segment or
- * per connection). The options it never carries are its own properties, set to undefined: `emitTcp`
- * reads each of them per segment, and a property the object lacks is looked for on its prototypes too.
+ * per connection), with the options it never carries as its own properties (`emitTcp` reads each).
  */
-const OUTGOING: TcpRepr = {
-  sourcePort: 0,
-  destinationPort: 0,
-  sequence: 0,
-  acknowledgment: 0,
-  flags: 0,
-  window: 0,
-  urgentPointer: undefined,
-  mss: undefined,
-  windowScale: undefined,
-  sackPermitted: undefined,
-  timestamps: undefined,
-  sackBlocks: undefined,
-};
+const OUTGOING: TcpRepr = emptyTcpRepr();
 const OUTGOING_TIMESTAMPS = { value: 0, echo: 0 };
 
 /**
