@@ -11,6 +11,10 @@ import { FakeDeviceInterrupts, type FakePciFunction } from '@uos/hw/test';
 
 const NO_VECTOR = 0xffff;
 const Status = { driverOk: 4, featuresOk: 8, failed: 128 } as const;
+/**
+ * Feature bits as the device model knows them, written from the virtio spec (§5.1.3) rather than imported
+ * from the driver's `VirtioNetFeature`: a wrong bit number in the driver then fails the tests.
+ */
 export const Feature = {
   csum: 0n,
   guestCsum: 1n,
